@@ -1,0 +1,53 @@
+/// Errors of connecting and setting up the stream.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("cannot reach NATS at {url}")]
+    Connect {
+        url: String,
+        #[source]
+        source: async_nats::ConnectError,
+    },
+    #[error("cannot create or update stream {stream}")]
+    Stream {
+        stream: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("cannot create idempotency bucket {bucket}")]
+    Bucket {
+        bucket: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// Errors of appending a command's events.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    /// Another command appended to the entity first; reload and decide again, or report 409.
+    #[error("the entity changed since it was read (expected last sequence {expected})")]
+    Conflict { expected: u64 },
+    /// The idempotency key was used before for a different request.
+    #[error("the idempotency key was already used for a different request")]
+    KeyReused,
+    /// The idempotency key's first attempt is still running (or crashed in the last instant).
+    #[error("a command with this idempotency key is in progress")]
+    InProgress,
+    #[error("a command must append at least one event")]
+    Empty,
+    #[error("the event log is unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Errors of reading from the log.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("message at position {position} is not a CloudEvents batch: {reason}")]
+    Malformed { position: u64, reason: String },
+    #[error("the event log is unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+pub(crate) fn unavailable<E: std::error::Error + Send + Sync + 'static>(e: E) -> AppendError {
+    AppendError::Unavailable(Box::new(e))
+}

@@ -1,0 +1,28 @@
+//! The event log: one JetStream stream, the single source of truth.
+//!
+//! - [`LogConfig`] and [`EventLog::connect`]: the stream is created or updated at start-up
+//!   (file storage, tenant-first subjects, delete and purge denied, direct get and atomic
+//!   publish allowed).
+//! - [`EntityRef`]: the subject of one entity, `samskab.ev.<tenant>.<kind>.<id>`, built only from
+//!   validated tokens.
+//! - [`EventEnvelope`]: the CloudEvents-shaped record of one event.
+//! - [`EventLog::append`]: the events of one command in **one message** (a CloudEvents JSON
+//!   batch), guarded by `Nats-Expected-Last-Subject-Sequence` and the command's idempotency key.
+//! - [`EventLog::load`]: an entity's history by batch direct get.
+
+mod append;
+mod config;
+mod envelope;
+mod error;
+mod idempotency;
+mod load;
+mod log;
+mod subject;
+
+pub use append::{Appended, CommandMeta, NewEvent};
+pub use config::LogConfig;
+pub use envelope::{CONTENT_TYPE, EventEnvelope, RecordedEvent, decode_message};
+pub use error::{AppendError, LoadError, LogError};
+pub use load::History;
+pub use log::EventLog;
+pub use subject::{EntityRef, InvalidToken, validate_token};

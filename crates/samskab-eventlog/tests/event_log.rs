@@ -1,0 +1,357 @@
+//! The event log against a real NATS server (one of our own per test, see samskab-testkit).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use samskab_eventlog::{
+    AppendError, Appended, CommandMeta, EntityRef, EventLog, LogConfig, NewEvent,
+};
+use samskab_testkit::NatsServer;
+use serde_json::json;
+use uuid::Uuid;
+
+async fn log_on(server: &NatsServer, config: LogConfig) -> EventLog {
+    EventLog::connect(&server.url(), config)
+        .await
+        .expect("connect")
+}
+
+fn meta(key: Option<&str>) -> CommandMeta {
+    CommandMeta {
+        actor: "user:test".into(),
+        correlation_id: Uuid::now_v7(),
+        causation_id: None,
+        idempotency_key: key.map(str::to_string),
+        request_fingerprint: key.map(|_| "fp".to_string()),
+    }
+}
+
+fn event(n: u64) -> NewEvent {
+    NewEvent {
+        event_type: "dk.samskab.test.happened.v1".into(),
+        data: json!({ "n": n }),
+    }
+}
+
+fn entity(id: &str) -> EntityRef {
+    EntityRef::new("rodovre", "volunteer", id).expect("valid entity")
+}
+
+/// Every message in the stream, as (position, event ids), read with an ordered consumer.
+async fn all_messages(log: &EventLog) -> Vec<(u64, Vec<Uuid>)> {
+    let last = log.last_position().await.expect("last position");
+    let mut out = Vec::new();
+    if last == 0 {
+        return out;
+    }
+    let stream = log
+        .jetstream()
+        .get_stream(&log.config().stream)
+        .await
+        .expect("stream");
+    let consumer = stream
+        .create_consumer(async_nats::jetstream::consumer::pull::OrderedConfig::default())
+        .await
+        .expect("ordered consumer");
+    let mut messages = consumer.messages().await.expect("messages");
+    while let Some(message) = messages.next().await {
+        let message = message.expect("message");
+        let info = message.info().expect("info");
+        let seq = info.stream_sequence;
+        let events = samskab_eventlog::decode_message(seq, &message.payload).expect("decode");
+        out.push((seq, events.iter().map(|e| e.envelope.id).collect()));
+        if seq >= last {
+            break;
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn thirty_two_writers_racing_on_one_entity_leave_exactly_the_accepted_events() {
+    let server = NatsServer::start().expect("nats");
+    let log = log_on(&server, LogConfig::default()).await;
+    let target = entity("raced");
+    // Everyone read the same (empty) history, so everyone expects sequence 0; rounds repeat
+    // the race at each new version.
+    let mut accepted: Vec<Appended> = Vec::new();
+    let mut conflicts = 0;
+    for round in 0..3u64 {
+        let expected = log.load(&target).await.expect("load").last_position;
+        let mut tasks = Vec::new();
+        for writer in 0..32u64 {
+            let (log, target) = (log.clone(), target.clone());
+            tasks.push(tokio::spawn(async move {
+                log.append(
+                    &target,
+                    expected,
+                    &meta(None),
+                    vec![event(round * 100 + writer)],
+                )
+                .await
+            }));
+        }
+        for task in tasks {
+            match task.await.expect("join") {
+                Ok(appended) => accepted.push(appended),
+                Err(AppendError::Conflict { .. }) => conflicts += 1,
+                Err(other) => panic!("unexpected error: {other}"),
+            }
+        }
+    }
+    assert_eq!(accepted.len(), 3, "exactly one writer wins each round");
+    assert_eq!(conflicts, 3 * 31);
+    let history = log.load(&target).await.expect("load");
+    let stored: Vec<Uuid> = history.events.iter().map(|e| e.envelope.id).collect();
+    let winners: Vec<Uuid> = accepted.iter().flat_map(|a| a.event_ids.clone()).collect();
+    assert_eq!(
+        stored, winners,
+        "the stored events are exactly the accepted ones, in order"
+    );
+}
+
+#[tokio::test]
+async fn a_retried_command_returns_the_original_result_and_appends_once() {
+    let server = NatsServer::start().expect("nats");
+    let log = log_on(&server, LogConfig::default()).await;
+    let target = entity("retried");
+    let first = log
+        .append(&target, 0, &meta(Some("k-1")), vec![event(1)])
+        .await
+        .expect("first");
+    // The retry may come with a stale expectation and different (freshly decided) events.
+    let again = log
+        .append(&target, 0, &meta(Some("k-1")), vec![event(2)])
+        .await
+        .expect("retry");
+    assert_eq!(again.position, first.position);
+    assert_eq!(again.event_ids, first.event_ids);
+    assert!(again.replayed && !first.replayed);
+    let looked_up = log
+        .idempotent_result("rodovre", "k-1", Some("fp"))
+        .await
+        .expect("lookup");
+    assert_eq!(
+        looked_up,
+        Some(Appended {
+            replayed: true,
+            ..first
+        })
+    );
+    assert_eq!(log.load(&target).await.expect("load").events.len(), 1);
+    // The same key for a different request is refused, not replayed.
+    let mut other = meta(Some("k-1"));
+    other.request_fingerprint = Some("another request".into());
+    assert!(matches!(
+        log.append(&target, 1, &other, vec![event(3)]).await,
+        Err(AppendError::KeyReused)
+    ));
+    // Keys are per tenant: another municipality may use the same key.
+    let elsewhere = EntityRef::new("roskilde", "volunteer", "retried").expect("valid");
+    let theirs = log
+        .append(&elsewhere, 0, &meta(Some("k-1")), vec![event(4)])
+        .await
+        .expect("theirs");
+    assert!(!theirs.replayed);
+}
+
+#[tokio::test]
+async fn a_retry_after_the_duplicate_window_and_a_crash_before_the_record_still_appends_once() {
+    let server = NatsServer::start().expect("nats");
+    let config = LogConfig {
+        duplicate_window: Duration::from_millis(500),
+        ..LogConfig::default()
+    };
+    let log = log_on(&server, config.clone()).await;
+    let target = entity("crashed");
+    let first = log
+        .append(&target, 0, &meta(Some("k-crash")), vec![event(1)])
+        .await
+        .expect("first");
+
+    // Simulate a crash between the publish and the "done" record: put the record back to the
+    // pending state it had just before the publish.
+    let bucket = log
+        .jetstream()
+        .get_key_value(&config.idempotency_bucket)
+        .await
+        .expect("bucket");
+    let key = {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(b"rodovre");
+        h.update([0]);
+        h.update(b"k-crash");
+        format!("{:x}", h.finalize())
+    };
+    let pending = json!({
+        "state": "pending", "subject": "samskab.ev.rodovre.volunteer.crashed", "expected": 0,
+        "first_event_id": first.event_ids[0], "fingerprint": "fp"
+    });
+    bucket
+        .put(&key, serde_json::to_vec(&pending).expect("json").into())
+        .await
+        .expect("put");
+    tokio::time::sleep(Duration::from_millis(800)).await; // past the server's duplicate window
+
+    let again = log
+        .append(&target, 0, &meta(Some("k-crash")), vec![event(2)])
+        .await
+        .expect("retry");
+    assert_eq!(again.position, first.position);
+    assert_eq!(again.event_ids, first.event_ids);
+    assert_eq!(all_messages(&log).await.len(), 1, "nothing appended twice");
+
+    // And a pending record whose command never landed lets the retry run.
+    let never = json!({
+        "state": "pending", "subject": "samskab.ev.rodovre.volunteer.other", "expected": 0,
+        "first_event_id": Uuid::now_v7(), "fingerprint": "fp"
+    });
+    let key2 = {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(b"rodovre");
+        h.update([0]);
+        h.update(b"k-never");
+        format!("{:x}", h.finalize())
+    };
+    bucket
+        .put(&key2, serde_json::to_vec(&never).expect("json").into())
+        .await
+        .expect("put");
+    let ran = log
+        .append(&entity("other"), 0, &meta(Some("k-never")), vec![event(3)])
+        .await
+        .expect("runs");
+    assert!(!ran.replayed);
+    assert_eq!(all_messages(&log).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_multi_event_command_is_visible_whole_or_not_at_all() {
+    let server = NatsServer::start().expect("nats");
+    let log = log_on(&server, LogConfig::default()).await;
+    let target = entity("multi");
+    let three = vec![event(1), event(2), event(3)];
+    let appended = log
+        .append(&target, 0, &meta(None), three.clone())
+        .await
+        .expect("append");
+    assert_eq!(appended.event_ids.len(), 3);
+    // A refused command (stale expectation) leaves none of its events.
+    let refused = log.append(&target, 0, &meta(None), three).await;
+    assert!(matches!(
+        refused,
+        Err(AppendError::Conflict { expected: 0 })
+    ));
+
+    let messages = all_messages(&log).await;
+    assert_eq!(
+        messages,
+        vec![(appended.position, appended.event_ids.clone())],
+        "one message, all three events"
+    );
+    let history = log.load(&target).await.expect("load");
+    assert_eq!(
+        history.events.iter().map(|e| e.index).collect::<Vec<_>>(),
+        vec![0, 1, 2]
+    );
+    assert!(
+        history
+            .events
+            .iter()
+            .all(|e| e.position == appended.position)
+    );
+}
+
+#[tokio::test]
+async fn the_stream_denies_purge_and_delete() {
+    let server = NatsServer::start().expect("nats");
+    let log = log_on(&server, LogConfig::default()).await;
+    log.append(&entity("kept"), 0, &meta(None), vec![event(1)])
+        .await
+        .expect("append");
+    let stream = log
+        .jetstream()
+        .get_stream(&log.config().stream)
+        .await
+        .expect("stream");
+    assert!(stream.purge().await.is_err(), "purge must be refused");
+    assert!(
+        stream.delete_message(1).await.is_err(),
+        "delete must be refused"
+    );
+    assert_eq!(all_messages(&log).await.len(), 1);
+    // Connecting again (an upgrade, a second process) keeps the same stream.
+    let again = log_on(&server, LogConfig::default()).await;
+    assert_eq!(again.last_position().await.expect("last"), 1);
+}
+
+#[tokio::test]
+async fn nats_restarted_mid_run_loses_no_acknowledged_event() {
+    let mut server = NatsServer::start().expect("nats");
+    let log = log_on(&server, LogConfig::default()).await;
+    let acknowledged = Arc::new(tokio::sync::Mutex::new(Vec::<Uuid>::new()));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for writer in 0..8 {
+        let (log, acknowledged, stop) = (log.clone(), acknowledged.clone(), stop.clone());
+        writers.push(tokio::spawn(async move {
+            let target = entity(&format!("writer-{writer}"));
+            let mut n = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let expected = match log.load(&target).await {
+                    Ok(history) => history.last_position,
+                    Err(_) => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                // A fixed key per event: a retry after an unknown outcome appends it once.
+                let key = format!("w{writer}-{n}");
+                match log
+                    .append(&target, expected, &meta(Some(&key)), vec![event(n)])
+                    .await
+                {
+                    Ok(appended) => {
+                        acknowledged.lock().await.extend(appended.event_ids);
+                        n += 1;
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let before = acknowledged.lock().await.len();
+    server.restart().expect("restart");
+    // Keep writing until a good number of commands were acknowledged after the restart.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while acknowledged.lock().await.len() < before + 50 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for writer in writers {
+        writer.await.expect("join");
+    }
+    let acknowledged = acknowledged.lock().await.clone();
+    assert!(
+        before > 0 && acknowledged.len() > before,
+        "writes happened before and after the restart"
+    );
+
+    let stored: Vec<Uuid> = all_messages(&log)
+        .await
+        .into_iter()
+        .flat_map(|(_, ids)| ids)
+        .collect();
+    let stored_set: HashSet<Uuid> = stored.iter().copied().collect();
+    assert_eq!(stored_set.len(), stored.len(), "no event stored twice");
+    let missing: Vec<&Uuid> = acknowledged
+        .iter()
+        .filter(|id| !stored_set.contains(id))
+        .collect();
+    assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
+}

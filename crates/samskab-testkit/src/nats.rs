@@ -1,0 +1,115 @@
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+/// A real `nats-server` with JetStream, owned by one test. Killed when dropped; its store and log
+/// stay in a temporary folder that is kept when the test panics (see `keep_on_panic`).
+pub struct NatsServer {
+    binary: PathBuf,
+    port: u16,
+    store: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl NatsServer {
+    pub fn start() -> anyhow::Result<Self> {
+        let binary = nats_binary()?;
+        let port = free_port()?;
+        let store = tempfile::Builder::new().prefix("samskab-nats-").tempdir()?;
+        let mut server = Self {
+            binary,
+            port,
+            store,
+            child: None,
+        };
+        server.spawn()?;
+        Ok(server)
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server with SIGKILL (no graceful flush: what was acknowledged must survive).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Kills the server and starts it again on the same port with the same store.
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        self.kill();
+        self.spawn()
+    }
+
+    fn spawn(&mut self) -> anyhow::Result<()> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.store.path().join("server.log"))?;
+        let child = Command::new(&self.binary)
+            .args([
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-js",
+                "-sd",
+            ])
+            .arg(self.store.path().join("js"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting {}", self.binary.display()))?;
+        self.child = Some(child);
+        wait_for_port(self.port, Duration::from_secs(10))
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.kill();
+        if std::thread::panicking() {
+            // Keep the store and server log of a failed test for a post-mortem.
+            let path = std::mem::replace(
+                &mut self.store,
+                tempfile::TempDir::new().unwrap_or_else(|_| std::process::abort()),
+            )
+            .keep();
+            eprintln!("nats store and log kept at {}", path.display());
+        }
+    }
+}
+
+fn nats_binary() -> anyhow::Result<PathBuf> {
+    if let Some(path) = crate::env_or_dotdata("SAMSKAB_NATS_SERVER") {
+        return Ok(PathBuf::from(path));
+    }
+    let local = crate::repo_root().join(".data/bin/nats-server");
+    if local.exists() {
+        return Ok(local);
+    }
+    bail!(
+        "no nats-server 2.12+: run `bash deploy/local/install-nats.sh` or set SAMSKAB_NATS_SERVER"
+    )
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn wait_for_port(port: u16, timeout: Duration) -> anyhow::Result<()> {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    bail!("nats-server did not listen on port {port} within {timeout:?}")
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Brings up (or down) the local NATS and PostgreSQL that samskab uses on one machine.
+#   services.sh up    start what is not given by NATS_URL / DATABASE_URL; write .data/env
+#   services.sh down  stop what `up` started
+# Data lives under .data/ at the repository root. Ports: NATS 14222, PostgreSQL 15432
+# (override with SAMSKAB_NATS_PORT / SAMSKAB_PG_PORT), away from the machine's own services.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+data="$root/.data"
+nats_port="${SAMSKAB_NATS_PORT:-14222}"
+pg_port="${SAMSKAB_PG_PORT:-15432}"
+mkdir -p "$data"
+
+pg_bin() {
+  local d
+  for d in /usr/lib/postgresql/*/bin; do [ -x "$d/pg_ctl" ] && { echo "$d"; return; }; done
+  dirname "$(command -v pg_ctl)"
+}
+
+# PostgreSQL refuses to run as root; on CI the scripts run as root, so the cluster belongs to `postgres`.
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+nats_up() {
+  if [ -n "${NATS_URL:-}" ]; then echo "using NATS at $NATS_URL" >&2; return; fi
+  bash "$root/deploy/local/install-nats.sh"
+  if "$data/bin/nats-server" --help >/dev/null 2>&1 && [ -f "$data/nats.pid" ] && kill -0 "$(cat "$data/nats.pid")" 2>/dev/null; then
+    :
+  else
+    mkdir -p "$data/nats"
+    "$data/bin/nats-server" -c "$root/deploy/local/nats.conf" -a 127.0.0.1 -p "$nats_port" \
+      -sd "$data/nats" -P "$data/nats.pid" -l "$data/nats.log" &
+    disown || true
+  fi
+  for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$nats_port") 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  NATS_URL="nats://127.0.0.1:$nats_port"
+  echo "NATS ready at $NATS_URL (log: .data/nats.log)" >&2
+}
+
+pg_up() {
+  if [ -n "${DATABASE_URL:-}" ]; then echo "using PostgreSQL at $DATABASE_URL" >&2; return; fi
+  local bin; bin="$(pg_bin)"
+  if [ ! -f "$data/pg/PG_VERSION" ]; then
+    mkdir -p "$data/pg"
+    [ "$(id -u)" = 0 ] && chown postgres "$data/pg" && chmod 700 "$data/pg"
+    # The data folder's parents must be traversable by the postgres user.
+    [ "$(id -u)" = 0 ] && chmod o+x "$root" "$data" 2>/dev/null || true
+    as_pg "$bin/initdb" -D "$data/pg" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+  fi
+  if ! as_pg "$bin/pg_ctl" -D "$data/pg" status >/dev/null 2>&1; then
+    as_pg "$bin/pg_ctl" -D "$data/pg" -l "$data/pg/server.log" -w \
+      -o "-p $pg_port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=on" start >/dev/null
+  fi
+  DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/samskab"
+  # The admin database for tests that create a fresh database each.
+  as_pg "$bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -tAc \
+    "SELECT 1 FROM pg_database WHERE datname = 'samskab'" | grep -q 1 ||
+    as_pg "$bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres samskab
+  echo "PostgreSQL ready at $DATABASE_URL (data: .data/pg)" >&2
+}
+
+case "${1:-up}" in
+  up)
+    nats_up
+    pg_up
+    {
+      echo "export NATS_URL=$NATS_URL"
+      echo "export DATABASE_URL=$DATABASE_URL"
+      [ -x "$data/bin/nats-server" ] && echo "export SAMSKAB_NATS_SERVER=$data/bin/nats-server"
+    } > "$data/env"
+    ;;
+  down)
+    if [ -f "$data/nats.pid" ]; then kill "$(cat "$data/nats.pid")" 2>/dev/null || true; rm -f "$data/nats.pid"; fi
+    if [ -f "$data/pg/PG_VERSION" ]; then as_pg "$(pg_bin)/pg_ctl" -D "$data/pg" -m fast stop >/dev/null 2>&1 || true; fi
+    ;;
+  *) echo "usage: services.sh up|down" >&2; exit 2 ;;
+esac

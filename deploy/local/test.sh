@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test against a real NATS (our pinned 2.15.1, one server per test) and a real
+# PostgreSQL (.data/pg, or the server named by DATABASE_URL). This is the README's second
+# command, and exactly what CI runs (.ci/run).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+
+bash deploy/local/services.sh up
+# shellcheck disable=SC1091
+source .data/env
+export SAMSKAB_NATS_SERVER="${SAMSKAB_NATS_SERVER:-$root/.data/bin/nats-server}"
+
+# Each test makes its own database; drop what earlier runs left behind.
+psql "$DATABASE_URL" -qAt -c "SELECT datname FROM pg_database WHERE datname LIKE 'samskab\_test\_%'" |
+  while read -r db; do psql "$DATABASE_URL" -q -c "DROP DATABASE IF EXISTS \"$db\"" >/dev/null; done
+
+echo "== cargo fmt --check" >&2
+cargo fmt --all -- --check
+echo "== cargo clippy" >&2
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== tests" >&2
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+else
+  cargo test --workspace --locked --no-fail-fast
+fi

@@ -1,0 +1,44 @@
+//! samskab domain: the entities of volunteer social work in Danish municipalities, as pure
+//! deciders.
+//!
+//! **Invariant:** this crate does no I/O and knows nothing of NATS, SQL or HTTP. The API loads
+//! state, calls [`Decider::decide`], and appends the events; workers fold events into read
+//! models. Keeping the rules here, pure, is what lets them be tested in milliseconds with
+//! given/when/then tests and replayed from the log at any time.
+//!
+//! Layout:
+//! - [`values`]: validated value types (`TenantId`, `Cvr`, `Name`, ...). Each has a `parse`
+//!   constructor returning [`InvalidValue`], so bad input is turned away at the edge and the rest
+//!   of the code never sees an invalid value. Deserialisation re-validates.
+//! - [`decider`]: the [`Decider`] and [`DomainEvent`] traits the API and event log code against.
+//! - [`municipality`], [`organisation`], [`volunteer`]: one decider per entity.
+
+pub mod decider;
+pub mod domain_error;
+pub mod entity_kind;
+pub mod invalid_value;
+pub mod municipality;
+pub mod organisation;
+pub mod values;
+pub mod volunteer;
+
+#[cfg(test)]
+mod test_support;
+
+pub use decider::{Decider, DomainEvent, EventDecodeError};
+pub use domain_error::DomainError;
+pub use entity_kind::EntityKind;
+pub use invalid_value::InvalidValue;
+pub use municipality::{
+    Municipality, MunicipalityCommand, MunicipalityEvent, MunicipalityRegistered, MunicipalityState,
+};
+pub use organisation::{
+    Organisation, OrganisationCommand, OrganisationDeactivated, OrganisationDetails,
+    OrganisationEvent, OrganisationState,
+};
+pub use values::*;
+pub use volunteer::{
+    Volunteer, VolunteerCommand, VolunteerConsentWithdrawn, VolunteerDetails, VolunteerEvent,
+    VolunteerPersonalData, VolunteerProfile, VolunteerProfileUpdated, VolunteerRegistered,
+    VolunteerState,
+};

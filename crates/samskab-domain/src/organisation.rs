@@ -1,0 +1,524 @@
+//! Organisations (foreninger, organisationer): associations, NGOs, public bodies, companies and
+//! informal groups that do or support volunteer social work.
+
+use crate::decider::{decode_payload, payload_of};
+use crate::{
+    Contact, Cvr, DeactivationReason, Decider, DomainError, DomainEvent, EntityKind,
+    EventDecodeError, Name, OrganisationId, OrganisationKind,
+};
+use serde::{Deserialize, Serialize};
+
+/// The organisation decider.
+pub struct Organisation;
+
+/// What is known about an organisation. Also the payload of `registered.v1` and `updated.v1`:
+/// an update is a full replacement, so both events carry the whole record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganisationDetails {
+    pub id: OrganisationId,
+    pub name: Name,
+    /// Absent for informal groups and for associations not registered in CVR.
+    pub cvr: Option<Cvr>,
+    pub kind: OrganisationKind,
+    pub contact: Contact,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum OrganisationState {
+    #[default]
+    NotRegistered,
+    Active(OrganisationDetails),
+    /// Kept, not deleted: grants and history still refer to it.
+    Deactivated(OrganisationDetails),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrganisationCommand {
+    Register {
+        id: OrganisationId,
+        name: Name,
+        cvr: Option<Cvr>,
+        kind: OrganisationKind,
+        contact: Contact,
+    },
+    /// Full replacement of the record; the id comes from the state.
+    Update {
+        name: Name,
+        cvr: Option<Cvr>,
+        kind: OrganisationKind,
+        contact: Contact,
+    },
+    Deactivate {
+        reason: Option<DeactivationReason>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrganisationEvent {
+    /// "dk.samskab.organisation.registered.v1"
+    Registered(OrganisationDetails),
+    /// "dk.samskab.organisation.updated.v1"
+    Updated(OrganisationDetails),
+    /// "dk.samskab.organisation.deactivated.v1"
+    Deactivated(OrganisationDeactivated),
+}
+
+/// Payload of `dk.samskab.organisation.deactivated.v1`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganisationDeactivated {
+    pub id: OrganisationId,
+    pub reason: Option<DeactivationReason>,
+}
+
+impl OrganisationEvent {
+    pub const REGISTERED_V1: &'static str = "dk.samskab.organisation.registered.v1";
+    pub const UPDATED_V1: &'static str = "dk.samskab.organisation.updated.v1";
+    pub const DEACTIVATED_V1: &'static str = "dk.samskab.organisation.deactivated.v1";
+    /// Every event type this enum can decode.
+    pub const TYPES: &'static [&'static str] =
+        &[Self::REGISTERED_V1, Self::UPDATED_V1, Self::DEACTIVATED_V1];
+
+    /// The entity this event is about.
+    pub fn id(&self) -> OrganisationId {
+        match self {
+            OrganisationEvent::Registered(e) | OrganisationEvent::Updated(e) => e.id,
+            OrganisationEvent::Deactivated(e) => e.id,
+        }
+    }
+}
+
+impl DomainEvent for OrganisationEvent {
+    const KIND: EntityKind = EntityKind::Organisation;
+
+    fn event_type(&self) -> &'static str {
+        match self {
+            OrganisationEvent::Registered(_) => Self::REGISTERED_V1,
+            OrganisationEvent::Updated(_) => Self::UPDATED_V1,
+            OrganisationEvent::Deactivated(_) => Self::DEACTIVATED_V1,
+        }
+    }
+
+    fn to_payload(&self) -> serde_json::Value {
+        match self {
+            OrganisationEvent::Registered(e) | OrganisationEvent::Updated(e) => payload_of(e),
+            OrganisationEvent::Deactivated(e) => payload_of(e),
+        }
+    }
+
+    fn from_payload(
+        event_type: &str,
+        payload: serde_json::Value,
+    ) -> Result<Self, EventDecodeError> {
+        match event_type {
+            Self::REGISTERED_V1 => decode_payload(event_type, payload).map(Self::Registered),
+            Self::UPDATED_V1 => decode_payload(event_type, payload).map(Self::Updated),
+            Self::DEACTIVATED_V1 => decode_payload(event_type, payload).map(Self::Deactivated),
+            other => Err(EventDecodeError::UnknownType(other.to_owned())),
+        }
+    }
+}
+
+/// Companies and public bodies are always in CVR, so one without a CVR number is a typo or a
+/// wrong kind. Associations and informal groups may or may not have one.
+fn require_cvr_where_the_kind_has_one(
+    kind: OrganisationKind,
+    cvr: Option<&Cvr>,
+) -> Result<(), DomainError> {
+    if kind.requires_cvr() && cvr.is_none() {
+        return Err(DomainError::rule(
+            "cvr",
+            format!("an organisation of kind {kind} must have a CVR number"),
+        ));
+    }
+    Ok(())
+}
+
+impl Decider for Organisation {
+    const KIND: EntityKind = EntityKind::Organisation;
+    type State = OrganisationState;
+    type Command = OrganisationCommand;
+    type Event = OrganisationEvent;
+
+    fn decide(
+        state: &Self::State,
+        command: &Self::Command,
+    ) -> Result<Vec<Self::Event>, DomainError> {
+        let not_found = DomainError::NotFound {
+            kind: EntityKind::Organisation,
+        };
+        match command {
+            OrganisationCommand::Register {
+                id,
+                name,
+                cvr,
+                kind,
+                contact,
+            } => {
+                if !matches!(state, OrganisationState::NotRegistered) {
+                    return Err(DomainError::AlreadyExists {
+                        kind: EntityKind::Organisation,
+                    });
+                }
+                require_cvr_where_the_kind_has_one(*kind, cvr.as_ref())?;
+                Ok(vec![OrganisationEvent::Registered(OrganisationDetails {
+                    id: *id,
+                    name: name.clone(),
+                    cvr: cvr.clone(),
+                    kind: *kind,
+                    contact: contact.clone(),
+                })])
+            }
+            OrganisationCommand::Update {
+                name,
+                cvr,
+                kind,
+                contact,
+            } => {
+                let current = match state {
+                    OrganisationState::NotRegistered => return Err(not_found),
+                    OrganisationState::Deactivated(_) => {
+                        return Err(DomainError::conflict(
+                            "the organisation is deactivated and cannot be updated",
+                        ));
+                    }
+                    OrganisationState::Active(current) => current,
+                };
+                require_cvr_where_the_kind_has_one(*kind, cvr.as_ref())?;
+                let updated = OrganisationDetails {
+                    id: current.id,
+                    name: name.clone(),
+                    cvr: cvr.clone(),
+                    kind: *kind,
+                    contact: contact.clone(),
+                };
+                if &updated == current {
+                    return Ok(vec![]);
+                }
+                Ok(vec![OrganisationEvent::Updated(updated)])
+            }
+            OrganisationCommand::Deactivate { reason } => match state {
+                OrganisationState::NotRegistered => Err(not_found),
+                OrganisationState::Deactivated(_) => Err(DomainError::conflict(
+                    "the organisation is already deactivated",
+                )),
+                OrganisationState::Active(current) => Ok(vec![OrganisationEvent::Deactivated(
+                    OrganisationDeactivated {
+                        id: current.id,
+                        reason: reason.clone(),
+                    },
+                )]),
+            },
+        }
+    }
+
+    fn evolve(state: Self::State, event: &Self::Event) -> Self::State {
+        use OrganisationState::*;
+        match (state, event) {
+            (NotRegistered, OrganisationEvent::Registered(details)) => Active(details.clone()),
+            // A second registration cannot have been decided; keep what we have.
+            (state @ (Active(_) | Deactivated(_)), OrganisationEvent::Registered(_)) => state,
+            // An update carries the whole record, so it is enough to know the organisation even
+            // if the registration is missing from what was loaded.
+            (NotRegistered | Active(_), OrganisationEvent::Updated(details)) => {
+                Active(details.clone())
+            }
+            (Deactivated(_), OrganisationEvent::Updated(details)) => Deactivated(details.clone()),
+            (Active(details), OrganisationEvent::Deactivated(_)) => Deactivated(details),
+            (state @ (NotRegistered | Deactivated(_)), OrganisationEvent::Deactivated(_)) => state,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::*;
+
+    fn details(kind: OrganisationKind, cvr_text: Option<&str>) -> OrganisationDetails {
+        OrganisationDetails {
+            id: org_id(),
+            name: name("Rødovre Frivilligcenter – Æblehaven"),
+            cvr: cvr_text.map(cvr),
+            kind,
+            contact: contact(),
+        }
+    }
+
+    fn register(d: &OrganisationDetails) -> OrganisationCommand {
+        OrganisationCommand::Register {
+            id: d.id,
+            name: d.name.clone(),
+            cvr: d.cvr.clone(),
+            kind: d.kind,
+            contact: d.contact.clone(),
+        }
+    }
+
+    fn update(d: &OrganisationDetails) -> OrganisationCommand {
+        OrganisationCommand::Update {
+            name: d.name.clone(),
+            cvr: d.cvr.clone(),
+            kind: d.kind,
+            contact: d.contact.clone(),
+        }
+    }
+
+    fn association() -> OrganisationDetails {
+        details(OrganisationKind::Association, Some("13748136"))
+    }
+
+    fn registered() -> OrganisationEvent {
+        OrganisationEvent::Registered(association())
+    }
+
+    fn deactivated() -> OrganisationEvent {
+        OrganisationEvent::Deactivated(OrganisationDeactivated {
+            id: org_id(),
+            reason: None,
+        })
+    }
+
+    fn cvr_rule() -> impl Fn(&Result<Vec<OrganisationEvent>, DomainError>) -> bool {
+        |result| matches!(result, Err(DomainError::Rule { field: Some(f), .. }) if f == "cvr")
+    }
+
+    // --- Register ---
+
+    #[test]
+    fn registering_an_association() {
+        let d = association();
+        assert_eq!(
+            when::<Organisation>(&[], &register(&d)),
+            Ok(vec![OrganisationEvent::Registered(d)])
+        );
+    }
+
+    #[test]
+    fn registering_twice_is_already_exists() {
+        let expected = Err(DomainError::AlreadyExists {
+            kind: EntityKind::Organisation,
+        });
+        assert_eq!(
+            when::<Organisation>(&[registered()], &register(&association())),
+            expected
+        );
+        assert_eq!(
+            when::<Organisation>(&[registered(), deactivated()], &register(&association())),
+            expected
+        );
+    }
+
+    #[test]
+    fn informal_groups_and_associations_may_lack_a_cvr() {
+        for kind in [
+            OrganisationKind::InformalGroup,
+            OrganisationKind::Association,
+            OrganisationKind::Ngo,
+        ] {
+            assert!(
+                when::<Organisation>(&[], &register(&details(kind, None))).is_ok(),
+                "{kind}"
+            );
+        }
+        let with_cvr = details(OrganisationKind::InformalGroup, Some("24256790"));
+        assert!(when::<Organisation>(&[], &register(&with_cvr)).is_ok());
+    }
+
+    #[test]
+    fn companies_and_public_bodies_need_a_cvr() {
+        for kind in [OrganisationKind::Company, OrganisationKind::PublicBody] {
+            let result = when::<Organisation>(&[], &register(&details(kind, None)));
+            assert!(cvr_rule()(&result), "{kind}: {result:?}");
+            assert!(when::<Organisation>(&[], &register(&details(kind, Some("24256790")))).is_ok());
+        }
+    }
+
+    // --- Update ---
+
+    #[test]
+    fn updating_replaces_the_record() {
+        let mut changed = association();
+        changed.name = name("Røde Kors Rødovre");
+        changed.cvr = None;
+        assert_eq!(
+            when::<Organisation>(&[registered()], &update(&changed)),
+            Ok(vec![OrganisationEvent::Updated(changed.clone())])
+        );
+        assert_eq!(
+            Organisation::replay(&[registered(), OrganisationEvent::Updated(changed.clone())]),
+            OrganisationState::Active(changed)
+        );
+    }
+
+    #[test]
+    fn an_update_that_changes_nothing_appends_nothing() {
+        assert_eq!(
+            when::<Organisation>(&[registered()], &update(&association())),
+            Ok(vec![])
+        );
+    }
+
+    #[test]
+    fn updating_an_unknown_organisation_is_not_found() {
+        assert_eq!(
+            when::<Organisation>(&[], &update(&association())),
+            Err(DomainError::NotFound {
+                kind: EntityKind::Organisation
+            })
+        );
+    }
+
+    #[test]
+    fn updating_a_deactivated_organisation_is_a_conflict() {
+        assert!(matches!(
+            when::<Organisation>(&[registered(), deactivated()], &update(&association())),
+            Err(DomainError::Conflict { .. })
+        ));
+    }
+
+    #[test]
+    fn updating_to_a_company_without_cvr_breaks_the_cvr_rule() {
+        let result = when::<Organisation>(
+            &[registered()],
+            &update(&details(OrganisationKind::Company, None)),
+        );
+        assert!(cvr_rule()(&result), "{result:?}");
+    }
+
+    // --- Deactivate ---
+
+    #[test]
+    fn deactivating_with_a_reason() {
+        let reason = DeactivationReason::parse("Foreningen er nedlagt").ok();
+        assert_eq!(
+            when::<Organisation>(
+                &[registered()],
+                &OrganisationCommand::Deactivate {
+                    reason: reason.clone()
+                }
+            ),
+            Ok(vec![OrganisationEvent::Deactivated(
+                OrganisationDeactivated {
+                    id: org_id(),
+                    reason
+                }
+            )])
+        );
+        assert_eq!(
+            Organisation::replay(&[registered(), deactivated()]),
+            OrganisationState::Deactivated(association())
+        );
+    }
+
+    #[test]
+    fn deactivating_twice_is_a_conflict() {
+        assert!(matches!(
+            when::<Organisation>(
+                &[registered(), deactivated()],
+                &OrganisationCommand::Deactivate { reason: None }
+            ),
+            Err(DomainError::Conflict { .. })
+        ));
+    }
+
+    #[test]
+    fn deactivating_an_unknown_organisation_is_not_found() {
+        assert_eq!(
+            when::<Organisation>(&[], &OrganisationCommand::Deactivate { reason: None }),
+            Err(DomainError::NotFound {
+                kind: EntityKind::Organisation
+            })
+        );
+    }
+
+    // --- Evolve and payloads ---
+
+    #[test]
+    fn evolve_tolerates_events_out_of_place() {
+        let updated = OrganisationEvent::Updated(association());
+        for events in [
+            vec![deactivated()],
+            vec![updated.clone()],
+            vec![registered(), registered()],
+            vec![
+                registered(),
+                deactivated(),
+                deactivated(),
+                updated.clone(),
+                registered(),
+            ],
+        ] {
+            let _ = Organisation::replay(&events);
+        }
+        assert_eq!(
+            Organisation::replay(&[deactivated()]),
+            OrganisationState::NotRegistered
+        );
+        assert_eq!(
+            Organisation::replay(&[registered(), deactivated(), updated]),
+            OrganisationState::Deactivated(association())
+        );
+    }
+
+    #[test]
+    fn every_event_round_trips_through_its_payload() {
+        let events = [
+            registered(),
+            OrganisationEvent::Updated(details(OrganisationKind::InformalGroup, None)),
+            deactivated(),
+            OrganisationEvent::Deactivated(OrganisationDeactivated {
+                id: org_id(),
+                reason: DeactivationReason::parse("Fusioneret med Røde Kors").ok(),
+            }),
+        ];
+        for event in events {
+            let decoded = OrganisationEvent::from_payload(event.event_type(), event.to_payload());
+            assert_eq!(decoded, Ok(event));
+        }
+        assert_eq!(
+            OrganisationEvent::TYPES,
+            [
+                "dk.samskab.organisation.registered.v1",
+                "dk.samskab.organisation.updated.v1",
+                "dk.samskab.organisation.deactivated.v1"
+            ]
+        );
+    }
+
+    #[test]
+    fn payload_shape_is_snake_case_with_the_id() {
+        let payload = registered().to_payload();
+        assert_eq!(payload["id"], serde_json::json!(org_id().to_string()));
+        assert_eq!(payload["cvr"], serde_json::json!("13748136"));
+        assert_eq!(payload["kind"], serde_json::json!("association"));
+        assert_eq!(
+            payload["contact"]["email"],
+            serde_json::json!("info@aeblehaven.dk")
+        );
+    }
+
+    #[test]
+    fn decoding_unknown_and_malformed_payloads() {
+        assert_eq!(
+            OrganisationEvent::from_payload(
+                "dk.samskab.organisation.merged.v1",
+                serde_json::json!({})
+            ),
+            Err(EventDecodeError::UnknownType(
+                "dk.samskab.organisation.merged.v1".into()
+            ))
+        );
+        let mut bad_cvr = registered().to_payload();
+        bad_cvr["cvr"] = serde_json::json!("24256791");
+        for bad in [
+            serde_json::json!([1, 2]),
+            serde_json::json!({"id": "x"}),
+            bad_cvr,
+        ] {
+            assert!(matches!(
+                OrganisationEvent::from_payload(OrganisationEvent::REGISTERED_V1, bad),
+                Err(EventDecodeError::Malformed { .. })
+            ));
+        }
+    }
+}

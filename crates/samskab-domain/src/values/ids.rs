@@ -1,0 +1,71 @@
+//! Entity identifiers. UUID v7, so ids sort by creation time and index well in PostgreSQL.
+
+use crate::InvalidValue;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use uuid::Uuid;
+
+macro_rules! uuid_id {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// A fresh, time-ordered id.
+            pub fn new_v7() -> Self {
+                Self(Uuid::now_v7())
+            }
+
+            pub fn from_uuid(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+
+            pub fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+
+            /// Parse the hyphenated text form from a URL path or a JSON body.
+            pub fn parse(input: &str) -> Result<Self, InvalidValue> {
+                Uuid::try_parse(input.trim())
+                    .map(Self)
+                    .map_err(|_| InvalidValue::new("must be a UUID"))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0.hyphenated(), f)
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// Identifies an organisation (forening, organisation) within its tenant.
+    OrganisationId
+);
+uuid_id!(
+    /// Identifies a volunteer (frivillig) within their tenant.
+    VolunteerId
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_display_and_parse_round_trip() {
+        let id = VolunteerId::new_v7();
+        assert_eq!(VolunteerId::parse(&id.to_string()), Ok(id));
+        assert_eq!(id.as_uuid().get_version_num(), 7);
+        assert!(OrganisationId::parse("not-a-uuid").is_err());
+    }
+}

@@ -1,0 +1,906 @@
+//! Volunteers (frivillige) and their profiles in the resource bank (ressourcebank).
+//!
+//! Personal data is kept apart from the profile: every event that carries it has it under the
+//! payload key `"personal"`, and everything else (postcode, age band, skills, availability, ...)
+//! under `"profile"`. The event log can then encrypt `"personal"` with a key per person and
+//! forget the person by deleting the key (crypto-shredding), while the event, the statistics and
+//! the grant history built on it stay in the log.
+
+use crate::decider::{decode_payload, payload_of};
+use crate::{
+    AgeBand, Availability, ChildCertificate, ChildCertificateStatus, Consent, Contact, Decider,
+    DomainError, DomainEvent, EntityKind, EventDecodeError, LanguageCode, Name, Postcode, Tag,
+    TargetGroup, VolunteerId,
+};
+use chrono::{DateTime, Datelike, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The volunteer decider.
+pub struct Volunteer;
+
+/// Personal data: what identifies or reaches the person. Encrypted per person by the event
+/// log, and forgotten when the person asks to be.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolunteerPersonalData {
+    pub name: Name,
+    pub contact: Contact,
+    /// Optional; when given, the profile's age band must agree with it.
+    pub birth_year: Option<u16>,
+}
+
+/// What matching and statistics use. Not directly identifying on its own; it survives when the
+/// personal data is forgotten.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolunteerProfile {
+    pub postcode: Postcode,
+    pub age_band: AgeBand,
+    /// Professional skills (faglighed), at most [`Tag::MAX_PER_LIST`].
+    pub skills: Vec<Tag>,
+    /// Personal resources, at most [`Tag::MAX_PER_LIST`].
+    pub resources: Vec<Tag>,
+    pub languages: Vec<LanguageCode>,
+    pub availability: Availability,
+    pub target_groups: Vec<TargetGroup>,
+    pub child_certificate: ChildCertificate,
+}
+
+impl VolunteerProfile {
+    /// The most languages a profile may list.
+    pub const MAX_LANGUAGES: usize = 30;
+
+    /// The same profile with duplicates removed from every list (first occurrence kept), so
+    /// that the stored profile and the no-op check do not depend on how a form repeated itself.
+    pub fn without_duplicates(&self) -> VolunteerProfile {
+        VolunteerProfile {
+            skills: first_occurrences(&self.skills),
+            resources: first_occurrences(&self.resources),
+            languages: first_occurrences(&self.languages),
+            target_groups: first_occurrences(&self.target_groups),
+            ..self.clone()
+        }
+    }
+}
+
+fn first_occurrences<T: PartialEq + Clone>(items: &[T]) -> Vec<T> {
+    let mut kept: Vec<T> = Vec::with_capacity(items.len());
+    for item in items {
+        if !kept.contains(item) {
+            kept.push(item.clone());
+        }
+    }
+    kept
+}
+
+/// What a decision needs to know about a registered volunteer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolunteerDetails {
+    pub id: VolunteerId,
+    /// `None` when the personal data could not be read back (forgotten: its key was deleted).
+    pub personal: Option<VolunteerPersonalData>,
+    pub profile: VolunteerProfile,
+    pub consent: Consent,
+}
+
+/// A volunteer's decision state. `Default` is "not yet registered".
+// Nearly every state anyone holds (in a decision or in a cache) is `Active`, so boxing the
+// large variant would save no memory and only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum VolunteerState {
+    #[default]
+    NotRegistered,
+    Active(VolunteerDetails),
+    /// Consent withdrawn: the volunteer can no longer be changed or matched.
+    ConsentWithdrawn {
+        id: VolunteerId,
+        withdrawn_at: DateTime<Utc>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VolunteerCommand {
+    /// The consent's `given_at` is also "now" for the rules (e.g. the age band check).
+    Register {
+        id: VolunteerId,
+        personal: VolunteerPersonalData,
+        profile: VolunteerProfile,
+        consent: Consent,
+    },
+    /// Full replacement of personal data and profile. `at` is "now" for the rules, passed in so
+    /// that `decide` stays pure.
+    Update {
+        personal: VolunteerPersonalData,
+        profile: VolunteerProfile,
+        at: DateTime<Utc>,
+    },
+    WithdrawConsent {
+        at: DateTime<Utc>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VolunteerEvent {
+    /// "dk.samskab.volunteer.registered.v1"
+    Registered(VolunteerRegistered),
+    /// "dk.samskab.volunteer.profile_updated.v1"
+    ProfileUpdated(VolunteerProfileUpdated),
+    /// "dk.samskab.volunteer.consent_withdrawn.v1"
+    ConsentWithdrawn(VolunteerConsentWithdrawn),
+}
+
+/// Payload of `dk.samskab.volunteer.registered.v1`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolunteerRegistered {
+    pub id: VolunteerId,
+    /// Always `Some` when decided. `None` (JSON `null` or absent) when the event log could no
+    /// longer decrypt it because the person was forgotten; the event still decodes and replays.
+    pub personal: Option<VolunteerPersonalData>,
+    pub profile: VolunteerProfile,
+    pub consent: Consent,
+}
+
+/// Payload of `dk.samskab.volunteer.profile_updated.v1`: the full new personal data and profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolunteerProfileUpdated {
+    pub id: VolunteerId,
+    /// As in [`VolunteerRegistered::personal`].
+    pub personal: Option<VolunteerPersonalData>,
+    pub profile: VolunteerProfile,
+}
+
+/// Payload of `dk.samskab.volunteer.consent_withdrawn.v1`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolunteerConsentWithdrawn {
+    pub id: VolunteerId,
+    pub at: DateTime<Utc>,
+}
+
+impl VolunteerEvent {
+    pub const REGISTERED_V1: &'static str = "dk.samskab.volunteer.registered.v1";
+    pub const PROFILE_UPDATED_V1: &'static str = "dk.samskab.volunteer.profile_updated.v1";
+    pub const CONSENT_WITHDRAWN_V1: &'static str = "dk.samskab.volunteer.consent_withdrawn.v1";
+    /// Every event type this enum can decode.
+    pub const TYPES: &'static [&'static str] = &[
+        Self::REGISTERED_V1,
+        Self::PROFILE_UPDATED_V1,
+        Self::CONSENT_WITHDRAWN_V1,
+    ];
+    /// The payload key under which personal data sits, for the event log's encryption.
+    pub const PERSONAL_DATA_KEY: &'static str = "personal";
+
+    /// The entity this event is about.
+    pub fn id(&self) -> VolunteerId {
+        match self {
+            VolunteerEvent::Registered(e) => e.id,
+            VolunteerEvent::ProfileUpdated(e) => e.id,
+            VolunteerEvent::ConsentWithdrawn(e) => e.id,
+        }
+    }
+}
+
+impl DomainEvent for VolunteerEvent {
+    const KIND: EntityKind = EntityKind::Volunteer;
+
+    fn event_type(&self) -> &'static str {
+        match self {
+            VolunteerEvent::Registered(_) => Self::REGISTERED_V1,
+            VolunteerEvent::ProfileUpdated(_) => Self::PROFILE_UPDATED_V1,
+            VolunteerEvent::ConsentWithdrawn(_) => Self::CONSENT_WITHDRAWN_V1,
+        }
+    }
+
+    fn to_payload(&self) -> serde_json::Value {
+        match self {
+            VolunteerEvent::Registered(e) => payload_of(e),
+            VolunteerEvent::ProfileUpdated(e) => payload_of(e),
+            VolunteerEvent::ConsentWithdrawn(e) => payload_of(e),
+        }
+    }
+
+    fn from_payload(
+        event_type: &str,
+        payload: serde_json::Value,
+    ) -> Result<Self, EventDecodeError> {
+        match event_type {
+            Self::REGISTERED_V1 => decode_payload(event_type, payload).map(Self::Registered),
+            Self::PROFILE_UPDATED_V1 => {
+                decode_payload(event_type, payload).map(Self::ProfileUpdated)
+            }
+            Self::CONSENT_WITHDRAWN_V1 => {
+                decode_payload(event_type, payload).map(Self::ConsentWithdrawn)
+            }
+            other => Err(EventDecodeError::UnknownType(other.to_owned())),
+        }
+    }
+}
+
+/// A birth year more than this many years back is a typo.
+const OLDEST_AGE: i32 = 120;
+
+/// The rules a volunteer's data must follow, at the moment `now`. Returns the profile as it
+/// will be stored (duplicates removed).
+fn check_volunteer_rules(
+    personal: &VolunteerPersonalData,
+    profile: &VolunteerProfile,
+    now: DateTime<Utc>,
+) -> Result<VolunteerProfile, DomainError> {
+    let profile = profile.without_duplicates();
+    let year = now.year();
+    if let Some(birth_year) = personal.birth_year {
+        let birth_year_i32 = i32::from(birth_year);
+        if birth_year_i32 > year {
+            return Err(DomainError::rule(
+                "birth_year",
+                "the birth year must not be in the future",
+            ));
+        }
+        if year - birth_year_i32 > OLDEST_AGE {
+            return Err(DomainError::rule(
+                "birth_year",
+                format!("the birth year must be within the last {OLDEST_AGE} years"),
+            ));
+        }
+        if !profile.age_band.agrees_with_birth_year(birth_year, year) {
+            return Err(DomainError::rule(
+                "age_band",
+                format!(
+                    "the age band {} does not agree with the birth year {birth_year}",
+                    profile.age_band
+                ),
+            ));
+        }
+    }
+    for (field, len) in [
+        ("skills", profile.skills.len()),
+        ("resources", profile.resources.len()),
+    ] {
+        if len > Tag::MAX_PER_LIST {
+            return Err(DomainError::rule(
+                field,
+                format!("at most {} items", Tag::MAX_PER_LIST),
+            ));
+        }
+    }
+    if profile.languages.len() > VolunteerProfile::MAX_LANGUAGES {
+        return Err(DomainError::rule(
+            "languages",
+            format!("at most {} languages", VolunteerProfile::MAX_LANGUAGES),
+        ));
+    }
+    if profile.target_groups.contains(&TargetGroup::Children)
+        && profile.child_certificate.status() == ChildCertificateStatus::NotRequired
+    {
+        return Err(DomainError::rule(
+            "child_certificate",
+            "volunteers who want to work with children need a børneattest requested or assessed",
+        ));
+    }
+    Ok(profile)
+}
+
+impl Decider for Volunteer {
+    const KIND: EntityKind = EntityKind::Volunteer;
+    type State = VolunteerState;
+    type Command = VolunteerCommand;
+    type Event = VolunteerEvent;
+
+    fn decide(
+        state: &Self::State,
+        command: &Self::Command,
+    ) -> Result<Vec<Self::Event>, DomainError> {
+        let not_found = DomainError::NotFound {
+            kind: EntityKind::Volunteer,
+        };
+        match command {
+            VolunteerCommand::Register {
+                id,
+                personal,
+                profile,
+                consent,
+            } => {
+                if !matches!(state, VolunteerState::NotRegistered) {
+                    return Err(DomainError::AlreadyExists {
+                        kind: EntityKind::Volunteer,
+                    });
+                }
+                let profile = check_volunteer_rules(personal, profile, consent.given_at)?;
+                Ok(vec![VolunteerEvent::Registered(VolunteerRegistered {
+                    id: *id,
+                    personal: Some(personal.clone()),
+                    profile,
+                    consent: consent.clone(),
+                })])
+            }
+            VolunteerCommand::Update {
+                personal,
+                profile,
+                at,
+            } => {
+                let current = match state {
+                    VolunteerState::NotRegistered => return Err(not_found),
+                    VolunteerState::ConsentWithdrawn { .. } => {
+                        return Err(DomainError::conflict(
+                            "the volunteer has withdrawn their consent and cannot be updated",
+                        ));
+                    }
+                    VolunteerState::Active(current) => current,
+                };
+                let profile = check_volunteer_rules(personal, profile, *at)?;
+                if current.personal.as_ref() == Some(personal) && current.profile == profile {
+                    return Ok(vec![]);
+                }
+                Ok(vec![VolunteerEvent::ProfileUpdated(
+                    VolunteerProfileUpdated {
+                        id: current.id,
+                        personal: Some(personal.clone()),
+                        profile,
+                    },
+                )])
+            }
+            VolunteerCommand::WithdrawConsent { at } => match state {
+                VolunteerState::NotRegistered => Err(not_found),
+                VolunteerState::ConsentWithdrawn { .. } => Err(DomainError::conflict(
+                    "the volunteer has already withdrawn their consent",
+                )),
+                VolunteerState::Active(current) => {
+                    if *at < current.consent.given_at {
+                        return Err(DomainError::rule(
+                            "at",
+                            "consent cannot be withdrawn before it was given",
+                        ));
+                    }
+                    Ok(vec![VolunteerEvent::ConsentWithdrawn(
+                        VolunteerConsentWithdrawn {
+                            id: current.id,
+                            at: *at,
+                        },
+                    )])
+                }
+            },
+        }
+    }
+
+    fn evolve(state: Self::State, event: &Self::Event) -> Self::State {
+        use VolunteerState::*;
+        match (state, event) {
+            (NotRegistered, VolunteerEvent::Registered(e)) => Active(VolunteerDetails {
+                id: e.id,
+                personal: e.personal.clone(),
+                profile: e.profile.clone(),
+                consent: e.consent.clone(),
+            }),
+            // A second registration cannot have been decided; keep what we have.
+            (state @ (Active(_) | ConsentWithdrawn { .. }), VolunteerEvent::Registered(_)) => state,
+            (Active(current), VolunteerEvent::ProfileUpdated(e)) => Active(VolunteerDetails {
+                personal: e.personal.clone(),
+                profile: e.profile.clone(),
+                ..current
+            }),
+            // Without a registration there is no consent to be active under; after withdrawal
+            // nothing changes any more.
+            (
+                state @ (NotRegistered | ConsentWithdrawn { .. }),
+                VolunteerEvent::ProfileUpdated(_),
+            ) => state,
+            (NotRegistered | Active(_), VolunteerEvent::ConsentWithdrawn(e)) => ConsentWithdrawn {
+                id: e.id,
+                withdrawn_at: e.at,
+            },
+            (state @ ConsentWithdrawn { .. }, VolunteerEvent::ConsentWithdrawn(_)) => state,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::*;
+    use crate::{AvailabilitySlot, DayPart, Weekday};
+    use proptest::prelude::*;
+
+    fn personal() -> VolunteerPersonalData {
+        VolunteerPersonalData {
+            name: name("Søren Ærø Østergaard"),
+            contact: contact(),
+            birth_year: Some(1958),
+        }
+    }
+
+    fn profile() -> VolunteerProfile {
+        VolunteerProfile {
+            postcode: Postcode::parse("2610").expect("valid"),
+            age_band: AgeBand::From67,
+            skills: Tag::parse_list(["Snedker", "Lektiehjælp"]).expect("valid"),
+            resources: Tag::parse_list(["Har bil"]).expect("valid"),
+            languages: vec![language("da"), language("uk")],
+            availability: Availability::parse(
+                [AvailabilitySlot {
+                    weekday: Weekday::Tue,
+                    part: DayPart::Evening,
+                }],
+                4,
+            )
+            .expect("valid"),
+            target_groups: vec![TargetGroup::Refugees, TargetGroup::Families],
+            child_certificate: ChildCertificate::not_required(),
+        }
+    }
+
+    fn registered() -> VolunteerEvent {
+        VolunteerEvent::Registered(VolunteerRegistered {
+            id: volunteer_id(),
+            personal: Some(personal()),
+            profile: profile(),
+            consent: consent_at(2025, 3, 1),
+        })
+    }
+
+    fn consent_withdrawn() -> VolunteerEvent {
+        VolunteerEvent::ConsentWithdrawn(VolunteerConsentWithdrawn {
+            id: volunteer_id(),
+            at: at(2025, 6, 1),
+        })
+    }
+
+    fn register(personal: VolunteerPersonalData, profile: VolunteerProfile) -> VolunteerCommand {
+        VolunteerCommand::Register {
+            id: volunteer_id(),
+            personal,
+            profile,
+            consent: consent_at(2025, 3, 1),
+        }
+    }
+
+    fn update(personal: VolunteerPersonalData, profile: VolunteerProfile) -> VolunteerCommand {
+        VolunteerCommand::Update {
+            personal,
+            profile,
+            at: at(2025, 5, 1),
+        }
+    }
+
+    fn rule_field(result: &Result<Vec<VolunteerEvent>, DomainError>) -> Option<&str> {
+        match result {
+            Err(DomainError::Rule { field, .. }) => field.as_deref(),
+            _ => None,
+        }
+    }
+
+    // --- Register ---
+
+    #[test]
+    fn registering_a_volunteer() {
+        assert_eq!(
+            when::<Volunteer>(&[], &register(personal(), profile())),
+            Ok(vec![registered()])
+        );
+    }
+
+    #[test]
+    fn registering_twice_is_already_exists() {
+        let expected = Err(DomainError::AlreadyExists {
+            kind: EntityKind::Volunteer,
+        });
+        assert_eq!(
+            when::<Volunteer>(&[registered()], &register(personal(), profile())),
+            expected
+        );
+        assert_eq!(
+            when::<Volunteer>(
+                &[registered(), consent_withdrawn()],
+                &register(personal(), profile())
+            ),
+            expected
+        );
+    }
+
+    #[test]
+    fn duplicates_in_lists_are_removed_when_stored() {
+        let mut doubled = profile();
+        doubled.skills.extend(profile().skills);
+        doubled.languages.push(language("da"));
+        doubled.target_groups.push(TargetGroup::Refugees);
+        assert_eq!(
+            when::<Volunteer>(&[], &register(personal(), doubled)),
+            Ok(vec![registered()])
+        );
+    }
+
+    #[test]
+    fn age_band_must_agree_with_birth_year() {
+        let mut young = profile();
+        young.age_band = AgeBand::From18To29;
+        assert_eq!(
+            rule_field(&when::<Volunteer>(
+                &[],
+                &register(personal(), young.clone())
+            )),
+            Some("age_band")
+        );
+        // Without a birth year, any band goes.
+        let anonymous_age = VolunteerPersonalData {
+            birth_year: None,
+            ..personal()
+        };
+        assert!(when::<Volunteer>(&[], &register(anonymous_age, young)).is_ok());
+    }
+
+    #[test]
+    fn age_band_check_uses_the_year_of_the_command() {
+        // Born 1958: 66 or 67 during 2025 (either band agrees), 67 or 68 during 2026.
+        let mut sixties = profile();
+        sixties.age_band = AgeBand::From50To66;
+        assert!(when::<Volunteer>(&[], &register(personal(), sixties.clone())).is_ok());
+        let later = VolunteerCommand::Update {
+            personal: personal(),
+            profile: sixties,
+            at: at(2026, 2, 1),
+        };
+        assert_eq!(
+            rule_field(&when::<Volunteer>(&[registered()], &later)),
+            Some("age_band")
+        );
+    }
+
+    #[test]
+    fn implausible_birth_years_are_refused() {
+        for birth_year in [2026, 1900] {
+            let p = VolunteerPersonalData {
+                birth_year: Some(birth_year),
+                ..personal()
+            };
+            assert_eq!(
+                rule_field(&when::<Volunteer>(&[], &register(p, profile()))),
+                Some("birth_year")
+            );
+        }
+    }
+
+    #[test]
+    fn working_with_children_needs_a_child_certificate() {
+        let mut with_children = profile();
+        with_children.target_groups.push(TargetGroup::Children);
+        let result = when::<Volunteer>(&[], &register(personal(), with_children.clone()));
+        assert_eq!(rule_field(&result), Some("child_certificate"));
+        assert!(matches!(
+            &result,
+            Err(DomainError::Rule { reason, .. }) if reason.contains("børneattest")
+        ));
+
+        with_children.child_certificate = ChildCertificate::requested();
+        assert!(when::<Volunteer>(&[], &register(personal(), with_children.clone())).is_ok());
+
+        with_children.child_certificate = ChildCertificate::parse(
+            ChildCertificateStatus::Approved,
+            Some(date(2025, 2, 1)),
+            Some(date(2027, 2, 1)),
+        )
+        .expect("valid");
+        assert!(when::<Volunteer>(&[], &register(personal(), with_children)).is_ok());
+    }
+
+    #[test]
+    fn too_many_skills_or_resources_are_refused() {
+        let many: Vec<Tag> = (0..31).map(|i| tag(&format!("skill {i}"))).collect();
+        let mut p = profile();
+        p.skills = many.clone();
+        assert_eq!(
+            rule_field(&when::<Volunteer>(&[], &register(personal(), p))),
+            Some("skills")
+        );
+        let mut p = profile();
+        p.resources = many;
+        assert_eq!(
+            rule_field(&when::<Volunteer>(&[], &register(personal(), p))),
+            Some("resources")
+        );
+    }
+
+    // --- Update ---
+
+    #[test]
+    fn updating_the_profile() {
+        let mut changed = profile();
+        changed.postcode = Postcode::parse("2650").expect("valid");
+        assert_eq!(
+            when::<Volunteer>(&[registered()], &update(personal(), changed.clone())),
+            Ok(vec![VolunteerEvent::ProfileUpdated(
+                VolunteerProfileUpdated {
+                    id: volunteer_id(),
+                    personal: Some(personal()),
+                    profile: changed.clone(),
+                }
+            )])
+        );
+    }
+
+    #[test]
+    fn updating_personal_data_only_is_a_change() {
+        let moved = VolunteerPersonalData {
+            name: name("Søren Østergaard"),
+            ..personal()
+        };
+        assert_eq!(
+            when::<Volunteer>(&[registered()], &update(moved.clone(), profile())).map(|e| e.len()),
+            Ok(1)
+        );
+    }
+
+    #[test]
+    fn an_update_that_changes_nothing_appends_nothing() {
+        assert_eq!(
+            when::<Volunteer>(&[registered()], &update(personal(), profile())),
+            Ok(vec![])
+        );
+        let mut reordered_duplicates = profile();
+        reordered_duplicates.skills.push(tag("snedker"));
+        assert_eq!(
+            when::<Volunteer>(&[registered()], &update(personal(), reordered_duplicates)),
+            Ok(vec![])
+        );
+    }
+
+    #[test]
+    fn updates_follow_the_same_rules() {
+        let mut with_children = profile();
+        with_children.target_groups = vec![TargetGroup::Children];
+        assert_eq!(
+            rule_field(&when::<Volunteer>(
+                &[registered()],
+                &update(personal(), with_children)
+            )),
+            Some("child_certificate")
+        );
+    }
+
+    #[test]
+    fn updating_an_unknown_volunteer_is_not_found() {
+        assert_eq!(
+            when::<Volunteer>(&[], &update(personal(), profile())),
+            Err(DomainError::NotFound {
+                kind: EntityKind::Volunteer
+            })
+        );
+    }
+
+    #[test]
+    fn updating_after_consent_withdrawn_is_a_conflict() {
+        assert!(matches!(
+            when::<Volunteer>(
+                &[registered(), consent_withdrawn()],
+                &update(personal(), profile())
+            ),
+            Err(DomainError::Conflict { .. })
+        ));
+    }
+
+    // --- WithdrawConsent ---
+
+    #[test]
+    fn withdrawing_consent() {
+        assert_eq!(
+            when::<Volunteer>(
+                &[registered()],
+                &VolunteerCommand::WithdrawConsent { at: at(2025, 6, 1) }
+            ),
+            Ok(vec![consent_withdrawn()])
+        );
+        assert_eq!(
+            Volunteer::replay(&[registered(), consent_withdrawn()]),
+            VolunteerState::ConsentWithdrawn {
+                id: volunteer_id(),
+                withdrawn_at: at(2025, 6, 1)
+            }
+        );
+    }
+
+    #[test]
+    fn withdrawing_consent_twice_is_a_conflict() {
+        assert!(matches!(
+            when::<Volunteer>(
+                &[registered(), consent_withdrawn()],
+                &VolunteerCommand::WithdrawConsent { at: at(2025, 7, 1) }
+            ),
+            Err(DomainError::Conflict { .. })
+        ));
+    }
+
+    #[test]
+    fn withdrawing_consent_of_an_unknown_volunteer_is_not_found() {
+        assert_eq!(
+            when::<Volunteer>(
+                &[],
+                &VolunteerCommand::WithdrawConsent { at: at(2025, 7, 1) }
+            ),
+            Err(DomainError::NotFound {
+                kind: EntityKind::Volunteer
+            })
+        );
+    }
+
+    #[test]
+    fn consent_cannot_be_withdrawn_before_it_was_given() {
+        assert_eq!(
+            rule_field(&when::<Volunteer>(
+                &[registered()],
+                &VolunteerCommand::WithdrawConsent { at: at(2025, 1, 1) }
+            )),
+            Some("at")
+        );
+    }
+
+    // --- Evolve ---
+
+    #[test]
+    fn evolve_tolerates_events_out_of_place() {
+        let updated = VolunteerEvent::ProfileUpdated(VolunteerProfileUpdated {
+            id: volunteer_id(),
+            personal: None,
+            profile: profile(),
+        });
+        assert_eq!(
+            Volunteer::replay(std::slice::from_ref(&updated)),
+            VolunteerState::NotRegistered
+        );
+        assert_eq!(
+            Volunteer::replay(&[
+                registered(),
+                consent_withdrawn(),
+                updated,
+                registered(),
+                consent_withdrawn()
+            ]),
+            VolunteerState::ConsentWithdrawn {
+                id: volunteer_id(),
+                withdrawn_at: at(2025, 6, 1)
+            }
+        );
+        assert!(matches!(
+            Volunteer::replay(&[consent_withdrawn()]),
+            VolunteerState::ConsentWithdrawn { .. }
+        ));
+    }
+
+    // --- Payloads ---
+
+    #[test]
+    fn personal_data_sits_apart_under_its_own_key() {
+        let payload = registered().to_payload();
+        let keys: Vec<&String> = payload.as_object().expect("object").keys().collect();
+        assert_eq!(keys.len(), 4, "{keys:?}");
+        assert_eq!(payload["id"], serde_json::json!(volunteer_id().to_string()));
+        assert_eq!(
+            payload[VolunteerEvent::PERSONAL_DATA_KEY]["name"],
+            serde_json::json!("Søren Ærø Østergaard")
+        );
+        assert_eq!(payload["personal"]["birth_year"], serde_json::json!(1958));
+        assert_eq!(payload["profile"]["age_band"], serde_json::json!("67_plus"));
+        assert_eq!(payload["profile"]["postcode"], serde_json::json!("2610"));
+        let profile_text = payload["profile"].to_string();
+        assert!(
+            !profile_text.contains("Søren") && !profile_text.contains("@"),
+            "{profile_text}"
+        );
+    }
+
+    #[test]
+    fn a_forgotten_person_still_decodes() {
+        let mut payload = registered().to_payload();
+        payload["personal"] = serde_json::Value::Null;
+        let decoded = VolunteerEvent::from_payload(VolunteerEvent::REGISTERED_V1, payload);
+        let Ok(VolunteerEvent::Registered(e)) = decoded else {
+            panic!("expected registered, got {decoded:?}");
+        };
+        assert_eq!(e.personal, None);
+        assert_eq!(e.profile, profile());
+    }
+
+    #[test]
+    fn every_event_type_round_trips() {
+        let updated = VolunteerEvent::ProfileUpdated(VolunteerProfileUpdated {
+            id: volunteer_id(),
+            personal: Some(personal()),
+            profile: profile(),
+        });
+        for event in [registered(), updated, consent_withdrawn()] {
+            assert_eq!(
+                VolunteerEvent::from_payload(event.event_type(), event.to_payload()),
+                Ok(event)
+            );
+        }
+    }
+
+    #[test]
+    fn decoding_unknown_and_malformed_payloads() {
+        assert_eq!(
+            VolunteerEvent::from_payload(
+                "dk.samskab.volunteer.registered.v9",
+                serde_json::json!({})
+            ),
+            Err(EventDecodeError::UnknownType(
+                "dk.samskab.volunteer.registered.v9".into()
+            ))
+        );
+        let mut bad_band = registered().to_payload();
+        bad_band["profile"]["age_band"] = serde_json::json!("ancient");
+        for (event_type, payload) in [
+            (
+                VolunteerEvent::REGISTERED_V1,
+                serde_json::json!("just a string"),
+            ),
+            (VolunteerEvent::REGISTERED_V1, bad_band),
+            (
+                VolunteerEvent::CONSENT_WITHDRAWN_V1,
+                serde_json::json!({"id": volunteer_id(), "at": "yesterday"}),
+            ),
+        ] {
+            let result = VolunteerEvent::from_payload(event_type, payload);
+            assert!(
+                matches!(&result, Err(EventDecodeError::Malformed { event_type: t, .. }) if t == event_type),
+                "{result:?}"
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn registered_events_round_trip_through_their_payload(event in arb_volunteer_registered()) {
+            let event = VolunteerEvent::Registered(event);
+            let decoded = VolunteerEvent::from_payload(event.event_type(), event.to_payload());
+            prop_assert_eq!(decoded, Ok(event));
+        }
+
+        #[test]
+        fn updated_and_withdrawn_events_round_trip(
+            registered in arb_volunteer_registered(),
+            withdrawn_at in arb_datetime(),
+        ) {
+            let updated = VolunteerEvent::ProfileUpdated(VolunteerProfileUpdated {
+                id: registered.id,
+                personal: registered.personal.clone(),
+                profile: registered.profile.clone(),
+            });
+            let withdrawn = VolunteerEvent::ConsentWithdrawn(VolunteerConsentWithdrawn {
+                id: registered.id,
+                at: withdrawn_at,
+            });
+            for event in [updated, withdrawn] {
+                let decoded = VolunteerEvent::from_payload(event.event_type(), event.to_payload());
+                prop_assert_eq!(decoded, Ok(event));
+            }
+        }
+
+        #[test]
+        fn an_arbitrary_valid_registration_is_accepted_as_is(registered in arb_volunteer_registered()) {
+            let personal = registered.personal.clone().expect("generated with personal data");
+            let command = VolunteerCommand::Register {
+                id: registered.id,
+                personal,
+                profile: registered.profile.clone(),
+                consent: registered.consent.clone(),
+            };
+            prop_assert_eq!(
+                Volunteer::decide(&VolunteerState::NotRegistered, &command),
+                Ok(vec![VolunteerEvent::Registered(registered)])
+            );
+        }
+
+        #[test]
+        fn registering_an_arbitrary_registered_volunteer_again_is_already_exists(
+            registered in arb_volunteer_registered(),
+            again in arb_volunteer_registered(),
+        ) {
+            let state = Volunteer::replay(&[VolunteerEvent::Registered(registered)]);
+            let command = VolunteerCommand::Register {
+                id: again.id,
+                personal: again.personal.clone().expect("generated with personal data"),
+                profile: again.profile,
+                consent: again.consent,
+            };
+            prop_assert_eq!(
+                Volunteer::decide(&state, &command),
+                Err(DomainError::AlreadyExists { kind: EntityKind::Volunteer })
+            );
+        }
+    }
+}

@@ -1,1 +1,84 @@
+//! The HTTP API (axum on tokio).
+//!
+//! - Commands: authenticate → parse the body into domain values (field errors: 400/422) →
+//!   `commands::execute` (load history, decide, append with optimistic concurrency and the
+//!   idempotency key) → 201/202 with the entity id and the log position.
+//! - Queries read the PostgreSQL read models only, never the log; `min_position` waits
+//!   (bounded) until the projection has reached a command's position.
+//! - Every error is an RFC 9457 problem (`problem.rs`); the OpenAPI 3.1 document is generated
+//!   from the handlers (`/openapi.json`).
+//!
+//! **Invariant:** the tenant of every read and write is the authenticated principal's.
 
+pub mod auth;
+pub mod body;
+pub mod commands;
+pub mod fields;
+pub mod problem;
+pub mod read;
+pub mod routes;
+pub mod state;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+pub use auth::{Principal, Role, TokenKeys};
+pub use state::{ApiConfig, AppState};
+
+/// The projections whose lag `/ops/projections` reports: (name, schema).
+pub const PROJECTIONS: &[(&str, &str)] = &[(
+    samskab_directory_worker::NAME,
+    samskab_directory_worker::SCHEMA,
+)];
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "samskab", description = "Shared backend for Danish municipalities' volunteer social work."),
+    modifiers(&BearerAuth),
+    tags((name = "volunteers"), (name = "organisations"), (name = "municipalities"), (name = "ops"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The OpenAPI document and the routes, from one source.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::volunteers::router())
+        .merge(routes::organisations::router())
+        .merge(routes::municipalities::router())
+        .merge(routes::ops::router())
+        .split_for_parts()
+}
+
+pub fn router(state: AppState) -> Router {
+    let (routes, openapi) = api();
+    let openapi_json = axum::Json(openapi);
+    let body_limit = state.config.body_limit;
+    routes
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || async move { openapi_json }),
+        )
+        .fallback(|| async { problem::ApiError::NotFound })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,1 +1,99 @@
+//! The directory read model: who the municipalities, organisations and volunteers are, one row
+//! each, keyed by `(tenant, id)`, in the PostgreSQL schema `directory` (DDL in
+//! `migrations/0002_directory.sql`).
+//!
+//! [`DirectoryProjection`] is a [`Projection`]: the runtime in `samskab-projection` pulls events
+//! from the log, opens one transaction per batch (with `search_path` set to the schema being
+//! written, which is why every statement here uses unqualified table names: a rebuild writes into
+//! a fresh schema), calls [`Projection::apply`] per event and advances the checkpoint in the same
+//! transaction.
+//!
+//! Rules every write here follows:
+//! - **One statement per event, no read before write.** The runtime batches ~500 events per
+//!   transaction; a round trip per event is the cost we accept, a second one we do not.
+//! - **Idempotent.** Applying an event twice leaves the row as applying it once: inserts use
+//!   `ON CONFLICT`, updates are guarded so a repeat changes nothing. The checkpoint already
+//!   prevents most repeats; this makes the read model right even when it does not.
+//! - **Mirror the deciders' `evolve`.** The read model must agree with the state the API decides
+//!   on, so the same "events out of place" rules apply (a second registration keeps the first;
+//!   nothing changes a volunteer after consent was withdrawn).
+//! - **Tenant from the envelope**, never from the payload: the envelope's tenant is the one the
+//!   subject (and so the authenticated principal that appended it) carries.
+//!
+//! The binary `samskab-directory-worker` runs this projection alone; the `samskab` binary runs
+//! it in-process through this library.
 
+mod context;
+mod municipalities;
+mod organisations;
+mod volunteers;
+
+use std::future::Future;
+
+use samskab_domain::{
+    DomainEvent, EntityKind, EventDecodeError, MunicipalityEvent, OrganisationEvent, VolunteerEvent,
+};
+use samskab_eventlog::RecordedEvent;
+use samskab_projection::{ApplyError, Projection};
+use sqlx::PgConnection;
+
+use crate::context::EventContext;
+
+/// The projection's name (its checkpoint row and durable consumer) and its schema.
+pub const NAME: &str = "directory";
+pub const SCHEMA: &str = "directory";
+
+/// The directory read model. Stateless: everything it knows is in PostgreSQL.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DirectoryProjection;
+
+impl Projection for DirectoryProjection {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn schema(&self) -> &'static str {
+        SCHEMA
+    }
+
+    fn apply<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        event: &'a RecordedEvent,
+    ) -> impl Future<Output = Result<(), ApplyError>> + Send + 'a {
+        apply_event(conn, event)
+    }
+}
+
+/// Dispatches on the entity kind in the envelope, decodes with the domain's own decoder (so the
+/// read model accepts exactly what the deciders accept) and writes.
+async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(), ApplyError> {
+    let envelope = &event.envelope;
+    let kind = envelope.entitykind.as_str();
+    if kind == EntityKind::Municipality.as_str() {
+        let decoded = decode::<MunicipalityEvent>(event)?;
+        municipalities::apply(conn, &EventContext::of(event)?, &decoded).await
+    } else if kind == EntityKind::Organisation.as_str() {
+        let decoded = decode::<OrganisationEvent>(event)?;
+        organisations::apply(conn, &EventContext::of(event)?, &decoded).await
+    } else if kind == EntityKind::Volunteer.as_str() {
+        let decoded = decode::<VolunteerEvent>(event)?;
+        volunteers::apply(conn, &EventContext::of(event)?, &decoded).await
+    } else {
+        // Other entities (grants, pools, ...) share the stream but are none of the directory's
+        // business. Skipping them is not dropping them: other projections read them.
+        Ok(())
+    }
+}
+
+/// `from_payload` takes the payload by value; the runtime keeps the event (to park it if we
+/// fail), so we decode a copy.
+fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<E, ApplyError> {
+    let envelope = &event.envelope;
+    E::from_payload(&envelope.event_type, envelope.data.clone()).map_err(|error| match error {
+        EventDecodeError::UnknownType(event_type) => ApplyError::UnknownEventType(event_type),
+        malformed @ EventDecodeError::Malformed { .. } => {
+            ApplyError::Malformed(malformed.to_string())
+        }
+    })
+}

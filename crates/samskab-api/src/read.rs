@@ -1,0 +1,103 @@
+//! The query side's shared pieces: query-string parsing with field errors, read-your-writes
+//! waiting, and keyset pagination.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::problem::{ApiError, FieldError};
+use crate::state::AppState;
+
+/// The schema of the read model the directory queries read (owned by the directory worker).
+pub const DIRECTORY: &str = samskab_directory_worker::SCHEMA;
+
+/// A query string of type `T`; errors name the parameter.
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
+        serde_path_to_error::deserialize(deserializer)
+            .map(QueryParams)
+            .map_err(|err| {
+                let inner = err.inner().to_string();
+                let field = ["unknown field `", "missing field `"]
+                    .iter()
+                    .find_map(|m| inner.strip_prefix(m)?.split('`').next().map(str::to_string))
+                    .unwrap_or_else(|| err.path().to_string());
+                ApiError::Malformed(vec![FieldError::new(field, inner)])
+            })
+    }
+}
+
+fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(query.as_bytes())
+}
+
+/// Read-your-writes: a client that got `position` from a command passes it as `min_position`,
+/// and the query waits (bounded) until the read model has applied that position.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct Consistency {
+    /// Wait until the read model reflects this log position (from a command's answer).
+    pub min_position: Option<u64>,
+}
+
+pub async fn wait_for(state: &AppState, min_position: Option<u64>) -> Result<(), ApiError> {
+    let Some(position) = min_position else {
+        return Ok(());
+    };
+    let reached = samskab_projection::wait_for_position(
+        &state.pool,
+        DIRECTORY,
+        position,
+        state.config.read_wait,
+    )
+    .await?;
+    if reached {
+        Ok(())
+    } else {
+        Err(ApiError::Unavailable(format!(
+            "the read model has not reached position {position} within {:?}; try again",
+            state.config.read_wait
+        )))
+    }
+}
+
+/// One page of a list, ordered by id (UUID v7, so by creation time). `next_after` is the cursor
+/// for the next page, absent on the last.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_after: Option<Uuid>,
+}
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 200;
+
+pub fn check_limit(limit: Option<i64>) -> Result<i64, ApiError> {
+    match limit {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::Malformed(vec![FieldError::new(
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}"),
+        )])),
+    }
+}
+
+/// Builds a page from `limit + 1` fetched rows: the extra row only says there is more.
+pub fn page<T>(mut rows: Vec<T>, limit: i64, id_of: impl Fn(&T) -> Uuid) -> Page<T> {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_after = if more { rows.last().map(&id_of) } else { None };
+    Page {
+        items: rows,
+        next_after,
+    }
+}

@@ -1,0 +1,140 @@
+//! Municipalities (kommuner): the tenants of the shared installation.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use chrono::{DateTime, Utc};
+use samskab_domain::{EntityKind, Kommunekode, Municipality, MunicipalityCommand, Name, TenantId};
+use samskab_eventlog::EntityRef;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::auth::{Principal, Role};
+use crate::body::JsonBody;
+use crate::commands::{CommandContext, Creates, execute, idempotency_key};
+use crate::fields::FieldCheck;
+use crate::problem::{ApiError, Problem};
+use crate::read::{Consistency, DIRECTORY, QueryParams, wait_for};
+use crate::routes::{CommandAccepted, accepted};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register_municipality, list_municipalities))
+        .routes(routes!(current_municipality))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MunicipalityInput {
+    /// The tenant key: lowercase letters, digits and hyphens.
+    #[schema(example = "rodovre")]
+    pub slug: String,
+    #[schema(example = 175)]
+    pub kommunekode: u16,
+    #[schema(example = "Rødovre Kommune")]
+    pub name: String,
+}
+
+/// Register a municipality (a new tenant). Platform administrators only: this is the one
+/// command whose tenant is named by the request, because it creates the tenant.
+#[utoipa::path(post, path = "/municipalities", tag = "municipalities", request_body = MunicipalityInput,
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = CommandAccepted), (status = 409, body = Problem), (status = 422, body = Problem),
+        (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn register_municipality(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    body: JsonBody<MunicipalityInput>,
+) -> Result<impl IntoResponse, ApiError> {
+    principal.require(&[Role::PlatformAdmin])?;
+    let key = idempotency_key(&headers)?;
+    let mut f = FieldCheck::default();
+    let tenant = f.check("slug", TenantId::parse(&body.value.slug));
+    let kommunekode = f.check("kommunekode", Kommunekode::parse(body.value.kommunekode));
+    let name = f.check("name", Name::parse(&body.value.name));
+    if tenant
+        .as_ref()
+        .is_some_and(|t| t.as_str() == crate::auth::PLATFORM_TENANT)
+    {
+        f.fail("slug", "is reserved for the platform's own administrators");
+    }
+    f.finish()?;
+    let (Some(tenant), Some(kommunekode), Some(name)) = (tenant, kommunekode, name) else {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "a field failed without a reason"
+        )));
+    };
+    let kind = EntityKind::Municipality.as_str();
+    let entity = EntityRef::new(tenant.as_str(), kind, tenant.as_str())
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let command = MunicipalityCommand::Register {
+        tenant,
+        kommunekode,
+        name,
+    };
+    let ctx = CommandContext {
+        state: &state,
+        principal: &principal,
+        idempotency_key: key,
+        fingerprint: body.fingerprint,
+    };
+    let outcome = execute::<Municipality>(ctx, &entity, Creates::New, command).await?;
+    Ok(accepted(
+        StatusCode::CREATED,
+        "/municipalities",
+        &entity,
+        outcome,
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct MunicipalityView {
+    pub tenant: String,
+    pub kommunekode: i32,
+    pub name: String,
+    pub registered_at: DateTime<Utc>,
+    pub position: i64,
+}
+
+/// Every municipality (platform administrators), or the caller's own.
+#[utoipa::path(get, path = "/municipalities", tag = "municipalities", params(Consistency),
+    responses((status = 200, body = Vec<MunicipalityView>)), security(("bearer" = [])))]
+async fn list_municipalities(
+    State(state): State<AppState>,
+    principal: Principal,
+    QueryParams(consistency): QueryParams<Consistency>,
+) -> Result<axum::Json<Vec<MunicipalityView>>, ApiError> {
+    wait_for(&state, consistency.min_position).await?;
+    let all = principal.has(Role::PlatformAdmin);
+    let sql = format!(
+        "SELECT tenant, kommunekode, name, registered_at, position FROM {DIRECTORY}.municipality
+         WHERE $1 OR tenant = $2 ORDER BY kommunekode"
+    );
+    let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(all)
+        .bind(principal.tenant.as_str())
+        .fetch_all(&state.pool)
+        .await?;
+    Ok(axum::Json(rows))
+}
+
+/// The caller's own municipality.
+#[utoipa::path(get, path = "/municipalities/current", tag = "municipalities",
+    responses((status = 200, body = MunicipalityView), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn current_municipality(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<axum::Json<MunicipalityView>, ApiError> {
+    let sql = format!(
+        "SELECT tenant, kommunekode, name, registered_at, position FROM {DIRECTORY}.municipality WHERE tenant = $1"
+    );
+    let row: Option<MunicipalityView> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(principal.tenant.as_str())
+        .fetch_optional(&state.pool)
+        .await?;
+    row.map(axum::Json).ok_or(ApiError::NotFound)
+}

@@ -1,0 +1,36 @@
+use std::time::Duration;
+
+use samskab_eventlog::EventLog;
+use sqlx::PgPool;
+
+use crate::auth::TokenKeys;
+
+/// Settings of the HTTP API, validated by the binary at start-up.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Request bodies above this are refused with 413 before they are parsed.
+    pub body_limit: usize,
+    /// How long a query with `min_position` waits for the read model before answering 503.
+    pub read_wait: Duration,
+    /// How many times a command is decided again after a concurrent append to the same entity.
+    pub conflict_retries: u32,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            body_limit: 64 * 1024,
+            read_wait: Duration::from_secs(5),
+            conflict_retries: 3,
+        }
+    }
+}
+
+/// What every handler may use. Cheap to clone (handles inside).
+#[derive(Clone)]
+pub struct AppState {
+    pub log: EventLog,
+    pub pool: PgPool,
+    pub tokens: TokenKeys,
+    pub config: ApiConfig,
+}

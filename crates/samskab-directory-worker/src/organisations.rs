@@ -1,0 +1,100 @@
+//! `directory.organisation`: one row per organisation, deactivated ones included (grants and
+//! history still refer to them).
+
+use samskab_domain::{OrganisationDetails, OrganisationEvent};
+use samskab_projection::ApplyError;
+use sqlx::PgConnection;
+
+use crate::context::EventContext;
+
+/// A second registration keeps what we have (as the decider's `evolve` does), so `DO NOTHING`;
+/// a repeat of the same event finds its own row and changes nothing.
+const REGISTER: &str = "\
+INSERT INTO organisation (tenant, id, name, cvr, kind, email, phone, contact_person,
+                          active, deactivated_at, deactivation_reason,
+                          registered_at, updated_at, position)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, NULL, NULL, $9, $9, $10)
+ON CONFLICT (tenant, id) DO NOTHING";
+
+/// An update carries the whole record, so (like `evolve`) it is enough to create the row when
+/// the registration is missing; `registered_at` is then the best we know. It never touches
+/// `active`: an update of a deactivated organisation leaves it deactivated. The position guard
+/// keeps a stale re-delivery from rolling the row back past a newer event.
+const UPDATE: &str = "\
+INSERT INTO organisation (tenant, id, name, cvr, kind, email, phone, contact_person,
+                          active, deactivated_at, deactivation_reason,
+                          registered_at, updated_at, position)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, NULL, NULL, $9, $9, $10)
+ON CONFLICT (tenant, id) DO UPDATE SET
+    name = EXCLUDED.name,
+    cvr = EXCLUDED.cvr,
+    kind = EXCLUDED.kind,
+    email = EXCLUDED.email,
+    phone = EXCLUDED.phone,
+    contact_person = EXCLUDED.contact_person,
+    updated_at = EXCLUDED.updated_at,
+    position = EXCLUDED.position
+WHERE organisation.position <= EXCLUDED.position";
+
+/// Only an active organisation is deactivated: the first deactivation (its time and reason)
+/// stands, as in `evolve`, and a repeat matches no row. Without a row there is nothing to
+/// deactivate (`evolve` stays NotRegistered too).
+const DEACTIVATE: &str = "\
+UPDATE organisation SET
+    active = false,
+    deactivated_at = $3,
+    deactivation_reason = $4,
+    updated_at = $3,
+    position = $5
+WHERE tenant = $1 AND id = $2 AND active";
+
+pub(crate) async fn apply(
+    conn: &mut PgConnection,
+    ctx: &EventContext<'_>,
+    event: &OrganisationEvent,
+) -> Result<(), ApplyError> {
+    ctx.check_entity(event.id().as_uuid())?;
+    match event {
+        OrganisationEvent::Registered(details) => {
+            upsert(conn, ctx, REGISTER, details).await?;
+        }
+        OrganisationEvent::Updated(details) => {
+            upsert(conn, ctx, UPDATE, details).await?;
+        }
+        OrganisationEvent::Deactivated(e) => {
+            sqlx::query(DEACTIVATE)
+                .bind(ctx.tenant)
+                .bind(e.id.as_uuid())
+                .bind(ctx.time)
+                .bind(e.reason.as_ref().map(|r| r.as_str()))
+                .bind(ctx.position)
+                .execute(conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// `REGISTER` and `UPDATE` take the same parameters: the full record.
+async fn upsert(
+    conn: &mut PgConnection,
+    ctx: &EventContext<'_>,
+    statement: &'static str,
+    details: &OrganisationDetails,
+) -> Result<(), ApplyError> {
+    let contact = &details.contact;
+    sqlx::query(statement)
+        .bind(ctx.tenant)
+        .bind(details.id.as_uuid())
+        .bind(details.name.as_str())
+        .bind(details.cvr.as_ref().map(|c| c.as_str()))
+        .bind(details.kind.as_str())
+        .bind(contact.email().map(|e| e.as_str()))
+        .bind(contact.phone().map(|p| p.as_str()))
+        .bind(contact.person().map(|n| n.as_str()))
+        .bind(ctx.time)
+        .bind(ctx.position)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,159 @@
+//! `directory.volunteer`: one row per volunteer.
+//!
+//! Personal data (name, email, phone, birth year) has its own columns so that it can be blanked
+//! when consent is withdrawn while the row and its statistics columns (postcode, age band,
+//! skills, ...) stay. Every statement that writes personal data only matches a volunteer whose
+//! consent has not been withdrawn, so nothing (a repeat, a stale redelivery, a rebuild) can bring
+//! it back once it was blanked.
+
+use samskab_domain::{VolunteerEvent, VolunteerId, VolunteerPersonalData, VolunteerProfile};
+use samskab_projection::ApplyError;
+use sqlx::PgConnection;
+use sqlx::postgres::{PgArguments, Postgres};
+use sqlx::query::Query;
+use sqlx::types::Json;
+
+use crate::context::EventContext;
+
+/// A second registration keeps what we have (as `evolve` does): `DO NOTHING`. This also keeps a
+/// registration re-applied after a withdrawal from restoring the personal data.
+///
+/// Parameters $1..$19 are shared with `UPDATE_PROFILE` (see [`bind_profile`]).
+const REGISTER: &str = "\
+INSERT INTO volunteer (tenant, id, name, email, phone, birth_year,
+                       postcode, age_band, skills, resources, languages, availability,
+                       hours_per_week, target_groups, child_certificate_status,
+                       child_certificate_assessed_on, child_certificate_valid_until,
+                       registered_at, updated_at, position,
+                       consent_purpose, consent_given_at, consent_withdrawn_at, status)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+        $18, $18, $19, $20, $21, NULL, 'active')
+ON CONFLICT (tenant, id) DO NOTHING";
+
+/// A profile update replaces personal data and profile. Like `evolve`, it changes only an
+/// active volunteer: without a registration there is no consent to hold the data under, and
+/// after withdrawal nothing changes any more. The position guard keeps a stale redelivery from
+/// rolling the row back past a newer event; a repeat of the same event writes the same values.
+const UPDATE_PROFILE: &str = "\
+UPDATE volunteer SET
+    name = $3, email = $4, phone = $5, birth_year = $6,
+    postcode = $7, age_band = $8, skills = $9, resources = $10, languages = $11,
+    availability = $12, hours_per_week = $13, target_groups = $14,
+    child_certificate_status = $15, child_certificate_assessed_on = $16,
+    child_certificate_valid_until = $17,
+    updated_at = $18, position = $19
+WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $19";
+
+/// GDPR: the person withdrew consent for us to hold their data, so the personal columns are
+/// blanked; the row stays for statistics and history. The first withdrawal stands (as in
+/// `evolve`), so a repeat matches no row. Without a row there is nothing to blank.
+const WITHDRAW_CONSENT: &str = "\
+UPDATE volunteer SET
+    name = NULL, email = NULL, phone = NULL, birth_year = NULL,
+    status = 'consent_withdrawn', consent_withdrawn_at = $3,
+    updated_at = $4, position = GREATEST(position, $5)
+WHERE tenant = $1 AND id = $2 AND status <> 'consent_withdrawn'";
+
+pub(crate) async fn apply(
+    conn: &mut PgConnection,
+    ctx: &EventContext<'_>,
+    event: &VolunteerEvent,
+) -> Result<(), ApplyError> {
+    ctx.check_entity(event.id().as_uuid())?;
+    match event {
+        VolunteerEvent::Registered(e) => {
+            bind_profile(
+                sqlx::query(REGISTER),
+                ctx,
+                e.id,
+                e.personal.as_ref(),
+                &e.profile,
+            )
+            .bind(e.consent.purpose.as_str())
+            .bind(e.consent.given_at)
+            .execute(conn)
+            .await?;
+        }
+        VolunteerEvent::ProfileUpdated(e) => {
+            bind_profile(
+                sqlx::query(UPDATE_PROFILE),
+                ctx,
+                e.id,
+                e.personal.as_ref(),
+                &e.profile,
+            )
+            .execute(conn)
+            .await?;
+        }
+        VolunteerEvent::ConsentWithdrawn(e) => {
+            sqlx::query(WITHDRAW_CONSENT)
+                .bind(ctx.tenant)
+                .bind(e.id.as_uuid())
+                .bind(e.at)
+                .bind(ctx.time)
+                .bind(ctx.position)
+                .execute(conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Binds $1..$19: key (tenant from the envelope), personal data (all NULL when `personal` is `None`: the person was
+/// forgotten by crypto-shredding and the log could not decrypt it), profile, time and position.
+fn bind_profile<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    ctx: &EventContext<'_>,
+    id: VolunteerId,
+    personal: Option<&VolunteerPersonalData>,
+    profile: &VolunteerProfile,
+) -> Query<'q, Postgres, PgArguments> {
+    let certificate = &profile.child_certificate;
+    query
+        .bind(ctx.tenant)
+        .bind(id.as_uuid())
+        .bind(personal.map(|p| p.name.as_str()))
+        .bind(personal.and_then(|p| p.contact.email()).map(|e| e.as_str()))
+        .bind(personal.and_then(|p| p.contact.phone()).map(|p| p.as_str()))
+        .bind(personal.and_then(|p| p.birth_year).map(i32::from))
+        .bind(profile.postcode.as_str())
+        .bind(profile.age_band.as_str())
+        // Lists as text[] of their wire names, so the GIN indexes can answer "who has skill X".
+        .bind(
+            profile
+                .skills
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            profile
+                .resources
+                .iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            profile
+                .languages
+                .iter()
+                .map(|l| l.as_str())
+                .collect::<Vec<_>>(),
+        )
+        // The domain's own serialisation: {"slots":[{"weekday":"mon","part":"morning"}],
+        // "hours_per_week":5}, the same shape the API shows.
+        .bind(Json(&profile.availability))
+        .bind(i32::from(profile.availability.hours_per_week()))
+        .bind(
+            profile
+                .target_groups
+                .iter()
+                .map(|g| g.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(certificate.status().as_str())
+        .bind(certificate.assessed_on())
+        .bind(certificate.valid_until())
+        .bind(ctx.time)
+        .bind(ctx.position)
+}

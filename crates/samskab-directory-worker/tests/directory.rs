@@ -1,0 +1,1090 @@
+//! The directory projection against real servers: a NATS server of our own per test and a fresh
+//! PostgreSQL database per test (see samskab-testkit).
+//!
+//! - Through the runtime: events are appended with `EventLog::append`, a `Projector` runs in a
+//!   task, and the rows are read once the checkpoint has reached the last append.
+//! - Direct: `DirectoryProjection::apply` is called inside a transaction with `search_path` set,
+//!   as the runtime does, to pin down idempotency and the guards event by event.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, NaiveDate, Utc};
+use samskab_directory_worker::DirectoryProjection;
+use samskab_domain::{
+    AgeBand, Availability, AvailabilitySlot, ChildCertificate, ChildCertificateStatus, Consent,
+    ConsentPurpose, Contact, Cvr, DayPart, DeactivationReason, DomainEvent, Email, Kommunekode,
+    LanguageCode, MunicipalityEvent, MunicipalityRegistered, Name, OrganisationDeactivated,
+    OrganisationDetails, OrganisationEvent, OrganisationId, OrganisationKind, Phone, Postcode, Tag,
+    TargetGroup, TenantId, VolunteerConsentWithdrawn, VolunteerEvent, VolunteerId,
+    VolunteerPersonalData, VolunteerProfile, VolunteerProfileUpdated, VolunteerRegistered, Weekday,
+};
+use samskab_eventlog::{
+    CommandMeta, EntityRef, EventEnvelope, EventLog, LogConfig, NewEvent, RecordedEvent,
+};
+use samskab_projection::CancellationToken;
+use samskab_projection::{ApplyError, MIGRATOR, Projection, Projector, ProjectorConfig};
+use samskab_testkit::{NatsServer, TestDatabase};
+use serde_json::{Value, json};
+use sqlx::{Connection, PgPool, Row};
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+// ---------------------------------------------------------------------------------------------
+
+const ACTOR: &str = "user:sagsbehandler-1";
+
+fn name(text: &str) -> Name {
+    Name::parse(text).expect("valid name")
+}
+
+fn municipality(tenant: &str, code: u16, municipality_name: &str) -> MunicipalityEvent {
+    MunicipalityEvent::Registered(MunicipalityRegistered {
+        tenant: TenantId::parse(tenant).expect("valid tenant"),
+        kommunekode: Kommunekode::parse(code).expect("valid kommunekode"),
+        name: name(municipality_name),
+    })
+}
+
+fn contact(email: Option<&str>, phone: Option<&str>, person: Option<&str>) -> Contact {
+    Contact::parse(
+        email.map(|e| Email::parse(e).expect("valid email")),
+        phone.map(|p| Phone::parse(p).expect("valid phone")),
+        person.map(name),
+    )
+    .expect("valid contact")
+}
+
+fn organisation(id: OrganisationId, organisation_name: &str) -> OrganisationDetails {
+    OrganisationDetails {
+        id,
+        name: name(organisation_name),
+        cvr: Some(Cvr::parse("13748136").expect("valid cvr")),
+        kind: OrganisationKind::Association,
+        contact: contact(
+            Some("info@aeblehaven.dk"),
+            Some("+45 36 37 70 00"),
+            Some("Åse Æbelø"),
+        ),
+    }
+}
+
+fn personal(person_name: &str) -> VolunteerPersonalData {
+    VolunteerPersonalData {
+        name: name(person_name),
+        contact: contact(Some("soren@example.dk"), Some("+45 12 34 56 78"), None),
+        birth_year: Some(1958),
+    }
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+}
+
+fn profile() -> VolunteerProfile {
+    VolunteerProfile {
+        postcode: Postcode::parse("2610").expect("valid postcode"),
+        age_band: AgeBand::From67,
+        skills: Tag::parse_list(["Snedker", "Lektiehjælp"]).expect("valid tags"),
+        resources: Tag::parse_list(["Har bil"]).expect("valid tags"),
+        languages: vec![
+            LanguageCode::parse("da").expect("valid"),
+            LanguageCode::parse("uk").expect("valid"),
+        ],
+        availability: Availability::parse(
+            [
+                AvailabilitySlot {
+                    weekday: Weekday::Tue,
+                    part: DayPart::Evening,
+                },
+                AvailabilitySlot {
+                    weekday: Weekday::Mon,
+                    part: DayPart::Morning,
+                },
+            ],
+            5,
+        )
+        .expect("valid availability"),
+        target_groups: vec![TargetGroup::Children, TargetGroup::Refugees],
+        child_certificate: ChildCertificate::parse(
+            ChildCertificateStatus::Approved,
+            Some(date(2025, 2, 1)),
+            Some(date(2027, 2, 1)),
+        )
+        .expect("valid certificate"),
+    }
+}
+
+fn consent() -> Consent {
+    Consent {
+        purpose: ConsentPurpose::parse("Formidling af frivilligt arbejde i Rødovre Kommune")
+            .expect("valid purpose"),
+        given_at: "2025-03-01T10:00:00Z".parse().expect("valid time"),
+    }
+}
+
+fn volunteer_registered(id: VolunteerId, person_name: &str) -> VolunteerEvent {
+    VolunteerEvent::Registered(VolunteerRegistered {
+        id,
+        personal: Some(personal(person_name)),
+        profile: profile(),
+        consent: consent(),
+    })
+}
+
+fn withdrawn_at() -> DateTime<Utc> {
+    "2025-06-01T12:00:00Z".parse().expect("valid time")
+}
+
+fn consent_withdrawn(id: VolunteerId) -> VolunteerEvent {
+    VolunteerEvent::ConsentWithdrawn(VolunteerConsentWithdrawn {
+        id,
+        at: withdrawn_at(),
+    })
+}
+
+fn new_event<E: DomainEvent>(event: &E) -> NewEvent {
+    NewEvent {
+        event_type: event.event_type().to_owned(),
+        data: event.to_payload(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Harness: NATS + PostgreSQL + a running projector
+// ---------------------------------------------------------------------------------------------
+
+struct Harness {
+    _nats: NatsServer,
+    log: EventLog,
+    pool: PgPool,
+    shutdown: CancellationToken,
+    projector: JoinHandle<()>,
+    last_position: u64,
+}
+
+async fn migrated_database() -> anyhow::Result<PgPool> {
+    let database = TestDatabase::create().await?;
+    let pool = database.pool().await?;
+    MIGRATOR.run(&pool).await.context("migrations")?;
+    Ok(pool)
+}
+
+impl Harness {
+    async fn start() -> anyhow::Result<Self> {
+        let nats = NatsServer::start()?;
+        let log = EventLog::connect(&nats.url(), LogConfig::default()).await?;
+        let pool = migrated_database().await?;
+        let shutdown = CancellationToken::new();
+        let projector = Projector::new(
+            DirectoryProjection,
+            log.clone(),
+            pool.clone(),
+            ProjectorConfig::default(),
+        );
+        let token = shutdown.clone();
+        let projector = tokio::spawn(async move {
+            if let Err(error) = projector.run(token).await {
+                panic!("projector failed: {error:?}");
+            }
+        });
+        Ok(Self {
+            _nats: nats,
+            log,
+            pool,
+            shutdown,
+            projector,
+            last_position: 0,
+        })
+    }
+
+    /// Appends one command's events to an entity, after whatever it already has.
+    async fn append(
+        &mut self,
+        tenant: &str,
+        kind: &str,
+        id: &str,
+        events: Vec<NewEvent>,
+    ) -> anyhow::Result<u64> {
+        let entity = EntityRef::new(tenant, kind, id)?;
+        let expected = self.log.load(&entity).await?.last_position;
+        let meta = CommandMeta {
+            actor: ACTOR.into(),
+            correlation_id: Uuid::now_v7(),
+            causation_id: None,
+            idempotency_key: None,
+            request_fingerprint: None,
+        };
+        let appended = self.log.append(&entity, expected, &meta, events).await?;
+        self.last_position = appended.position;
+        Ok(appended.position)
+    }
+
+    async fn append_domain<E: DomainEvent>(
+        &mut self,
+        tenant: &str,
+        id: &str,
+        event: &E,
+    ) -> anyhow::Result<u64> {
+        self.append(tenant, E::KIND.as_str(), id, vec![new_event(event)])
+            .await
+    }
+
+    /// Waits until the projection's checkpoint has reached everything appended so far.
+    async fn caught_up(&self) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let position: Option<i64> = sqlx::query_scalar(
+                "SELECT position FROM directory.checkpoint WHERE projection = 'directory'",
+            )
+            .fetch_optional(&self.pool)
+            .await?;
+            if position.is_some_and(|p| p >= i64::try_from(self.last_position).unwrap_or(0)) {
+                return Ok(());
+            }
+            if self.projector.is_finished() {
+                bail!("the projector stopped before catching up");
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "checkpoint at {position:?}, still short of {}",
+                    self.last_position
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(10), self.projector).await??;
+        Ok(())
+    }
+}
+
+/// A row as JSON (every column), or `None` when there is none.
+async fn row(pool: &PgPool, table: &str, tenant: &str, id: Uuid) -> anyhow::Result<Option<Value>> {
+    let sql = match table {
+        "organisation" => {
+            "SELECT to_jsonb(t) FROM directory.organisation t WHERE tenant = $1 AND id = $2"
+        }
+        "volunteer" => {
+            "SELECT to_jsonb(t) FROM directory.volunteer t WHERE tenant = $1 AND id = $2"
+        }
+        other => bail!("no table {other}"),
+    };
+    Ok(sqlx::query_scalar(sql)
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?)
+}
+
+async fn envelope_time(log: &EventLog, tenant: &str, kind: &str, id: &str) -> Vec<String> {
+    let entity = EntityRef::new(tenant, kind, id).expect("valid entity");
+    let history = log.load(&entity).await.expect("load");
+    history
+        .events
+        .iter()
+        .map(|e| pg_time(e.envelope.time))
+        .collect()
+}
+
+/// How PostgreSQL's `to_jsonb` renders a timestamptz (microseconds, UTC session time zone
+/// assumed away by comparing instants).
+fn pg_time(time: DateTime<Utc>) -> String {
+    time.timestamp_micros().to_string()
+}
+
+fn micros(value: &Value) -> String {
+    let text = value.as_str().expect("timestamp as text");
+    DateTime::parse_from_rfc3339(text)
+        .expect("rfc3339")
+        .timestamp_micros()
+        .to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Through the runtime
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn municipality_registered_is_inserted() -> anyhow::Result<()> {
+    let mut h = Harness::start().await?;
+    let position = h
+        .append_domain(
+            "rodovre",
+            "rodovre",
+            &municipality("rodovre", 175, "Rødovre Kommune"),
+        )
+        .await?;
+    h.caught_up().await?;
+
+    let r = sqlx::query(
+        "SELECT kommunekode, name, registered_by, position, registered_at
+         FROM directory.municipality WHERE tenant = 'rodovre'",
+    )
+    .fetch_one(&h.pool)
+    .await?;
+    assert_eq!(r.get::<i32, _>("kommunekode"), 175);
+    assert_eq!(r.get::<String, _>("name"), "Rødovre Kommune");
+    assert_eq!(r.get::<String, _>("registered_by"), ACTOR);
+    assert_eq!(r.get::<i64, _>("position"), i64::try_from(position)?);
+    let times = envelope_time(&h.log, "rodovre", "municipality", "rodovre").await;
+    assert_eq!(
+        pg_time(r.get::<DateTime<Utc>, _>("registered_at")),
+        times[0]
+    );
+    h.stop().await
+}
+
+#[tokio::test]
+async fn organisation_registered_updated_and_deactivated() -> anyhow::Result<()> {
+    let mut h = Harness::start().await?;
+    let id = OrganisationId::new_v7();
+    let key = id.to_string();
+    let registered = organisation(id, "Rødovre Frivilligcenter");
+    h.append_domain(
+        "rodovre",
+        &key,
+        &OrganisationEvent::Registered(registered.clone()),
+    )
+    .await?;
+    h.caught_up().await?;
+
+    let org = row(&h.pool, "organisation", "rodovre", id.as_uuid())
+        .await?
+        .context("registered organisation")?;
+    assert_eq!(org["name"], "Rødovre Frivilligcenter");
+    assert_eq!(org["cvr"], "13748136");
+    assert_eq!(org["kind"], "association");
+    assert_eq!(org["email"], "info@aeblehaven.dk");
+    assert_eq!(org["phone"], "+4536377000");
+    assert_eq!(org["contact_person"], "Åse Æbelø");
+    assert_eq!(org["active"], true);
+    assert_eq!(org["deactivated_at"], Value::Null);
+    assert_eq!(org["registered_at"], org["updated_at"]);
+
+    // An update replaces the whole record; an informal group without CVR and phone.
+    let updated = OrganisationDetails {
+        name: name("Æblehavens Venner"),
+        cvr: None,
+        kind: OrganisationKind::InformalGroup,
+        contact: contact(Some("venner@aeblehaven.dk"), None, None),
+        ..registered
+    };
+    let update_position = h
+        .append_domain("rodovre", &key, &OrganisationEvent::Updated(updated))
+        .await?;
+    h.caught_up().await?;
+    let org = row(&h.pool, "organisation", "rodovre", id.as_uuid())
+        .await?
+        .context("updated organisation")?;
+    assert_eq!(org["name"], "Æblehavens Venner");
+    assert_eq!(org["cvr"], Value::Null);
+    assert_eq!(org["kind"], "informal_group");
+    assert_eq!(org["email"], "venner@aeblehaven.dk");
+    assert_eq!(org["phone"], Value::Null);
+    assert_eq!(org["contact_person"], Value::Null);
+    assert_eq!(org["active"], true);
+    assert_eq!(org["position"], json!(update_position));
+    let times = envelope_time(&h.log, "rodovre", "organisation", &key).await;
+    assert_eq!(micros(&org["registered_at"]), times[0]);
+    assert_eq!(micros(&org["updated_at"]), times[1]);
+
+    let deactivate_position = h
+        .append_domain(
+            "rodovre",
+            &key,
+            &OrganisationEvent::Deactivated(OrganisationDeactivated {
+                id,
+                reason: Some(DeactivationReason::parse("Fusioneret med Røde Kors")?),
+            }),
+        )
+        .await?;
+    h.caught_up().await?;
+    let org = row(&h.pool, "organisation", "rodovre", id.as_uuid())
+        .await?
+        .context("deactivated organisation")?;
+    assert_eq!(org["active"], false);
+    assert_eq!(org["deactivation_reason"], "Fusioneret med Røde Kors");
+    assert_eq!(org["name"], "Æblehavens Venner", "details are kept");
+    assert_eq!(org["position"], json!(deactivate_position));
+    let times = envelope_time(&h.log, "rodovre", "organisation", &key).await;
+    assert_eq!(micros(&org["deactivated_at"]), times[2]);
+    assert_eq!(micros(&org["updated_at"]), times[2]);
+    assert_eq!(micros(&org["registered_at"]), times[0]);
+    h.stop().await
+}
+
+#[tokio::test]
+async fn volunteer_registered_and_profile_updated() -> anyhow::Result<()> {
+    let mut h = Harness::start().await?;
+    let id = VolunteerId::new_v7();
+    let key = id.to_string();
+    let position = h
+        .append_domain(
+            "rodovre",
+            &key,
+            &volunteer_registered(id, "Søren Ærø Østergaard"),
+        )
+        .await?;
+    h.caught_up().await?;
+
+    let v = row(&h.pool, "volunteer", "rodovre", id.as_uuid())
+        .await?
+        .context("registered volunteer")?;
+    assert_eq!(v["name"], "Søren Ærø Østergaard");
+    assert_eq!(v["email"], "soren@example.dk");
+    assert_eq!(v["phone"], "+4512345678");
+    assert_eq!(v["birth_year"], 1958);
+    assert_eq!(v["postcode"], "2610");
+    assert_eq!(v["age_band"], "67_plus");
+    assert_eq!(v["skills"], json!(["snedker", "lektiehjælp"]));
+    assert_eq!(v["resources"], json!(["har bil"]));
+    assert_eq!(v["languages"], json!(["da", "uk"]));
+    assert_eq!(v["target_groups"], json!(["children", "refugees"]));
+    assert_eq!(
+        v["availability"],
+        json!({"slots": [{"weekday": "mon", "part": "morning"},
+                         {"weekday": "tue", "part": "evening"}],
+               "hours_per_week": 5})
+    );
+    assert_eq!(v["hours_per_week"], 5);
+    assert_eq!(v["child_certificate_status"], "approved");
+    assert_eq!(v["child_certificate_assessed_on"], "2025-02-01");
+    assert_eq!(v["child_certificate_valid_until"], "2027-02-01");
+    assert_eq!(
+        v["consent_purpose"],
+        "Formidling af frivilligt arbejde i Rødovre Kommune"
+    );
+    assert_eq!(micros(&v["consent_given_at"]), pg_time(consent().given_at));
+    assert_eq!(v["consent_withdrawn_at"], Value::Null);
+    assert_eq!(v["status"], "active");
+    assert_eq!(v["position"], json!(position));
+
+    // A full replacement: new name, no birth year, another postcode, fewer skills.
+    let mut changed = profile();
+    changed.postcode = Postcode::parse("2650")?;
+    changed.age_band = AgeBand::From50To66;
+    changed.skills = Tag::parse_list(["Bådebygger"])?;
+    changed.target_groups = vec![TargetGroup::Elderly];
+    changed.child_certificate = ChildCertificate::not_required();
+    let update_position = h
+        .append_domain(
+            "rodovre",
+            &key,
+            &VolunteerEvent::ProfileUpdated(VolunteerProfileUpdated {
+                id,
+                personal: Some(VolunteerPersonalData {
+                    birth_year: None,
+                    ..personal("Søren Østergaard")
+                }),
+                profile: changed,
+            }),
+        )
+        .await?;
+    h.caught_up().await?;
+    let v = row(&h.pool, "volunteer", "rodovre", id.as_uuid())
+        .await?
+        .context("updated volunteer")?;
+    assert_eq!(v["name"], "Søren Østergaard");
+    assert_eq!(v["birth_year"], Value::Null);
+    assert_eq!(v["postcode"], "2650");
+    assert_eq!(v["age_band"], "50_66");
+    assert_eq!(v["skills"], json!(["bådebygger"]));
+    assert_eq!(v["target_groups"], json!(["elderly"]));
+    assert_eq!(v["child_certificate_status"], "not_required");
+    assert_eq!(v["child_certificate_assessed_on"], Value::Null);
+    assert_eq!(v["status"], "active");
+    assert_eq!(
+        v["consent_purpose"], "Formidling af frivilligt arbejde i Rødovre Kommune",
+        "an update keeps the consent"
+    );
+    assert_eq!(v["position"], json!(update_position));
+    let times = envelope_time(&h.log, "rodovre", "volunteer", &key).await;
+    assert_eq!(micros(&v["registered_at"]), times[0]);
+    assert_eq!(micros(&v["updated_at"]), times[1]);
+    h.stop().await
+}
+
+#[tokio::test]
+async fn consent_withdrawal_blanks_personal_data_but_keeps_the_row() -> anyhow::Result<()> {
+    let mut h = Harness::start().await?;
+    let id = VolunteerId::new_v7();
+    let key = id.to_string();
+    h.append_domain(
+        "rodovre",
+        &key,
+        &volunteer_registered(id, "Søren Ærø Østergaard"),
+    )
+    .await?;
+    h.caught_up().await?;
+    let before = row(&h.pool, "volunteer", "rodovre", id.as_uuid())
+        .await?
+        .context("registered")?;
+
+    let position = h
+        .append_domain("rodovre", &key, &consent_withdrawn(id))
+        .await?;
+    h.caught_up().await?;
+    let after = row(&h.pool, "volunteer", "rodovre", id.as_uuid())
+        .await?
+        .context("the row stays")?;
+
+    for personal_column in ["name", "email", "phone", "birth_year"] {
+        assert_eq!(after[personal_column], Value::Null, "{personal_column}");
+    }
+    assert_eq!(after["status"], "consent_withdrawn");
+    assert_eq!(
+        micros(&after["consent_withdrawn_at"]),
+        pg_time(withdrawn_at())
+    );
+    assert_eq!(after["position"], json!(position));
+    for kept in [
+        "postcode",
+        "age_band",
+        "skills",
+        "resources",
+        "languages",
+        "availability",
+        "hours_per_week",
+        "target_groups",
+        "child_certificate_status",
+        "child_certificate_assessed_on",
+        "child_certificate_valid_until",
+        "consent_purpose",
+        "consent_given_at",
+        "registered_at",
+    ] {
+        assert_eq!(after[kept], before[kept], "{kept} is kept for statistics");
+    }
+    h.stop().await
+}
+
+#[tokio::test]
+async fn danish_letters_survive() -> anyhow::Result<()> {
+    let mut h = Harness::start().await?;
+    let tenant = "aeroe";
+    h.append_domain(tenant, tenant, &municipality(tenant, 492, "Ærø Kommune"))
+        .await?;
+    let org = OrganisationId::new_v7();
+    h.append_domain(
+        tenant,
+        &org.to_string(),
+        &OrganisationEvent::Registered(organisation(org, "Ærøskøbing Ældresagen – Søby Afdeling")),
+    )
+    .await?;
+    let volunteer = VolunteerId::new_v7();
+    let mut p = profile();
+    p.skills = Tag::parse_list(["Børnepasning", "Madlavning på bål", "ÆØÅ-kursus"])?;
+    h.append_domain(
+        tenant,
+        &volunteer.to_string(),
+        &VolunteerEvent::Registered(VolunteerRegistered {
+            id: volunteer,
+            personal: Some(personal("Åse Ærbødig-Østergård")),
+            profile: p,
+            consent: consent(),
+        }),
+    )
+    .await?;
+    h.caught_up().await?;
+
+    let municipality_name: String =
+        sqlx::query_scalar("SELECT name FROM directory.municipality WHERE tenant = $1")
+            .bind(tenant)
+            .fetch_one(&h.pool)
+            .await?;
+    assert_eq!(municipality_name, "Ærø Kommune");
+    let o = row(&h.pool, "organisation", tenant, org.as_uuid())
+        .await?
+        .context("organisation")?;
+    assert_eq!(o["name"], "Ærøskøbing Ældresagen – Søby Afdeling");
+    assert_eq!(o["contact_person"], "Åse Æbelø");
+    let v = row(&h.pool, "volunteer", tenant, volunteer.as_uuid())
+        .await?
+        .context("volunteer")?;
+    assert_eq!(v["name"], "Åse Ærbødig-Østergård");
+    assert_eq!(
+        v["skills"],
+        json!(["børnepasning", "madlavning på bål", "æøå-kursus"])
+    );
+    // The GIN index answers a query by a skill with Danish letters.
+    let found: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM directory.volunteer WHERE tenant = $1 AND skills @> $2",
+    )
+    .bind(tenant)
+    .bind(vec!["børnepasning"])
+    .fetch_one(&h.pool)
+    .await?;
+    assert_eq!(found, 1);
+    h.stop().await
+}
+
+#[tokio::test]
+async fn two_tenants_with_the_same_data_stay_separate_rows() -> anyhow::Result<()> {
+    let mut h = Harness::start().await?;
+    let org = OrganisationId::new_v7();
+    let volunteer = VolunteerId::new_v7();
+    for tenant in ["rodovre", "roskilde"] {
+        h.append_domain(
+            tenant,
+            &org.to_string(),
+            &OrganisationEvent::Registered(organisation(org, "Frivilligcentret")),
+        )
+        .await?;
+        h.append_domain(
+            tenant,
+            &volunteer.to_string(),
+            &volunteer_registered(volunteer, "Søren Østergaard"),
+        )
+        .await?;
+    }
+    // Only Roskilde's volunteer withdraws; only Rødovre's organisation is deactivated.
+    h.append_domain(
+        "roskilde",
+        &volunteer.to_string(),
+        &consent_withdrawn(volunteer),
+    )
+    .await?;
+    h.append_domain(
+        "rodovre",
+        &org.to_string(),
+        &OrganisationEvent::Deactivated(OrganisationDeactivated {
+            id: org,
+            reason: None,
+        }),
+    )
+    .await?;
+    h.caught_up().await?;
+
+    let counts: (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM directory.organisation),
+                (SELECT count(*) FROM directory.volunteer)",
+    )
+    .fetch_one(&h.pool)
+    .await?;
+    assert_eq!(counts, (2, 2));
+
+    let rodovre_v = row(&h.pool, "volunteer", "rodovre", volunteer.as_uuid())
+        .await?
+        .context("rodovre volunteer")?;
+    let roskilde_v = row(&h.pool, "volunteer", "roskilde", volunteer.as_uuid())
+        .await?
+        .context("roskilde volunteer")?;
+    assert_eq!(rodovre_v["status"], "active");
+    assert_eq!(rodovre_v["name"], "Søren Østergaard");
+    assert_eq!(roskilde_v["status"], "consent_withdrawn");
+    assert_eq!(roskilde_v["name"], Value::Null);
+
+    let rodovre_o = row(&h.pool, "organisation", "rodovre", org.as_uuid())
+        .await?
+        .context("rodovre organisation")?;
+    let roskilde_o = row(&h.pool, "organisation", "roskilde", org.as_uuid())
+        .await?
+        .context("roskilde organisation")?;
+    assert_eq!(rodovre_o["active"], false);
+    assert_eq!(roskilde_o["active"], true);
+    h.stop().await
+}
+
+#[tokio::test]
+async fn an_unknown_event_type_is_parked_and_the_events_after_it_are_applied() -> anyhow::Result<()>
+{
+    let mut h = Harness::start().await?;
+    let id = VolunteerId::new_v7();
+    let key = id.to_string();
+    h.append_domain(
+        "rodovre",
+        &key,
+        &volunteer_registered(id, "Søren Østergaard"),
+    )
+    .await?;
+    let teleported = h
+        .append(
+            "rodovre",
+            "volunteer",
+            &key,
+            vec![NewEvent {
+                event_type: "dk.samskab.volunteer.teleported.v1".into(),
+                data: json!({"id": key, "to": "Bornholm"}),
+            }],
+        )
+        .await?;
+    let withdrawn = h
+        .append_domain("rodovre", &key, &consent_withdrawn(id))
+        .await?;
+    let other = VolunteerId::new_v7();
+    h.append_domain(
+        "rodovre",
+        &other.to_string(),
+        &volunteer_registered(other, "Åse Ærbødig"),
+    )
+    .await?;
+    h.caught_up().await?;
+
+    let parked = sqlx::query(
+        "SELECT projection, position, event_index, event_type, error, payload
+         FROM samskab_runtime.parked_event",
+    )
+    .fetch_all(&h.pool)
+    .await?;
+    assert_eq!(parked.len(), 1, "exactly the unknown event is parked");
+    let p = &parked[0];
+    assert_eq!(p.get::<String, _>("projection"), "directory");
+    assert_eq!(p.get::<i64, _>("position"), i64::try_from(teleported)?);
+    assert_eq!(p.get::<i32, _>("event_index"), 0);
+    assert_eq!(
+        p.get::<String, _>("event_type"),
+        "dk.samskab.volunteer.teleported.v1"
+    );
+    assert!(
+        p.get::<String, _>("error")
+            .contains("dk.samskab.volunteer.teleported.v1"),
+        "the error names the type"
+    );
+
+    let v = row(&h.pool, "volunteer", "rodovre", id.as_uuid())
+        .await?
+        .context("volunteer")?;
+    assert_eq!(v["status"], "consent_withdrawn");
+    assert_eq!(v["position"], json!(withdrawn));
+    assert!(
+        row(&h.pool, "volunteer", "rodovre", other.as_uuid())
+            .await?
+            .is_some()
+    );
+    h.stop().await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Direct: apply inside a transaction, as the runtime does
+// ---------------------------------------------------------------------------------------------
+
+fn recorded<E: DomainEvent>(
+    tenant: &str,
+    entity_id: &str,
+    position: u64,
+    event: &E,
+) -> RecordedEvent {
+    recorded_raw(
+        tenant,
+        E::KIND.as_str(),
+        entity_id,
+        position,
+        event.event_type(),
+        event.to_payload(),
+    )
+}
+
+fn recorded_raw(
+    tenant: &str,
+    kind: &str,
+    entity_id: &str,
+    position: u64,
+    event_type: &str,
+    data: Value,
+) -> RecordedEvent {
+    RecordedEvent {
+        position,
+        index: 0,
+        envelope: EventEnvelope {
+            specversion: "1.0".into(),
+            id: Uuid::now_v7(),
+            source: format!("/samskab/{tenant}"),
+            event_type: event_type.into(),
+            subject: format!("{kind}/{entity_id}"),
+            // Distinct, increasing times, so a stale write would show in the timestamps too.
+            time: DateTime::from_timestamp(1_750_000_000 + i64::try_from(position).unwrap_or(0), 0)
+                .expect("valid time"),
+            datacontenttype: "application/json".into(),
+            tenant: tenant.into(),
+            entitykind: kind.into(),
+            entityid: entity_id.into(),
+            actor: ACTOR.into(),
+            correlationid: Uuid::now_v7(),
+            causationid: None,
+            data,
+        },
+    }
+}
+
+/// Applies events one transaction each, with the schema on the search path as the runtime sets
+/// it.
+async fn apply_all(pool: &PgPool, events: &[&RecordedEvent]) -> Result<(), ApplyError> {
+    let mut conn = pool.acquire().await?;
+    let mut tx = conn.begin().await?;
+    sqlx::query("SET LOCAL search_path TO directory")
+        .execute(&mut *tx)
+        .await?;
+    for event in events {
+        DirectoryProjection.apply(&mut tx, event).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every row of the directory, as JSON, in key order.
+async fn snapshot(pool: &PgPool) -> anyhow::Result<Value> {
+    Ok(sqlx::query_scalar(
+        "SELECT jsonb_build_object(
+            'municipality', (SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY tenant), '[]')
+                             FROM directory.municipality t),
+            'organisation', (SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY tenant, id), '[]')
+                             FROM directory.organisation t),
+            'volunteer',    (SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY tenant, id), '[]')
+                             FROM directory.volunteer t))",
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+/// One life of each entity, in log order.
+fn life_of_every_entity() -> Vec<RecordedEvent> {
+    let org = OrganisationId::new_v7();
+    let volunteer = VolunteerId::new_v7();
+    let (o, v) = (org.to_string(), volunteer.to_string());
+    let details = organisation(org, "Rødovre Frivilligcenter");
+    vec![
+        recorded(
+            "rodovre",
+            "rodovre",
+            1,
+            &municipality("rodovre", 175, "Rødovre Kommune"),
+        ),
+        recorded(
+            "rodovre",
+            &o,
+            2,
+            &OrganisationEvent::Registered(details.clone()),
+        ),
+        recorded(
+            "rodovre",
+            &o,
+            3,
+            &OrganisationEvent::Updated(OrganisationDetails {
+                name: name("Æblehavens Venner"),
+                ..details
+            }),
+        ),
+        recorded(
+            "rodovre",
+            &o,
+            4,
+            &OrganisationEvent::Deactivated(OrganisationDeactivated {
+                id: org,
+                reason: Some(DeactivationReason::parse("Lukket").expect("valid")),
+            }),
+        ),
+        recorded(
+            "rodovre",
+            &v,
+            5,
+            &volunteer_registered(volunteer, "Søren Østergaard"),
+        ),
+        recorded(
+            "rodovre",
+            &v,
+            6,
+            &VolunteerEvent::ProfileUpdated(VolunteerProfileUpdated {
+                id: volunteer,
+                personal: Some(personal("Søren Ø.")),
+                profile: profile(),
+            }),
+        ),
+        recorded("rodovre", &v, 7, &consent_withdrawn(volunteer)),
+    ]
+}
+
+#[tokio::test]
+async fn applying_an_event_twice_leaves_the_same_rows() -> anyhow::Result<()> {
+    let pool = migrated_database().await?;
+    for event in &life_of_every_entity() {
+        apply_all(&pool, &[event]).await?;
+        let once = snapshot(&pool).await?;
+        apply_all(&pool, &[event]).await?;
+        assert_eq!(
+            snapshot(&pool).await?,
+            once,
+            "{} applied twice",
+            event.envelope.event_type
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn replaying_old_events_after_newer_ones_changes_nothing() -> anyhow::Result<()> {
+    let pool = migrated_database().await?;
+    let events = life_of_every_entity();
+    let all: Vec<&RecordedEvent> = events.iter().collect();
+    apply_all(&pool, &all).await?;
+    let final_state = snapshot(&pool).await?;
+    // A redelivery of the whole history, e.g. after a lost checkpoint: nothing rolls back, and
+    // in particular the withdrawn volunteer's personal data does not come back.
+    apply_all(&pool, &all).await?;
+    assert_eq!(snapshot(&pool).await?, final_state);
+    let volunteer = &final_state["volunteer"][0];
+    assert_eq!(volunteer["status"], "consent_withdrawn");
+    assert_eq!(volunteer["name"], Value::Null);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_forgotten_person_is_projected_without_personal_data() -> anyhow::Result<()> {
+    let pool = migrated_database().await?;
+    let id = VolunteerId::new_v7();
+    let event = VolunteerEvent::Registered(VolunteerRegistered {
+        id,
+        personal: None,
+        profile: profile(),
+        consent: consent(),
+    });
+    apply_all(&pool, &[&recorded("rodovre", &id.to_string(), 1, &event)]).await?;
+    let v = row(&pool, "volunteer", "rodovre", id.as_uuid())
+        .await?
+        .context("row")?;
+    for personal_column in ["name", "email", "phone", "birth_year"] {
+        assert_eq!(v[personal_column], Value::Null, "{personal_column}");
+    }
+    assert_eq!(v["postcode"], "2610");
+    assert_eq!(v["status"], "active");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_profile_update_without_a_registration_writes_nothing() -> anyhow::Result<()> {
+    // As in the decider: without a registration there is no consent to hold the data under.
+    let pool = migrated_database().await?;
+    let id = VolunteerId::new_v7();
+    let event = VolunteerEvent::ProfileUpdated(VolunteerProfileUpdated {
+        id,
+        personal: Some(personal("Søren")),
+        profile: profile(),
+    });
+    apply_all(&pool, &[&recorded("rodovre", &id.to_string(), 1, &event)]).await?;
+    assert_eq!(
+        row(&pool, "volunteer", "rodovre", id.as_uuid()).await?,
+        None
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn undecodable_events_are_apply_errors_and_other_kinds_are_ignored() -> anyhow::Result<()> {
+    let pool = migrated_database().await?;
+    let id = VolunteerId::new_v7().to_string();
+
+    let unknown = recorded_raw(
+        "rodovre",
+        "volunteer",
+        &id,
+        1,
+        "dk.samskab.volunteer.teleported.v1",
+        json!({}),
+    );
+    assert!(matches!(
+        apply_all(&pool, &[&unknown]).await,
+        Err(ApplyError::UnknownEventType(t)) if t == "dk.samskab.volunteer.teleported.v1"
+    ));
+
+    let malformed = recorded_raw(
+        "rodovre",
+        "volunteer",
+        &id,
+        2,
+        VolunteerEvent::REGISTERED_V1,
+        json!({"id": id, "profile": "not a profile"}),
+    );
+    assert!(matches!(
+        apply_all(&pool, &[&malformed]).await,
+        Err(ApplyError::Malformed(_))
+    ));
+
+    // The payload names another volunteer than the subject: writing it would put one person's
+    // data into another's row.
+    let elsewhere = recorded(
+        "rodovre",
+        &id,
+        3,
+        &volunteer_registered(VolunteerId::new_v7(), "X"),
+    );
+    assert!(matches!(
+        apply_all(&pool, &[&elsewhere]).await,
+        Err(ApplyError::Malformed(_))
+    ));
+    // A municipality registered under another tenant's subject.
+    let foreign = recorded(
+        "rodovre",
+        "rodovre",
+        4,
+        &municipality("roskilde", 265, "Roskilde"),
+    );
+    assert!(matches!(
+        apply_all(&pool, &[&foreign]).await,
+        Err(ApplyError::Malformed(_))
+    ));
+
+    let grant = recorded_raw(
+        "rodovre",
+        "grant",
+        &id,
+        5,
+        "dk.samskab.grant.decided.v1",
+        json!({"anything": true}),
+    );
+    apply_all(&pool, &[&grant]).await?;
+    assert_eq!(
+        snapshot(&pool).await?,
+        json!({"municipality": [], "organisation": [], "volunteer": []})
+    );
+    Ok(())
+}
+
+/// Not a pass/fail test: how fast `apply` writes, in the runtime's shape (500 events per
+/// transaction, search_path set), without NATS in the way. Run with
+/// `cargo nextest run -p samskab-directory-worker --run-ignored only --no-capture`.
+#[tokio::test]
+#[ignore = "measurement"]
+async fn apply_throughput() -> anyhow::Result<()> {
+    let pool = migrated_database().await?;
+    let ids: Vec<VolunteerId> = (0..10_000).map(|_| VolunteerId::new_v7()).collect();
+    let mut events = Vec::with_capacity(ids.len() * 2);
+    for (n, id) in ids.iter().enumerate() {
+        let position = u64::try_from(n)? + 1;
+        events.push(recorded(
+            "rodovre",
+            &id.to_string(),
+            position,
+            &volunteer_registered(*id, "Søren Østergaard"),
+        ));
+    }
+    for (n, id) in ids.iter().enumerate() {
+        let position = u64::try_from(ids.len() + n)? + 1;
+        events.push(recorded(
+            "rodovre",
+            &id.to_string(),
+            position,
+            &VolunteerEvent::ProfileUpdated(VolunteerProfileUpdated {
+                id: *id,
+                personal: Some(personal("Søren Ø.")),
+                profile: profile(),
+            }),
+        ));
+    }
+    let started = Instant::now();
+    for batch in events.chunks(500) {
+        let batch: Vec<&RecordedEvent> = batch.iter().collect();
+        apply_all(&pool, &batch).await?;
+    }
+    let elapsed = started.elapsed();
+    println!(
+        "{} events in {elapsed:?}: {:.0} events/s",
+        events.len(),
+        events.len() as f64 / elapsed.as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,405 @@
+//! One batch: apply messages and advance the checkpoint in one transaction.
+//!
+//! The transaction is: advisory lock on the projection (serialises with a rebuild's swap), the
+//! leader fence, `SET LOCAL search_path TO <schema>`, read the checkpoint, skip what is at or
+//! below it (a redelivery after a crash between commit and ack), apply the rest, write the new
+//! checkpoint, commit. The caller acks only after the commit.
+//!
+//! Failures of `apply()` are rare, so the batch is first applied without per-message savepoints
+//! (one round trip fewer per message). If an event fails, that attempt is rolled back to a
+//! batch savepoint and the batch is applied again with a savepoint per message: a failing
+//! message is rolled back alone and parked, and the batch goes on. A failure of the database
+//! itself (connection lost, serialisation failure, ...) is not the event's fault: it aborts the
+//! batch unparked, to be retried.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use samskab_eventlog::decode_message;
+use sqlx::{PgConnection, PgPool};
+
+use crate::park::{self, Parked};
+use crate::{ApplyError, Projection, checkpoint};
+
+/// One message of the log as the runtime handles it (a command's events, undecoded).
+#[derive(Debug, Clone)]
+pub(crate) struct LogMessage {
+    pub seq: u64,
+    pub subject: String,
+    pub payload: Bytes,
+}
+
+/// Where a batch goes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target<'a> {
+    /// Projection name: checkpoint key and advisory lock key.
+    pub name: &'a str,
+    /// Schema to write (validated): the live one, or `<schema>_rebuild`.
+    pub schema: &'a str,
+    /// Take the projection's advisory lock. The live worker does; the rebuild's replay into
+    /// its own schema does not (it would pause the live worker for nothing).
+    pub lock: bool,
+    /// The backend pid of the leader connection, when the batch runs under leadership: the
+    /// transaction checks the pid still holds the leader lock before it writes anything.
+    pub fence: Option<i32>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Outcome {
+    /// Messages applied (not skipped, not parked).
+    pub messages: u64,
+    pub events: u64,
+    /// Messages at or below the checkpoint: already applied.
+    pub skipped: u64,
+    /// Events parked.
+    pub parked: u64,
+    /// The checkpoint after the batch.
+    pub position: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum BatchError {
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// The leader connection is gone: another copy may be applying; stop and re-elect.
+    #[error("lost the leader lock")]
+    Fenced,
+}
+
+/// Applies `messages` (in log order) to `target` in one transaction and commits.
+pub(crate) async fn apply_batch<P: Projection>(
+    pool: &PgPool,
+    projection: &P,
+    target: Target<'_>,
+    messages: &[LogMessage],
+) -> Result<Outcome, BatchError> {
+    let started = Instant::now();
+    let mut tx = pool.begin().await?;
+    begin_batch(&mut tx, target).await?;
+    let outcome = apply_messages(&mut tx, projection, target.name, messages).await?;
+    tx.commit().await?;
+    tracing::debug!(
+        projection = target.name,
+        schema = target.schema,
+        events = outcome.events,
+        skipped = outcome.skipped,
+        parked = outcome.parked,
+        position = outcome.position,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "batch committed"
+    );
+    Ok(outcome)
+}
+
+/// The head of every batch transaction: lock, fence, search_path. The lock comes first so that
+/// everything after it (search_path resolution included) sees the schemas as they are after a
+/// concurrent swap has committed.
+pub(crate) async fn begin_batch(
+    conn: &mut PgConnection,
+    target: Target<'_>,
+) -> Result<(), BatchError> {
+    crate::ident::validate("schema", target.schema)?;
+    if target.lock {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind(target.name)
+            .execute(&mut *conn)
+            .await?;
+    }
+    if let Some(pid) = target.fence
+        && !crate::leader::still_held(&mut *conn, pid).await?
+    {
+        return Err(BatchError::Fenced);
+    }
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "SET LOCAL search_path TO {}",
+        target.schema
+    )))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Applies messages inside an open batch transaction (after [`begin_batch`]) and writes the
+/// checkpoint. Used by [`apply_batch`] and by the rebuild's swap, which catches up inside the
+/// swap transaction.
+pub(crate) async fn apply_messages<P: Projection>(
+    conn: &mut PgConnection,
+    projection: &P,
+    name: &str,
+    messages: &[LogMessage],
+) -> Result<Outcome, BatchError> {
+    let from = checkpoint::read(&mut *conn, name).await?;
+    sqlx::raw_sql("SAVEPOINT samskab_batch")
+        .execute(&mut *conn)
+        .await?;
+    let outcome = match attempt(conn, projection, name, messages, from, false).await? {
+        Some(outcome) => {
+            sqlx::raw_sql("RELEASE SAVEPOINT samskab_batch")
+                .execute(&mut *conn)
+                .await?;
+            outcome
+        }
+        None => {
+            sqlx::raw_sql("ROLLBACK TO SAVEPOINT samskab_batch")
+                .execute(&mut *conn)
+                .await?;
+            attempt(conn, projection, name, messages, from, true)
+                .await?
+                .ok_or_else(|| {
+                    // Unreachable: an isolated attempt parks instead of giving up.
+                    sqlx::Error::Protocol("isolated batch attempt gave up".into())
+                })?
+        }
+    };
+    if outcome.position > from {
+        checkpoint::write(&mut *conn, name, outcome.position).await?;
+    }
+    Ok(outcome)
+}
+
+/// One pass over the batch. Without `isolated`, returns `Ok(None)` at the first failing event
+/// (the caller rolls back and retries isolated); with it, parks failing messages.
+async fn attempt<P: Projection>(
+    conn: &mut PgConnection,
+    projection: &P,
+    name: &str,
+    messages: &[LogMessage],
+    from: u64,
+    isolated: bool,
+) -> Result<Option<Outcome>, BatchError> {
+    let mut outcome = Outcome {
+        position: from,
+        ..Outcome::default()
+    };
+    for message in messages {
+        if message.seq <= from {
+            outcome.skipped += 1;
+            continue;
+        }
+        outcome.position = outcome.position.max(message.seq);
+        let events = match decode_message(message.seq, &message.payload) {
+            Ok(events) => events,
+            Err(e) => {
+                // Nothing was written for it, so no savepoint is needed in either mode.
+                park::park(
+                    &mut *conn,
+                    Parked {
+                        projection: name,
+                        position: message.seq,
+                        event_index: -1,
+                        subject: &message.subject,
+                        event_type: "",
+                        error: &e.to_string(),
+                        payload: serde_json::Value::String(
+                            String::from_utf8_lossy(&message.payload).into_owned(),
+                        ),
+                    },
+                )
+                .await?;
+                outcome.parked += 1;
+                continue;
+            }
+        };
+        if isolated {
+            sqlx::raw_sql("SAVEPOINT samskab_message")
+                .execute(&mut *conn)
+                .await?;
+        }
+        let mut failure = None;
+        for event in &events {
+            if let Err(e) = projection.apply(&mut *conn, event).await {
+                failure = Some((event.index, e));
+                break;
+            }
+        }
+        let Some((failed_index, error)) = failure else {
+            if isolated {
+                sqlx::raw_sql("RELEASE SAVEPOINT samskab_message")
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            outcome.messages += 1;
+            outcome.events += events.len() as u64;
+            continue;
+        };
+        let error = match error {
+            ApplyError::Database(e) if is_transient(&e) => return Err(BatchError::Database(e)),
+            other => other,
+        };
+        if !isolated {
+            return Ok(None);
+        }
+        // The message's writes are undone together: a command's events are applied all or
+        // none, so the read model never shows half a command. All of them are parked, the
+        // failing one with its error, so none disappears.
+        sqlx::raw_sql("ROLLBACK TO SAVEPOINT samskab_message")
+            .execute(&mut *conn)
+            .await?;
+        let error = error.to_string();
+        for event in &events {
+            let note;
+            let reason = if event.index == failed_index {
+                error.as_str()
+            } else {
+                note = format!(
+                    "not applied: event {failed_index} of the same command failed: {error}"
+                );
+                note.as_str()
+            };
+            park::park(
+                &mut *conn,
+                Parked {
+                    projection: name,
+                    position: message.seq,
+                    event_index: i32::try_from(event.index).unwrap_or(i32::MAX),
+                    subject: &message.subject,
+                    event_type: &event.envelope.event_type,
+                    error: reason,
+                    payload: serde_json::to_value(&event.envelope)
+                        .unwrap_or(serde_json::Value::Null),
+                },
+            )
+            .await?;
+            outcome.parked += 1;
+        }
+    }
+    Ok(Some(outcome))
+}
+
+/// A database error that says nothing about the event: the connection or the server is in
+/// trouble, or the transaction lost a race. Retrying the batch later is right; parking is not.
+/// Everything else (constraint violations, bad data, a bug in apply) is deterministic and
+/// would fail again on every retry, so the event is parked.
+pub(crate) fn is_transient(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // 08 connection exception, 40 transaction rollback (serialisation, deadlock),
+        // 53 insufficient resources, 57 operator intervention (shutdown), 58 system error.
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            ["08", "40", "53", "57", "58"]
+                .iter()
+                .any(|c| code.starts_with(c))
+        }),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The batch on its own, against a real database: a batch committed but never acked comes
+    //! back (redelivery) and must have no second effect.
+    use super::*;
+    use samskab_eventlog::{EventEnvelope, RecordedEvent};
+
+    struct Rows;
+
+    impl Projection for Rows {
+        fn name(&self) -> &'static str {
+            "rows"
+        }
+        fn schema(&self) -> &'static str {
+            "rows"
+        }
+        async fn apply(
+            &self,
+            conn: &mut PgConnection,
+            event: &RecordedEvent,
+        ) -> Result<(), ApplyError> {
+            sqlx::query("INSERT INTO row_per_event (event_id) VALUES ($1)")
+                .bind(event.envelope.id)
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+    }
+
+    fn message(seq: u64) -> LogMessage {
+        let id = uuid_for(seq);
+        let envelope = EventEnvelope {
+            specversion: "1.0".into(),
+            id,
+            source: "/samskab/t".into(),
+            event_type: "dk.samskab.test.row.v1".into(),
+            subject: "thing/x".into(),
+            time: chrono_now(),
+            datacontenttype: "application/json".into(),
+            tenant: "t".into(),
+            entitykind: "thing".into(),
+            entityid: "x".into(),
+            actor: "user:test".into(),
+            correlationid: id,
+            causationid: None,
+            data: serde_json::json!({}),
+        };
+        LogMessage {
+            seq,
+            subject: "samskab.ev.t.thing.x".into(),
+            payload: Bytes::from(serde_json::to_vec(&[envelope]).expect("serialises")),
+        }
+    }
+
+    fn uuid_for(seq: u64) -> uuid::Uuid {
+        uuid::Uuid::from_u128(u128::from(seq))
+    }
+
+    fn chrono_now() -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+    }
+
+    #[tokio::test]
+    async fn a_redelivered_batch_is_skipped() -> anyhow::Result<()> {
+        let db = samskab_testkit::TestDatabase::create().await?;
+        let pool = db.pool().await?;
+        crate::MIGRATOR.run(&pool).await?;
+        sqlx::raw_sql(
+            "CREATE SCHEMA rows;
+             CREATE TABLE rows.checkpoint (projection text PRIMARY KEY, position bigint NOT NULL);
+             CREATE TABLE rows.row_per_event (event_id uuid PRIMARY KEY);",
+        )
+        .execute(&pool)
+        .await?;
+        let target = Target {
+            name: "rows",
+            schema: "rows",
+            lock: true,
+            fence: None,
+        };
+        let first: Vec<_> = (1..=3).map(message).collect();
+        let outcome = apply_batch(&pool, &Rows, target, &first).await?;
+        assert_eq!(
+            (outcome.events, outcome.skipped, outcome.position),
+            (3, 0, 3)
+        );
+
+        // Committed, then the process died before the ack: the server redelivers 1..3, now
+        // together with 4 and 5.
+        let again: Vec<_> = (1..=5).map(message).collect();
+        let outcome = apply_batch(&pool, &Rows, target, &again).await?;
+        assert_eq!(
+            (outcome.events, outcome.skipped, outcome.position),
+            (2, 3, 5)
+        );
+        assert_eq!(outcome.parked, 0, "no primary-key violation was parked");
+
+        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM rows.row_per_event")
+            .fetch_one(&pool)
+            .await?;
+        assert_eq!(rows, 5);
+        assert_eq!(crate::checkpoint(&pool, "rows").await?, 5);
+        Ok(())
+    }
+
+    #[test]
+    fn connection_failures_are_transient_and_data_errors_are_not() {
+        assert!(is_transient(&sqlx::Error::PoolTimedOut));
+        assert!(is_transient(&sqlx::Error::Io(std::io::Error::other(
+            "reset"
+        ))));
+        assert!(!is_transient(&sqlx::Error::RowNotFound));
+    }
+}

@@ -1,0 +1,242 @@
+//! The live worker: a durable pull consumer per projection, fed into transactional batches.
+//!
+//! The durable consumer is (re)created at the start of every session, positioned at the
+//! PostgreSQL checkpoint + 1. The checkpoint is the truth, the consumer's ack floor only a
+//! hint, and trusting the hint loses events: messages a dead process had delivered but not
+//! acked come back only after `ack_wait`, while newer messages are delivered at once; applying
+//! those first would raise the checkpoint past the redeliveries, which would then be skipped.
+//! A restored or rebuilt read model has the same problem the other way round. Recreating the
+//! consumer from the checkpoint costs a few milliseconds per start and removes both.
+
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::ErrorCode;
+use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull};
+use async_nats::jetstream::stream::ConsumerErrorKind;
+use futures::{FutureExt, StreamExt};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::batch::{self, BatchError, LogMessage, Target};
+use crate::{Projection, Projector, checkpoint, leader};
+
+/// How long an in-flight batch may still finish after shutdown was requested, before it is
+/// abandoned (rolled back, left unacked).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Backoff after a failure: 100 ms doubling to 10 s.
+pub(crate) struct Backoff(Duration);
+
+impl Backoff {
+    pub fn new() -> Self {
+        Self(Duration::from_millis(100))
+    }
+    pub fn reset(&mut self) {
+        self.0 = Duration::from_millis(100);
+    }
+    pub fn next(&mut self) -> Duration {
+        let d = self.0;
+        self.0 = (self.0 * 2).min(Duration::from_secs(10));
+        d
+    }
+}
+
+/// Sleeps, or returns true at once when shutdown is requested.
+pub(crate) async fn sleep_or_shutdown(d: Duration, shutdown: &CancellationToken) -> bool {
+    tokio::select! {
+        _ = shutdown.cancelled() => true,
+        _ = tokio::time::sleep(d) => false,
+    }
+}
+
+pub(crate) fn filter_config(filters: Vec<String>) -> (String, Vec<String>) {
+    // The server refuses both fields set; one filter goes in the single field (older servers
+    // and tools show it there).
+    if filters.len() == 1 {
+        (filters.into_iter().next().unwrap_or_default(), Vec::new())
+    } else {
+        (String::new(), filters)
+    }
+}
+
+impl<P: Projection> Projector<P> {
+    /// Deletes and recreates the durable consumer at `after + 1` (see the module docs).
+    async fn align_durable(&self, after: u64) -> anyhow::Result<PullConsumer> {
+        let name = self.projection.name();
+        let stream = self
+            .log
+            .jetstream()
+            .get_stream(&self.log.config().stream)
+            .await?;
+        match stream.delete_consumer(name).await {
+            Ok(_) => {}
+            Err(e)
+                if matches!(e.kind(), ConsumerErrorKind::JetStream(ref j)
+                    if j.error_code() == ErrorCode::CONSUMER_NOT_FOUND) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let (filter_subject, filter_subjects) = filter_config(
+            self.projection
+                .filter_subjects(&self.log.config().subject_prefix),
+        );
+        let consumer = stream
+            .create_consumer(pull::Config {
+                durable_name: Some(name.to_string()),
+                description: Some(format!("samskab projection {name}")),
+                deliver_policy: if after == 0 {
+                    DeliverPolicy::All
+                } else {
+                    DeliverPolicy::ByStartSequence {
+                        start_sequence: after + 1,
+                    }
+                },
+                // Ack only the last message of a committed batch: it acks the batch.
+                ack_policy: AckPolicy::All,
+                ack_wait: self.config.ack_wait,
+                // Room for the batch being applied and the one being prefetched.
+                max_ack_pending: i64::try_from(self.config.batch_size * 4)
+                    .unwrap_or(i64::MAX)
+                    .max(1000),
+                filter_subject,
+                filter_subjects,
+                ..Default::default()
+            })
+            .await?;
+        Ok(consumer)
+    }
+
+    /// One session: leadership, consumer, batches until shutdown (`Ok`) or a failure (`Err`,
+    /// the caller backs off and starts a new session).
+    pub(crate) async fn session(&self, shutdown: &CancellationToken) -> anyhow::Result<()> {
+        let name = self.projection.name();
+        let Some(leadership) = leader::acquire(&self.pool, name, shutdown).await? else {
+            return Ok(());
+        };
+        let result = self.lead(shutdown, leadership.pid()).await;
+        leadership.release().await;
+        result
+    }
+
+    async fn lead(&self, shutdown: &CancellationToken, pid: i32) -> anyhow::Result<()> {
+        let name = self.projection.name();
+        let schema = self.projection.schema();
+        let from = checkpoint::of(&self.pool, schema, name).await?;
+        let consumer = self.align_durable(from).await?;
+        info!(projection = name, from, "consuming");
+        let mut messages = consumer
+            .stream()
+            .max_messages_per_batch(self.config.batch_size)
+            .expires(self.config.fetch_wait)
+            .heartbeat(self.config.fetch_wait / 2)
+            .messages()
+            .await?;
+        let target = Target {
+            name,
+            schema,
+            lock: true,
+            fence: Some(pid),
+        };
+        loop {
+            let first = tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => return Ok(()),
+                next = messages.next() => next,
+            };
+            let first = match first {
+                Some(Ok(m)) => m,
+                Some(Err(e)) => return Err(e.into()),
+                None => anyhow::bail!("the consumer's message stream ended"),
+            };
+            // Take what has already arrived, up to a batch: under load the prefetch buffer is
+            // full and batches are large; when idle a single event goes through at once, which
+            // is what read-your-writes wants.
+            let mut delivered = vec![first];
+            let mut stream_error = None;
+            while delivered.len() < self.config.batch_size {
+                match messages.next().now_or_never() {
+                    Some(Some(Ok(m))) => delivered.push(m),
+                    Some(Some(Err(e))) => {
+                        stream_error = Some(e);
+                        break;
+                    }
+                    Some(None) | None => break,
+                }
+            }
+            let mut batch = Vec::with_capacity(delivered.len());
+            for m in &delivered {
+                let info = m
+                    .info()
+                    .map_err(|e| anyhow::anyhow!("message without JetStream metadata: {e}"))?;
+                batch.push(LogMessage {
+                    seq: info.stream_sequence,
+                    subject: m.subject.to_string(),
+                    payload: m.payload.clone(),
+                });
+            }
+
+            let started = Instant::now();
+            let Some(outcome) = self.apply_with_retry(shutdown, target, &batch).await? else {
+                // Shutdown before the batch committed: left unacked, applied by the next run.
+                return Ok(());
+            };
+            // After the commit, never before. A lost ack only means a redelivery, which the
+            // checkpoint turns into a skip.
+            if let Some(last) = delivered.last()
+                && let Err(e) = last.ack().await
+            {
+                warn!(projection = name, error = %e, "ack failed; the batch will be redelivered and skipped");
+            }
+            info!(
+                projection = name,
+                events = outcome.events,
+                messages = batch.len(),
+                skipped = outcome.skipped,
+                parked = outcome.parked,
+                position = outcome.position,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "batch applied"
+            );
+            if let Some(e) = stream_error {
+                return Err(e.into());
+            }
+        }
+    }
+
+    /// Applies one batch, retrying failures of the database with backoff (they are not the
+    /// events' fault, so nothing is parked). `Ok(None)` when shutdown came first.
+    async fn apply_with_retry(
+        &self,
+        shutdown: &CancellationToken,
+        target: Target<'_>,
+        batch: &[LogMessage],
+    ) -> anyhow::Result<Option<batch::Outcome>> {
+        let mut backoff = Backoff::new();
+        loop {
+            let attempt = batch::apply_batch(&self.pool, &self.projection, target, batch);
+            tokio::pin!(attempt);
+            let result = tokio::select! {
+                result = &mut attempt => result,
+                _ = shutdown.cancelled() => {
+                    // Let the batch finish if it can (fewer redeliveries); if not, dropping the
+                    // future drops the transaction, which rolls it back.
+                    match tokio::time::timeout(SHUTDOWN_GRACE, &mut attempt).await {
+                        Ok(Ok(outcome)) => return Ok(Some(outcome)),
+                        _ => return Ok(None),
+                    }
+                }
+            };
+            match result {
+                Ok(outcome) => return Ok(Some(outcome)),
+                Err(BatchError::Fenced) => anyhow::bail!("lost the leader lock"),
+                Err(BatchError::Database(e)) => {
+                    let wait = backoff.next();
+                    warn!(projection = target.name, error = %e, retry_in_ms = wait.as_millis() as u64,
+                        "batch failed; retrying");
+                    if sleep_or_shutdown(wait, shutdown).await {
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,414 @@
+//! The projection runtime against a real NATS server and a real PostgreSQL database, each test
+//! its own. The projection under test counts events: one row per event in `counter.counted`.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use samskab_eventlog::{CommandMeta, EntityRef, EventLog, LogConfig, NewEvent};
+use samskab_projection::{
+    ApplyError, CancellationToken, MIGRATOR, Projection, Projector, ProjectorConfig, RecordedEvent,
+    checkpoint, status, wait_for_position,
+};
+use samskab_testkit::{NatsServer, TestDatabase};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+const COUNTED: &str = "dk.samskab.test.counted.v1";
+const POISON: &str = "dk.samskab.test.poison.v1";
+
+struct Counter;
+
+impl Projection for Counter {
+    fn name(&self) -> &'static str {
+        "counter"
+    }
+    fn schema(&self) -> &'static str {
+        "counter"
+    }
+    async fn apply(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        event: &RecordedEvent,
+    ) -> Result<(), ApplyError> {
+        match event.envelope.event_type.as_str() {
+            COUNTED => {
+                let n = event.envelope.data["n"]
+                    .as_i64()
+                    .ok_or_else(|| ApplyError::Malformed("n missing".into()))?;
+                // Unqualified on purpose: the runtime's search_path picks the schema.
+                sqlx::query("INSERT INTO counted (event_id, entity, n) VALUES ($1, $2, $3)")
+                    .bind(event.envelope.id)
+                    .bind(&event.envelope.entityid)
+                    .bind(n)
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            }
+            POISON => {
+                // Write something first: the runtime must roll it back with the message.
+                sqlx::query("INSERT INTO counted (event_id, entity, n) VALUES ($1, 'poison', -1)")
+                    .bind(event.envelope.id)
+                    .execute(conn)
+                    .await?;
+                Err(ApplyError::Malformed("poison pill".into()))
+            }
+            other => Err(ApplyError::UnknownEventType(other.to_string())),
+        }
+    }
+}
+
+struct Env {
+    _nats: NatsServer,
+    log: EventLog,
+    pool: PgPool,
+}
+
+async fn env() -> anyhow::Result<Env> {
+    let nats = NatsServer::start()?;
+    let db = TestDatabase::create().await?;
+    let pool = db.pool().await?;
+    MIGRATOR.run(&pool).await?;
+    sqlx::raw_sql(
+        "CREATE SCHEMA counter;
+         CREATE TABLE counter.checkpoint (projection text PRIMARY KEY, position bigint NOT NULL);
+         CREATE TABLE counter.counted (event_id uuid PRIMARY KEY, entity text NOT NULL, n bigint NOT NULL);
+         CREATE INDEX counted_by_entity ON counter.counted (entity);",
+    )
+    .execute(&pool)
+    .await?;
+    let log = EventLog::connect(&nats.url(), LogConfig::default()).await?;
+    Ok(Env {
+        _nats: nats,
+        log,
+        pool,
+    })
+}
+
+fn config() -> ProjectorConfig {
+    ProjectorConfig {
+        batch_size: 100,
+        fetch_wait: Duration::from_secs(1),
+        ack_wait: Duration::from_secs(5),
+    }
+}
+
+fn meta() -> CommandMeta {
+    CommandMeta {
+        actor: "user:test".into(),
+        correlation_id: Uuid::now_v7(),
+        causation_id: None,
+        idempotency_key: None,
+        request_fingerprint: None,
+    }
+}
+
+/// Appends one command with the given event types, on a new entity; returns (position, ids).
+async fn append(log: &EventLog, types: &[&str]) -> anyhow::Result<(u64, Vec<Uuid>)> {
+    let entity = EntityRef::new("testby", "thing", &Uuid::now_v7().to_string())?;
+    let events = types
+        .iter()
+        .enumerate()
+        .map(|(i, t)| NewEvent {
+            event_type: (*t).to_string(),
+            data: serde_json::json!({ "n": i }),
+        })
+        .collect();
+    let appended = log.append(&entity, 0, &meta(), events).await?;
+    Ok((appended.position, appended.event_ids))
+}
+
+async fn append_counted(log: &EventLog, n: usize) -> anyhow::Result<(u64, BTreeSet<Uuid>)> {
+    let mut ids = BTreeSet::new();
+    let mut last = 0;
+    for _ in 0..n {
+        let (position, event_ids) = append(log, &[COUNTED]).await?;
+        last = position;
+        ids.extend(event_ids);
+    }
+    Ok((last, ids))
+}
+
+async fn counted_ids(pool: &PgPool) -> anyhow::Result<Vec<Uuid>> {
+    Ok(
+        sqlx::query_scalar("SELECT event_id FROM counter.counted ORDER BY event_id")
+            .fetch_all(pool)
+            .await?,
+    )
+}
+
+async fn parked(pool: &PgPool) -> anyhow::Result<Vec<(i64, i32, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT position, event_index, event_type, error FROM samskab_runtime.parked_event \
+         WHERE projection = 'counter' ORDER BY position, event_index",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+struct Running {
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+fn spawn(env: &Env, config: ProjectorConfig) -> Running {
+    let projector = Projector::new(Counter, env.log.clone(), env.pool.clone(), config);
+    let shutdown = CancellationToken::new();
+    let token = shutdown.clone();
+    let task = tokio::spawn(async move { projector.run(token).await });
+    Running { shutdown, task }
+}
+
+impl Running {
+    async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.task.await?
+    }
+}
+
+async fn reach(pool: &PgPool, position: u64) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        wait_for_position(pool, "counter", position, Duration::from_secs(20)).await?,
+        "projection did not reach {position}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn applies_a_batch_and_checkpoints() -> anyhow::Result<()> {
+    let env = env().await?;
+    let (last, ids) = append_counted(&env.log, 250).await?;
+    let worker = spawn(&env, config());
+    reach(&env.pool, last).await?;
+    worker.stop().await?;
+
+    assert_eq!(checkpoint(&env.pool, "counter").await?, last);
+    let rows: BTreeSet<Uuid> = counted_ids(&env.pool).await?.into_iter().collect();
+    assert_eq!(rows, ids, "the read model is exactly the appended events");
+    assert!(parked(&env.pool).await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn killing_the_worker_mid_run_applies_each_event_once() -> anyhow::Result<()> {
+    let env = env().await?;
+    let appender = {
+        let log = env.log.clone();
+        tokio::spawn(async move { append_counted(&log, 1500).await })
+    };
+    // Kill (abort, no graceful shutdown) a worker several times while events keep coming:
+    // batches die before commit, between commit and ack, and in the middle of fetching.
+    for round in 0..4 {
+        let worker = spawn(&env, config());
+        tokio::time::sleep(Duration::from_millis(150 + round * 70)).await;
+        worker.task.abort();
+        let _ = worker.task.await;
+    }
+    let (last, ids) = appender.await??;
+    let worker = spawn(&env, config());
+    reach(&env.pool, last).await?;
+    worker.stop().await?;
+
+    let rows = counted_ids(&env.pool).await?;
+    assert_eq!(rows.len(), ids.len(), "each event applied exactly once");
+    assert_eq!(rows.into_iter().collect::<BTreeSet<_>>(), ids);
+    assert!(
+        parked(&env.pool).await?.is_empty(),
+        "no duplicate was parked"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_poison_event_is_parked_and_the_worker_goes_on() -> anyhow::Result<()> {
+    let env = env().await?;
+    let (_, before) = append_counted(&env.log, 5).await?;
+    let (poison_at, _) = append(&env.log, &[POISON]).await?;
+    // A command whose second event fails: the first must not be applied (half a command).
+    let (mixed_at, _) = append(&env.log, &[COUNTED, POISON]).await?;
+    let (unknown_at, _) = append(&env.log, &["dk.samskab.test.unheard-of.v1"]).await?;
+    let (last, after) = append_counted(&env.log, 5).await?;
+
+    let worker = spawn(&env, config());
+    reach(&env.pool, last).await?;
+
+    let rows: BTreeSet<Uuid> = counted_ids(&env.pool).await?.into_iter().collect();
+    let expected: BTreeSet<Uuid> = before.union(&after).copied().collect();
+    assert_eq!(
+        rows, expected,
+        "good events applied, the failed commands not at all"
+    );
+
+    let parked = parked(&env.pool).await?;
+    let at = |p: u64| -> Vec<_> { parked.iter().filter(|r| r.0 == p as i64).cloned().collect() };
+    let poison = at(poison_at);
+    assert_eq!(poison.len(), 1);
+    assert_eq!(poison[0].2, POISON);
+    assert!(poison[0].3.contains("poison pill"), "{poison:?}");
+    let mixed = at(mixed_at);
+    assert_eq!(
+        mixed.len(),
+        2,
+        "both events of the failed command are parked"
+    );
+    assert!(mixed[0].3.starts_with("not applied"), "{mixed:?}");
+    assert!(mixed[1].3.contains("poison pill"), "{mixed:?}");
+    let unknown = at(unknown_at);
+    assert_eq!(unknown.len(), 1);
+    assert!(unknown[0].3.contains("unknown event type"), "{unknown:?}");
+
+    // The worker goes on with new events.
+    let (later, more) = append_counted(&env.log, 3).await?;
+    reach(&env.pool, later).await?;
+    worker.stop().await?;
+    let rows: BTreeSet<Uuid> = counted_ids(&env.pool).await?.into_iter().collect();
+    assert!(more.is_subset(&rows));
+    let s = status(&env.pool, &env.log, "counter", "counter").await?;
+    assert_eq!(s.parked, 4);
+    Ok(())
+}
+
+#[tokio::test]
+async fn status_reports_lag() -> anyhow::Result<()> {
+    let env = env().await?;
+    let (last, _) = append_counted(&env.log, 40).await?;
+    let s = status(&env.pool, &env.log, "counter", "counter").await?;
+    assert_eq!(
+        (s.position, s.log_position, s.lag, s.parked),
+        (0, last, 40, 0)
+    );
+    assert_eq!(s.name, "counter");
+
+    let worker = spawn(&env, config());
+    reach(&env.pool, last).await?;
+    worker.stop().await?;
+    let s = status(&env.pool, &env.log, "counter", "counter").await?;
+    assert_eq!((s.position, s.log_position, s.lag), (last, last, 0));
+    Ok(())
+}
+
+#[tokio::test]
+async fn rebuild_replays_into_fresh_tables_while_the_live_worker_runs() -> anyhow::Result<()> {
+    let env = env().await?;
+    let (first_part, mut ids) = append_counted(&env.log, 3000).await?;
+    let worker = spawn(&env, config());
+    reach(&env.pool, first_part).await?;
+
+    // Damage the live read model: rows lost and rows wrong.
+    sqlx::raw_sql(
+        "DELETE FROM counter.counted WHERE event_id IN (SELECT event_id FROM counter.counted LIMIT 100);
+         UPDATE counter.counted SET n = 99 WHERE event_id IN (SELECT event_id FROM counter.counted LIMIT 50);",
+    )
+    .execute(&env.pool)
+    .await?;
+
+    // Events keep arriving during the rebuild, applied by the live worker to the old tables
+    // and by the rebuild to the new ones; after the swap the worker must go on without
+    // duplicates or gaps.
+    let appender = {
+        let log = env.log.clone();
+        tokio::spawn(async move { append_counted(&log, 800).await })
+    };
+    let calls = Arc::new(AtomicU64::new(0));
+    let projector = Projector::new(Counter, env.log.clone(), env.pool.clone(), config());
+    let report = {
+        let calls = calls.clone();
+        projector
+            .rebuild(move |done, total| {
+                assert!(done <= total);
+                calls.fetch_add(1, Ordering::Relaxed);
+            })
+            .await?
+    };
+    let (last, more) = appender.await??;
+    ids.extend(more);
+    reach(&env.pool, last).await?;
+    worker.stop().await?;
+
+    assert!(calls.load(Ordering::Relaxed) >= 1, "progress was reported");
+    assert!(report.position >= first_part);
+    assert!(report.events >= 3000);
+    let rows = counted_ids(&env.pool).await?;
+    assert_eq!(rows.len(), ids.len(), "no duplicates, no missing rows");
+    assert_eq!(rows.into_iter().collect::<BTreeSet<_>>(), ids);
+    let wrong: i64 = sqlx::query_scalar("SELECT count(*) FROM counter.counted WHERE n <> 0")
+        .fetch_one(&env.pool)
+        .await?;
+    assert_eq!(wrong, 0, "corrupted rows are rebuilt from the log");
+    assert_eq!(checkpoint(&env.pool, "counter").await?, last);
+    let leftovers: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'counter\\_%'")
+            .fetch_one(&env.pool)
+            .await?;
+    assert_eq!(leftovers, 0, "rebuild and old schemas are gone");
+    assert!(parked(&env.pool).await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn wait_for_position_reports_reached_and_timeout() -> anyhow::Result<()> {
+    let env = env().await?;
+    let (position, _) = append(&env.log, &[COUNTED]).await?;
+    let started = Instant::now();
+    assert!(!wait_for_position(&env.pool, "counter", position, Duration::from_millis(300)).await?);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert!(started.elapsed() < Duration::from_secs(2), "bounded");
+
+    let worker = spawn(&env, config());
+    assert!(wait_for_position(&env.pool, "counter", position, Duration::from_secs(10)).await?);
+    // Already there: true at once.
+    let started = Instant::now();
+    assert!(wait_for_position(&env.pool, "counter", position, Duration::from_secs(10)).await?);
+    assert!(started.elapsed() < Duration::from_millis(100));
+    worker.stop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn shutdown_returns_promptly_and_leaves_checkpoint_equal_to_rows() -> anyhow::Result<()> {
+    let env = env().await?;
+    let appender = {
+        let log = env.log.clone();
+        tokio::spawn(async move { append_counted(&log, 2000).await })
+    };
+    let worker = spawn(&env, config());
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let started = Instant::now();
+    worker.stop().await?;
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(2), "shutdown took {took:?}");
+
+    // One event per message and nothing else in the stream: positions are 1..n.
+    let applied = checkpoint(&env.pool, "counter").await?;
+    let rows = counted_ids(&env.pool).await?.len() as u64;
+    assert_eq!(applied, rows, "checkpoint and rows moved together");
+    assert!(applied > 0, "something was applied before the shutdown");
+
+    // A new worker picks up exactly where the old one stopped.
+    let (last, ids) = appender.await??;
+    let worker = spawn(&env, config());
+    reach(&env.pool, last).await?;
+    worker.stop().await?;
+    let rows = counted_ids(&env.pool).await?;
+    assert_eq!(rows.len(), ids.len());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_second_copy_stands_by_and_takes_over() -> anyhow::Result<()> {
+    let env = env().await?;
+    let first = spawn(&env, config());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let second = spawn(&env, config());
+    let (mid, _) = append_counted(&env.log, 300).await?;
+    reach(&env.pool, mid).await?;
+    // The leader goes away; the standby takes over within its poll interval.
+    first.stop().await?;
+    let (last, _) = append_counted(&env.log, 300).await?;
+    reach(&env.pool, last).await?;
+    second.stop().await?;
+    assert_eq!(counted_ids(&env.pool).await?.len(), 600);
+    assert!(parked(&env.pool).await?.is_empty());
+    Ok(())
+}

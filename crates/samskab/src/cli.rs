@@ -1,0 +1,103 @@
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// samskab: the shared backend for municipalities' volunteer social work.
+///
+/// Every setting can come from a flag or from the environment variable named beside it.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Log format: human-readable text or one JSON object per line.
+    #[arg(long, env = "SAMSKAB_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The API and every worker in one process (the default on one machine).
+    All(ServeArgs),
+    /// The HTTP API alone.
+    Api(ServeArgs),
+    /// One worker alone (e.g. `directory`); run as many copies as needed... of different workers.
+    Worker {
+        /// The worker's name.
+        name: String,
+        #[command(flatten)]
+        connections: Connections,
+    },
+    /// Apply the PostgreSQL migrations.
+    Migrate {
+        #[command(flatten)]
+        connections: Connections,
+    },
+    /// Replay the log into fresh tables of one projection and swap them in.
+    Rebuild {
+        /// The projection's name (e.g. `directory`).
+        projection: String,
+        #[command(flatten)]
+        connections: Connections,
+    },
+    /// Load the demo municipalities, organisations and volunteers (idempotent).
+    SeedDemo {
+        #[command(flatten)]
+        connections: Connections,
+        /// Volunteers to create per municipality.
+        #[arg(long, default_value_t = 40)]
+        volunteers: usize,
+    },
+    /// Print demo bearer tokens for each demo municipality and role.
+    Tokens {
+        #[arg(long, env = "SAMSKAB_JWT_SECRET", hide_env_values = true)]
+        jwt_secret: String,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct Connections {
+    /// NATS server (2.12 or newer).
+    #[arg(long, env = "NATS_URL")]
+    pub nats_url: String,
+    /// PostgreSQL for the read models.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+    /// Replicas of the event stream: 1 on one machine, 3 on a cluster.
+    #[arg(long, env = "SAMSKAB_STREAM_REPLICAS", default_value_t = 1)]
+    pub stream_replicas: usize,
+    /// The server's duplicate window for message ids, in seconds.
+    #[arg(long, env = "SAMSKAB_DUPLICATE_WINDOW_SECS", default_value_t = 120)]
+    pub duplicate_window_secs: u64,
+    /// Maximum age of events in days; 0 keeps them forever (the default: an audit log).
+    #[arg(long, env = "SAMSKAB_MAX_AGE_DAYS", default_value_t = 0)]
+    pub max_age_days: u64,
+    /// Connections in the PostgreSQL pool.
+    #[arg(long, env = "SAMSKAB_PG_MAX_CONNECTIONS", default_value_t = 16)]
+    pub pg_max_connections: u32,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub connections: Connections,
+    /// Address to listen on.
+    #[arg(long, env = "SAMSKAB_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Secret for HS256 bearer tokens, at least 32 bytes.
+    #[arg(long, env = "SAMSKAB_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: String,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "SAMSKAB_BODY_LIMIT", default_value_t = 64 * 1024)]
+    pub body_limit: usize,
+    /// How long a query with min_position waits for the read model, in milliseconds.
+    #[arg(long, env = "SAMSKAB_READ_WAIT_MS", default_value_t = 5_000)]
+    pub read_wait_ms: u64,
+    /// Print demo tokens and a curl line at start-up (the local stack does).
+    #[arg(long)]
+    pub print_demo_tokens: bool,
+}

@@ -1,0 +1,181 @@
+use anyhow::{Context, bail};
+use samskab_directory_worker::DirectoryProjection;
+use samskab_projection::{Projector, ProjectorConfig};
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+use crate::cli::{Cli, Command, Connections, ServeArgs};
+use crate::{config, seed};
+
+/// The workers this binary can run, by name.
+pub const WORKERS: &[&str] = &[samskab_directory_worker::NAME];
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::All(args) => serve(args, true).await,
+        Command::Api(args) => serve(args, false).await,
+        Command::Worker { name, connections } => worker(&name, &connections).await,
+        Command::Migrate { connections } => {
+            let pool = config::connect_pg(&connections).await?;
+            migrate(&pool).await
+        }
+        Command::Rebuild {
+            projection,
+            connections,
+        } => rebuild(&projection, &connections).await,
+        Command::SeedDemo {
+            connections,
+            volunteers,
+        } => seed::seed_demo(&connections, volunteers).await,
+        Command::Tokens { jwt_secret } => {
+            let keys = config::token_keys(&jwt_secret)?;
+            seed::print_tokens(&keys, "http://127.0.0.1:8080")
+        }
+    }
+}
+
+async fn migrate(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+    samskab_projection::MIGRATOR
+        .run(pool)
+        .await
+        .context("applying migrations")?;
+    info!("migrations applied");
+    Ok(())
+}
+
+/// Cancelled on Ctrl-C or SIGTERM: servers stop taking work, projectors finish or abandon
+/// their batch (committed and acked, or left unacked), never half-applied.
+fn shutdown_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(term) => term,
+                    Err(_) => {
+                        let _ = ctrl_c.await;
+                        cancel.cancel();
+                        return;
+                    }
+                };
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        info!("shutting down");
+        cancel.cancel();
+    });
+    token
+}
+
+async fn serve(args: ServeArgs, with_workers: bool) -> anyhow::Result<()> {
+    let api_config = config::api_config(&args)?;
+    let tokens = config::token_keys(&args.jwt_secret)?;
+    let log = config::connect_log(&args.connections).await?;
+    let pool = config::connect_pg(&args.connections).await?;
+    migrate(&pool).await?;
+    let shutdown = shutdown_signal();
+
+    let mut workers = Vec::new();
+    if with_workers {
+        for name in WORKERS {
+            workers.push(spawn_worker(
+                name,
+                log.clone(),
+                pool.clone(),
+                shutdown.clone(),
+            )?);
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("listening on {} (SAMSKAB_LISTEN)", args.listen))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    info!(%url, workers = workers.len(), "samskab is serving");
+    if args.print_demo_tokens {
+        seed::print_tokens(&tokens, &url)?;
+    }
+    let state = samskab_api::AppState {
+        log,
+        pool,
+        tokens,
+        config: api_config,
+    };
+    let app = samskab_api::router(state);
+    let stop = shutdown.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .await
+        .context("serving HTTP")?;
+    shutdown.cancel();
+    for worker in workers {
+        worker.await.context("worker task")??;
+    }
+    info!("stopped cleanly");
+    Ok(())
+}
+
+fn spawn_worker(
+    name: &str,
+    log: samskab_eventlog::EventLog,
+    pool: sqlx::PgPool,
+    shutdown: CancellationToken,
+) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<()>>> {
+    match name {
+        samskab_directory_worker::NAME => {
+            let projector =
+                Projector::new(DirectoryProjection, log, pool, ProjectorConfig::default());
+            Ok(tokio::spawn(async move { projector.run(shutdown).await }))
+        }
+        other => bail!("no worker named {other:?}; workers: {}", WORKERS.join(", ")),
+    }
+}
+
+async fn worker(name: &str, connections: &Connections) -> anyhow::Result<()> {
+    let log = config::connect_log(connections).await?;
+    let pool = config::connect_pg(connections).await?;
+    migrate(&pool).await?;
+    let shutdown = shutdown_signal();
+    info!(worker = name, "worker running");
+    spawn_worker(name, log, pool, shutdown)?
+        .await
+        .context("worker task")?
+}
+
+async fn rebuild(projection: &str, connections: &Connections) -> anyhow::Result<()> {
+    let log = config::connect_log(connections).await?;
+    let pool = config::connect_pg(connections).await?;
+    migrate(&pool).await?;
+    let report = match projection {
+        samskab_directory_worker::NAME => {
+            let projector =
+                Projector::new(DirectoryProjection, log, pool, ProjectorConfig::default());
+            let started = std::time::Instant::now();
+            projector
+                .rebuild(move |done, total| {
+                    let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
+                    info!(
+                        done,
+                        total,
+                        events_per_second = rate as u64,
+                        "rebuilding {projection}"
+                    );
+                })
+                .await?
+        }
+        other => bail!(
+            "no projection named {other:?}; projections: {}",
+            WORKERS.join(", ")
+        ),
+    };
+    info!(
+        events = report.events,
+        position = report.position,
+        seconds = report.elapsed.as_secs_f64(),
+        "rebuild done and swapped in"
+    );
+    Ok(())
+}

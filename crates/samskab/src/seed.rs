@@ -1,0 +1,346 @@
+//! Demo data from the seeds: Rødovre, Roskilde and Syddjurs, the organisations their documents
+//! name, and made-up volunteers. Written through the same command path as the API
+//! (`samskab_api::commands::execute`), with idempotency keys, so running it twice adds nothing.
+
+use anyhow::Context;
+use chrono::Utc;
+use samskab_api::commands::{CommandContext, Creates, execute};
+use samskab_api::{AppState, Principal, Role, TokenKeys};
+use samskab_domain::*;
+use samskab_eventlog::EntityRef;
+use tracing::info;
+
+use crate::cli::Connections;
+use crate::config;
+
+pub struct DemoMunicipality {
+    pub slug: &'static str,
+    pub kommunekode: u16,
+    pub name: &'static str,
+    pub postcodes: &'static [&'static str],
+    pub organisations: &'static [(&'static str, &'static str, Option<&'static str>)],
+}
+
+pub const DEMO: &[DemoMunicipality] = &[
+    DemoMunicipality {
+        slug: "rodovre",
+        kommunekode: 175,
+        name: "Rødovre Kommune",
+        postcodes: &["2610"],
+        organisations: &[
+            ("Rødovre Frivilligcenter", "association", Some("13748136")),
+            ("Røde Kors Rødovre", "ngo", None),
+            ("Folkekøkken Rødovre", "association", None),
+            ("headspace Rødovre", "ngo", None),
+            ("Venner viser vej", "informal_group", None),
+        ],
+    },
+    DemoMunicipality {
+        slug: "roskilde",
+        kommunekode: 265,
+        name: "Roskilde Kommune",
+        postcodes: &["4000", "4030", "4040"],
+        organisations: &[
+            ("AIR Roskilde Brydeklub", "association", None),
+            ("KFUM's Boldklub Roskilde", "association", None),
+            ("Roskilde Basketball Club (RBBC)", "association", None),
+            ("Roskilde Boldklub af 1906", "association", None),
+            ("Roskilde Håndbold", "association", None),
+            ("Sønderlundskvarterets Idrætsforening", "association", None),
+            (
+                "Turning Tables Danmark – Roskilde afdelingen",
+                "ngo",
+                Some("24256790"),
+            ),
+        ],
+    },
+    DemoMunicipality {
+        slug: "syddjurs",
+        kommunekode: 706,
+        name: "Syddjurs Kommune",
+        postcodes: &["8400", "8410", "8550"],
+        organisations: &[
+            ("Frivilligcenter Syddjurs", "association", None),
+            ("Ebeltoft Lokalhistoriske Forening", "association", None),
+            ("Rønde Idrætsforening", "association", None),
+        ],
+    },
+];
+
+const FIRST: &[&str] = &[
+    "Mette", "Søren", "Åse", "Jørgen", "Fatima", "Olena", "Mads", "Sofie", "Ahmad", "Birthe",
+    "Kasper", "Ida",
+];
+const LAST: &[&str] = &[
+    "Hansen",
+    "Østergård",
+    "Ærø",
+    "Nielsen",
+    "Jensen",
+    "Kovalenko",
+    "Pedersen",
+    "Madsen",
+    "Larsen",
+    "Holm",
+];
+const SKILLS: &[&str] = &[
+    "lektiehjælp",
+    "madlavning",
+    "tømrer",
+    "it-hjælp",
+    "fodboldtræner",
+    "bisidder",
+    "danskundervisning",
+    "mentor",
+    "kørsel",
+    "havearbejde",
+];
+const RESOURCES: &[&str] = &[
+    "bil",
+    "værksted",
+    "tid om aftenen",
+    "stor have",
+    "erfaring med unge",
+];
+const LANGUAGES: &[&str] = &["da", "en", "uk", "ar", "de"];
+
+pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::Result<()> {
+    let log = config::connect_log(connections).await?;
+    let pool = config::connect_pg(connections).await?;
+    samskab_projection::MIGRATOR
+        .run(&pool)
+        .await
+        .context("applying migrations")?;
+    // Seeding signs no tokens; a throwaway key satisfies the state's shape.
+    let tokens = TokenKeys::from_secret(uuid::Uuid::new_v4().as_bytes());
+    let state = AppState {
+        log,
+        pool,
+        tokens,
+        config: samskab_api::ApiConfig::default(),
+    };
+    let admin = Principal {
+        tenant: TenantId::parse(samskab_api::auth::PLATFORM_TENANT).map_err(anyhow::Error::msg)?,
+        actor: "user:seed-demo".into(),
+        roles: vec![Role::PlatformAdmin],
+    };
+    let total =
+        DEMO.len() * (1 + volunteers) + DEMO.iter().map(|m| m.organisations.len()).sum::<usize>();
+    let mut done = 0;
+    let mut last_position = 0;
+    for m in DEMO {
+        let tenant = TenantId::parse(m.slug).map_err(anyhow::Error::msg)?;
+        let entity = EntityRef::new(m.slug, EntityKind::Municipality.as_str(), m.slug)?;
+        let command = MunicipalityCommand::Register {
+            tenant: tenant.clone(),
+            kommunekode: Kommunekode::parse(m.kommunekode).map_err(anyhow::Error::msg)?,
+            name: Name::parse(m.name).map_err(anyhow::Error::msg)?,
+        };
+        let key = format!("seed-demo/municipality/{}", m.slug);
+        match execute::<Municipality>(ctx(&state, &admin, key), &entity, Creates::New, command)
+            .await
+        {
+            Ok(outcome) => last_position = last_position.max(outcome.position),
+            // Registered by an earlier run without the key (e.g. through the API): fine.
+            Err(samskab_api::problem::ApiError::Conflict(_)) => {}
+            Err(e) => return Err(anyhow::anyhow!("registering {}: {e}", m.slug)),
+        }
+        done += 1;
+
+        let caseworker = Principal {
+            tenant: tenant.clone(),
+            actor: "user:seed-demo".into(),
+            roles: vec![Role::Caseworker],
+        };
+        for (i, (name, kind, cvr)) in m.organisations.iter().enumerate() {
+            let id = OrganisationId::new_v7();
+            let entity =
+                EntityRef::new(m.slug, EntityKind::Organisation.as_str(), &id.to_string())?;
+            let command = OrganisationCommand::Register {
+                id,
+                name: Name::parse(name).map_err(anyhow::Error::msg)?,
+                cvr: cvr
+                    .map(Cvr::parse)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
+                kind: OrganisationKind::parse(kind).map_err(anyhow::Error::msg)?,
+                contact: Contact::parse(
+                    Some(
+                        Email::parse(&format!("kontakt{i}@{}.example.dk", m.slug))
+                            .map_err(anyhow::Error::msg)?,
+                    ),
+                    None,
+                    None,
+                )
+                .map_err(anyhow::Error::msg)?,
+            };
+            let key = format!("seed-demo/organisation/{}/{i}", m.slug);
+            let outcome = execute::<Organisation>(
+                ctx(&state, &caseworker, key),
+                &entity,
+                Creates::New,
+                command,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("registering {name}: {e}"))?;
+            last_position = last_position.max(outcome.position);
+            done += 1;
+        }
+
+        for n in 0..volunteers {
+            let id = VolunteerId::new_v7();
+            let entity = EntityRef::new(m.slug, EntityKind::Volunteer.as_str(), &id.to_string())?;
+            let command = demo_volunteer(m, n, id)?;
+            let key = format!("seed-demo/volunteer/{}/{n}", m.slug);
+            let outcome = execute::<Volunteer>(
+                ctx(&state, &caseworker, key),
+                &entity,
+                Creates::New,
+                command,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("registering volunteer {n} of {}: {e}", m.slug))?;
+            last_position = last_position.max(outcome.position);
+            done += 1;
+            if done % 25 == 0 || done == total {
+                info!(done, total, municipality = m.slug, "seeding demo data");
+            }
+        }
+    }
+    info!(done, total, last_position, "demo data loaded");
+    Ok(())
+}
+
+fn ctx<'a>(state: &'a AppState, principal: &'a Principal, key: String) -> CommandContext<'a> {
+    CommandContext {
+        state,
+        principal,
+        fingerprint: key.clone(),
+        idempotency_key: Some(key),
+    }
+}
+
+fn demo_volunteer(
+    m: &DemoMunicipality,
+    n: usize,
+    id: VolunteerId,
+) -> anyhow::Result<VolunteerCommand> {
+    let pick = |list: &[&'static str], k: usize| list[(n * 7 + k * 3) % list.len()];
+    let e = anyhow::Error::msg;
+    let name = format!("{} {}", pick(FIRST, 0), pick(LAST, 1));
+    let birth_year = 1950 + (n * 13 % 55) as u16;
+    let now = Utc::now();
+    let age_band = AgeBand::from_birth_year(birth_year, chrono::Datelike::year(&now)).map_err(e)?;
+    let works_with_children = n.is_multiple_of(3);
+    let target_groups = if works_with_children {
+        vec![TargetGroup::Children, TargetGroup::YoungPeople]
+    } else {
+        vec![
+            [
+                TargetGroup::Elderly,
+                TargetGroup::Refugees,
+                TargetGroup::Families,
+                TargetGroup::Lonely,
+            ][n % 4],
+        ]
+    };
+    let child_certificate = if works_with_children {
+        ChildCertificate::parse(
+            ChildCertificateStatus::Approved,
+            Some(now.date_naive() - chrono::Days::new(30)),
+            None,
+        )
+        .map_err(e)?
+    } else {
+        ChildCertificate::not_required()
+    };
+    Ok(VolunteerCommand::Register {
+        id,
+        personal: VolunteerPersonalData {
+            name: Name::parse(&name).map_err(e)?,
+            contact: Contact::parse(
+                Some(Email::parse(&format!("frivillig{n}@{}.example.dk", m.slug)).map_err(e)?),
+                None,
+                None,
+            )
+            .map_err(e)?,
+            birth_year: Some(birth_year),
+        },
+        profile: VolunteerProfile {
+            postcode: Postcode::parse(m.postcodes[n % m.postcodes.len()]).map_err(e)?,
+            age_band,
+            skills: Tag::parse_list([pick(SKILLS, 2), pick(SKILLS, 5)]).map_err(e)?,
+            resources: Tag::parse_list([pick(RESOURCES, 4)]).map_err(e)?,
+            languages: vec![
+                LanguageCode::parse("da").map_err(e)?,
+                LanguageCode::parse(pick(LANGUAGES, 6)).map_err(e)?,
+            ]
+            .into_iter()
+            .fold(Vec::new(), |mut v, l| {
+                if !v.contains(&l) {
+                    v.push(l);
+                }
+                v
+            }),
+            availability: Availability::parse(
+                [AvailabilitySlot {
+                    weekday: Weekday::ALL[n % 7],
+                    part: DayPart::ALL[n % 3],
+                }],
+                (2 + n % 8) as u8,
+            )
+            .map_err(e)?,
+            target_groups,
+            child_certificate,
+        },
+        consent: Consent {
+            purpose: ConsentPurpose::parse("Matchning med lokale frivilligopgaver").map_err(e)?,
+            given_at: now,
+        },
+    })
+}
+
+/// Demo tokens: one per demo municipality and role, and a platform administrator's.
+pub fn print_tokens(keys: &TokenKeys, url: &str) -> anyhow::Result<()> {
+    let valid = chrono::Duration::days(30);
+    println!("\nsamskab is at {url}   (OpenAPI: {url}/openapi.json)\n");
+    println!("Demo bearer tokens (valid 30 days):");
+    let mut first_caseworker = None;
+    for m in DEMO {
+        let tenant = TenantId::parse(m.slug).map_err(anyhow::Error::msg)?;
+        for role in [Role::Caseworker, Role::Auditor] {
+            let token = keys.sign(
+                &tenant,
+                &format!("demo-{}-{}", m.slug, role.as_str()),
+                &[role],
+                valid,
+            )?;
+            println!("  {:<10} {:<12} {token}", m.slug, role.as_str());
+            if first_caseworker.is_none() && role == Role::Caseworker {
+                first_caseworker = Some(token);
+            }
+        }
+    }
+    let platform =
+        TenantId::parse(samskab_api::auth::PLATFORM_TENANT).map_err(anyhow::Error::msg)?;
+    println!(
+        "  {:<10} {:<12} {}",
+        "platform",
+        "admin",
+        keys.sign(&platform, "demo-admin", &[Role::PlatformAdmin], valid)?
+    );
+    if let Some(token) = first_caseworker {
+        println!("\nRegister a volunteer in Rødovre:\n");
+        let body = r#"{"name":"Søren Ærø Østergård","email":"soren@example.dk","postcode":"2610","birth_year":1961,"skills":["lektiehjælp"],"languages":["da"],"availability":{"slots":[{"weekday":"tue","part":"evening"}],"hours_per_week":3},"target_groups":["elderly"],"consent":{"purpose":"Matchning med lokale frivilligopgaver"}}"#;
+        println!(
+            "  curl -s -X POST {url}/volunteers -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\\n    -d '{body}'\n"
+        );
+        println!(
+            "Then list Rødovre's volunteers (pass the answer's position to see your own write):\n"
+        );
+        println!(
+            "  curl -s '{url}/volunteers?min_position=<position>' -H 'Authorization: Bearer {token}'\n"
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,200 @@
+//! Bad input gets a 4xx problem with a field-level reason, and appends nothing.
+
+use samskab_api::Role;
+use samskab_e2e::{Options, organisation_body, spawn_app, spawn_app_with, volunteer_body};
+use serde_json::{Value, json};
+
+fn field_of(problem: &Value) -> String {
+    problem["errors"][0]["field"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn an_invalid_cvr_is_refused_with_a_reason_and_appends_nothing() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    let (status, problem) = app
+        .post(
+            "/organisations",
+            &token,
+            &organisation_body("Forening", Some("24256791")),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(field_of(&problem), "cvr");
+    assert_eq!(
+        problem["type"],
+        "https://samskab.dk/problems/invalid-values"
+    );
+    assert_eq!(app.log_position().await, 0);
+}
+
+#[tokio::test]
+async fn unknown_and_missing_fields_are_named() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    let mut unknown = volunteer_body("Mette");
+    unknown["shoe_size"] = json!(42);
+    let (status, problem) = app.post("/volunteers", &token, &unknown).await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(field_of(&problem), "shoe_size");
+
+    let mut missing = volunteer_body("Mette");
+    missing.as_object_mut().expect("object").remove("postcode");
+    let (status, problem) = app.post("/volunteers", &token, &missing).await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(field_of(&problem), "postcode");
+
+    let mut nested = volunteer_body("Mette");
+    nested["availability"]["hours_per_week"] = json!("many");
+    let (status, problem) = app.post("/volunteers", &token, &nested).await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(field_of(&problem), "availability.hours_per_week");
+    assert_eq!(app.log_position().await, 0);
+}
+
+#[tokio::test]
+async fn every_invalid_field_is_listed_at_once() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    let mut body = volunteer_body("  ");
+    body["postcode"] = json!("26100");
+    body["languages"] = json!(["da", "danish"]);
+    body["target_groups"] = json!(["children"]);
+    let (status, problem) = app.post("/volunteers", &token, &body).await;
+    assert_eq!(status, 422, "{problem}");
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    for expected in ["name", "postcode", "languages[1]"] {
+        assert!(
+            fields.contains(&expected),
+            "{expected} missing from {fields:?}"
+        );
+    }
+    assert_eq!(app.log_position().await, 0);
+}
+
+#[tokio::test]
+async fn a_domain_rule_names_its_field() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    // Working with children needs a børneattest requested or assessed.
+    let mut body = volunteer_body("Kasper Larsen");
+    body["target_groups"] = json!(["children"]);
+    let (status, problem) = app.post("/volunteers", &token, &body).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(field_of(&problem), "child_certificate");
+    assert_eq!(app.log_position().await, 0);
+}
+
+#[tokio::test]
+async fn a_body_over_the_size_limit_is_refused() {
+    let app = spawn_app_with(Options {
+        body_limit: 4 * 1024,
+        ..Options::default()
+    })
+    .await;
+    let token = app.token("rodovre", Role::Caseworker);
+    let mut body = volunteer_body("Mette");
+    body["resources"] = json!(["x".repeat(8 * 1024)]);
+    let (status, problem) = app.post("/volunteers", &token, &body).await;
+    assert_eq!(status, 413, "{problem}");
+    assert_eq!(app.log_position().await, 0);
+}
+
+#[tokio::test]
+async fn ids_and_slugs_that_would_break_a_nats_subject_are_refused() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    for id in ["a.b", "*", ">", "rodovre.volunteer.x", "%2E%2E"] {
+        let (status, _) = app
+            .put(
+                &format!("/volunteers/{id}"),
+                &token,
+                &volunteer_body("Mette"),
+            )
+            .await;
+        assert!(status == 404 || status == 400, "{id}: {status}");
+    }
+    let admin = app.token("platform", Role::PlatformAdmin);
+    for slug in ["rødovre", "a.b", "a*", "a b", "a>"] {
+        let (status, problem) = app
+            .post(
+                "/municipalities",
+                &admin,
+                &json!({ "slug": slug, "kommunekode": 175, "name": "X" }),
+            )
+            .await;
+        assert_eq!(status, 422, "{slug}: {problem}");
+        assert_eq!(field_of(&problem), "slug");
+    }
+    assert_eq!(app.log_position().await, 0);
+}
+
+#[tokio::test]
+async fn malformed_json_and_wrong_content_type_are_refused() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    let response = app
+        .http
+        .post(app.url("/volunteers"))
+        .bearer_auth(&token)
+        .header("Content-Type", "application/json")
+        .body("{\"name\": ")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 400);
+    assert_eq!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
+    let response = app
+        .http
+        .post(app.url("/volunteers"))
+        .bearer_auth(&token)
+        .body("name=x")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 415);
+    assert_eq!(app.log_position().await, 0);
+}
+
+#[tokio::test]
+async fn requests_without_a_valid_token_are_refused() {
+    let app = spawn_app().await;
+    let response = app
+        .http
+        .get(app.url("/volunteers"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 401);
+    let (status, _) = app.get("/volunteers", "not-a-token").await;
+    assert_eq!(status, 401);
+    let other_keys =
+        samskab_api::TokenKeys::from_secret(b"another secret of enough length for hs256");
+    let forged = other_keys
+        .sign(
+            &samskab_domain::TenantId::parse("rodovre").expect("tenant"),
+            "x",
+            &[Role::Caseworker],
+            chrono::Duration::hours(1),
+        )
+        .expect("sign");
+    let (status, _) = app
+        .post("/volunteers", &forged, &volunteer_body("Mette"))
+        .await;
+    assert_eq!(status, 401);
+    assert_eq!(app.log_position().await, 0);
+}

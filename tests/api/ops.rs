@@ -1,0 +1,80 @@
+use samskab_api::Role;
+use samskab_e2e::{spawn_app, volunteer_body};
+
+#[tokio::test]
+async fn health_readiness_and_openapi_are_served() {
+    let app = spawn_app().await;
+    let response = app
+        .http
+        .get(app.url("/health"))
+        .send()
+        .await
+        .expect("health");
+    assert_eq!(response.status().as_u16(), 200);
+    let response = app.http.get(app.url("/ready")).send().await.expect("ready");
+    assert_eq!(response.status().as_u16(), 200);
+    let (status, openapi) = app.get("/openapi.json", "").await;
+    assert_eq!(status, 200);
+    assert!(
+        openapi["openapi"]
+            .as_str()
+            .expect("version")
+            .starts_with("3.1")
+    );
+    for path in [
+        "/volunteers",
+        "/volunteers/{id}",
+        "/organisations",
+        "/municipalities",
+        "/ops/projections",
+    ] {
+        assert!(
+            openapi["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    let (status, problem) = app.get("/no/such/route", "").await;
+    assert_eq!(status, 404);
+    assert_eq!(problem["status"], 404);
+}
+
+#[tokio::test]
+async fn commands_answer_503_while_nats_is_down_and_work_again_after() {
+    let mut app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    app.nats.kill();
+    let (status, problem) = app
+        .post("/volunteers", &token, &volunteer_body("Mette"))
+        .await;
+    assert_eq!(status, 503, "{problem}");
+    let response = app.http.get(app.url("/ready")).send().await.expect("ready");
+    assert_eq!(response.status().as_u16(), 503);
+    app.nats.restart().expect("restart");
+    let mut last = 0;
+    for _ in 0..50 {
+        let (status, _) = app
+            .post("/volunteers", &token, &volunteer_body("Mette"))
+            .await;
+        last = status;
+        if status == 201 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(last, 201, "commands work again after NATS is back");
+}
+
+#[tokio::test]
+async fn projection_lag_is_reported() {
+    let mut app = spawn_app().await;
+    app.kill_worker().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    for n in 0..5 {
+        app.post("/volunteers", &token, &volunteer_body(&format!("F {n}")))
+            .await;
+    }
+    let (status, lag) = app.get("/ops/projections", "").await;
+    assert_eq!(status, 200, "{lag}");
+    assert_eq!(lag[0]["name"], "directory");
+    assert_eq!(lag[0]["lag"], 5);
+}

@@ -1,0 +1,205 @@
+//! `spawn_app()`: the whole system in the test process, on real servers: a NATS server of its
+//! own, a fresh PostgreSQL database, the directory projector, and the HTTP API on port 0.
+//! Tests talk to it over HTTP like a client would.
+
+use std::net::SocketAddr;
+
+use samskab_api::{AppState, Role, TokenKeys};
+use samskab_directory_worker::DirectoryProjection;
+use samskab_domain::TenantId;
+use samskab_eventlog::{EventLog, LogConfig};
+use samskab_projection::{Projector, ProjectorConfig};
+use samskab_testkit::{NatsServer, TestDatabase};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub http: reqwest::Client,
+    pub keys: TokenKeys,
+    pub log: EventLog,
+    pub pool: sqlx::PgPool,
+    pub nats: NatsServer,
+    pub database: TestDatabase,
+    pub worker_stop: CancellationToken,
+    pub worker: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    pub server_stop: CancellationToken,
+}
+
+pub struct Options {
+    pub body_limit: usize,
+    pub with_worker: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            body_limit: 64 * 1024,
+            with_worker: true,
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub async fn spawn_app_with(options: Options) -> TestApp {
+    let nats = NatsServer::start().expect("start nats");
+    let database = TestDatabase::create().await.expect("create database");
+    let pool = database.pool().await.expect("pool");
+    samskab_projection::MIGRATOR
+        .run(&pool)
+        .await
+        .expect("migrate");
+    let log = EventLog::connect(&nats.url(), LogConfig::default())
+        .await
+        .expect("event log");
+    let keys = TokenKeys::from_secret(b"a test secret that is long enough for hs256");
+    let state = AppState {
+        log: log.clone(),
+        pool: pool.clone(),
+        tokens: keys.clone(),
+        config: samskab_api::ApiConfig {
+            body_limit: options.body_limit,
+            ..Default::default()
+        },
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let server_stop = CancellationToken::new();
+    let stop = server_stop.clone();
+    tokio::spawn(async move {
+        axum::serve(listener, samskab_api::router(state))
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await
+    });
+    let mut app = TestApp {
+        address,
+        http: reqwest::Client::new(),
+        keys,
+        log,
+        pool,
+        nats,
+        database,
+        worker_stop: CancellationToken::new(),
+        worker: None,
+        server_stop,
+    };
+    if options.with_worker {
+        app.start_worker();
+    }
+    app
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+
+    pub fn token(&self, tenant: &str, role: Role) -> String {
+        let tenant = TenantId::parse(tenant).expect("tenant");
+        self.keys
+            .sign(
+                &tenant,
+                &format!("tester-{}", role.as_str()),
+                &[role],
+                chrono::Duration::hours(1),
+            )
+            .expect("sign")
+    }
+
+    pub fn start_worker(&mut self) {
+        self.worker_stop = CancellationToken::new();
+        let projector = Projector::new(
+            DirectoryProjection,
+            self.log.clone(),
+            self.pool.clone(),
+            ProjectorConfig::default(),
+        );
+        let stop = self.worker_stop.clone();
+        self.worker = Some(tokio::spawn(async move { projector.run(stop).await }));
+    }
+
+    /// Kills the worker task at whatever point it is (no graceful shutdown).
+    pub async fn kill_worker(&mut self) {
+        if let Some(worker) = self.worker.take() {
+            worker.abort();
+            let _ = worker.await;
+        }
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        read(response).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .http
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        read(response).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        read(response).await
+    }
+
+    /// Every message in the log (its last position); 0 means nothing was appended.
+    pub async fn log_position(&self) -> u64 {
+        self.log.last_position().await.expect("log position")
+    }
+}
+
+pub async fn read(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, value)
+}
+
+/// A valid volunteer registration body.
+pub fn volunteer_body(name: &str) -> Value {
+    serde_json::json!({
+        "name": name,
+        "email": "frivillig@example.dk",
+        "phone": "+45 20 30 40 50",
+        "birth_year": 1961,
+        "postcode": "2610",
+        "skills": ["lektiehjælp", "tømrer"],
+        "resources": ["bil"],
+        "languages": ["da", "uk"],
+        "availability": { "slots": [{ "weekday": "tue", "part": "evening" }], "hours_per_week": 3 },
+        "target_groups": ["elderly"],
+        "consent": { "purpose": "Matchning med lokale frivilligopgaver" }
+    })
+}
+
+pub fn organisation_body(name: &str, cvr: Option<&str>) -> Value {
+    serde_json::json!({ "name": name, "cvr": cvr, "kind": "association", "email": "kontakt@example.dk" })
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Brings up (or down) the local NATS and PostgreSQL that samskab uses on one machine.
 #   services.sh up    start what is not given by NATS_URL / DATABASE_URL; write .data/env
+#   services.sh up-pg install the NATS binary and start PostgreSQL only (what tests need)
 #   services.sh down  stop what `up` started
 # Data lives under .data/ at the repository root. Ports: NATS 14222, PostgreSQL 15432
 # (override with SAMSKAB_NATS_PORT / SAMSKAB_PG_PORT), away from the machine's own services.
@@ -41,41 +42,64 @@ nats_up() {
   echo "NATS ready at $NATS_URL (log: .data/nats.log)" >&2
 }
 
+# Where the cluster lives: .data/pg, unless we run as root and the postgres user cannot reach
+# it (a checkout under /root): then a folder of its own under /var/tmp, named for this checkout.
+pg_dir() {
+  if [ "$(id -u)" = 0 ]; then
+    chmod o+x "$root" "$data" 2>/dev/null || true
+    if ! runuser -u postgres -- test -x "$data"; then
+      echo "/var/tmp/samskab-$(echo "$root" | sha256sum | cut -c1-12)/pg"
+      return
+    fi
+  fi
+  echo "$data/pg"
+}
+
 pg_up() {
   if [ -n "${DATABASE_URL:-}" ]; then echo "using PostgreSQL at $DATABASE_URL" >&2; return; fi
-  local bin; bin="$(pg_bin)"
-  if [ ! -f "$data/pg/PG_VERSION" ]; then
-    mkdir -p "$data/pg"
-    [ "$(id -u)" = 0 ] && chown postgres "$data/pg" && chmod 700 "$data/pg"
-    # The data folder's parents must be traversable by the postgres user.
-    [ "$(id -u)" = 0 ] && chmod o+x "$root" "$data" 2>/dev/null || true
-    as_pg "$bin/initdb" -D "$data/pg" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+  local bin dir; bin="$(pg_bin)"; dir="$(pg_dir)"
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    mkdir -p "$dir"
+    if [ "$(id -u)" = 0 ]; then chown postgres "$dir"; chmod 700 "$dir"; fi
+    as_pg "$bin/initdb" -D "$dir" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
   fi
-  if ! as_pg "$bin/pg_ctl" -D "$data/pg" status >/dev/null 2>&1; then
-    as_pg "$bin/pg_ctl" -D "$data/pg" -l "$data/pg/server.log" -w \
-      -o "-p $pg_port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=on" start >/dev/null
+  if ! as_pg "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+    as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w \
+      -o "-p $pg_port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=400" start >/dev/null
   fi
   DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/samskab"
   # The admin database for tests that create a fresh database each.
   as_pg "$bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname = 'samskab'" | grep -q 1 ||
     as_pg "$bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres samskab
-  echo "PostgreSQL ready at $DATABASE_URL (data: .data/pg)" >&2
+  echo "PostgreSQL ready at $DATABASE_URL (data: $dir)" >&2
+}
+
+write_env() {
+    {
+      echo "export NATS_URL=$NATS_URL"
+      echo "export DATABASE_URL=$DATABASE_URL"
+      [ -x "$data/bin/nats-server" ] && echo "export SAMSKAB_NATS_SERVER=$data/bin/nats-server"
+    } > "$data/env"
 }
 
 case "${1:-up}" in
   up)
     nats_up
     pg_up
-    {
-      echo "export NATS_URL=$NATS_URL"
-      echo "export DATABASE_URL=$DATABASE_URL"
-      [ -x "$data/bin/nats-server" ] && echo "export SAMSKAB_NATS_SERVER=$data/bin/nats-server"
-    } > "$data/env"
+    write_env
+    ;;
+  up-pg)
+    # Tests start a NATS server of their own per test; they need the binary and PostgreSQL.
+    bash "$root/deploy/local/install-nats.sh"
+    NATS_URL="${NATS_URL:-nats://127.0.0.1:$nats_port}"
+    pg_up
+    write_env
     ;;
   down)
     if [ -f "$data/nats.pid" ]; then kill "$(cat "$data/nats.pid")" 2>/dev/null || true; rm -f "$data/nats.pid"; fi
-    if [ -f "$data/pg/PG_VERSION" ]; then as_pg "$(pg_bin)/pg_ctl" -D "$data/pg" -m fast stop >/dev/null 2>&1 || true; fi
+    dir="$(pg_dir)"
+    if [ -f "$dir/PG_VERSION" ]; then as_pg "$(pg_bin)/pg_ctl" -D "$dir" -m fast stop >/dev/null 2>&1 || true; fi
     ;;
-  *) echo "usage: services.sh up|down" >&2; exit 2 ;;
+  *) echo "usage: services.sh up|up-pg|down" >&2; exit 2 ;;
 esac

@@ -6,7 +6,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 
-bash deploy/local/services.sh up
+bash deploy/local/services.sh up-pg
 # shellcheck disable=SC1091
 source .data/env
 export SAMSKAB_NATS_SERVER="${SAMSKAB_NATS_SERVER:-$root/.data/bin/nats-server}"

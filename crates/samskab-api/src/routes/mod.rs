@@ -14,9 +14,13 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use axum::http::HeaderMap;
+use samskab_domain::Decider;
+
 use crate::auth::Principal;
-use crate::commands::Outcome;
+use crate::commands::{CommandContext, Creates, Outcome, execute, idempotency_key};
 use crate::problem::ApiError;
+use crate::state::AppState;
 
 /// The answer to a command.
 #[derive(Debug, Serialize, ToSchema)]
@@ -66,4 +70,35 @@ pub fn entity_ref(
 ) -> Result<EntityRef, ApiError> {
     EntityRef::new(principal.tenant.as_str(), kind.as_str(), id)
         .map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// What a command route hands on once it has parsed the request into a command.
+pub struct CommandRequest<'a> {
+    pub state: &'a AppState,
+    pub principal: &'a Principal,
+    pub headers: &'a HeaderMap,
+    /// Digest of the request, for idempotency (see `body.rs`).
+    pub fingerprint: String,
+}
+
+/// Runs a parsed command against its entity and answers 201 (a new entity) or 202.
+pub async fn run<D: Decider>(
+    request: CommandRequest<'_>,
+    entity: EntityRef,
+    creates: Creates,
+    command: D::Command,
+    collection: &str,
+) -> Result<Response, ApiError> {
+    let ctx = CommandContext {
+        state: request.state,
+        principal: request.principal,
+        idempotency_key: idempotency_key(request.headers)?,
+        fingerprint: request.fingerprint,
+    };
+    let outcome = execute::<D>(ctx, &entity, creates, command).await?;
+    let status = match creates {
+        Creates::New => StatusCode::CREATED,
+        Creates::Existing => StatusCode::ACCEPTED,
+    };
+    Ok(accepted(status, collection, &entity, outcome))
 }

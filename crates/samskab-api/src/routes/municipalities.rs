@@ -1,7 +1,7 @@
 //! Municipalities (kommuner): the tenants of the shared installation.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use samskab_domain::{EntityKind, Kommunekode, Municipality, MunicipalityCommand, Name, TenantId};
@@ -12,11 +12,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{Principal, Role};
 use crate::body::JsonBody;
-use crate::commands::{CommandContext, Creates, execute, idempotency_key};
+use crate::commands::Creates;
 use crate::fields::FieldCheck;
 use crate::problem::{ApiError, Problem};
 use crate::read::{Consistency, DIRECTORY, QueryParams, wait_for};
-use crate::routes::{CommandAccepted, accepted};
+use crate::routes::{CommandAccepted, CommandRequest, run};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -51,7 +51,6 @@ async fn register_municipality(
     body: JsonBody<MunicipalityInput>,
 ) -> Result<impl IntoResponse, ApiError> {
     principal.require(&[Role::PlatformAdmin])?;
-    let key = idempotency_key(&headers)?;
     let mut f = FieldCheck::default();
     let tenant = f.check("slug", TenantId::parse(&body.value.slug));
     let kommunekode = f.check("kommunekode", Kommunekode::parse(body.value.kommunekode));
@@ -76,19 +75,13 @@ async fn register_municipality(
         kommunekode,
         name,
     };
-    let ctx = CommandContext {
+    let request = CommandRequest {
         state: &state,
         principal: &principal,
-        idempotency_key: key,
+        headers: &headers,
         fingerprint: body.fingerprint,
     };
-    let outcome = execute::<Municipality>(ctx, &entity, Creates::New, command).await?;
-    Ok(accepted(
-        StatusCode::CREATED,
-        "/municipalities",
-        &entity,
-        outcome,
-    ))
+    run::<Municipality>(request, entity, Creates::New, command, "/municipalities").await
 }
 
 #[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]

@@ -2,7 +2,7 @@
 //! and informal groups that work with the municipality.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use samskab_domain::{
@@ -16,11 +16,11 @@ use uuid::Uuid;
 
 use crate::auth::{Principal, Role};
 use crate::body::JsonBody;
-use crate::commands::{CommandContext, Creates, execute, idempotency_key};
+use crate::commands::Creates;
 use crate::fields::FieldCheck;
 use crate::problem::{ApiError, Problem};
 use crate::read::{Consistency, DIRECTORY, Page, QueryParams, check_limit, page, wait_for};
-use crate::routes::{CommandAccepted, accepted, entity_ref};
+use crate::routes::{CommandAccepted, CommandRequest, entity_ref, run};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -98,7 +98,6 @@ async fn register_organisation(
     body: JsonBody<OrganisationInput>,
 ) -> Result<impl IntoResponse, ApiError> {
     principal.require(&[Role::Caseworker])?;
-    let key = idempotency_key(&headers)?;
     let p = parse_organisation(&body.value)?;
     let id = OrganisationId::new_v7();
     let entity = entity_ref(&principal, EntityKind::Organisation, &id.to_string())?;
@@ -109,19 +108,13 @@ async fn register_organisation(
         kind: p.kind,
         contact: p.contact,
     };
-    let ctx = CommandContext {
+    let request = CommandRequest {
         state: &state,
         principal: &principal,
-        idempotency_key: key,
+        headers: &headers,
         fingerprint: body.fingerprint,
     };
-    let outcome = execute::<Organisation>(ctx, &entity, Creates::New, command).await?;
-    Ok(accepted(
-        StatusCode::CREATED,
-        "/organisations",
-        &entity,
-        outcome,
-    ))
+    run::<Organisation>(request, entity, Creates::New, command, "/organisations").await
 }
 
 /// Replace an organisation's details.
@@ -138,7 +131,6 @@ async fn update_organisation(
     body: JsonBody<OrganisationInput>,
 ) -> Result<impl IntoResponse, ApiError> {
     principal.require(&[Role::Caseworker])?;
-    let key = idempotency_key(&headers)?;
     let id = OrganisationId::parse(&id).map_err(|_| ApiError::NotFound)?;
     let p = parse_organisation(&body.value)?;
     let entity = entity_ref(&principal, EntityKind::Organisation, &id.to_string())?;
@@ -148,19 +140,20 @@ async fn update_organisation(
         kind: p.kind,
         contact: p.contact,
     };
-    let ctx = CommandContext {
+    let request = CommandRequest {
         state: &state,
         principal: &principal,
-        idempotency_key: key,
+        headers: &headers,
         fingerprint: body.fingerprint,
     };
-    let outcome = execute::<Organisation>(ctx, &entity, Creates::Existing, command).await?;
-    Ok(accepted(
-        StatusCode::ACCEPTED,
+    run::<Organisation>(
+        request,
+        entity,
+        Creates::Existing,
+        command,
         "/organisations",
-        &entity,
-        outcome,
-    ))
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -182,7 +175,6 @@ async fn deactivate_organisation(
     body: JsonBody<DeactivateInput>,
 ) -> Result<impl IntoResponse, ApiError> {
     principal.require(&[Role::Caseworker])?;
-    let key = idempotency_key(&headers)?;
     let id = OrganisationId::parse(&id).map_err(|_| ApiError::NotFound)?;
     let mut f = FieldCheck::default();
     let reason = f.check(
@@ -194,19 +186,20 @@ async fn deactivate_organisation(
     let command = OrganisationCommand::Deactivate {
         reason: reason.flatten(),
     };
-    let ctx = CommandContext {
+    let request = CommandRequest {
         state: &state,
         principal: &principal,
-        idempotency_key: key,
+        headers: &headers,
         fingerprint: body.fingerprint,
     };
-    let outcome = execute::<Organisation>(ctx, &entity, Creates::Existing, command).await?;
-    Ok(accepted(
-        StatusCode::ACCEPTED,
+    run::<Organisation>(
+        request,
+        entity,
+        Creates::Existing,
+        command,
         "/organisations",
-        &entity,
-        outcome,
-    ))
+    )
+    .await
 }
 
 #[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]

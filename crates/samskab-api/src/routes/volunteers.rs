@@ -1,7 +1,7 @@
 //! Volunteers (frivillige): the resource bank's profiles.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use samskab_domain::{
@@ -17,11 +17,11 @@ use uuid::Uuid;
 
 use crate::auth::{Principal, Role};
 use crate::body::JsonBody;
-use crate::commands::{CommandContext, Creates, execute, idempotency_key};
+use crate::commands::Creates;
 use crate::fields::FieldCheck;
 use crate::problem::{ApiError, Problem};
 use crate::read::{Consistency, DIRECTORY, Page, QueryParams, check_limit, page, wait_for};
-use crate::routes::{CommandAccepted, accepted, entity_ref};
+use crate::routes::{CommandAccepted, CommandRequest, entity_ref, run};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -241,7 +241,6 @@ async fn register_volunteer(
     body: JsonBody<VolunteerInput>,
 ) -> Result<impl IntoResponse, ApiError> {
     principal.require(&[Role::Caseworker])?;
-    let key = idempotency_key(&headers)?;
     let parsed = parse_volunteer(body.value, Utc::now())?;
     let Some(consent) = parsed.consent else {
         return Err(ApiError::invalid(
@@ -257,19 +256,13 @@ async fn register_volunteer(
         profile: parsed.profile,
         consent,
     };
-    let ctx = CommandContext {
+    let request = CommandRequest {
         state: &state,
         principal: &principal,
-        idempotency_key: key,
+        headers: &headers,
         fingerprint: body.fingerprint,
     };
-    let outcome = execute::<Volunteer>(ctx, &entity, Creates::New, command).await?;
-    Ok(accepted(
-        StatusCode::CREATED,
-        "/volunteers",
-        &entity,
-        outcome,
-    ))
+    run::<Volunteer>(request, entity, Creates::New, command, "/volunteers").await
 }
 
 /// Replace a volunteer's profile.
@@ -287,7 +280,6 @@ async fn update_volunteer(
     body: JsonBody<VolunteerInput>,
 ) -> Result<impl IntoResponse, ApiError> {
     principal.require(&[Role::Caseworker])?;
-    let key = idempotency_key(&headers)?;
     let id = VolunteerId::parse(&id).map_err(|_| ApiError::NotFound)?;
     let parsed = parse_volunteer(body.value, Utc::now())?;
     if parsed.consent.is_some() {
@@ -302,19 +294,13 @@ async fn update_volunteer(
         profile: parsed.profile,
         at: Utc::now(),
     };
-    let ctx = CommandContext {
+    let request = CommandRequest {
         state: &state,
         principal: &principal,
-        idempotency_key: key,
+        headers: &headers,
         fingerprint: body.fingerprint,
     };
-    let outcome = execute::<Volunteer>(ctx, &entity, Creates::Existing, command).await?;
-    Ok(accepted(
-        StatusCode::ACCEPTED,
-        "/volunteers",
-        &entity,
-        outcome,
-    ))
+    run::<Volunteer>(request, entity, Creates::Existing, command, "/volunteers").await
 }
 
 /// The volunteer withdraws consent: their personal data is removed from the read models.
@@ -329,29 +315,23 @@ async fn withdraw_consent(
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
     principal.require(&[Role::Caseworker])?;
-    let key = idempotency_key(&headers)?;
     let id = VolunteerId::parse(&id).map_err(|_| ApiError::NotFound)?;
     let entity = entity_ref(&principal, EntityKind::Volunteer, &id.to_string())?;
     let fingerprint = format!("withdraw-consent {id}");
-    let ctx = CommandContext {
+    let request = CommandRequest {
         state: &state,
         principal: &principal,
-        idempotency_key: key,
+        headers: &headers,
         fingerprint,
     };
-    let outcome = execute::<Volunteer>(
-        ctx,
-        &entity,
+    run::<Volunteer>(
+        request,
+        entity,
         Creates::Existing,
         VolunteerCommand::WithdrawConsent { at: Utc::now() },
-    )
-    .await?;
-    Ok(accepted(
-        StatusCode::ACCEPTED,
         "/volunteers",
-        &entity,
-        outcome,
-    ))
+    )
+    .await
 }
 
 /// A volunteer as the read model holds it. Personal fields are absent for auditors and after

@@ -63,6 +63,37 @@ impl Projection for DirectoryProjection {
     ) -> impl Future<Output = Result<(), ApplyError>> + Send + 'a {
         apply_event(conn, event)
     }
+
+    fn apply_batch<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        events: &'a [RecordedEvent],
+    ) -> impl Future<Output = Result<(), ApplyError>> + Send + 'a {
+        apply_events(conn, events)
+    }
+}
+
+/// A batch in log order. Runs of volunteer registrations (new rows, nothing to read) go in
+/// one statement each; every other event is applied alone, in its place, so the order of
+/// events of one entity is kept.
+async fn apply_events(conn: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), ApplyError> {
+    let mut run = Vec::new();
+    for event in events {
+        let envelope = &event.envelope;
+        if envelope.entitykind == EntityKind::Volunteer.as_str()
+            && envelope.event_type == VolunteerEvent::REGISTERED_V1
+            && let VolunteerEvent::Registered(registered) = decode::<VolunteerEvent>(event)?
+        {
+            let ctx = EventContext::of(event)?;
+            ctx.check_entity(registered.id.as_uuid())?;
+            run.push((ctx, registered));
+            continue;
+        }
+        volunteers::register_many(&mut *conn, &run).await?;
+        run.clear();
+        apply_event(&mut *conn, event).await?;
+    }
+    volunteers::register_many(&mut *conn, &run).await
 }
 
 /// Dispatches on the entity kind in the envelope, decodes with the domain's own decoder (so the

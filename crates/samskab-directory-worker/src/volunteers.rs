@@ -6,7 +6,9 @@
 //! consent has not been withdrawn, so nothing (a repeat, a stale redelivery, a rebuild) can bring
 //! it back once it was blanked.
 
-use samskab_domain::{VolunteerEvent, VolunteerId, VolunteerPersonalData, VolunteerProfile};
+use samskab_domain::{
+    VolunteerEvent, VolunteerId, VolunteerPersonalData, VolunteerProfile, VolunteerRegistered,
+};
 use samskab_projection::ApplyError;
 use sqlx::PgConnection;
 use sqlx::postgres::{PgArguments, Postgres};
@@ -156,4 +158,78 @@ fn bind_profile<'q>(
         .bind(certificate.valid_until())
         .bind(ctx.time)
         .bind(ctx.position)
+}
+
+/// Many registrations in one statement: the rows travel as one JSON array and
+/// `jsonb_to_recordset` turns them into a relation (JSON arrays become `text[]`). Same columns,
+/// same `DO NOTHING` rule as [`REGISTER`], so the effect equals applying them one by one; a run
+/// of registrations is what a busy resource bank mostly appends, and one round trip per row
+/// is what bounded the projector.
+const REGISTER_MANY: &str = "\
+INSERT INTO volunteer (tenant, id, name, email, phone, birth_year,
+                       postcode, age_band, skills, resources, languages, availability,
+                       hours_per_week, target_groups, child_certificate_status,
+                       child_certificate_assessed_on, child_certificate_valid_until,
+                       registered_at, updated_at, position,
+                       consent_purpose, consent_given_at, consent_withdrawn_at, status)
+SELECT r.tenant, r.id, r.name, r.email, r.phone, r.birth_year,
+       r.postcode, r.age_band, r.skills, r.resources, r.languages, r.availability,
+       r.hours_per_week, r.target_groups, r.child_certificate_status,
+       r.child_certificate_assessed_on, r.child_certificate_valid_until,
+       r.registered_at, r.registered_at, r.position,
+       r.consent_purpose, r.consent_given_at, NULL, 'active'
+FROM jsonb_to_recordset($1) AS r(
+    tenant text, id uuid, name text, email text, phone text, birth_year integer,
+    postcode text, age_band text, skills text[], resources text[], languages text[],
+    availability jsonb, hours_per_week integer, target_groups text[],
+    child_certificate_status text, child_certificate_assessed_on date,
+    child_certificate_valid_until date, registered_at timestamptz, position bigint,
+    consent_purpose text, consent_given_at timestamptz)
+ORDER BY r.position
+ON CONFLICT (tenant, id) DO NOTHING";
+
+/// Writes a run of `registered` events (in log order) with [`REGISTER_MANY`].
+pub(crate) async fn register_many(
+    conn: &mut PgConnection,
+    run: &[(EventContext<'_>, VolunteerRegistered)],
+) -> Result<(), ApplyError> {
+    if run.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<serde_json::Value> = run
+        .iter()
+        .map(|(ctx, e)| {
+            let personal = e.personal.as_ref();
+            let profile = &e.profile;
+            let certificate = &profile.child_certificate;
+            serde_json::json!({
+                "tenant": ctx.tenant,
+                "id": e.id.as_uuid(),
+                "name": personal.map(|p| p.name.as_str()),
+                "email": personal.and_then(|p| p.contact.email()).map(|v| v.as_str()),
+                "phone": personal.and_then(|p| p.contact.phone()).map(|v| v.as_str()),
+                "birth_year": personal.and_then(|p| p.birth_year),
+                "postcode": profile.postcode.as_str(),
+                "age_band": profile.age_band.as_str(),
+                "skills": profile.skills.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+                "resources": profile.resources.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+                "languages": profile.languages.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+                "availability": &profile.availability,
+                "hours_per_week": profile.availability.hours_per_week(),
+                "target_groups": profile.target_groups.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+                "child_certificate_status": certificate.status().as_str(),
+                "child_certificate_assessed_on": certificate.assessed_on(),
+                "child_certificate_valid_until": certificate.valid_until(),
+                "registered_at": ctx.time,
+                "position": ctx.position,
+                "consent_purpose": e.consent.purpose.as_str(),
+                "consent_given_at": e.consent.given_at,
+            })
+        })
+        .collect();
+    sqlx::query(REGISTER_MANY)
+        .bind(Json(rows))
+        .execute(conn)
+        .await?;
+    Ok(())
 }

@@ -132,7 +132,7 @@ pub(crate) async fn apply_messages<P: Projection>(
     sqlx::raw_sql("SAVEPOINT samskab_batch")
         .execute(&mut *conn)
         .await?;
-    let outcome = match attempt(conn, projection, name, messages, from, false).await? {
+    let outcome = match fast_attempt(conn, projection, name, messages, from).await? {
         Some(outcome) => {
             sqlx::raw_sql("RELEASE SAVEPOINT samskab_batch")
                 .execute(&mut *conn)
@@ -143,12 +143,7 @@ pub(crate) async fn apply_messages<P: Projection>(
             sqlx::raw_sql("ROLLBACK TO SAVEPOINT samskab_batch")
                 .execute(&mut *conn)
                 .await?;
-            attempt(conn, projection, name, messages, from, true)
-                .await?
-                .ok_or_else(|| {
-                    // Unreachable: an isolated attempt parks instead of giving up.
-                    sqlx::Error::Protocol("isolated batch attempt gave up".into())
-                })?
+            isolated_attempt(conn, projection, name, messages, from).await?
         }
     };
     if outcome.position > from {
@@ -157,16 +152,15 @@ pub(crate) async fn apply_messages<P: Projection>(
     Ok(outcome)
 }
 
-/// One pass over the batch. Without `isolated`, returns `Ok(None)` at the first failing event
-/// (the caller rolls back and retries isolated); with it, parks failing messages.
-async fn attempt<P: Projection>(
+/// The batch again after [`fast_attempt`] failed: a savepoint per message, so a failing
+/// message is rolled back alone and parked, and the others are applied.
+async fn isolated_attempt<P: Projection>(
     conn: &mut PgConnection,
     projection: &P,
     name: &str,
     messages: &[LogMessage],
     from: u64,
-    isolated: bool,
-) -> Result<Option<Outcome>, BatchError> {
+) -> Result<Outcome, BatchError> {
     let mut outcome = Outcome {
         position: from,
         ..Outcome::default()
@@ -200,11 +194,9 @@ async fn attempt<P: Projection>(
                 continue;
             }
         };
-        if isolated {
-            sqlx::raw_sql("SAVEPOINT samskab_message")
-                .execute(&mut *conn)
-                .await?;
-        }
+        sqlx::raw_sql("SAVEPOINT samskab_message")
+            .execute(&mut *conn)
+            .await?;
         let mut failure = None;
         for event in &events {
             if let Err(e) = projection.apply(&mut *conn, event).await {
@@ -213,11 +205,9 @@ async fn attempt<P: Projection>(
             }
         }
         let Some((failed_index, error)) = failure else {
-            if isolated {
-                sqlx::raw_sql("RELEASE SAVEPOINT samskab_message")
-                    .execute(&mut *conn)
-                    .await?;
-            }
+            sqlx::raw_sql("RELEASE SAVEPOINT samskab_message")
+                .execute(&mut *conn)
+                .await?;
             outcome.messages += 1;
             outcome.events += events.len() as u64;
             continue;
@@ -226,9 +216,6 @@ async fn attempt<P: Projection>(
             ApplyError::Database(e) if is_transient(&e) => return Err(BatchError::Database(e)),
             other => other,
         };
-        if !isolated {
-            return Ok(None);
-        }
         // The message's writes are undone together: a command's events are applied all or
         // none, so the read model never shows half a command. All of them are parked, the
         // failing one with its error, so none disappears.
@@ -263,7 +250,62 @@ async fn attempt<P: Projection>(
             outcome.parked += 1;
         }
     }
-    Ok(Some(outcome))
+    Ok(outcome)
+}
+
+/// The common case, no failures: decode every message above the checkpoint and hand all their
+/// events to [`Projection::apply_batch`] at once. `Ok(None)` on an apply failure (the caller
+/// rolls back and retries isolated, message by message).
+async fn fast_attempt<P: Projection>(
+    conn: &mut PgConnection,
+    projection: &P,
+    name: &str,
+    messages: &[LogMessage],
+    from: u64,
+) -> Result<Option<Outcome>, BatchError> {
+    let mut outcome = Outcome {
+        position: from,
+        ..Outcome::default()
+    };
+    let mut events = Vec::with_capacity(messages.len());
+    for message in messages {
+        if message.seq <= from {
+            outcome.skipped += 1;
+            continue;
+        }
+        outcome.position = outcome.position.max(message.seq);
+        match decode_message(message.seq, &message.payload) {
+            Ok(decoded) => {
+                outcome.messages += 1;
+                outcome.events += decoded.len() as u64;
+                events.extend(decoded);
+            }
+            // A message that does not decode wrote nothing: park it here, no savepoint needed.
+            Err(e) => {
+                park::park(
+                    &mut *conn,
+                    Parked {
+                        projection: name,
+                        position: message.seq,
+                        event_index: -1,
+                        subject: &message.subject,
+                        event_type: "",
+                        error: &e.to_string(),
+                        payload: serde_json::Value::String(
+                            String::from_utf8_lossy(&message.payload).into_owned(),
+                        ),
+                    },
+                )
+                .await?;
+                outcome.parked += 1;
+            }
+        }
+    }
+    match projection.apply_batch(&mut *conn, &events).await {
+        Ok(()) => Ok(Some(outcome)),
+        Err(ApplyError::Database(e)) if is_transient(&e) => Err(BatchError::Database(e)),
+        Err(_) => Ok(None),
+    }
 }
 
 /// A database error that says nothing about the event: the connection or the server is in

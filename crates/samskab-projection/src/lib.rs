@@ -69,6 +69,25 @@ pub trait Projection: Send + Sync + 'static {
         conn: &'a mut sqlx::PgConnection,
         event: &'a RecordedEvent,
     ) -> impl std::future::Future<Output = Result<(), ApplyError>> + Send + 'a;
+
+    /// Applies the events of a batch (in log order, all above the checkpoint) inside the batch
+    /// transaction. The default calls [`Projection::apply`] for each. A projection may override
+    /// it to write many events with one statement (a round trip per event is what bounds a
+    /// projector), as long as the effect equals applying them one by one in order. If it fails,
+    /// the runtime rolls the batch back and applies it again message by message with `apply`,
+    /// so the failing message is found and parked alone.
+    fn apply_batch<'a>(
+        &'a self,
+        conn: &'a mut sqlx::PgConnection,
+        events: &'a [RecordedEvent],
+    ) -> impl std::future::Future<Output = Result<(), ApplyError>> + Send + 'a {
+        async move {
+            for event in events {
+                self.apply(&mut *conn, event).await?;
+            }
+            Ok(())
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

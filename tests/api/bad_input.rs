@@ -198,3 +198,30 @@ async fn requests_without_a_valid_token_are_refused() {
     assert_eq!(status, 401);
     assert_eq!(app.log_position().await, 0);
 }
+
+#[tokio::test]
+async fn names_with_subject_characters_are_kept_as_text_and_stay_out_of_subjects() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    let name = "Åse *>. Ærø-Østergård > samskab.ev.roskilde.volunteer.*";
+    let (status, created) = app.post("/volunteers", &token, &volunteer_body(name)).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().expect("id");
+    let position = created["position"].as_u64().expect("position");
+    let (_, volunteer) = app
+        .get(&format!("/volunteers/{id}?min_position={position}"), &token)
+        .await;
+    assert_eq!(volunteer["name"], name);
+    // The message went to the subject built from the tenant and the server's UUID only.
+    let stream = app
+        .log
+        .jetstream()
+        .get_stream("SAMSKAB_EVENTS")
+        .await
+        .expect("stream");
+    let message = stream.direct_get(position).await.expect("message");
+    assert_eq!(
+        message.subject.as_str(),
+        format!("samskab.ev.rodovre.volunteer.{id}")
+    );
+}

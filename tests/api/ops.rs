@@ -78,3 +78,18 @@ async fn projection_lag_is_reported() {
     assert_eq!(lag[0]["name"], "directory");
     assert_eq!(lag[0]["lag"], 5);
 }
+
+#[tokio::test]
+async fn queries_answer_503_while_postgresql_is_unavailable() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    let (status, _) = app.get("/volunteers", &token).await;
+    assert_eq!(status, 200);
+    // Closing the pool is what the API sees when PostgreSQL cannot be reached: no connection.
+    app.pool.close().await;
+    let (status, problem) = app.get("/volunteers", &token).await;
+    assert_eq!(status, 503, "{problem}");
+    assert_eq!(problem["type"], "https://samskab.dk/problems/unavailable");
+    let response = app.http.get(app.url("/ready")).send().await.expect("ready");
+    assert_eq!(response.status().as_u16(), 503);
+}

@@ -126,7 +126,7 @@ impl EventLog {
                 position = ack.sequence,
                 "duplicate publish; answering with the stored events"
             );
-            appended.event_ids = self.event_ids_at(ack.sequence).await?;
+            appended.event_ids = self.appended_at(ack.sequence).await?.event_ids;
             appended.replayed = true;
         }
         if let Some(key) = key {
@@ -137,7 +137,11 @@ impl EventLog {
     }
 }
 
-fn envelopes(entity: &EntityRef, meta: &CommandMeta, events: Vec<NewEvent>) -> Vec<EventEnvelope> {
+pub(crate) fn envelopes(
+    entity: &EntityRef,
+    meta: &CommandMeta,
+    events: Vec<NewEvent>,
+) -> Vec<EventEnvelope> {
     let time = Utc::now();
     events
         .into_iter()

@@ -189,7 +189,8 @@ impl EventLog {
         }))
     }
 
-    pub(crate) async fn event_ids_at(&self, position: u64) -> Result<Vec<Uuid>, AppendError> {
+    /// The result of the command whose message is at `position`, read back from the log.
+    pub(crate) async fn appended_at(&self, position: u64) -> Result<Appended, AppendError> {
         let stream = self
             .js
             .get_stream_no_info(&self.config.stream)
@@ -197,7 +198,15 @@ impl EventLog {
             .map_err(unavailable)?;
         let message = stream.direct_get(position).await.map_err(unavailable)?;
         let events = decode_message(position, &message.payload).map_err(unavailable)?;
-        Ok(events.iter().map(|e| e.envelope.id).collect())
+        let first = events.first().ok_or(AppendError::Empty)?;
+        Ok(Appended {
+            tenant: first.envelope.tenant.clone(),
+            kind: first.envelope.entitykind.clone(),
+            entity_id: first.envelope.entityid.clone(),
+            position,
+            event_ids: events.iter().map(|e| e.envelope.id).collect(),
+            replayed: true,
+        })
     }
 }
 

@@ -11,6 +11,7 @@
 //! - [`EventLog::load`]: an entity's history by batch direct get.
 
 mod append;
+mod atomic;
 mod config;
 mod envelope;
 mod error;
@@ -20,6 +21,7 @@ mod log;
 mod subject;
 
 pub use append::{Appended, CommandMeta, NewEvent};
+pub use atomic::AtomicPart;
 pub use config::LogConfig;
 pub use envelope::{CONTENT_TYPE, EventEnvelope, RecordedEvent, decode_message};
 pub use error::{AppendError, LoadError, LogError};

@@ -355,3 +355,108 @@ async fn nats_restarted_mid_run_loses_no_acknowledged_event() {
         .collect();
     assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
 }
+
+fn part(id: &str, expected: u64, n: u64) -> samskab_eventlog::AtomicPart {
+    samskab_eventlog::AtomicPart {
+        entity: entity(id),
+        expected,
+        events: vec![event(n)],
+    }
+}
+
+#[tokio::test]
+async fn an_atomic_command_across_subjects_is_stored_whole_or_not_at_all() {
+    let server = NatsServer::start().expect("nats");
+    let log = log_on(&server, LogConfig::default()).await;
+    let stored = log
+        .append_atomic(vec![part("pool", 0, 1), part("grant", 0, 2)], &meta(None))
+        .await
+        .expect("atomic");
+    assert_eq!(stored.len(), 2);
+    assert_eq!(
+        stored[1].position,
+        stored[0].position + 1,
+        "consecutive in the stream"
+    );
+    assert_eq!(
+        log.load(&entity("grant")).await.expect("load").events[0]
+            .envelope
+            .id,
+        stored[1].event_ids[0]
+    );
+
+    // One stale expectation (grant is at 2 now, not 0) refuses the whole command: the pool's
+    // part, whose expectation holds, is not stored either.
+    let refused = log
+        .append_atomic(vec![part("pool", 1, 3), part("grant", 0, 4)], &meta(None))
+        .await;
+    assert!(
+        matches!(refused, Err(AppendError::Conflict { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(log.last_position().await.expect("last"), 2);
+    assert_eq!(
+        log.load(&entity("pool")).await.expect("load").events.len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn racing_atomic_commands_leave_exactly_one_and_retries_append_once() {
+    let server = NatsServer::start().expect("nats");
+    let log = log_on(&server, LogConfig::default()).await;
+    let mut tasks = Vec::new();
+    for writer in 0..16u64 {
+        let log = log.clone();
+        tasks.push(tokio::spawn(async move {
+            log.append_atomic(
+                vec![
+                    part("pool", 0, writer),
+                    part(&format!("grant-{writer}"), 0, writer),
+                ],
+                &meta(None),
+            )
+            .await
+        }));
+    }
+    let mut won = 0;
+    for task in tasks {
+        match task.await.expect("join") {
+            Ok(_) => won += 1,
+            Err(AppendError::Conflict { .. }) => {}
+            Err(other) => panic!("unexpected: {other}"),
+        }
+    }
+    assert_eq!(won, 1, "the pool's expectation admits one command");
+    assert_eq!(log.last_position().await.expect("last"), 2);
+
+    let first = log
+        .append_atomic(
+            vec![part("a", 0, 1), part("b", 0, 2)],
+            &meta(Some("atomic-1")),
+        )
+        .await
+        .expect("first");
+    let again = log
+        .append_atomic(
+            vec![part("a", 0, 1), part("b", 0, 2)],
+            &meta(Some("atomic-1")),
+        )
+        .await
+        .expect("again");
+    assert_eq!(
+        again
+            .iter()
+            .map(|a| (a.position, a.event_ids.clone()))
+            .collect::<Vec<_>>(),
+        first
+            .iter()
+            .map(|a| (a.position, a.event_ids.clone()))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        log.last_position().await.expect("last"),
+        4,
+        "the retry appended nothing"
+    );
+}

@@ -135,7 +135,7 @@ pub async fn load_state<D: Decider>(
     })?;
     let mut decision_state = D::State::default();
     for recorded in &history.events {
-        let event = D::Event::from_payload(&recorded.envelope.event_type, recorded.envelope.data.clone())
+        let event = D::Event::from_payload(&recorded.envelope.event_type, &recorded.envelope.data)
             .map_err(|e| {
                 warn!(position = recorded.position, error = %e, "history holds an event this version cannot read");
                 ApiError::Internal(e.into())

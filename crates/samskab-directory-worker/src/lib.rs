@@ -117,11 +117,10 @@ async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(
     }
 }
 
-/// `from_payload` takes the payload by value; the runtime keeps the event (to park it if we
-/// fail), so we decode a copy.
+/// Decodes with the domain's decoder, from the envelope's payload in place (no copy).
 fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<E, ApplyError> {
     let envelope = &event.envelope;
-    E::from_payload(&envelope.event_type, envelope.data.clone()).map_err(|error| match error {
+    E::from_payload(&envelope.event_type, &envelope.data).map_err(|error| match error {
         EventDecodeError::UnknownType(event_type) => ApplyError::UnknownEventType(event_type),
         malformed @ EventDecodeError::Malformed { .. } => {
             ApplyError::Malformed(malformed.to_string())

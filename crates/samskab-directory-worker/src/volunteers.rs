@@ -188,6 +188,41 @@ FROM jsonb_to_recordset($1) AS r(
 ORDER BY r.position
 ON CONFLICT (tenant, id) DO NOTHING";
 
+/// One row of [`REGISTER_MANY`]'s JSON, borrowed from the event: serialised straight to the
+/// statement's parameter, without building a `serde_json::Value` per row first.
+#[derive(serde::Serialize)]
+struct RegistrationRow<'a> {
+    tenant: &'a str,
+    id: uuid::Uuid,
+    name: Option<&'a str>,
+    email: Option<&'a str>,
+    phone: Option<&'a str>,
+    birth_year: Option<u16>,
+    postcode: &'a str,
+    age_band: &'a str,
+    skills: Vec<&'a str>,
+    resources: Vec<&'a str>,
+    languages: Vec<&'a str>,
+    availability: &'a samskab_domain::Availability,
+    hours_per_week: u8,
+    target_groups: Vec<&'a str>,
+    child_certificate_status: &'a str,
+    child_certificate_assessed_on: Option<chrono::NaiveDate>,
+    child_certificate_valid_until: Option<chrono::NaiveDate>,
+    registered_at: chrono::DateTime<chrono::Utc>,
+    position: i64,
+    consent_purpose: &'a str,
+    consent_given_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// PostgreSQL keeps microseconds. A bound timestamp is truncated to them, but a timestamp in
+/// JSON text is *rounded*; truncating here first keeps both paths writing the same value.
+fn to_micros(time: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    use chrono::Timelike;
+    let nanos = time.nanosecond();
+    time.with_nanosecond(nanos - nanos % 1_000).unwrap_or(time)
+}
+
 /// Writes a run of `registered` events (in log order) with [`REGISTER_MANY`].
 pub(crate) async fn register_many(
     conn: &mut PgConnection,
@@ -196,35 +231,35 @@ pub(crate) async fn register_many(
     if run.is_empty() {
         return Ok(());
     }
-    let rows: Vec<serde_json::Value> = run
+    let rows: Vec<RegistrationRow<'_>> = run
         .iter()
         .map(|(ctx, e)| {
             let personal = e.personal.as_ref();
             let profile = &e.profile;
             let certificate = &profile.child_certificate;
-            serde_json::json!({
-                "tenant": ctx.tenant,
-                "id": e.id.as_uuid(),
-                "name": personal.map(|p| p.name.as_str()),
-                "email": personal.and_then(|p| p.contact.email()).map(|v| v.as_str()),
-                "phone": personal.and_then(|p| p.contact.phone()).map(|v| v.as_str()),
-                "birth_year": personal.and_then(|p| p.birth_year),
-                "postcode": profile.postcode.as_str(),
-                "age_band": profile.age_band.as_str(),
-                "skills": profile.skills.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
-                "resources": profile.resources.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
-                "languages": profile.languages.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
-                "availability": &profile.availability,
-                "hours_per_week": profile.availability.hours_per_week(),
-                "target_groups": profile.target_groups.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
-                "child_certificate_status": certificate.status().as_str(),
-                "child_certificate_assessed_on": certificate.assessed_on(),
-                "child_certificate_valid_until": certificate.valid_until(),
-                "registered_at": ctx.time,
-                "position": ctx.position,
-                "consent_purpose": e.consent.purpose.as_str(),
-                "consent_given_at": e.consent.given_at,
-            })
+            RegistrationRow {
+                tenant: ctx.tenant,
+                id: e.id.as_uuid(),
+                name: personal.map(|p| p.name.as_str()),
+                email: personal.and_then(|p| p.contact.email()).map(|v| v.as_str()),
+                phone: personal.and_then(|p| p.contact.phone()).map(|v| v.as_str()),
+                birth_year: personal.and_then(|p| p.birth_year),
+                postcode: profile.postcode.as_str(),
+                age_band: profile.age_band.as_str(),
+                skills: profile.skills.iter().map(|t| t.as_str()).collect(),
+                resources: profile.resources.iter().map(|t| t.as_str()).collect(),
+                languages: profile.languages.iter().map(|l| l.as_str()).collect(),
+                availability: &profile.availability,
+                hours_per_week: profile.availability.hours_per_week(),
+                target_groups: profile.target_groups.iter().map(|g| g.as_str()).collect(),
+                child_certificate_status: certificate.status().as_str(),
+                child_certificate_assessed_on: certificate.assessed_on(),
+                child_certificate_valid_until: certificate.valid_until(),
+                registered_at: to_micros(ctx.time),
+                position: ctx.position,
+                consent_purpose: e.consent.purpose.as_str(),
+                consent_given_at: to_micros(e.consent.given_at),
+            }
         })
         .collect();
     sqlx::query(REGISTER_MANY)

@@ -16,8 +16,12 @@ pub trait DomainEvent: Sized + Clone + std::fmt::Debug + Send + Sync + 'static {
     /// Unknown type -> [`EventDecodeError::UnknownType`] (never panic); bad JSON for a known type
     /// -> [`EventDecodeError::Malformed`]. Value types re-validate while decoding, so a payload
     /// that was edited by hand cannot smuggle an invalid value into a decision.
-    fn from_payload(event_type: &str, payload: serde_json::Value)
-    -> Result<Self, EventDecodeError>;
+    /// Reads from a borrowed payload: the callers (the command path, the projectors) keep the
+    /// envelope, and a copy of every payload would be a large share of a projector's time.
+    fn from_payload(
+        event_type: &str,
+        payload: &serde_json::Value,
+    ) -> Result<Self, EventDecodeError>;
 }
 
 /// Why a stored event could not be turned back into a domain event. A projector parks such an
@@ -77,9 +81,9 @@ pub(crate) fn payload_of<T: Serialize>(value: &T) -> serde_json::Value {
 /// Deserialise an event payload struct, naming the event type in the error.
 pub(crate) fn decode_payload<T: serde::de::DeserializeOwned>(
     event_type: &str,
-    payload: serde_json::Value,
+    payload: &serde_json::Value,
 ) -> Result<T, EventDecodeError> {
-    serde_json::from_value(payload).map_err(|error| EventDecodeError::Malformed {
+    T::deserialize(payload).map_err(|error| EventDecodeError::Malformed {
         event_type: event_type.to_owned(),
         reason: error.to_string(),
     })

@@ -73,7 +73,7 @@ impl DomainEvent for MunicipalityEvent {
 
     fn from_payload(
         event_type: &str,
-        payload: serde_json::Value,
+        payload: &serde_json::Value,
     ) -> Result<Self, EventDecodeError> {
         match event_type {
             Self::REGISTERED_V1 => decode_payload(event_type, payload).map(Self::Registered),
@@ -191,7 +191,7 @@ mod tests {
             serde_json::json!({"tenant": "rodovre", "kommunekode": 175, "name": "Rødovre Kommune"})
         );
         assert_eq!(
-            MunicipalityEvent::from_payload(event.event_type(), payload),
+            MunicipalityEvent::from_payload(event.event_type(), &payload),
             Ok(event)
         );
     }
@@ -201,7 +201,7 @@ mod tests {
         assert_eq!(
             MunicipalityEvent::from_payload(
                 "dk.samskab.municipality.renamed.v1",
-                serde_json::json!({})
+                &serde_json::json!({})
             ),
             Err(EventDecodeError::UnknownType(
                 "dk.samskab.municipality.renamed.v1".into()
@@ -209,7 +209,7 @@ mod tests {
         );
         let bad = serde_json::json!({"tenant": "Rødovre", "kommunekode": 175, "name": "x"});
         assert!(matches!(
-            MunicipalityEvent::from_payload(MunicipalityEvent::REGISTERED_V1, bad),
+            MunicipalityEvent::from_payload(MunicipalityEvent::REGISTERED_V1, &bad),
             Err(EventDecodeError::Malformed { .. })
         ));
     }

@@ -107,7 +107,7 @@ impl DomainEvent for OrganisationEvent {
 
     fn from_payload(
         event_type: &str,
-        payload: serde_json::Value,
+        payload: &serde_json::Value,
     ) -> Result<Self, EventDecodeError> {
         match event_type {
             Self::REGISTERED_V1 => decode_payload(event_type, payload).map(Self::Registered),
@@ -472,7 +472,7 @@ mod tests {
             }),
         ];
         for event in events {
-            let decoded = OrganisationEvent::from_payload(event.event_type(), event.to_payload());
+            let decoded = OrganisationEvent::from_payload(event.event_type(), &event.to_payload());
             assert_eq!(decoded, Ok(event));
         }
         assert_eq!(
@@ -502,7 +502,7 @@ mod tests {
         assert_eq!(
             OrganisationEvent::from_payload(
                 "dk.samskab.organisation.merged.v1",
-                serde_json::json!({})
+                &serde_json::json!({})
             ),
             Err(EventDecodeError::UnknownType(
                 "dk.samskab.organisation.merged.v1".into()
@@ -516,7 +516,7 @@ mod tests {
             bad_cvr,
         ] {
             assert!(matches!(
-                OrganisationEvent::from_payload(OrganisationEvent::REGISTERED_V1, bad),
+                OrganisationEvent::from_payload(OrganisationEvent::REGISTERED_V1, &bad),
                 Err(EventDecodeError::Malformed { .. })
             ));
         }

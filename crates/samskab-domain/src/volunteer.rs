@@ -199,7 +199,7 @@ impl DomainEvent for VolunteerEvent {
 
     fn from_payload(
         event_type: &str,
-        payload: serde_json::Value,
+        payload: &serde_json::Value,
     ) -> Result<Self, EventDecodeError> {
         match event_type {
             Self::REGISTERED_V1 => decode_payload(event_type, payload).map(Self::Registered),
@@ -787,7 +787,7 @@ mod tests {
     fn a_forgotten_person_still_decodes() {
         let mut payload = registered().to_payload();
         payload["personal"] = serde_json::Value::Null;
-        let decoded = VolunteerEvent::from_payload(VolunteerEvent::REGISTERED_V1, payload);
+        let decoded = VolunteerEvent::from_payload(VolunteerEvent::REGISTERED_V1, &payload);
         let Ok(VolunteerEvent::Registered(e)) = decoded else {
             panic!("expected registered, got {decoded:?}");
         };
@@ -804,7 +804,7 @@ mod tests {
         });
         for event in [registered(), updated, consent_withdrawn()] {
             assert_eq!(
-                VolunteerEvent::from_payload(event.event_type(), event.to_payload()),
+                VolunteerEvent::from_payload(event.event_type(), &event.to_payload()),
                 Ok(event)
             );
         }
@@ -815,7 +815,7 @@ mod tests {
         assert_eq!(
             VolunteerEvent::from_payload(
                 "dk.samskab.volunteer.registered.v9",
-                serde_json::json!({})
+                &serde_json::json!({})
             ),
             Err(EventDecodeError::UnknownType(
                 "dk.samskab.volunteer.registered.v9".into()
@@ -834,7 +834,7 @@ mod tests {
                 serde_json::json!({"id": volunteer_id(), "at": "yesterday"}),
             ),
         ] {
-            let result = VolunteerEvent::from_payload(event_type, payload);
+            let result = VolunteerEvent::from_payload(event_type, &payload);
             assert!(
                 matches!(&result, Err(EventDecodeError::Malformed { event_type: t, .. }) if t == event_type),
                 "{result:?}"
@@ -846,7 +846,7 @@ mod tests {
         #[test]
         fn registered_events_round_trip_through_their_payload(event in arb_volunteer_registered()) {
             let event = VolunteerEvent::Registered(event);
-            let decoded = VolunteerEvent::from_payload(event.event_type(), event.to_payload());
+            let decoded = VolunteerEvent::from_payload(event.event_type(), &event.to_payload());
             prop_assert_eq!(decoded, Ok(event));
         }
 
@@ -865,7 +865,7 @@ mod tests {
                 at: withdrawn_at,
             });
             for event in [updated, withdrawn] {
-                let decoded = VolunteerEvent::from_payload(event.event_type(), event.to_payload());
+                let decoded = VolunteerEvent::from_payload(event.event_type(), &event.to_payload());
                 prop_assert_eq!(decoded, Ok(event));
             }
         }

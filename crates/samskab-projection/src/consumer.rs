@@ -15,7 +15,7 @@ use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pu
 use async_nats::jetstream::stream::ConsumerErrorKind;
 use futures::{FutureExt, StreamExt};
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::batch::{self, BatchError, LogMessage, Target};
 use crate::{Projection, Projector, checkpoint, leader};
@@ -23,6 +23,11 @@ use crate::{Projection, Projector, checkpoint, leader};
 /// How long an in-flight batch may still finish after shutdown was requested, before it is
 /// abandoned (rolled back, left unacked).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// A batch that has this many messages already is part of a backlog: worth filling up.
+const LINGER_AFTER: usize = 32;
+/// How long to wait for the next message of a backlog before applying what is there.
+const LINGER: Duration = Duration::from_millis(2);
 
 /// Backoff after a failure: 100 ms doubling to 10 s.
 pub(crate) struct Backoff(Duration);
@@ -159,7 +164,22 @@ impl<P: Projection> Projector<P> {
                         stream_error = Some(e);
                         break;
                     }
-                    Some(None) | None => break,
+                    Some(None) | None => {
+                        // A backlog (more than a handful already here) arrives in socket-sized
+                        // chunks; waiting a moment for the rest of a full batch halves the
+                        // per-batch cost. A lone event (idle, read-your-writes) never waits.
+                        if delivered.len() < LINGER_AFTER {
+                            break;
+                        }
+                        match tokio::time::timeout(LINGER, messages.next()).await {
+                            Ok(Some(Ok(m))) => delivered.push(m),
+                            Ok(Some(Err(e))) => {
+                                stream_error = Some(e);
+                                break;
+                            }
+                            Ok(None) | Err(_) => break,
+                        }
+                    }
                 }
             }
             let mut batch = Vec::with_capacity(delivered.len());
@@ -186,7 +206,9 @@ impl<P: Projection> Projector<P> {
             {
                 warn!(projection = name, error = %e, "ack failed; the batch will be redelivered and skipped");
             }
-            info!(
+            // debug, not info: under load this is dozens of lines a second; lag and parked
+            // events are in `status()` (GET /ops/projections).
+            debug!(
                 projection = name,
                 events = outcome.events,
                 messages = batch.len(),

@@ -32,6 +32,10 @@ use samskab_testkit::NatsServer;
 
 use crate::report::Report;
 
+/// The samskab binary's allocator (see crates/samskab/Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Throughput, latency, projection lag and memory of samskab, on real servers.
 #[derive(Debug, Parser, Clone)]
 #[command(about)]

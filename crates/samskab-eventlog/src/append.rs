@@ -56,7 +56,7 @@ impl EventLog {
     ///
     /// With an idempotency key, a retry returns the first attempt's result and appends nothing,
     /// also after the server's duplicate window (see `idempotency.rs`).
-    #[instrument(skip_all, fields(entity = %entity, expected))]
+    #[instrument(level = "debug", skip_all, fields(entity = %entity, expected))]
     pub async fn append(
         &self,
         entity: &EntityRef,

@@ -22,7 +22,7 @@ impl EventLog {
     /// Loads every event of one entity with batch direct get (ADR-31): one request returns up to
     /// [`BATCH`] messages of the subject, without creating a consumer. See the benchmark for
     /// how this compares with an ordered consumer.
-    #[instrument(skip(self), fields(entity = %entity))]
+    #[instrument(level = "debug", skip(self), fields(entity = %entity))]
     pub async fn load(&self, entity: &EntityRef) -> Result<History, LoadError> {
         let subject = entity.subject(&self.config.subject_prefix);
         let mut history = History::default();

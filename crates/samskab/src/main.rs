@@ -8,6 +8,10 @@ mod telemetry;
 
 use clap::Parser;
 
+/// See Cargo.toml: the allocator was a large share of the CPU of a registration.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();

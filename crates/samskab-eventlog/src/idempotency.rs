@@ -74,22 +74,24 @@ impl EventLog {
         }
     }
 
-    /// Step 1. Returns the earlier result if the command already ran.
+    /// Step 1. Returns the earlier result if the command already ran. Tries to create the
+    /// record first: a first attempt (by far the most common) then costs one round trip, and
+    /// only a key that exists is looked at.
     pub(crate) async fn begin_idempotent(
         &self,
         key: &str,
         pending: &Pending,
     ) -> Result<Option<Appended>, AppendError> {
         let value = encode(&Record::Pending(pending.clone()))?;
+        match self.idempotency.create(key, value.clone()).await {
+            Ok(_) => return Ok(None),
+            Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {}
+            Err(e) => return Err(unavailable(e)),
+        }
         match self.resolve(key, pending.fingerprint.as_deref()).await? {
             Resolved::Done(appended) => Ok(Some(appended)),
-            Resolved::Absent => match self.idempotency.create(key, value).await {
-                Ok(_) => Ok(None),
-                Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {
-                    Err(AppendError::InProgress)
-                }
-                Err(e) => Err(unavailable(e)),
-            },
+            // Created by someone else a moment ago and gone again: let the client retry.
+            Resolved::Absent => Err(AppendError::InProgress),
             Resolved::NotLanded(revision) => {
                 match self.idempotency.update(key, value, revision).await {
                     Ok(_) => Ok(None),

@@ -225,3 +225,74 @@ async fn names_with_subject_characters_are_kept_as_text_and_stay_out_of_subjects
         format!("samskab.ev.rodovre.volunteer.{id}")
     );
 }
+
+#[tokio::test]
+async fn bad_query_parameters_are_named() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    for (query, field) in [
+        ("limit=abc", "limit"),
+        ("limit=0", "limit"),
+        ("after=not-a-uuid", "after"),
+        ("colour=red", "colour"),
+    ] {
+        let (status, problem) = app.get(&format!("/volunteers?{query}"), &token).await;
+        assert_eq!(status, 400, "{query}: {problem}");
+        assert_eq!(field_of(&problem), field, "{query}: {problem}");
+    }
+}
+
+#[tokio::test]
+async fn an_event_type_this_version_does_not_know_is_reported_not_a_panic() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    let (_, created) = app
+        .post("/volunteers", &token, &volunteer_body("Mette"))
+        .await;
+    let id = created["id"].as_str().expect("id").to_string();
+    // A newer version of samskab appended an event type this one has never seen.
+    let entity = samskab_eventlog::EntityRef::new("rodovre", "volunteer", &id).expect("entity");
+    let meta = samskab_eventlog::CommandMeta {
+        actor: "user:newer-version".into(),
+        correlation_id: uuid::Uuid::now_v7(),
+        causation_id: None,
+        idempotency_key: None,
+        request_fingerprint: None,
+    };
+    let future = samskab_eventlog::NewEvent {
+        event_type: "dk.samskab.volunteer.teleported.v1".into(),
+        data: json!({}),
+    };
+    let appended = app
+        .log
+        .append(&entity, 1, &meta, vec![future])
+        .await
+        .expect("append");
+
+    let mut update = volunteer_body("Mette");
+    update.as_object_mut().expect("object").remove("consent");
+    let (status, problem) = app.put(&format!("/volunteers/{id}"), &token, &update).await;
+    assert_eq!(status, 500, "{problem}");
+    assert_eq!(problem["type"], "https://samskab.dk/problems/internal");
+    assert_eq!(
+        app.log_position().await,
+        appended.position,
+        "nothing decided on a partial history"
+    );
+    // The projection parks it and goes on.
+    assert!(
+        samskab_projection::wait_for_position(
+            &app.pool,
+            "directory",
+            appended.position,
+            std::time::Duration::from_secs(10)
+        )
+        .await
+        .expect("wait")
+    );
+    let parked: i64 = sqlx::query_scalar("SELECT count(*) FROM samskab_runtime.parked_event WHERE event_type = 'dk.samskab.volunteer.teleported.v1'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("parked");
+    assert_eq!(parked, 1);
+}

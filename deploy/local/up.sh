@@ -22,7 +22,7 @@ export SAMSKAB_JWT_SECRET="$(cat .data/jwt-secret)"
 export SAMSKAB_LISTEN="${SAMSKAB_LISTEN:-127.0.0.1:8080}"
 
 cargo build --release --locked -p samskab
-bin="$root/target/release/samskab"
+bin="${CARGO_TARGET_DIR:-$root/target}/release/samskab"
 "$bin" migrate
 "$bin" seed-demo
 exec "$bin" all --print-demo-tokens

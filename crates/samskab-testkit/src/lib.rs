@@ -31,11 +31,3 @@ pub fn env_or_dotdata(key: &str) -> Option<String> {
         (k == key).then(|| v.trim().to_string())
     })
 }
-
-/// Installs a `tracing` subscriber for tests once; output is captured by the test harness.
-pub fn init_test_logging() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // Tests print logs only when they fail (the harness captures stdout).
-    });
-}

@@ -76,12 +76,8 @@ impl Drop for NatsServer {
         self.kill();
         if std::thread::panicking() {
             // Keep the store and server log of a failed test for a post-mortem.
-            let path = std::mem::replace(
-                &mut self.store,
-                tempfile::TempDir::new().unwrap_or_else(|_| std::process::abort()),
-            )
-            .keep();
-            eprintln!("nats store and log kept at {}", path.display());
+            self.store.disable_cleanup(true);
+            eprintln!("nats store and log kept at {}", self.store.path().display());
         }
     }
 }

@@ -174,22 +174,7 @@ async fn isolated_attempt<P: Projection>(
         let events = match decode_message(message.seq, &message.payload) {
             Ok(events) => events,
             Err(e) => {
-                // Nothing was written for it, so no savepoint is needed in either mode.
-                park::park(
-                    &mut *conn,
-                    Parked {
-                        projection: name,
-                        position: message.seq,
-                        event_index: -1,
-                        subject: &message.subject,
-                        event_type: "",
-                        error: &e.to_string(),
-                        payload: serde_json::Value::String(
-                            String::from_utf8_lossy(&message.payload).into_owned(),
-                        ),
-                    },
-                )
-                .await?;
+                park_undecodable(&mut *conn, name, message, &e).await?;
                 outcome.parked += 1;
                 continue;
             }
@@ -280,23 +265,8 @@ async fn fast_attempt<P: Projection>(
                 outcome.events += decoded.len() as u64;
                 events.extend(decoded);
             }
-            // A message that does not decode wrote nothing: park it here, no savepoint needed.
             Err(e) => {
-                park::park(
-                    &mut *conn,
-                    Parked {
-                        projection: name,
-                        position: message.seq,
-                        event_index: -1,
-                        subject: &message.subject,
-                        event_type: "",
-                        error: &e.to_string(),
-                        payload: serde_json::Value::String(
-                            String::from_utf8_lossy(&message.payload).into_owned(),
-                        ),
-                    },
-                )
-                .await?;
+                park_undecodable(&mut *conn, name, message, &e).await?;
                 outcome.parked += 1;
             }
         }
@@ -306,6 +276,31 @@ async fn fast_attempt<P: Projection>(
         Err(ApplyError::Database(e)) if is_transient(&e) => Err(BatchError::Database(e)),
         Err(_) => Ok(None),
     }
+}
+
+/// A message that is not a CloudEvents batch wrote nothing, so it is parked as it is (its
+/// bytes as text, event index -1) without a savepoint.
+async fn park_undecodable(
+    conn: &mut PgConnection,
+    name: &str,
+    message: &LogMessage,
+    error: &samskab_eventlog::LoadError,
+) -> Result<(), sqlx::Error> {
+    park::park(
+        conn,
+        Parked {
+            projection: name,
+            position: message.seq,
+            event_index: -1,
+            subject: &message.subject,
+            event_type: "",
+            error: &error.to_string(),
+            payload: serde_json::Value::String(
+                String::from_utf8_lossy(&message.payload).into_owned(),
+            ),
+        },
+    )
+    .await
 }
 
 /// A database error that says nothing about the event: the connection or the server is in

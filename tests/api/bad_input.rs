@@ -235,6 +235,8 @@ async fn bad_query_parameters_are_named() {
         ("limit=0", "limit"),
         ("after=not-a-uuid", "after"),
         ("colour=red", "colour"),
+        ("skill=t%00mrer", "skill"),
+        ("postcode=26%0A10", "postcode"),
     ] {
         let (status, problem) = app.get(&format!("/volunteers?{query}"), &token).await;
         assert_eq!(status, 400, "{query}: {problem}");
@@ -295,4 +297,20 @@ async fn an_event_type_this_version_does_not_know_is_reported_not_a_panic() {
         .await
         .expect("parked");
     assert_eq!(parked, 1);
+}
+
+#[tokio::test]
+async fn a_min_position_beyond_the_log_is_refused_at_once() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    let started = std::time::Instant::now();
+    let (status, problem) = app
+        .get("/volunteers?min_position=9223372036854775808", &token)
+        .await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(field_of(&problem), "min_position");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "answered without waiting for the read model"
+    );
 }

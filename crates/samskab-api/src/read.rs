@@ -3,6 +3,8 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use std::time::Duration;
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -22,6 +24,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        // Control characters (a NUL above all, which PostgreSQL refuses in text) never belong
+        // in a filter; refuse them here rather than fail in the database (found by schemathesis).
+        if let Some((key, _)) = form_urlencoded_parse(query)
+            .find(|(k, v)| k.chars().chain(v.chars()).any(char::is_control))
+        {
+            return Err(ApiError::Malformed(vec![FieldError::new(
+                key.into_owned(),
+                "must not contain control characters",
+            )]));
+        }
         let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
         serde_path_to_error::deserialize(deserializer)
             .map(QueryParams)
@@ -52,6 +64,24 @@ pub async fn wait_for(state: &AppState, min_position: Option<u64>) -> Result<(),
     let Some(position) = min_position else {
         return Ok(());
     };
+    if samskab_projection::wait_for_position(&state.pool, DIRECTORY, position, Duration::ZERO)
+        .await?
+    {
+        return Ok(());
+    }
+    // A position the log has not reached will never be projected: say so now rather than
+    // after the wait (found by schemathesis against /openapi.json).
+    let newest = state
+        .log
+        .last_position()
+        .await
+        .map_err(|_| ApiError::Unavailable("the event log is unavailable".into()))?;
+    if position > newest {
+        return Err(ApiError::Malformed(vec![FieldError::new(
+            "min_position",
+            format!("is beyond the newest log position ({newest})"),
+        )]));
+    }
     let reached = samskab_projection::wait_for_position(
         &state.pool,
         DIRECTORY,

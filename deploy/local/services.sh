@@ -4,13 +4,19 @@
 #   services.sh up-pg install the NATS binary and start PostgreSQL only (what tests need)
 #   services.sh down  stop what `up` started
 # Data lives under .data/ at the repository root. Ports: NATS 14222, PostgreSQL 15432
-# (override with SAMSKAB_NATS_PORT / SAMSKAB_PG_PORT), away from the machine's own services.
+# (override with SAMSKAB_NATS_PORT / SAMSKAB_PG_PORT), away from the machine's own services;
+# a port already taken (another checkout's stack) is replaced by a free one.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 data="$root/.data"
 nats_port="${SAMSKAB_NATS_PORT:-14222}"
 pg_port="${SAMSKAB_PG_PORT:-15432}"
 mkdir -p "$data"
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 
 pg_bin() {
   local d
@@ -26,12 +32,18 @@ as_pg() {
 nats_up() {
   if [ -n "${NATS_URL:-}" ]; then echo "using NATS at $NATS_URL" >&2; return; fi
   bash "$root/deploy/local/install-nats.sh"
-  if "$data/bin/nats-server" --help >/dev/null 2>&1 && [ -f "$data/nats.pid" ] && kill -0 "$(cat "$data/nats.pid")" 2>/dev/null; then
-    :
+  if [ -f "$data/nats.pid" ] && kill -0 "$(cat "$data/nats.pid")" 2>/dev/null && [ -f "$data/nats.port" ]; then
+    nats_port="$(cat "$data/nats.port")"
   else
+    # Another checkout's (or another program's) server may hold the port: take a free one.
+    if port_in_use "$nats_port"; then
+      echo "port $nats_port is taken; NATS gets a free port" >&2
+      nats_port="$(free_port)"
+    fi
+    echo "$nats_port" > "$data/nats.port"
     mkdir -p "$data/nats"
     "$data/bin/nats-server" -c "$root/deploy/local/nats.conf" -a 127.0.0.1 -p "$nats_port" \
-      -sd "$data/nats" -P "$data/nats.pid" -l "$data/nats.log" &
+      -sd "$data/nats" -P "$data/nats.pid" -l "$data/nats.log" </dev/null >/dev/null 2>&1 &
     disown || true
   fi
   for _ in $(seq 1 100); do
@@ -63,7 +75,14 @@ pg_up() {
     if [ "$(id -u)" = 0 ]; then chown postgres "$dir"; chmod 700 "$dir"; fi
     as_pg "$bin/initdb" -D "$dir" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
   fi
-  if ! as_pg "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+  if as_pg "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+    # Already running: its port is line 4 of postmaster.pid.
+    pg_port="$(sed -n 4p "$dir/postmaster.pid")"
+  else
+    if port_in_use "$pg_port"; then
+      echo "port $pg_port is taken; PostgreSQL gets a free port" >&2
+      pg_port="$(free_port)"
+    fi
     as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w \
       -o "-p $pg_port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=400" start >/dev/null
   fi
@@ -97,7 +116,7 @@ case "${1:-up}" in
     write_env
     ;;
   down)
-    if [ -f "$data/nats.pid" ]; then kill "$(cat "$data/nats.pid")" 2>/dev/null || true; rm -f "$data/nats.pid"; fi
+    if [ -f "$data/nats.pid" ]; then kill "$(cat "$data/nats.pid")" 2>/dev/null || true; rm -f "$data/nats.pid" "$data/nats.port"; fi
     dir="$(pg_dir)"
     if [ -f "$dir/PG_VERSION" ]; then as_pg "$(pg_bin)/pg_ctl" -D "$dir" -m fast stop >/dev/null 2>&1 || true; fi
     ;;

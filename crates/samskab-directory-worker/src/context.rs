@@ -6,6 +6,7 @@ use samskab_projection::ApplyError;
 use uuid::Uuid;
 
 /// The envelope attributes the rows are written with.
+#[derive(Clone, Copy)]
 pub(crate) struct EventContext<'a> {
     /// The row key's first half. From the envelope: it is the tenant of the subject the event
     /// was appended to, which the API took from the authenticated principal.

@@ -17,21 +17,6 @@ use sqlx::types::Json;
 
 use crate::context::EventContext;
 
-/// A second registration keeps what we have (as `evolve` does): `DO NOTHING`. This also keeps a
-/// registration re-applied after a withdrawal from restoring the personal data.
-///
-/// Parameters $1..$19 are shared with `UPDATE_PROFILE` (see [`bind_profile`]).
-const REGISTER: &str = "\
-INSERT INTO volunteer (tenant, id, name, email, phone, birth_year,
-                       postcode, age_band, skills, resources, languages, availability,
-                       hours_per_week, target_groups, child_certificate_status,
-                       child_certificate_assessed_on, child_certificate_valid_until,
-                       registered_at, updated_at, position,
-                       consent_purpose, consent_given_at, consent_withdrawn_at, status)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-        $18, $18, $19, $20, $21, NULL, 'active')
-ON CONFLICT (tenant, id) DO NOTHING";
-
 /// A profile update replaces personal data and profile. Like `evolve`, it changes only an
 /// active volunteer: without a registration there is no consent to hold the data under, and
 /// after withdrawal nothing changes any more. The position guard keeps a stale redelivery from
@@ -63,19 +48,8 @@ pub(crate) async fn apply(
 ) -> Result<(), ApplyError> {
     ctx.check_entity(event.id().as_uuid())?;
     match event {
-        VolunteerEvent::Registered(e) => {
-            bind_profile(
-                sqlx::query(REGISTER),
-                ctx,
-                e.id,
-                e.personal.as_ref(),
-                &e.profile,
-            )
-            .bind(e.consent.purpose.as_str())
-            .bind(e.consent.given_at)
-            .execute(conn)
-            .await?;
-        }
+        // One way to write a registration: a run of one (see `REGISTER_MANY`).
+        VolunteerEvent::Registered(e) => register_many(conn, &[(*ctx, e.clone())]).await?,
         VolunteerEvent::ProfileUpdated(e) => {
             bind_profile(
                 sqlx::query(UPDATE_PROFILE),
@@ -101,8 +75,9 @@ pub(crate) async fn apply(
     Ok(())
 }
 
-/// Binds $1..$19: key (tenant from the envelope), personal data (all NULL when `personal` is `None`: the person was
-/// forgotten by crypto-shredding and the log could not decrypt it), profile, time and position.
+/// Binds `UPDATE_PROFILE`'s $1..$19: key (tenant from the envelope), personal data (all NULL
+/// when `personal` is `None`: the person was forgotten by crypto-shredding and the log could
+/// not decrypt it), profile, time and position.
 fn bind_profile<'q>(
     query: Query<'q, Postgres, PgArguments>,
     ctx: &EventContext<'_>,
@@ -160,11 +135,12 @@ fn bind_profile<'q>(
         .bind(ctx.position)
 }
 
-/// Many registrations in one statement: the rows travel as one JSON array and
-/// `jsonb_to_recordset` turns them into a relation (JSON arrays become `text[]`). Same columns,
-/// same `DO NOTHING` rule as [`REGISTER`], so the effect equals applying them one by one; a run
-/// of registrations is what a busy resource bank mostly appends, and one round trip per row
-/// is what bounded the projector.
+/// Registrations, one or many in one statement: the rows travel as one JSON array and
+/// `jsonb_to_recordset` turns them into a relation (JSON arrays become `text[]`), so the
+/// effect of a run equals applying its events one by one; a run of registrations is what a
+/// busy resource bank mostly appends, and one round trip per row is what bounded the
+/// projector. A second registration keeps what we have (as `evolve` does): `DO NOTHING`. This
+/// also keeps a registration re-applied after a withdrawal from restoring the personal data.
 const REGISTER_MANY: &str = "\
 INSERT INTO volunteer (tenant, id, name, email, phone, birth_year,
                        postcode, age_band, skills, resources, languages, availability,

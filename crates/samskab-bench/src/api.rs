@@ -3,23 +3,17 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use bytes::Bytes;
-use samskab_api::{AppState, Role, TokenKeys};
-use samskab_directory_worker::DirectoryProjection;
+use samskab_api::{Role, TokenKeys};
 use samskab_domain::TenantId;
-use samskab_eventlog::{EventLog, LogConfig};
-use samskab_projection::{Projector, ProjectorConfig};
-use samskab_testkit::{NatsServer, TestDatabase};
-use tokio_util::sync::CancellationToken;
 
 use crate::append::{plural, with_errors};
 use crate::driver::{Run, closed_loop};
-use crate::fixtures::{TENANT, volunteer_body};
+use crate::fixtures::TENANT;
 use crate::report::{Figure, Of, Report};
 use crate::{Args, secs};
-
-pub const SECRET: &[u8] = b"the samskab benchmark's secret, long enough for hs256";
+use samskab_e2e::volunteer_body;
 
 pub fn caseworker_token(keys: &TokenKeys) -> anyhow::Result<String> {
     let tenant = TenantId::parse(TENANT).map_err(anyhow::Error::msg)?;
@@ -75,56 +69,18 @@ pub async fn drive_registrations(
     .await
 }
 
-struct InProcess {
-    _nats: NatsServer,
-    _database: TestDatabase,
-    base_url: String,
-    token: String,
-    stop: CancellationToken,
-    worker: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
-
-async fn spawn_in_process() -> anyhow::Result<InProcess> {
-    let nats = NatsServer::start()?;
-    let database = crate::fresh_database().await?;
-    let pool = database.pool().await?;
-    samskab_projection::MIGRATOR
-        .run(&pool)
-        .await
-        .context("migrations")?;
-    let log = EventLog::connect(&nats.url(), LogConfig::default()).await?;
-    let keys = TokenKeys::from_secret(SECRET);
-    let token = caseworker_token(&keys)?;
-    let state = AppState {
-        log: log.clone(),
-        pool: pool.clone(),
-        tokens: keys,
-        config: samskab_api::ApiConfig::default(),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = listener.local_addr()?;
-    let stop = CancellationToken::new();
-    let server_stop = stop.clone();
-    tokio::spawn(async move {
-        axum::serve(listener, samskab_api::router(state))
-            .with_graceful_shutdown(async move { server_stop.cancelled().await })
-            .await
-    });
-    let projector = Projector::new(DirectoryProjection, log, pool, ProjectorConfig::default());
-    let worker_stop = stop.clone();
-    let worker = tokio::spawn(async move { projector.run(worker_stop).await });
-    Ok(InProcess {
-        _nats: nats,
-        _database: database,
-        base_url: format!("http://{address}"),
-        token,
-        stop,
-        worker,
-    })
+/// The whole system in this process, as the end-to-end tests run it (`samskab_e2e::spawn_app`:
+/// its own NATS server, a fresh database, the router on 127.0.0.1:0, the directory projector).
+async fn spawn_in_process() -> samskab_e2e::TestApp {
+    let app = samskab_e2e::spawn_app().await;
+    crate::remember_database(&app.database.name);
+    app
 }
 
 pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
-    let app = spawn_in_process().await?;
+    let mut app = spawn_in_process().await;
+    let base_url = app.url("");
+    let token = app.token(TENANT, Role::Caseworker);
     let rows = [
         (1, "api.1", "append.1", None),
         (args.clients, "api.n", "append.n", None),
@@ -132,8 +88,8 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
     ];
     for (clients, key, base, idempotency) in rows {
         let run = drive_registrations(
-            &app.base_url,
-            &app.token,
+            &base_url,
+            &token,
             clients,
             args.warmup(),
             secs(args.api_secs),
@@ -158,10 +114,13 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
             args.clients, args.clients
         );
     }
-    app.stop.cancel();
-    match tokio::time::timeout(Duration::from_secs(10), app.worker).await {
-        Ok(joined) => joined??,
-        Err(_) => println!("  (the projector did not stop within 10 s)"),
+    app.server_stop.cancel();
+    app.worker_stop.cancel();
+    if let Some(worker) = app.worker.take() {
+        match tokio::time::timeout(Duration::from_secs(10), worker).await {
+            Ok(joined) => joined??,
+            Err(_) => println!("  (the projector did not stop within 10 s)"),
+        }
     }
     Ok(())
 }

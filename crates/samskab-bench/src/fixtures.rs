@@ -126,20 +126,3 @@ impl RegistrationTemplate {
         })
     }
 }
-
-/// A valid `POST /volunteers` body (as tests/lib.rs `volunteer_body`).
-pub fn volunteer_body(name: &str) -> serde_json::Value {
-    serde_json::json!({
-        "name": name,
-        "email": "frivillig@example.dk",
-        "phone": "+45 20 30 40 50",
-        "birth_year": 1961,
-        "postcode": "2610",
-        "skills": ["lektiehjælp", "tømrer"],
-        "resources": ["bil"],
-        "languages": ["da", "uk"],
-        "availability": { "slots": [{ "weekday": "tue", "part": "evening" }], "hours_per_week": 3 },
-        "target_groups": ["elderly"],
-        "consent": { "purpose": "Matchning med lokale frivilligopgaver" }
-    })
-}

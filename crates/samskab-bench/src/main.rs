@@ -101,10 +101,15 @@ static DATABASES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new
 /// A fresh database (samskab-testkit), remembered for [`drop_databases`].
 pub async fn fresh_database() -> anyhow::Result<samskab_testkit::TestDatabase> {
     let database = samskab_testkit::TestDatabase::create().await?;
-    if let Ok(mut names) = DATABASES.lock() {
-        names.push(database.name.clone());
-    }
+    remember_database(&database.name);
     Ok(database)
+}
+
+/// Remembers a database this run created, for [`drop_databases`].
+pub fn remember_database(name: &str) {
+    if let Ok(mut names) = DATABASES.lock() {
+        names.push(name.to_string());
+    }
 }
 
 async fn drop_databases() -> anyhow::Result<()> {

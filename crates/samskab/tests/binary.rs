@@ -1,0 +1,108 @@
+//! The `samskab` binary as an operator runs it, against real servers: start-up checks,
+//! seed-demo and rebuild with progress, `all` serving and stopping cleanly on Ctrl-C.
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use samskab_testkit::{NatsServer, TestDatabase};
+
+const BIN: &str = env!("CARGO_BIN_EXE_samskab");
+const SECRET: &str = "a secret for the binary's tests, long enough";
+
+fn samskab(nats: &NatsServer, database: &TestDatabase, args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .env("NATS_URL", nats.url())
+        .env("DATABASE_URL", &database.url)
+        .env("SAMSKAB_JWT_SECRET", SECRET)
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1");
+    command
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn a_bad_setting_stops_start_up_with_its_name() {
+    let nats = NatsServer::start().expect("nats");
+    let database = TestDatabase::create().await.expect("database");
+    let output = samskab(&nats, &database, &["api"])
+        .env("SAMSKAB_JWT_SECRET", "short")
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("SAMSKAB_JWT_SECRET must be at least 32 bytes"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test]
+async fn seed_demo_and_rebuild_show_progress_and_all_stops_cleanly_on_ctrl_c() {
+    let nats = NatsServer::start().expect("nats");
+    let database = TestDatabase::create().await.expect("database");
+
+    let seeded = samskab(&nats, &database, &["seed-demo", "--volunteers", "5"])
+        .output()
+        .expect("seed");
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    assert!(
+        stderr(&seeded).contains("seeding demo data"),
+        "progress: {}",
+        stderr(&seeded)
+    );
+    // Idempotent: a second run adds nothing to the log.
+    let again = samskab(&nats, &database, &["seed-demo", "--volunteers", "5"])
+        .output()
+        .expect("seed");
+    assert!(again.status.success(), "{}", stderr(&again));
+
+    let rebuilt = samskab(&nats, &database, &["rebuild", "directory"])
+        .output()
+        .expect("rebuild");
+    assert!(rebuilt.status.success(), "{}", stderr(&rebuilt));
+    assert!(
+        stderr(&rebuilt).contains("rebuilding directory"),
+        "progress: {}",
+        stderr(&rebuilt)
+    );
+    let pool = database.pool().await.expect("pool");
+    let volunteers: i64 = sqlx::query_scalar("SELECT count(*) FROM directory.volunteer")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(volunteers, 15, "5 per demo municipality, once");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let all = samskab(&nats, &database, &["all"])
+        .env("SAMSKAB_LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("all");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "samskab all did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let interrupted = Command::new("kill")
+        .args(["-INT", &all.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(interrupted.success());
+    let output = all.wait_with_output().expect("wait");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("stopped cleanly"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -287,7 +287,8 @@ async fn an_event_type_this_version_does_not_know_is_reported_not_a_panic() {
             &app.pool,
             "directory",
             appended.position,
-            std::time::Duration::from_secs(10)
+            // A hang guard, not an expectation: CI is a busy two-core machine.
+            std::time::Duration::from_secs(60)
         )
         .await
         .expect("wait")
@@ -303,14 +304,16 @@ async fn an_event_type_this_version_does_not_know_is_reported_not_a_panic() {
 async fn a_min_position_beyond_the_log_is_refused_at_once() {
     let app = spawn_app().await;
     let token = app.token("rodovre", Role::Caseworker);
-    let started = std::time::Instant::now();
     let (status, problem) = app
         .get("/volunteers?min_position=9223372036854775808", &token)
         .await;
+    // The answer itself shows there was no wait: a query that waited for the read model could
+    // only end with 503 (read_wait ran out); a 400 naming min_position is the refusal up front.
     assert_eq!(status, 400, "{problem}");
     assert_eq!(field_of(&problem), "min_position");
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(4),
-        "answered without waiting for the read model"
+    assert_eq!(
+        app.log_position().await,
+        0,
+        "the log never had such a position"
     );
 }

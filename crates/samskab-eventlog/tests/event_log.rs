@@ -194,7 +194,10 @@ async fn a_retry_after_the_duplicate_window_and_a_crash_before_the_record_still_
         .put(&key, serde_json::to_vec(&pending).expect("json").into())
         .await
         .expect("put");
-    tokio::time::sleep(Duration::from_millis(800)).await; // past the server's duplicate window
+    // Past the server's duplicate window, as a real late retry would be. No assert below depends
+    // on the server having forgotten the message id: the retry finds the pending record and
+    // looks in the log before it publishes anything, inside the window or not.
+    tokio::time::sleep(Duration::from_millis(800)).await;
 
     let again = log
         .append(&target, 0, &meta(Some("k-crash")), vec![event(2)])
@@ -324,14 +327,12 @@ async fn nats_restarted_mid_run_loses_no_acknowledged_event() {
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    let before = acknowledged.lock().await.len();
+    // Restart only once a good number of commands were acknowledged (a count, not a time:
+    // on a busy machine the writers may need seconds for it), so the restart is mid-run.
+    let before = acknowledged_at_least(&acknowledged, 50, "before the restart").await;
     server.restart().expect("restart");
     // Keep writing until a good number of commands were acknowledged after the restart.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while acknowledged.lock().await.len() < before + 50 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    acknowledged_at_least(&acknowledged, before + 50, "after the restart").await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     for writer in writers {
         writer.await.expect("join");
@@ -354,6 +355,27 @@ async fn nats_restarted_mid_run_loses_no_acknowledged_event() {
         .filter(|id| !stored_set.contains(id))
         .collect();
     assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
+}
+
+/// Polls (every 10 ms) until at least `n` event ids were acknowledged; returns how many there
+/// were. Fails only after a minute, a hang guard for a busy CI machine.
+async fn acknowledged_at_least(
+    acknowledged: &tokio::sync::Mutex<Vec<Uuid>>,
+    n: usize,
+    when: &str,
+) -> usize {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let count = acknowledged.lock().await.len();
+        if count >= n {
+            return count;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {count} of {n} commands acknowledged {when}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 fn part(id: &str, expected: u64, n: u64) -> samskab_eventlog::AtomicPart {

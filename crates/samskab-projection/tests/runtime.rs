@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use samskab_eventlog::{CommandMeta, EntityRef, EventLog, LogConfig, NewEvent};
 use samskab_projection::{
@@ -167,12 +167,71 @@ impl Running {
     }
 }
 
+/// How long a test waits for something that normally takes milliseconds before it gives up.
+/// Only a hang guard: CI runs on a busy two-core machine, and a slow run must not fail.
+const PATIENCE: Duration = Duration::from_secs(60);
+
 async fn reach(pool: &PgPool, position: u64) -> anyhow::Result<()> {
     anyhow::ensure!(
-        wait_for_position(pool, "counter", position, Duration::from_secs(20)).await?,
+        wait_for_position(pool, "counter", position, PATIENCE).await?,
         "projection did not reach {position}"
     );
     Ok(())
+}
+
+/// Polls the checkpoint every 5 ms until `done(checkpoint)`; returns that checkpoint. Fails
+/// only after [`PATIENCE`].
+async fn checkpoint_until(
+    pool: &PgPool,
+    what: &str,
+    done: impl Fn(u64) -> bool,
+) -> anyhow::Result<u64> {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let position = checkpoint(pool, "counter").await?;
+        if done(position) {
+            return Ok(position);
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "checkpoint stuck at {position}, waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// The checkpoint once no batch transaction is in flight. Every batch transaction first takes
+/// `pg_advisory_xact_lock(hashtext(<projection>))` (batch.rs); taking it here waits until a
+/// batch that a killed worker left behind has ended - its COMMIT landed, or the pool rolled it
+/// back - so the value read is final for that worker.
+async fn settled_checkpoint(pool: &PgPool) -> anyhow::Result<u64> {
+    let read = async {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('counter'))")
+            .execute(&mut *tx)
+            .await?;
+        let position: i64 =
+            sqlx::query_scalar("SELECT coalesce(max(position), 0)::bigint FROM counter.checkpoint")
+                .fetch_one(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        anyhow::Ok(u64::try_from(position)?)
+    };
+    tokio::time::timeout(PATIENCE, read)
+        .await
+        .map_err(|_| anyhow::anyhow!("a batch transaction of a killed worker never ended"))?
+}
+
+/// Backend pids holding a projection leader lock in this test's database (the two-key
+/// advisory locks of leader.rs; other tests' databases have their own).
+async fn leader_pids(pool: &PgPool) -> anyhow::Result<Vec<i32>> {
+    Ok(sqlx::query_scalar(
+        "SELECT l.pid FROM pg_locks l JOIN pg_database d ON d.oid = l.database \
+         WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.granted \
+         AND d.datname = current_database()",
+    )
+    .fetch_all(pool)
+    .await?)
 }
 
 #[tokio::test]
@@ -193,19 +252,47 @@ async fn applies_a_batch_and_checkpoints() -> anyhow::Result<()> {
 #[tokio::test]
 async fn killing_the_worker_mid_run_applies_each_event_once() -> anyhow::Result<()> {
     let env = env().await?;
+    // A backlog in small batches: 1000 events at 10 a transaction are ~100 commits, so a kill
+    // right after the checkpoint moved cannot find the worker through the backlog.
+    let (backlog_last, mut ids) = append_counted(&env.log, 1000).await?;
+    let small_batches = ProjectorConfig {
+        batch_size: 10,
+        ..config()
+    };
+    // More events keep coming while the workers are killed.
     let appender = {
         let log = env.log.clone();
-        tokio::spawn(async move { append_counted(&log, 1500).await })
+        tokio::spawn(async move { append_counted(&log, 500).await })
     };
-    // Kill (abort, no graceful shutdown) a worker several times while events keep coming:
-    // batches die before commit, between commit and ack, and in the middle of fetching.
+    // Kill (abort, no graceful shutdown) a worker several times, each time once it has
+    // committed a batch of its own: the checkpoint moved past where the last worker left it.
+    let mut previous = 0;
     for round in 0..4 {
-        let worker = spawn(&env, config());
-        tokio::time::sleep(Duration::from_millis(150 + round * 70)).await;
+        let worker = spawn(&env, small_batches.clone());
+        let seen =
+            checkpoint_until(&env.pool, "the worker to commit a batch", |p| p > previous).await?;
+        // Let the worker take a few more steps (a count of scheduler turns, not a time) so
+        // that the kills land at different points: before a commit, between commit and ack,
+        // in the middle of fetching. The test runs on a current-thread runtime: the worker
+        // only runs while this task waits.
+        for _ in 0..round * 3 {
+            tokio::task::yield_now().await;
+        }
         worker.task.abort();
         let _ = worker.task.await;
+        let at_kill = settled_checkpoint(&env.pool).await?;
+        // The checkpoint only grows, so `at_kill` (read after the kill) bounds the position
+        // at the kill from above, and `seen` (read before it) from below.
+        assert!(
+            previous < seen && seen <= at_kill && at_kill < backlog_last,
+            "round {round}: killed mid-stream, checkpoint {previous} -> {seen} ..= {at_kill}, \
+             backlog up to {backlog_last}"
+        );
+        eprintln!("round {round}: killed at checkpoint {at_kill} of {backlog_last} (seen {seen})");
+        previous = at_kill;
     }
-    let (last, ids) = appender.await??;
+    let (last, more) = appender.await??;
+    ids.extend(more);
     let worker = spawn(&env, config());
     reach(&env.pool, last).await?;
     worker.stop().await?;
@@ -350,17 +437,29 @@ async fn rebuild_replays_into_fresh_tables_while_the_live_worker_runs() -> anyho
 async fn wait_for_position_reports_reached_and_timeout() -> anyhow::Result<()> {
     let env = env().await?;
     let (position, _) = append(&env.log, &[COUNTED]).await?;
-    let started = Instant::now();
-    assert!(!wait_for_position(&env.pool, "counter", position, Duration::from_millis(300)).await?);
-    assert!(started.elapsed() >= Duration::from_millis(300));
-    assert!(started.elapsed() < Duration::from_secs(2), "bounded");
+    // No worker: the wait runs out and says so (false, not an error); the outer timeout only
+    // guards against a wait that never ends.
+    let timed_out = tokio::time::timeout(
+        PATIENCE,
+        wait_for_position(&env.pool, "counter", position, Duration::from_millis(300)),
+    )
+    .await??;
+    assert!(!timed_out, "reported as not reached");
+    assert_eq!(checkpoint(&env.pool, "counter").await?, 0);
 
+    // A wait that starts before the worker and ends when the worker gets there: it did wait.
+    let waiting = {
+        let pool = env.pool.clone();
+        tokio::spawn(async move { wait_for_position(&pool, "counter", position, PATIENCE).await })
+    };
+    // Let it make its first check before there is a worker (current-thread runtime: the
+    // spawned task runs when this one yields).
+    tokio::task::yield_now().await;
     let worker = spawn(&env, config());
-    assert!(wait_for_position(&env.pool, "counter", position, Duration::from_secs(10)).await?);
-    // Already there: true at once.
-    let started = Instant::now();
-    assert!(wait_for_position(&env.pool, "counter", position, Duration::from_secs(10)).await?);
-    assert!(started.elapsed() < Duration::from_millis(100));
+    assert!(waiting.await??, "reached while waiting");
+    // Already there: true at once. A zero timeout allows only the first check, so `true`
+    // means no waiting was needed.
+    assert!(wait_for_position(&env.pool, "counter", position, Duration::ZERO).await?);
     worker.stop().await?;
     Ok(())
 }
@@ -368,30 +467,38 @@ async fn wait_for_position_reports_reached_and_timeout() -> anyhow::Result<()> {
 #[tokio::test]
 async fn shutdown_returns_promptly_and_leaves_checkpoint_equal_to_rows() -> anyhow::Result<()> {
     let env = env().await?;
+    // A backlog of 20 batches: a shutdown that drained it instead of stopping after the batch
+    // in flight would show as a checkpoint at the end of the backlog.
+    let (backlog_last, mut ids) = append_counted(&env.log, 2000).await?;
     let appender = {
         let log = env.log.clone();
-        tokio::spawn(async move { append_counted(&log, 2000).await })
+        tokio::spawn(async move { append_counted(&log, 500).await })
     };
     let worker = spawn(&env, config());
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let started = Instant::now();
-    worker.stop().await?;
-    let took = started.elapsed();
-    assert!(took < Duration::from_secs(2), "shutdown took {took:?}");
+    checkpoint_until(&env.pool, "the first batch", |p| p > 0).await?;
+    // The timeout is a hang guard only (the batch in flight may take up to SHUTDOWN_GRACE).
+    tokio::time::timeout(PATIENCE, worker.stop())
+        .await
+        .map_err(|_| anyhow::anyhow!("shutdown did not return"))??;
 
     // One event per message and nothing else in the stream: positions are 1..n.
     let applied = checkpoint(&env.pool, "counter").await?;
     let rows = counted_ids(&env.pool).await?.len() as u64;
     assert_eq!(applied, rows, "checkpoint and rows moved together");
-    assert!(applied > 0, "something was applied before the shutdown");
+    assert!(
+        0 < applied && applied < backlog_last,
+        "stopped after the batch in flight, mid-backlog: checkpoint {applied} of {backlog_last}"
+    );
 
     // A new worker picks up exactly where the old one stopped.
-    let (last, ids) = appender.await??;
+    let (last, more) = appender.await??;
+    ids.extend(more);
     let worker = spawn(&env, config());
     reach(&env.pool, last).await?;
     worker.stop().await?;
     let rows = counted_ids(&env.pool).await?;
-    assert_eq!(rows.len(), ids.len());
+    assert_eq!(rows.len(), ids.len(), "each event applied once");
+    assert_eq!(rows.into_iter().collect::<BTreeSet<_>>(), ids);
     Ok(())
 }
 
@@ -399,14 +506,36 @@ async fn shutdown_returns_promptly_and_leaves_checkpoint_equal_to_rows() -> anyh
 async fn a_second_copy_stands_by_and_takes_over() -> anyhow::Result<()> {
     let env = env().await?;
     let first = spawn(&env, config());
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The first copy is the leader before the second starts: wait for its leader lock.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let first_pid = loop {
+        if let [pid] = leader_pids(&env.pool).await?[..] {
+            break pid;
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the first copy never became leader"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
     let second = spawn(&env, config());
     let (mid, _) = append_counted(&env.log, 300).await?;
     reach(&env.pool, mid).await?;
-    // The leader goes away; the standby takes over within its poll interval.
+    assert_eq!(
+        leader_pids(&env.pool).await?,
+        vec![first_pid],
+        "the second copy stands by while the first leads"
+    );
+    // The leader goes away; the standby takes over within its poll interval. Only the second
+    // copy runs now, so reaching `last` is the takeover.
     first.stop().await?;
     let (last, _) = append_counted(&env.log, 300).await?;
     reach(&env.pool, last).await?;
+    let leaders = leader_pids(&env.pool).await?;
+    assert!(
+        leaders.len() == 1 && leaders[0] != first_pid,
+        "the second copy leads now: {leaders:?}"
+    );
     second.stop().await?;
     assert_eq!(counted_ids(&env.pool).await?.len(), 600);
     assert!(parked(&env.pool).await?.is_empty());

@@ -5,10 +5,9 @@
 use std::net::SocketAddr;
 
 use samskab_api::{AppState, Role, TokenKeys};
-use samskab_directory_worker::DirectoryProjection;
 use samskab_domain::TenantId;
 use samskab_eventlog::{EventLog, LogConfig};
-use samskab_projection::{Projector, ProjectorConfig};
+use samskab_projection::ProjectorConfig;
 use samskab_testkit::{NatsServer, TestDatabase};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -22,6 +21,7 @@ pub struct TestApp {
     pub nats: NatsServer,
     pub database: TestDatabase,
     pub worker_stop: CancellationToken,
+    /// The projectors of every registered read model (`samskab::projections`).
     pub worker: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     pub server_stop: CancellationToken,
 }
@@ -64,6 +64,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             body_limit: options.body_limit,
             ..Default::default()
         },
+        read_models: samskab::projections::read_models().into(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -111,16 +112,27 @@ impl TestApp {
             .expect("sign")
     }
 
+    /// Starts every registered projection, as `samskab all` does.
     pub fn start_worker(&mut self) {
         self.worker_stop = CancellationToken::new();
-        let projector = Projector::new(
-            DirectoryProjection,
-            self.log.clone(),
-            self.pool.clone(),
-            ProjectorConfig::default(),
-        );
+        let projectors: Vec<_> = samskab::projections::all()
+            .iter()
+            .map(|r| {
+                r.projector(
+                    self.log.clone(),
+                    self.pool.clone(),
+                    ProjectorConfig::default(),
+                )
+            })
+            .collect();
         let stop = self.worker_stop.clone();
-        self.worker = Some(tokio::spawn(async move { projector.run(stop).await }));
+        self.worker = Some(tokio::spawn(async move {
+            let runs = projectors.into_iter().map(|p| p.run(stop.clone()));
+            for result in futures::future::join_all(runs).await {
+                result?;
+            }
+            Ok(())
+        }));
     }
 
     /// Kills the worker task at whatever point it is (no graceful shutdown).

@@ -25,3 +25,5 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --locked --no-fail-fast
 fi
+echo "== API contract (OpenAPI validator, schemathesis --checks all per role, generated client)" >&2
+bash deploy/local/contract.sh

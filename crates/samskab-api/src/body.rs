@@ -9,10 +9,11 @@ use sha2::{Digest, Sha256};
 
 use crate::problem::{ApiError, FieldError};
 
-/// A JSON request body of type `T`, plus a digest of its bytes (the idempotency fingerprint).
+/// A JSON request body of type `T`, plus a digest of its bytes (part of the idempotency
+/// fingerprint, see `commands::CommandRequest`).
 pub struct JsonBody<T> {
     pub value: T,
-    pub fingerprint: String,
+    pub digest: String,
 }
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
@@ -31,8 +32,6 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         if !is_json {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let method = req.method().clone();
-        let path = req.uri().path().to_string();
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::TooLarge
@@ -41,15 +40,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
             }
         })?;
         let value = parse_json(&bytes)?;
-        let mut hasher = Sha256::new();
-        hasher.update(method.as_str());
-        hasher.update(b" ");
-        hasher.update(path.as_bytes());
-        hasher.update(b"\n");
-        hasher.update(&bytes);
         Ok(Self {
             value,
-            fingerprint: format!("{:x}", hasher.finalize()),
+            digest: format!("{:x}", Sha256::digest(&bytes)),
         })
     }
 }
@@ -90,6 +83,39 @@ fn without_position(message: &str) -> String {
     }
 }
 
+/// Whole numbers as JSON Schema counts them: `426.0` is the integer 426 (found by
+/// schemathesis). serde's own integer types refuse it; `#[serde(deserialize_with = ...)]`
+/// with these accepts it and refuses a fraction or a number out of range, naming the range.
+pub mod whole {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    fn number<'de, D: Deserializer<'de>>(d: D, max: u64) -> Result<u64, D::Error> {
+        let n = serde_json::Number::deserialize(d)?;
+        let whole = n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= max as f64)
+                .map(|f| f as u64)
+        });
+        whole
+            .filter(|w| *w <= max)
+            .ok_or_else(|| D::Error::custom(format!("must be a whole number from 0 to {max}")))
+    }
+
+    pub fn u8<'de, D: Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
+        number(d, u64::from(u8::MAX)).map(|n| n as u8)
+    }
+
+    pub fn u16<'de, D: Deserializer<'de>>(d: D) -> Result<u16, D::Error> {
+        number(d, u64::from(u16::MAX)).map(|n| n as u16)
+    }
+
+    pub fn option_u16<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
+        #[derive(Deserialize)]
+        struct Whole(#[serde(deserialize_with = "u16")] u16);
+        Ok(Option::<Whole>::deserialize(d)?.map(|w| w.0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +139,31 @@ mod tests {
         match parse_json::<Outer>(json.as_bytes()) {
             Err(ApiError::Malformed(errors)) => errors[0].field.clone(),
             other => panic!("expected a malformed error, got {other:?}"),
+        }
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Numbers {
+        #[serde(deserialize_with = "whole::u8")]
+        small: u8,
+        #[serde(default, deserialize_with = "whole::option_u16")]
+        year: Option<u16>,
+    }
+
+    #[test]
+    fn whole_numbers_may_be_written_with_a_zero_fraction() {
+        let n: Numbers = parse_json(br#"{"small": 8.0, "year": 1961.0}"#).expect("whole");
+        assert_eq!((n.small, n.year), (8, Some(1961)));
+        let n: Numbers = parse_json(br#"{"small": 8, "year": null}"#).expect("whole");
+        assert_eq!((n.small, n.year), (8, None));
+        for bad in [
+            r#"{"small": 8.5}"#,
+            r#"{"small": 256}"#,
+            r#"{"small": -1}"#,
+            r#"{"small": 1, "year": 70000}"#,
+            r#"{"small": 1, "year": 1e300}"#,
+        ] {
+            assert!(parse_json::<Numbers>(bad.as_bytes()).is_err(), "{bad}");
         }
     }
 

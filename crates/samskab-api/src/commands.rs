@@ -3,13 +3,21 @@
 //! One function serves every entity, because each is a `Decider`. What differs per route is
 //! only how the request becomes a command (see `routes/`).
 
-use axum::http::HeaderMap;
-use samskab_domain::{Decider, DomainError, DomainEvent};
+use std::fmt;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use samskab_domain::{Decider, DomainError, DomainEvent, TenantId};
 use samskab_eventlog::{AppendError, Appended, CommandMeta, EntityRef, LoadError, NewEvent};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
 use tracing::{instrument, warn};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::Principal;
+use crate::auth::{Principal, Role};
 use crate::problem::{ApiError, FieldError};
 use crate::state::AppState;
 
@@ -55,6 +63,178 @@ pub struct CommandContext<'a> {
     pub principal: &'a Principal,
     pub idempotency_key: Option<String>,
     pub fingerprint: String,
+}
+
+/// Everything a command route needs from its request besides the body: who asks (the tenant
+/// comes from the token), the `Idempotency-Key`, and what was asked (method and path, for the
+/// idempotency fingerprint and the `Location` of a created entity). A route then reads
+/// `cmd.require(roles)`, parses its body into a domain command, and ends with
+/// `cmd.create::<D>(..)` or `cmd.change::<D>(..)`.
+pub struct CommandRequest {
+    state: AppState,
+    pub principal: Principal,
+    idempotency_key: Option<String>,
+    method: Method,
+    path: String,
+}
+
+impl FromRequestParts<AppState> for CommandRequest {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let principal = Principal::from_request_parts(parts, state).await?;
+        let idempotency_key = idempotency_key(&parts.headers)?;
+        Ok(Self {
+            state: state.clone(),
+            principal,
+            idempotency_key,
+            method: parts.method.clone(),
+            path: parts.uri.path().to_string(),
+        })
+    }
+}
+
+/// A command without a body (`POST /volunteers/{id}/consent/withdraw`): its method and path
+/// are all there is to fingerprint.
+pub const NO_BODY: &str = "";
+
+impl CommandRequest {
+    /// Refuses (403) a principal with none of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        self.principal.require(roles)
+    }
+
+    /// Creates entity `id` of `D` in the caller's municipality: 201 with a `Location`.
+    /// `body_digest` is the request body's digest (`JsonBody::digest`) or [`NO_BODY`].
+    pub async fn create<D: Decider>(
+        self,
+        id: impl fmt::Display,
+        body_digest: &str,
+        command: D::Command,
+    ) -> Result<Response, ApiError> {
+        let entity = self.entity::<D>(self.principal.tenant.as_str(), &id)?;
+        let collection = self.path.trim_end_matches('/').to_string();
+        self.run::<D>(entity, Creates::New, body_digest, command, collection)
+            .await
+    }
+
+    /// Creates `D` under a tenant the command itself names: only `POST /municipalities`, which
+    /// creates the tenant (platform administrators).
+    pub async fn create_tenant<D: Decider>(
+        self,
+        tenant: &TenantId,
+        body_digest: &str,
+        command: D::Command,
+    ) -> Result<Response, ApiError> {
+        let entity = self.entity::<D>(tenant.as_str(), tenant)?;
+        let collection = self.path.trim_end_matches('/').to_string();
+        self.run::<D>(entity, Creates::New, body_digest, command, collection)
+            .await
+    }
+
+    /// Changes the existing entity `id` of `D` in the caller's municipality: 202.
+    pub async fn change<D: Decider>(
+        self,
+        id: impl fmt::Display,
+        body_digest: &str,
+        command: D::Command,
+    ) -> Result<Response, ApiError> {
+        let entity = self.entity::<D>(self.principal.tenant.as_str(), &id)?;
+        self.run::<D>(
+            entity,
+            Creates::Existing,
+            body_digest,
+            command,
+            String::new(),
+        )
+        .await
+    }
+
+    /// The entity's subject in the log, built from the decider's own kind.
+    fn entity<D: Decider>(
+        &self,
+        tenant: &str,
+        id: &impl fmt::Display,
+    ) -> Result<EntityRef, ApiError> {
+        EntityRef::new(tenant, D::KIND.as_str(), &id.to_string())
+            .map_err(|e| ApiError::Internal(e.into()))
+    }
+
+    async fn run<D: Decider>(
+        self,
+        entity: EntityRef,
+        creates: Creates,
+        body_digest: &str,
+        command: D::Command,
+        collection: String,
+    ) -> Result<Response, ApiError> {
+        let fingerprint = fingerprint(&self.method, &self.path, body_digest);
+        let ctx = CommandContext {
+            state: &self.state,
+            principal: &self.principal,
+            idempotency_key: self.idempotency_key,
+            fingerprint,
+        };
+        let outcome = execute::<D>(ctx, &entity, creates, command).await?;
+        Ok(match creates {
+            Creates::New => accepted(StatusCode::CREATED, &entity, outcome, Some(&collection)),
+            Creates::Existing => accepted(StatusCode::ACCEPTED, &entity, outcome, None),
+        })
+    }
+}
+
+/// What makes two requests "the same" for an `Idempotency-Key`: method, path and body.
+fn fingerprint(method: &Method, path: &str, body_digest: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(method.as_str());
+    hasher.update(b" ");
+    hasher.update(path.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(body_digest.as_bytes());
+    format!("{:x}", hasher.finalize())
+}
+
+/// The answer to a command.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommandAccepted {
+    /// The entity the command addressed.
+    pub id: String,
+    /// Log position of the command's events. Pass it as `min_position` to a query to read your
+    /// own write.
+    pub position: u64,
+    /// Ids of the appended events; empty when the command changed nothing.
+    pub event_ids: Vec<Uuid>,
+    /// True when this answers a retry with the same `Idempotency-Key`.
+    pub replayed: bool,
+}
+
+fn accepted(
+    status: StatusCode,
+    entity: &EntityRef,
+    outcome: Outcome,
+    collection: Option<&str>,
+) -> Response {
+    // A replayed answer names the entity of the first attempt, not the id this attempt drew.
+    let (id, event_ids, replayed) = match outcome.appended {
+        Some(a) => (a.entity_id, a.event_ids, a.replayed),
+        None => (entity.id().to_string(), vec![], false),
+    };
+    // The created entity's URL: the collection the request was posted to, and its id.
+    let location = collection.map(|c| format!("{c}/{id}"));
+    let body = CommandAccepted {
+        id,
+        position: outcome.position,
+        event_ids,
+        replayed,
+    };
+    let mut response = (status, axum::Json(body)).into_response();
+    if let Some(value) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
 }
 
 // Spans on the per-command path are at debug: at info they cost a measurable share of a

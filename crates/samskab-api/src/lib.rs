@@ -14,58 +14,35 @@ pub mod auth;
 pub mod body;
 pub mod commands;
 pub mod fields;
+pub mod openapi;
 pub mod problem;
 pub mod read;
 pub mod routes;
+pub mod schema;
 pub mod state;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use auth::{Principal, Role, TokenKeys};
 pub use state::{ApiConfig, AppState};
 
-/// The projections whose lag `/ops/projections` reports: (name, schema).
-pub const PROJECTIONS: &[(&str, &str)] = &[(
-    samskab_directory_worker::NAME,
-    samskab_directory_worker::SCHEMA,
-)];
-
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "samskab", description = "Shared backend for Danish municipalities' volunteer social work."),
-    modifiers(&BearerAuth),
-    tags((name = "volunteers"), (name = "organisations"), (name = "municipalities"), (name = "ops"))
-)]
-struct ApiDoc;
-
-struct BearerAuth;
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-    }
-}
-
-/// The OpenAPI document and the routes, from one source.
-pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// The routes and the OpenAPI document (`openapi.rs`), from one source: the handlers.
+pub fn api() -> (Router<AppState>, serde_json::Value) {
+    let (routes, generated) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(routes::volunteers::router())
         .merge(routes::organisations::router())
         .merge(routes::municipalities::router())
         .merge(routes::ops::router())
-        .split_for_parts()
+        .split_for_parts();
+    (routes, openapi::document(generated))
+}
+
+/// The OpenAPI document alone (`samskab openapi`).
+pub fn openapi_document() -> serde_json::Value {
+    api().1
 }
 
 pub fn router(state: AppState) -> Router {

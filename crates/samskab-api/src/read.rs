@@ -13,8 +13,9 @@ use uuid::Uuid;
 use crate::problem::{ApiError, FieldError};
 use crate::state::AppState;
 
-/// The schema of the read model the directory queries read (owned by the directory worker).
-pub const DIRECTORY: &str = samskab_directory_worker::SCHEMA;
+pub use samskab_projection::ReadModel;
+/// The read model of municipalities, organisations and volunteers.
+pub use samskab_projection::read_model::DIRECTORY;
 
 /// A query string of type `T`; errors name the parameter.
 pub struct QueryParams<T>(pub T);
@@ -55,18 +56,25 @@ fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
 /// Read-your-writes: a client that got `position` from a command passes it as `min_position`,
 /// and the query waits (bounded) until the read model has applied that position.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Consistency {
     /// Wait until the read model reflects this log position (from a command's answer).
     pub min_position: Option<u64>,
 }
 
-pub async fn wait_for(state: &AppState, min_position: Option<u64>) -> Result<(), ApiError> {
+/// Waits until `read_model` has applied `min_position` (if given): the query names the read
+/// model it reads, and waits for that projection only.
+pub async fn wait_for(
+    state: &AppState,
+    read_model: ReadModel,
+    min_position: Option<u64>,
+) -> Result<(), ApiError> {
     let Some(position) = min_position else {
         return Ok(());
     };
-    if samskab_projection::wait_for_position(&state.pool, DIRECTORY, position, Duration::ZERO)
-        .await?
-    {
+    let schema = read_model.schema;
+    if samskab_projection::wait_for_position(&state.pool, schema, position, Duration::ZERO).await? {
         return Ok(());
     }
     // A position the log has not reached will never be projected: say so now rather than
@@ -84,7 +92,7 @@ pub async fn wait_for(state: &AppState, min_position: Option<u64>) -> Result<(),
     }
     let reached = samskab_projection::wait_for_position(
         &state.pool,
-        DIRECTORY,
+        schema,
         position,
         state.config.read_wait,
     )
@@ -97,6 +105,18 @@ pub async fn wait_for(state: &AppState, min_position: Option<u64>) -> Result<(),
             state.config.read_wait
         )))
     }
+}
+
+/// A filter value checked like the field it filters on (400 with the reason when it is not
+/// one), normalised the way the read model stores it.
+pub fn check_filter(
+    field: &str,
+    value: Option<&str>,
+    parse: impl Fn(&str) -> Result<String, samskab_domain::InvalidValue>,
+) -> Result<Option<String>, ApiError> {
+    value
+        .map(|v| parse(v).map_err(|e| ApiError::Malformed(vec![FieldError::new(field, e.0)])))
+        .transpose()
 }
 
 /// One page of a list, ordered by id (UUID v7, so by creation time). `next_after` is the cursor

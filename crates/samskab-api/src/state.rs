@@ -1,6 +1,9 @@
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use samskab_eventlog::EventLog;
+use samskab_projection::ReadModel;
 use sqlx::PgPool;
 
 use crate::auth::TokenKeys;
@@ -33,4 +36,6 @@ pub struct AppState {
     pub pool: PgPool,
     pub tokens: TokenKeys,
     pub config: ApiConfig,
+    /// The read models this installation projects (the binary's registry), for lag reports.
+    pub read_models: Arc<[ReadModel]>,
 }

@@ -34,14 +34,16 @@ use samskab_domain::{
     DomainEvent, EntityKind, EventDecodeError, MunicipalityEvent, OrganisationEvent, VolunteerEvent,
 };
 use samskab_eventlog::RecordedEvent;
-use samskab_projection::{ApplyError, Projection};
+use samskab_projection::{ApplyError, Projection, ReadModel};
 use sqlx::PgConnection;
 
 use crate::context::EventContext;
 
-/// The projection's name (its checkpoint row and durable consumer) and its schema.
-pub const NAME: &str = "directory";
-pub const SCHEMA: &str = "directory";
+/// The projection's name (its checkpoint row and durable consumer) and its schema, from the
+/// catalogue of read models that the API reads too.
+pub const READ_MODEL: ReadModel = samskab_projection::read_model::DIRECTORY;
+pub const NAME: &str = READ_MODEL.name;
+pub const SCHEMA: &str = READ_MODEL.schema;
 
 /// The directory read model. Stateless: everything it knows is in PostgreSQL.
 #[derive(Debug, Clone, Copy, Default)]

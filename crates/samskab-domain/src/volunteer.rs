@@ -99,12 +99,14 @@ pub enum VolunteerState {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VolunteerCommand {
-    /// The consent's `given_at` is also "now" for the rules (e.g. the age band check).
+    /// `at` is "now" for the rules (the age band check), passed in so that `decide` stays
+    /// pure; the consent cannot have been given later than that.
     Register {
         id: VolunteerId,
         personal: VolunteerPersonalData,
         profile: VolunteerProfile,
         consent: Consent,
+        at: DateTime<Utc>,
     },
     /// Full replacement of personal data and profile. `at` is "now" for the rules, passed in so
     /// that `decide` stays pure.
@@ -215,7 +217,7 @@ impl DomainEvent for VolunteerEvent {
 }
 
 /// A birth year more than this many years back is a typo.
-const OLDEST_AGE: i32 = 120;
+pub const OLDEST_AGE: i32 = 120;
 
 /// The rules a volunteer's data must follow, at the moment `now`. Returns the profile as it
 /// will be stored (duplicates removed).
@@ -297,13 +299,20 @@ impl Decider for Volunteer {
                 personal,
                 profile,
                 consent,
+                at,
             } => {
                 if !matches!(state, VolunteerState::NotRegistered) {
                     return Err(DomainError::AlreadyExists {
                         kind: EntityKind::Volunteer,
                     });
                 }
-                let profile = check_volunteer_rules(personal, profile, consent.given_at)?;
+                if consent.given_at > *at {
+                    return Err(DomainError::rule(
+                        "consent.given_at",
+                        "consent cannot have been given later than now",
+                    ));
+                }
+                let profile = check_volunteer_rules(personal, profile, *at)?;
                 Ok(vec![VolunteerEvent::Registered(VolunteerRegistered {
                     id: *id,
                     personal: Some(personal.clone()),
@@ -342,20 +351,14 @@ impl Decider for Volunteer {
                 VolunteerState::ConsentWithdrawn { .. } => Err(DomainError::conflict(
                     "the volunteer has already withdrawn their consent",
                 )),
-                VolunteerState::Active(current) => {
-                    if *at < current.consent.given_at {
-                        return Err(DomainError::rule(
-                            "at",
-                            "consent cannot be withdrawn before it was given",
-                        ));
-                    }
-                    Ok(vec![VolunteerEvent::ConsentWithdrawn(
-                        VolunteerConsentWithdrawn {
-                            id: current.id,
-                            at: *at,
-                        },
-                    )])
-                }
+                // Withdrawal always works. A clock behind the one that recorded the consent
+                // (another API instance) records it at the moment of consent, not before.
+                VolunteerState::Active(current) => Ok(vec![VolunteerEvent::ConsentWithdrawn(
+                    VolunteerConsentWithdrawn {
+                        id: current.id,
+                        at: (*at).max(current.consent.given_at),
+                    },
+                )]),
             },
         }
     }
@@ -448,6 +451,7 @@ mod tests {
             personal,
             profile,
             consent: consent_at(2025, 3, 1),
+            at: at(2025, 3, 1),
         }
     }
 
@@ -719,13 +723,31 @@ mod tests {
     }
 
     #[test]
-    fn consent_cannot_be_withdrawn_before_it_was_given() {
+    fn a_withdrawal_timed_before_the_consent_is_recorded_at_the_consent() {
+        let given_at = consent_at(2025, 3, 1).given_at;
         assert_eq!(
-            rule_field(&when::<Volunteer>(
+            when::<Volunteer>(
                 &[registered()],
                 &VolunteerCommand::WithdrawConsent { at: at(2025, 1, 1) }
-            )),
-            Some("at")
+            ),
+            Ok(vec![VolunteerEvent::ConsentWithdrawn(
+                VolunteerConsentWithdrawn {
+                    id: volunteer_id(),
+                    at: given_at,
+                }
+            )])
+        );
+    }
+
+    #[test]
+    fn consent_cannot_have_been_given_later_than_now() {
+        let mut command = register(personal(), profile());
+        if let VolunteerCommand::Register { at: now, .. } = &mut command {
+            *now = at(2025, 2, 1);
+        }
+        assert_eq!(
+            rule_field(&when::<Volunteer>(&[], &command)),
+            Some("consent.given_at")
         );
     }
 
@@ -878,6 +900,7 @@ mod tests {
                 personal,
                 profile: registered.profile.clone(),
                 consent: registered.consent.clone(),
+                at: registered.consent.given_at,
             };
             prop_assert_eq!(
                 Volunteer::decide(&VolunteerState::NotRegistered, &command),
@@ -895,6 +918,7 @@ mod tests {
                 id: again.id,
                 personal: again.personal.clone().expect("generated with personal data"),
                 profile: again.profile,
+                at: again.consent.given_at,
                 consent: again.consent,
             };
             prop_assert_eq!(

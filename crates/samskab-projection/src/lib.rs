@@ -22,9 +22,11 @@
 mod batch;
 mod checkpoint;
 mod consumer;
+mod erased;
 mod ident;
 mod leader;
 mod park;
+pub mod read_model;
 mod rebuild;
 mod status;
 
@@ -36,6 +38,8 @@ pub use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
 pub use checkpoint::{checkpoint, wait_for_position};
+pub use erased::RunProjection;
+pub use read_model::ReadModel;
 pub use rebuild::RebuildReport;
 pub use samskab_eventlog::RecordedEvent;
 pub use status::{ProjectionStatus, status};

@@ -52,6 +52,8 @@ pub enum Command {
         #[arg(long, default_value_t = 40)]
         volunteers: usize,
     },
+    /// Print the OpenAPI document (what `/openapi.json` serves), for client generators.
+    Openapi,
     /// Print demo bearer tokens for each demo municipality and role.
     Tokens {
         #[arg(long, env = "SAMSKAB_JWT_SECRET", hide_env_values = true)]

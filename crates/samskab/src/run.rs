@@ -1,14 +1,11 @@
-use anyhow::{Context, bail};
-use samskab_directory_worker::DirectoryProjection;
-use samskab_projection::{Projector, ProjectorConfig};
+use anyhow::Context;
+use samskab::projections;
+use samskab_projection::ProjectorConfig;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 use crate::cli::{Cli, Command, Connections, ServeArgs};
 use crate::{config, seed};
-
-/// The workers this binary can run, by name.
-pub const WORKERS: &[&str] = &[samskab_directory_worker::NAME];
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -27,6 +24,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             connections,
             volunteers,
         } => seed::seed_demo(&connections, volunteers).await,
+        Command::Openapi => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&samskab_api::openapi_document())?
+            );
+            Ok(())
+        }
         Command::Tokens { jwt_secret } => {
             let keys = config::token_keys(&jwt_secret)?;
             seed::print_tokens(&keys, "http://127.0.0.1:8080")
@@ -81,13 +85,10 @@ async fn serve(args: ServeArgs, with_workers: bool) -> anyhow::Result<()> {
 
     let mut workers = Vec::new();
     if with_workers {
-        for name in WORKERS {
-            workers.push(spawn_worker(
-                name,
-                log.clone(),
-                pool.clone(),
-                shutdown.clone(),
-            )?);
+        for registered in projections::all() {
+            let projector =
+                registered.projector(log.clone(), pool.clone(), ProjectorConfig::default());
+            workers.push(tokio::spawn(projector.run(shutdown.clone())));
         }
     }
     let listener = tokio::net::TcpListener::bind(&args.listen)
@@ -103,6 +104,7 @@ async fn serve(args: ServeArgs, with_workers: bool) -> anyhow::Result<()> {
         pool,
         tokens,
         config: api_config,
+        read_models: projections::read_models().into(),
     };
     let app = samskab_api::router(state);
     let stop = shutdown.clone();
@@ -118,59 +120,36 @@ async fn serve(args: ServeArgs, with_workers: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn spawn_worker(
-    name: &str,
-    log: samskab_eventlog::EventLog,
-    pool: sqlx::PgPool,
-    shutdown: CancellationToken,
-) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<()>>> {
-    match name {
-        samskab_directory_worker::NAME => {
-            let projector =
-                Projector::new(DirectoryProjection, log, pool, ProjectorConfig::default());
-            Ok(tokio::spawn(async move { projector.run(shutdown).await }))
-        }
-        other => bail!("no worker named {other:?}; workers: {}", WORKERS.join(", ")),
-    }
-}
-
 async fn worker(name: &str, connections: &Connections) -> anyhow::Result<()> {
+    let registered = projections::named(name)?;
     let log = config::connect_log(connections).await?;
     let pool = config::connect_pg(connections).await?;
     migrate(&pool).await?;
     let shutdown = shutdown_signal();
     info!(worker = name, "worker running");
-    spawn_worker(name, log, pool, shutdown)?
+    registered
+        .projector(log, pool, ProjectorConfig::default())
+        .run(shutdown)
         .await
-        .context("worker task")?
 }
 
 async fn rebuild(projection: &str, connections: &Connections) -> anyhow::Result<()> {
+    let registered = projections::named(projection)?;
     let log = config::connect_log(connections).await?;
     let pool = config::connect_pg(connections).await?;
     migrate(&pool).await?;
-    let report = match projection {
-        samskab_directory_worker::NAME => {
-            let projector =
-                Projector::new(DirectoryProjection, log, pool, ProjectorConfig::default());
-            let started = std::time::Instant::now();
-            projector
-                .rebuild(move |done, total| {
-                    let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
-                    info!(
-                        done,
-                        total,
-                        events_per_second = rate as u64,
-                        "rebuilding {projection}"
-                    );
-                })
-                .await?
-        }
-        other => bail!(
-            "no projection named {other:?}; projections: {}",
-            WORKERS.join(", ")
-        ),
+    let projector = registered.projector(log, pool, ProjectorConfig::default());
+    let started = std::time::Instant::now();
+    let progress = move |done: u64, total: u64| {
+        let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
+        info!(
+            done,
+            total,
+            events_per_second = rate as u64,
+            "rebuilding {projection}"
+        );
     };
+    let report = projector.rebuild(&progress).await?;
     info!(
         events = report.events,
         position = report.position,

@@ -118,6 +118,7 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
         pool,
         tokens,
         config: samskab_api::ApiConfig::default(),
+        read_models: samskab::projections::read_models().into(),
     };
     let admin = Principal {
         tenant: TenantId::parse(samskab_api::auth::PLATFORM_TENANT).map_err(anyhow::Error::msg)?,
@@ -297,6 +298,7 @@ fn demo_volunteer(
             purpose: ConsentPurpose::parse("Matchning med lokale frivilligopgaver").map_err(e)?,
             given_at: now,
         },
+        at: now,
     })
 }
 

@@ -1,22 +1,20 @@
 //! Municipalities (kommuner): the tenants of the shared installation.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::IntoResponse;
+use axum::response::Response;
 use chrono::{DateTime, Utc};
-use samskab_domain::{EntityKind, Kommunekode, Municipality, MunicipalityCommand, Name, TenantId};
-use samskab_eventlog::EntityRef;
+use samskab_domain::{Kommunekode, Municipality, MunicipalityCommand, Name, TenantId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{Principal, Role};
-use crate::body::JsonBody;
-use crate::commands::Creates;
+use crate::body::{JsonBody, whole};
+use crate::commands::{CommandAccepted, CommandRequest};
 use crate::fields::FieldCheck;
-use crate::problem::{ApiError, Problem};
+use crate::problem::ApiError;
 use crate::read::{Consistency, DIRECTORY, QueryParams, wait_for};
-use crate::routes::{CommandAccepted, CommandRequest, run};
+use crate::schema;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -28,29 +26,25 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MunicipalityInput {
-    /// The tenant key: lowercase letters, digits and hyphens.
-    #[schema(example = "rodovre")]
+    #[schema(schema_with = schema::tenant_slug)]
     pub slug: String,
-    #[schema(example = 175)]
+    /// Danmarks Statistik's municipality code.
+    #[serde(deserialize_with = "whole::u16")]
+    #[schema(value_type = u16, example = 175, minimum = 101, maximum = 860)]
     pub kommunekode: u16,
-    #[schema(example = "Rødovre Kommune")]
+    #[schema(schema_with = schema::name)]
     pub name: String,
 }
 
 /// Register a municipality (a new tenant). Platform administrators only: this is the one
 /// command whose tenant is named by the request, because it creates the tenant.
 #[utoipa::path(post, path = "/municipalities", tag = "municipalities", request_body = MunicipalityInput,
-    params(("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 201, body = CommandAccepted), (status = 409, body = Problem), (status = 422, body = Problem),
-        (status = 403, body = Problem)),
-    security(("bearer" = [])))]
+    responses((status = 201, body = CommandAccepted)), security(("bearer" = [])))]
 async fn register_municipality(
-    State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
+    cmd: CommandRequest,
     body: JsonBody<MunicipalityInput>,
-) -> Result<impl IntoResponse, ApiError> {
-    principal.require(&[Role::PlatformAdmin])?;
+) -> Result<Response, ApiError> {
+    cmd.require(&[Role::PlatformAdmin])?;
     let mut f = FieldCheck::default();
     let tenant = f.check("slug", TenantId::parse(&body.value.slug));
     let kommunekode = f.check("kommunekode", Kommunekode::parse(body.value.kommunekode));
@@ -67,21 +61,13 @@ async fn register_municipality(
             "a field failed without a reason"
         )));
     };
-    let kind = EntityKind::Municipality.as_str();
-    let entity = EntityRef::new(tenant.as_str(), kind, tenant.as_str())
-        .map_err(|e| ApiError::Internal(e.into()))?;
     let command = MunicipalityCommand::Register {
-        tenant,
+        tenant: tenant.clone(),
         kommunekode,
         name,
     };
-    let request = CommandRequest {
-        state: &state,
-        principal: &principal,
-        headers: &headers,
-        fingerprint: body.fingerprint,
-    };
-    run::<Municipality>(request, entity, Creates::New, command, "/municipalities").await
+    cmd.create_tenant::<Municipality>(&tenant, &body.digest, command)
+        .await
 }
 
 #[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
@@ -101,11 +87,12 @@ async fn list_municipalities(
     principal: Principal,
     QueryParams(consistency): QueryParams<Consistency>,
 ) -> Result<axum::Json<Vec<MunicipalityView>>, ApiError> {
-    wait_for(&state, consistency.min_position).await?;
+    wait_for(&state, DIRECTORY, consistency.min_position).await?;
     let all = principal.has(Role::PlatformAdmin);
     let sql = format!(
-        "SELECT tenant, kommunekode, name, registered_at, position FROM {DIRECTORY}.municipality
-         WHERE $1 OR tenant = $2 ORDER BY kommunekode"
+        "SELECT tenant, kommunekode, name, registered_at, position FROM {schema}.municipality
+         WHERE $1 OR tenant = $2 ORDER BY kommunekode",
+        schema = DIRECTORY.schema
     );
     let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(all)
@@ -117,13 +104,16 @@ async fn list_municipalities(
 
 /// The caller's own municipality.
 #[utoipa::path(get, path = "/municipalities/current", tag = "municipalities",
-    responses((status = 200, body = MunicipalityView), (status = 404, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = MunicipalityView),
+        (status = 404, description = "The caller's municipality is not registered (yet).")),
+    security(("bearer" = [])))]
 async fn current_municipality(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<axum::Json<MunicipalityView>, ApiError> {
     let sql = format!(
-        "SELECT tenant, kommunekode, name, registered_at, position FROM {DIRECTORY}.municipality WHERE tenant = $1"
+        "SELECT tenant, kommunekode, name, registered_at, position FROM {schema}.municipality WHERE tenant = $1",
+        schema = DIRECTORY.schema
     );
     let row: Option<MunicipalityView> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(principal.tenant.as_str())

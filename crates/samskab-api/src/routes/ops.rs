@@ -22,7 +22,8 @@ pub struct Health {
 }
 
 /// Liveness: the process answers.
-#[utoipa::path(get, path = "/health", tag = "ops", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = "/health", tag = "ops",
+    responses((status = 200, body = Health, description = "The process answers.")))]
 async fn health() -> axum::Json<Health> {
     axum::Json(Health { status: "ok" })
 }
@@ -35,7 +36,8 @@ pub struct Readiness {
 
 /// Readiness: NATS and PostgreSQL both answer. 503 otherwise, so a load balancer stops sending.
 #[utoipa::path(get, path = "/ready", tag = "ops",
-    responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
+    responses((status = 200, body = Readiness, description = "NATS and PostgreSQL answer."),
+        (status = 503, body = Readiness, description = "NATS or PostgreSQL does not answer.")))]
 async fn ready(State(state): State<AppState>) -> (StatusCode, axum::Json<Readiness>) {
     let nats = state.log.is_connected() && state.log.last_position().await.is_ok();
     let postgres = tokio::time::timeout(
@@ -67,15 +69,19 @@ pub struct ProjectionLag {
 
 /// Each projection's position, lag behind the log, and parked events.
 #[utoipa::path(get, path = "/ops/projections", tag = "ops",
-    responses((status = 200, body = Vec<ProjectionLag>), (status = 503, body = crate::problem::Problem)))]
+    responses((status = 200, body = Vec<ProjectionLag>, description = "One entry per projection."),
+        (status = 503, description = "The status could not be read.")))]
 async fn projections(
     State(state): State<AppState>,
 ) -> Result<axum::Json<Vec<ProjectionLag>>, ApiError> {
     let mut out = Vec::new();
-    for (name, schema) in crate::PROJECTIONS {
-        let s = samskab_projection::status(&state.pool, &state.log, name, schema)
-            .await
-            .map_err(|e| ApiError::Unavailable(format!("cannot read projection status: {e}")))?;
+    for read_model in state.read_models.iter() {
+        let s =
+            samskab_projection::status(&state.pool, &state.log, read_model.name, read_model.schema)
+                .await
+                .map_err(|e| {
+                    ApiError::Unavailable(format!("cannot read projection status: {e}"))
+                })?;
         out.push(ProjectionLag {
             name: s.name,
             position: s.position,

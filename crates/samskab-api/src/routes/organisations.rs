@@ -1,12 +1,11 @@
 //! Organisations (foreninger, organisationer): associations, NGOs, public bodies, companies
 //! and informal groups that work with the municipality.
 
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
-use axum::response::IntoResponse;
+use axum::extract::State;
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use samskab_domain::{
-    Contact, Cvr, DeactivationReason, Email, EntityKind, Name, Organisation, OrganisationCommand,
+    Contact, Cvr, DeactivationReason, Email, Name, Organisation, OrganisationCommand,
     OrganisationId, OrganisationKind, Phone,
 };
 use serde::{Deserialize, Serialize};
@@ -16,11 +15,14 @@ use uuid::Uuid;
 
 use crate::auth::{Principal, Role};
 use crate::body::JsonBody;
-use crate::commands::Creates;
+use crate::commands::{CommandAccepted, CommandRequest};
 use crate::fields::FieldCheck;
-use crate::problem::{ApiError, Problem};
-use crate::read::{Consistency, DIRECTORY, Page, QueryParams, check_limit, page, wait_for};
-use crate::routes::{CommandAccepted, CommandRequest, entity_ref, run};
+use crate::problem::ApiError;
+use crate::read::{
+    Consistency, DIRECTORY, Page, QueryParams, check_filter, check_limit, page, wait_for,
+};
+use crate::routes::EntityId;
+use crate::schema;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -33,16 +35,18 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationInput {
-    #[schema(example = "Røde Kors Rødovre")]
+    #[schema(schema_with = schema::name)]
     pub name: String,
-    /// 8 digits with a valid modulus-11 check digit; absent for informal groups.
-    #[schema(example = "24256790")]
+    #[schema(schema_with = schema::cvr_or_null)]
     pub cvr: Option<String>,
-    /// association, ngo, public_body, company, informal_group
-    #[schema(example = "association")]
+    #[schema(schema_with = schema::organisation_kind)]
     pub kind: String,
+    /// An e-mail address or a phone number (or both) is required.
+    #[schema(schema_with = schema::email_or_null)]
     pub email: Option<String>,
+    #[schema(schema_with = schema::phone_or_null)]
     pub phone: Option<String>,
+    #[schema(schema_with = schema::name_or_null)]
     pub contact_person: Option<String>,
 }
 
@@ -87,20 +91,14 @@ fn parse_organisation(input: &OrganisationInput) -> Result<ParsedOrganisation, A
 
 /// Register an organisation in the caller's municipality.
 #[utoipa::path(post, path = "/organisations", tag = "organisations", request_body = OrganisationInput,
-    params(("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 201, body = CommandAccepted), (status = 400, body = Problem), (status = 422, body = Problem),
-        (status = 401, body = Problem), (status = 403, body = Problem), (status = 503, body = Problem)),
-    security(("bearer" = [])))]
+    responses((status = 201, body = CommandAccepted)), security(("bearer" = [])))]
 async fn register_organisation(
-    State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
+    cmd: CommandRequest,
     body: JsonBody<OrganisationInput>,
-) -> Result<impl IntoResponse, ApiError> {
-    principal.require(&[Role::Caseworker])?;
+) -> Result<Response, ApiError> {
+    cmd.require(&[Role::Caseworker])?;
     let p = parse_organisation(&body.value)?;
     let id = OrganisationId::new_v7();
-    let entity = entity_ref(&principal, EntityKind::Organisation, &id.to_string())?;
     let command = OrganisationCommand::Register {
         id,
         name: p.name,
@@ -108,98 +106,59 @@ async fn register_organisation(
         kind: p.kind,
         contact: p.contact,
     };
-    let request = CommandRequest {
-        state: &state,
-        principal: &principal,
-        headers: &headers,
-        fingerprint: body.fingerprint,
-    };
-    run::<Organisation>(request, entity, Creates::New, command, "/organisations").await
+    cmd.create::<Organisation>(id, &body.digest, command).await
 }
 
 /// Replace an organisation's details.
 #[utoipa::path(put, path = "/organisations/{id}", tag = "organisations", request_body = OrganisationInput,
-    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 202, body = CommandAccepted), (status = 404, body = Problem), (status = 409, body = Problem),
-        (status = 422, body = Problem)),
+    params(("id" = Uuid, Path)), responses((status = 202, body = CommandAccepted)),
     security(("bearer" = [])))]
 async fn update_organisation(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    cmd: CommandRequest,
+    EntityId(id): EntityId,
     body: JsonBody<OrganisationInput>,
-) -> Result<impl IntoResponse, ApiError> {
-    principal.require(&[Role::Caseworker])?;
-    let id = OrganisationId::parse(&id).map_err(|_| ApiError::NotFound)?;
+) -> Result<Response, ApiError> {
+    cmd.require(&[Role::Caseworker])?;
     let p = parse_organisation(&body.value)?;
-    let entity = entity_ref(&principal, EntityKind::Organisation, &id.to_string())?;
     let command = OrganisationCommand::Update {
         name: p.name,
         cvr: p.cvr,
         kind: p.kind,
         contact: p.contact,
     };
-    let request = CommandRequest {
-        state: &state,
-        principal: &principal,
-        headers: &headers,
-        fingerprint: body.fingerprint,
-    };
-    run::<Organisation>(
-        request,
-        entity,
-        Creates::Existing,
-        command,
-        "/organisations",
-    )
-    .await
+    cmd.change::<Organisation>(OrganisationId::from(id), &body.digest, command)
+        .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeactivateInput {
+    /// Why; blank or absent for none.
+    #[schema(schema_with = schema::deactivation_reason_or_null)]
     pub reason: Option<String>,
 }
 
 /// Deactivate an organisation (it stays in the history and in statistics).
 #[utoipa::path(post, path = "/organisations/{id}/deactivate", tag = "organisations", request_body = DeactivateInput,
-    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 202, body = CommandAccepted), (status = 404, body = Problem), (status = 409, body = Problem)),
+    params(("id" = Uuid, Path)), responses((status = 202, body = CommandAccepted)),
     security(("bearer" = [])))]
 async fn deactivate_organisation(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    cmd: CommandRequest,
+    EntityId(id): EntityId,
     body: JsonBody<DeactivateInput>,
-) -> Result<impl IntoResponse, ApiError> {
-    principal.require(&[Role::Caseworker])?;
-    let id = OrganisationId::parse(&id).map_err(|_| ApiError::NotFound)?;
+) -> Result<Response, ApiError> {
+    cmd.require(&[Role::Caseworker])?;
     let mut f = FieldCheck::default();
     let reason = f.check(
         "reason",
         DeactivationReason::parse_optional(body.value.reason.as_deref()),
     );
     f.finish()?;
-    let entity = entity_ref(&principal, EntityKind::Organisation, &id.to_string())?;
     let command = OrganisationCommand::Deactivate {
         reason: reason.flatten(),
     };
-    let request = CommandRequest {
-        state: &state,
-        principal: &principal,
-        headers: &headers,
-        fingerprint: body.fingerprint,
-    };
-    run::<Organisation>(
-        request,
-        entity,
-        Creates::Existing,
-        command,
-        "/organisations",
-    )
-    .await
+    cmd.change::<Organisation>(OrganisationId::from(id), &body.digest, command)
+        .await
 }
 
 #[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
@@ -227,19 +186,33 @@ const ORGANISATION_COLUMNS: &str = "id, name, cvr, kind, email, phone, contact_p
 #[into_params(parameter_in = Query)]
 pub struct OrganisationFilter {
     /// Organisations whose name contains this text (case-insensitive).
+    #[param(schema_with = name_part_or_null)]
     pub name: Option<String>,
+    #[param(schema_with = schema::organisation_kind_or_null)]
     pub kind: Option<String>,
+    #[param(schema_with = schema::cvr_query)]
     pub cvr: Option<String>,
     pub active: Option<bool>,
+    /// Page size (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// Cursor: the `next_after` of the previous page.
     pub after: Option<Uuid>,
+    /// Wait until the read model reflects this log position (from a command's answer).
     pub min_position: Option<u64>,
+}
+
+/// Any text without control characters (see `QueryParams`).
+fn name_part_or_null() -> utoipa::openapi::Schema {
+    serde_json::from_value(serde_json::json!({
+        "type": ["string", "null"], "pattern": "^[^\\x00-\\x1F\\x7F-\\x9F]*$"
+    }))
+    .expect("a valid schema literal")
 }
 
 /// List the municipality's organisations.
 #[utoipa::path(get, path = "/organisations", tag = "organisations", params(OrganisationFilter),
-    responses((status = 200, body = Page<OrganisationView>), (status = 400, body = Problem)),
-    security(("bearer" = [])))]
+    responses((status = 200, body = Page<OrganisationView>)), security(("bearer" = [])))]
 async fn list_organisations(
     State(state): State<AppState>,
     principal: Principal,
@@ -247,22 +220,29 @@ async fn list_organisations(
 ) -> Result<axum::Json<Page<OrganisationView>>, ApiError> {
     principal.require(&[Role::Caseworker, Role::Auditor])?;
     let limit = check_limit(filter.limit)?;
-    wait_for(&state, filter.min_position).await?;
+    let kind = check_filter("kind", filter.kind.as_deref(), |k| {
+        OrganisationKind::parse(k).map(|k| k.as_str().to_string())
+    })?;
+    let cvr = check_filter("cvr", filter.cvr.as_deref(), |c| {
+        Cvr::parse(c).map(|c| c.to_string())
+    })?;
+    wait_for(&state, DIRECTORY, filter.min_position).await?;
     let sql = format!(
-        "SELECT {ORGANISATION_COLUMNS} FROM {DIRECTORY}.organisation
+        "SELECT {ORGANISATION_COLUMNS} FROM {schema}.organisation
          WHERE tenant = $1
            AND ($2::text IS NULL OR strpos(lower(name), lower($2)) > 0)
            AND ($3::text IS NULL OR kind = $3)
            AND ($4::text IS NULL OR cvr = $4)
            AND ($5::bool IS NULL OR active = $5)
            AND ($6::uuid IS NULL OR id > $6)
-         ORDER BY id LIMIT $7"
+         ORDER BY id LIMIT $7",
+        schema = DIRECTORY.schema
     );
     let rows: Vec<OrganisationView> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(principal.tenant.as_str())
         .bind(&filter.name)
-        .bind(&filter.kind)
-        .bind(&filter.cvr)
+        .bind(kind)
+        .bind(cvr)
         .bind(filter.active)
         .bind(filter.after)
         .bind(limit + 1)
@@ -273,19 +253,18 @@ async fn list_organisations(
 
 /// One organisation of the caller's municipality.
 #[utoipa::path(get, path = "/organisations/{id}", tag = "organisations", params(("id" = Uuid, Path), Consistency),
-    responses((status = 200, body = OrganisationView), (status = 404, body = Problem)),
-    security(("bearer" = [])))]
+    responses((status = 200, body = OrganisationView)), security(("bearer" = [])))]
 async fn get_organisation(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    EntityId(id): EntityId,
     QueryParams(consistency): QueryParams<Consistency>,
 ) -> Result<axum::Json<OrganisationView>, ApiError> {
     principal.require(&[Role::Caseworker, Role::Auditor])?;
-    let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
-    wait_for(&state, consistency.min_position).await?;
+    wait_for(&state, DIRECTORY, consistency.min_position).await?;
     let sql = format!(
-        "SELECT {ORGANISATION_COLUMNS} FROM {DIRECTORY}.organisation WHERE tenant = $1 AND id = $2"
+        "SELECT {ORGANISATION_COLUMNS} FROM {schema}.organisation WHERE tenant = $1 AND id = $2",
+        schema = DIRECTORY.schema
     );
     let row: Option<OrganisationView> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(principal.tenant.as_str())

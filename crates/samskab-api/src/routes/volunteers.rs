@@ -1,14 +1,12 @@
 //! Volunteers (frivillige): the resource bank's profiles.
 
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
-use axum::response::IntoResponse;
+use axum::extract::State;
+use axum::response::Response;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use samskab_domain::{
     AgeBand, Availability, AvailabilitySlot, ChildCertificate, ChildCertificateStatus, Consent,
-    ConsentPurpose, Contact, DayPart, Email, EntityKind, LanguageCode, Name, Phone, Postcode, Tag,
-    TargetGroup, Volunteer, VolunteerCommand, VolunteerId, VolunteerPersonalData, VolunteerProfile,
-    Weekday,
+    ConsentPurpose, Contact, DayPart, Email, LanguageCode, Name, Phone, Postcode, Tag, TargetGroup,
+    Volunteer, VolunteerCommand, VolunteerId, VolunteerPersonalData, VolunteerProfile, Weekday,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -16,12 +14,15 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::auth::{Principal, Role};
-use crate::body::JsonBody;
-use crate::commands::Creates;
+use crate::body::{JsonBody, whole};
+use crate::commands::{CommandAccepted, CommandRequest, NO_BODY};
 use crate::fields::FieldCheck;
-use crate::problem::{ApiError, Problem};
-use crate::read::{Consistency, DIRECTORY, Page, QueryParams, check_limit, page, wait_for};
-use crate::routes::{CommandAccepted, CommandRequest, entity_ref, run};
+use crate::problem::ApiError;
+use crate::read::{
+    Consistency, DIRECTORY, Page, QueryParams, check_filter, check_limit, page, wait_for,
+};
+use crate::routes::EntityId;
+use crate::schema;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -36,30 +37,36 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VolunteerInput {
-    #[schema(example = "Søren Ærø Østergård")]
+    #[schema(schema_with = schema::name)]
     pub name: String,
-    #[schema(example = "soren@example.dk")]
+    /// An e-mail address or a phone number (or both) is required.
+    #[schema(schema_with = schema::email_or_null)]
     pub email: Option<String>,
-    #[schema(example = "+45 20 30 40 50")]
+    #[schema(schema_with = schema::phone_or_null)]
     pub phone: Option<String>,
+    /// Not in the future. With `age_band`, the two must agree.
+    #[serde(default, deserialize_with = "whole::option_u16")]
+    #[schema(schema_with = schema::birth_year_or_null)]
     pub birth_year: Option<u16>,
-    #[schema(example = "2610")]
+    #[schema(schema_with = schema::postcode)]
     pub postcode: String,
-    /// One of under_18, 18_29, 30_49, 50_66, 67_plus. Derived from birth_year when absent.
+    /// Derived from `birth_year` when absent; one of the two is required.
+    #[schema(schema_with = schema::age_band_or_null)]
     pub age_band: Option<String>,
+    /// Tags, trimmed and lowercased; duplicates count once.
     #[serde(default)]
-    #[schema(example = json!(["lektiehjælp", "tømrer"]))]
+    #[schema(schema_with = schema::tags)]
     pub skills: Vec<String>,
     /// Personal resources: a car, a workshop, time in the evenings.
     #[serde(default)]
+    #[schema(schema_with = schema::tags)]
     pub resources: Vec<String>,
-    /// ISO 639-1 codes.
     #[serde(default)]
-    #[schema(example = json!(["da", "uk"]))]
+    #[schema(schema_with = schema::languages)]
     pub languages: Vec<String>,
     pub availability: AvailabilityInput,
-    /// children, young_people, families, elderly, refugees, people_with_disabilities, mental_health, homeless, lonely, other.
     #[serde(default)]
+    #[schema(schema_with = schema::target_groups)]
     pub target_groups: Vec<String>,
     /// Børneattest status; absent means not required.
     pub child_certificate: Option<ChildCertificateInput>,
@@ -70,34 +77,39 @@ pub struct VolunteerInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AvailabilityInput {
+    #[schema(min_items = 1)]
     pub slots: Vec<SlotInput>,
+    #[serde(deserialize_with = "whole::u8")]
+    #[schema(value_type = u8, minimum = 1, maximum = 60)]
     pub hours_per_week: u8,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlotInput {
-    /// mon, tue, wed, thu, fri, sat, sun
+    #[schema(schema_with = schema::weekday)]
     pub weekday: String,
-    /// morning, afternoon, evening
+    #[schema(schema_with = schema::day_part)]
     pub part: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChildCertificateInput {
-    /// not_required, requested, approved, not_approved
+    #[schema(schema_with = schema::certificate_status)]
     pub status: String,
+    /// Required for approved and not approved, absent otherwise.
     pub assessed_on: Option<NaiveDate>,
+    /// Only for approved; after `assessed_on`.
     pub valid_until: Option<NaiveDate>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentInput {
-    #[schema(example = "Matching med lokale frivilligopgaver i Rødovre Kommune")]
+    #[schema(schema_with = schema::consent_purpose)]
     pub purpose: String,
-    /// When the volunteer gave consent; defaults to now.
+    /// When the volunteer gave consent: not later than now, which is the default.
     pub given_at: Option<DateTime<Utc>>,
 }
 
@@ -133,7 +145,15 @@ fn parse_volunteer(input: VolunteerInput, now: DateTime<Utc>) -> Result<ParsedVo
         "resources",
         Tag::parse_list(input.resources.iter().map(String::as_str)),
     );
-    let languages = f.list("languages", &input.languages, |l| LanguageCode::parse(l));
+    let languages = if input.languages.len() > VolunteerProfile::MAX_LANGUAGES {
+        f.fail(
+            "languages",
+            format!("at most {} languages", VolunteerProfile::MAX_LANGUAGES),
+        );
+        None
+    } else {
+        f.list("languages", &input.languages, |l| LanguageCode::parse(l))
+    };
     let slots = f.list("availability.slots", &input.availability.slots, |s| {
         let weekday = Weekday::parse(&s.weekday)
             .map_err(|e| samskab_domain::InvalidValue(format!("weekday {e}")))?;
@@ -226,22 +246,15 @@ fn parse_volunteer(input: VolunteerInput, now: DateTime<Utc>) -> Result<ParsedVo
 }
 
 /// Register a volunteer in the caller's municipality.
-#[utoipa::path(post, path = "/volunteers", tag = "volunteers",
-    request_body = VolunteerInput,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key; a retry returns the first answer")),
-    responses(
-        (status = 201, body = CommandAccepted, description = "Registered; `position` can be passed as `min_position` to queries"),
-        (status = 400, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem),
-        (status = 403, body = Problem), (status = 409, body = Problem), (status = 503, body = Problem)),
-    security(("bearer" = [])))]
+#[utoipa::path(post, path = "/volunteers", tag = "volunteers", request_body = VolunteerInput,
+    responses((status = 201, body = CommandAccepted)), security(("bearer" = [])))]
 async fn register_volunteer(
-    State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
+    cmd: CommandRequest,
     body: JsonBody<VolunteerInput>,
-) -> Result<impl IntoResponse, ApiError> {
-    principal.require(&[Role::Caseworker])?;
-    let parsed = parse_volunteer(body.value, Utc::now())?;
+) -> Result<Response, ApiError> {
+    cmd.require(&[Role::Caseworker])?;
+    let now = Utc::now();
+    let parsed = parse_volunteer(body.value, now)?;
     let Some(consent) = parsed.consent else {
         return Err(ApiError::invalid(
             "consent",
@@ -249,38 +262,26 @@ async fn register_volunteer(
         ));
     };
     let id = VolunteerId::new_v7();
-    let entity = entity_ref(&principal, EntityKind::Volunteer, &id.to_string())?;
     let command = VolunteerCommand::Register {
         id,
         personal: parsed.personal,
         profile: parsed.profile,
         consent,
+        at: now,
     };
-    let request = CommandRequest {
-        state: &state,
-        principal: &principal,
-        headers: &headers,
-        fingerprint: body.fingerprint,
-    };
-    run::<Volunteer>(request, entity, Creates::New, command, "/volunteers").await
+    cmd.create::<Volunteer>(id, &body.digest, command).await
 }
 
 /// Replace a volunteer's profile.
-#[utoipa::path(put, path = "/volunteers/{id}", tag = "volunteers",
-    request_body = VolunteerInput,
-    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 202, body = CommandAccepted), (status = 400, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem), (status = 422, body = Problem)),
+#[utoipa::path(put, path = "/volunteers/{id}", tag = "volunteers", request_body = VolunteerInput,
+    params(("id" = Uuid, Path)), responses((status = 202, body = CommandAccepted)),
     security(("bearer" = [])))]
 async fn update_volunteer(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    cmd: CommandRequest,
+    EntityId(id): EntityId,
     body: JsonBody<VolunteerInput>,
-) -> Result<impl IntoResponse, ApiError> {
-    principal.require(&[Role::Caseworker])?;
-    let id = VolunteerId::parse(&id).map_err(|_| ApiError::NotFound)?;
+) -> Result<Response, ApiError> {
+    cmd.require(&[Role::Caseworker])?;
     let parsed = parse_volunteer(body.value, Utc::now())?;
     if parsed.consent.is_some() {
         return Err(ApiError::invalid(
@@ -288,50 +289,27 @@ async fn update_volunteer(
             "consent cannot be changed by an update; withdraw it instead",
         ));
     }
-    let entity = entity_ref(&principal, EntityKind::Volunteer, &id.to_string())?;
     let command = VolunteerCommand::Update {
         personal: parsed.personal,
         profile: parsed.profile,
         at: Utc::now(),
     };
-    let request = CommandRequest {
-        state: &state,
-        principal: &principal,
-        headers: &headers,
-        fingerprint: body.fingerprint,
-    };
-    run::<Volunteer>(request, entity, Creates::Existing, command, "/volunteers").await
+    cmd.change::<Volunteer>(VolunteerId::from(id), &body.digest, command)
+        .await
 }
 
 /// The volunteer withdraws consent: their personal data is removed from the read models.
 #[utoipa::path(post, path = "/volunteers/{id}/consent/withdraw", tag = "volunteers",
-    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 202, body = CommandAccepted), (status = 404, body = Problem), (status = 409, body = Problem)),
+    params(("id" = Uuid, Path)), responses((status = 202, body = CommandAccepted)),
     security(("bearer" = [])))]
 async fn withdraw_consent(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Result<impl IntoResponse, ApiError> {
-    principal.require(&[Role::Caseworker])?;
-    let id = VolunteerId::parse(&id).map_err(|_| ApiError::NotFound)?;
-    let entity = entity_ref(&principal, EntityKind::Volunteer, &id.to_string())?;
-    let fingerprint = format!("withdraw-consent {id}");
-    let request = CommandRequest {
-        state: &state,
-        principal: &principal,
-        headers: &headers,
-        fingerprint,
-    };
-    run::<Volunteer>(
-        request,
-        entity,
-        Creates::Existing,
-        VolunteerCommand::WithdrawConsent { at: Utc::now() },
-        "/volunteers",
-    )
-    .await
+    cmd: CommandRequest,
+    EntityId(id): EntityId,
+) -> Result<Response, ApiError> {
+    cmd.require(&[Role::Caseworker])?;
+    let command = VolunteerCommand::WithdrawConsent { at: Utc::now() };
+    cmd.change::<Volunteer>(VolunteerId::from(id), NO_BODY, command)
+        .await
 }
 
 /// A volunteer as the read model holds it. Personal fields are absent for auditors and after
@@ -387,23 +365,36 @@ const VOLUNTEER_COLUMNS: &str = "id, name, email, phone, birth_year, postcode, a
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct VolunteerFilter {
+    #[param(schema_with = schema::postcode_query)]
     pub postcode: Option<String>,
-    /// Volunteers with this skill (exact tag, lowercase).
+    /// Volunteers with this skill (a tag; compared trimmed and lowercased).
+    #[param(schema_with = schema::tag_query)]
     pub skill: Option<String>,
+    #[param(schema_with = schema::target_group_or_null)]
     pub target_group: Option<String>,
-    /// active or consent_withdrawn
+    #[param(schema_with = volunteer_status_or_null)]
     pub status: Option<String>,
-    /// Page size, 1..=200 (default 50).
+    /// Page size (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// Cursor: the `next_after` of the previous page.
     pub after: Option<Uuid>,
+    /// Wait until the read model reflects this log position (from a command's answer).
     pub min_position: Option<u64>,
+}
+
+const VOLUNTEER_STATUSES: [&str; 2] = ["active", "consent_withdrawn"];
+
+fn volunteer_status_or_null() -> utoipa::openapi::Schema {
+    serde_json::from_value(serde_json::json!({
+        "type": ["string", "null"], "enum": VOLUNTEER_STATUSES
+    }))
+    .expect("a valid schema literal")
 }
 
 /// List the municipality's volunteers.
 #[utoipa::path(get, path = "/volunteers", tag = "volunteers", params(VolunteerFilter),
-    responses((status = 200, body = Page<VolunteerView>), (status = 400, body = Problem), (status = 503, body = Problem)),
-    security(("bearer" = [])))]
+    responses((status = 200, body = Page<VolunteerView>)), security(("bearer" = [])))]
 async fn list_volunteers(
     State(state): State<AppState>,
     principal: Principal,
@@ -411,23 +402,41 @@ async fn list_volunteers(
 ) -> Result<axum::Json<Page<VolunteerView>>, ApiError> {
     principal.require(&[Role::Caseworker, Role::Auditor])?;
     let limit = check_limit(filter.limit)?;
-    wait_for(&state, filter.min_position).await?;
+    let postcode = check_filter("postcode", filter.postcode.as_deref(), |p| {
+        Postcode::parse(p).map(|p| p.to_string())
+    })?;
+    let skill = check_filter("skill", filter.skill.as_deref(), |s| {
+        Tag::parse(s).map(|t| t.to_string())
+    })?;
+    let target_group = check_filter("target_group", filter.target_group.as_deref(), |t| {
+        TargetGroup::parse(t).map(|t| t.as_str().to_string())
+    })?;
+    let status = check_filter("status", filter.status.as_deref(), |s| {
+        VOLUNTEER_STATUSES
+            .contains(&s)
+            .then(|| s.to_string())
+            .ok_or_else(|| {
+                samskab_domain::InvalidValue("must be active or consent_withdrawn".into())
+            })
+    })?;
+    wait_for(&state, DIRECTORY, filter.min_position).await?;
     let sql = format!(
-        "SELECT {VOLUNTEER_COLUMNS} FROM {DIRECTORY}.volunteer
+        "SELECT {VOLUNTEER_COLUMNS} FROM {schema}.volunteer
          WHERE tenant = $1
            AND ($2::text IS NULL OR postcode = $2)
            AND ($3::text IS NULL OR skills @> ARRAY[$3])
            AND ($4::text IS NULL OR target_groups @> ARRAY[$4])
            AND ($5::text IS NULL OR status = $5)
            AND ($6::uuid IS NULL OR id > $6)
-         ORDER BY id LIMIT $7"
+         ORDER BY id LIMIT $7",
+        schema = DIRECTORY.schema
     );
     let rows: Vec<VolunteerView> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(principal.tenant.as_str())
-        .bind(&filter.postcode)
-        .bind(filter.skill.as_ref().map(|s| s.trim().to_lowercase()))
-        .bind(&filter.target_group)
-        .bind(&filter.status)
+        .bind(postcode)
+        .bind(skill)
+        .bind(target_group)
+        .bind(status)
         .bind(filter.after)
         .bind(limit + 1)
         .fetch_all(&state.pool)
@@ -441,19 +450,18 @@ async fn list_volunteers(
 
 /// One volunteer of the caller's municipality.
 #[utoipa::path(get, path = "/volunteers/{id}", tag = "volunteers", params(("id" = Uuid, Path), Consistency),
-    responses((status = 200, body = VolunteerView), (status = 404, body = Problem), (status = 503, body = Problem)),
-    security(("bearer" = [])))]
+    responses((status = 200, body = VolunteerView)), security(("bearer" = [])))]
 async fn get_volunteer(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<String>,
+    EntityId(id): EntityId,
     QueryParams(consistency): QueryParams<Consistency>,
 ) -> Result<axum::Json<VolunteerView>, ApiError> {
     principal.require(&[Role::Caseworker, Role::Auditor])?;
-    let id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
-    wait_for(&state, consistency.min_position).await?;
+    wait_for(&state, DIRECTORY, consistency.min_position).await?;
     let sql = format!(
-        "SELECT {VOLUNTEER_COLUMNS} FROM {DIRECTORY}.volunteer WHERE tenant = $1 AND id = $2"
+        "SELECT {VOLUNTEER_COLUMNS} FROM {schema}.volunteer WHERE tenant = $1 AND id = $2",
+        schema = DIRECTORY.schema
     );
     let row: Option<VolunteerView> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(principal.tenant.as_str())

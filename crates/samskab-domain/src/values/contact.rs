@@ -19,7 +19,8 @@ impl Email {
         if text.is_empty() {
             return Err(InvalidValue::new("must not be empty"));
         }
-        if text.chars().count() > Self::MAX_CHARS {
+        // Counted as sent, so a client can check it (OpenAPI `maxLength`).
+        if input.chars().count() > Self::MAX_CHARS {
             return Err(InvalidValue::new(format!(
                 "must be at most {} characters",
                 Self::MAX_CHARS

@@ -17,28 +17,29 @@ impl Tag {
     pub const MAX_PER_LIST: usize = 30;
 
     pub fn parse(input: &str) -> Result<Self, InvalidValue> {
-        let lower = input.trim().to_lowercase();
-        trimmed_text(&lower, 1, Self::MAX_CHARS, Lines::Single).map(Self)
+        // Counted as given, then lowercased: a few letters grow when lowercased ('İ'), and the
+        // limit is what the client can check.
+        trimmed_text(input, 1, Self::MAX_CHARS, Lines::Single).map(|t| Self(t.to_lowercase()))
     }
 
-    /// Parse a list from a form: each item parsed, duplicates (after lowercasing) removed keeping
-    /// the first, at most [`Tag::MAX_PER_LIST`] distinct items.
+    /// At most `MAX_PER_LIST` items as given (a client can count them); duplicates after
+    /// trimming and lowercasing are then dropped, first occurrence kept.
     pub fn parse_list<'a>(
         items: impl IntoIterator<Item = &'a str>,
     ) -> Result<Vec<Tag>, InvalidValue> {
         let mut tags: Vec<Tag> = Vec::new();
         for (index, item) in items.into_iter().enumerate() {
+            if index >= Self::MAX_PER_LIST {
+                return Err(InvalidValue::new(format!(
+                    "must have at most {} items",
+                    Self::MAX_PER_LIST
+                )));
+            }
             let tag = Tag::parse(item)
                 .map_err(|e| InvalidValue::new(format!("item {}: {}", index + 1, e.0)))?;
             if !tags.contains(&tag) {
                 tags.push(tag);
             }
-        }
-        if tags.len() > Self::MAX_PER_LIST {
-            return Err(InvalidValue::new(format!(
-                "must have at most {} items",
-                Self::MAX_PER_LIST
-            )));
         }
         Ok(tags)
     }

@@ -1,0 +1,506 @@
+//! The request schemas' rules, from the domain's value types, so that what the document calls
+//! valid is exactly what the API accepts (schemathesis checks both ways).
+//!
+//! Text fields are trimmed by the domain and then counted, so their patterns allow surrounding
+//! whitespace and bound the trimmed text's length. `WS` is Rust's `char::is_whitespace` (what
+//! `str::trim` removes) and `CC` its `char::is_control`, spelled out so that every regex
+//! dialect reads them the same.
+//!
+//! Each `fn` here is used with `#[schema(schema_with = ...)]` on a field. Rules that span fields
+//! (an e-mail or a phone number; a børneattest's dates by status) are in [`cross_field_rules`].
+
+use samskab_domain::{
+    AgeBand, ChildCertificateStatus, ConsentPurpose, DayPart, DeactivationReason, Email, Name,
+    OrganisationKind, Tag, TargetGroup, TenantId, Weekday,
+};
+use serde_json::{Value, json};
+use utoipa::openapi::Schema;
+
+use crate::openapi::merge;
+
+const WS: &str = r"\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+const CC: &str = r"\x00-\x1F\x7F-\x9F";
+/// Whitespace that is not a control character: what a query value may be padded with (a query
+/// value with a control character is refused, see `read::QueryParams`).
+const WS_QUERY: &str = r" \xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+/// Control characters but the line feed, for multi-line text.
+const CC_BUT_LF: &str = r"\x00-\x09\x0B-\x1F\x7F-\x9F";
+
+fn schema(value: Value) -> Schema {
+    // The values are literals of this module; a test renders every one of them.
+    serde_json::from_value(value).expect("a valid schema literal")
+}
+
+fn nullable(mut value: Value) -> Value {
+    if let Some(t) = value.get("type").and_then(Value::as_str) {
+        value["type"] = json!([t, "null"]);
+    }
+    value
+}
+
+/// Trimmed text of `min..=max` characters without control characters (but line feeds when
+/// `multiline`), as `trimmed_text` in the domain checks it.
+pub fn text_pattern(min: usize, max: usize, multiline: bool) -> String {
+    let edge = format!("[^{WS}{CC}]");
+    let inner = if multiline {
+        format!("[^{CC_BUT_LF}]")
+    } else {
+        format!("[^{CC}]")
+    };
+    let body = if min <= 1 {
+        format!("{edge}(?:{inner}{{0,{}}}{edge})?", max.saturating_sub(2))
+    } else {
+        format!(
+            "{edge}{inner}{{{},{}}}{edge}",
+            min - 2,
+            max.saturating_sub(2)
+        )
+    };
+    format!("^[{WS}]*{body}[{WS}]*$")
+}
+
+fn text(min: usize, max: usize, multiline: bool, example: &str) -> Value {
+    json!({
+        "type": "string",
+        "pattern": text_pattern(min, max, multiline),
+        "examples": [example],
+    })
+}
+
+fn enumeration<'a>(values: impl IntoIterator<Item = &'a str>) -> Value {
+    json!({ "type": "string", "enum": values.into_iter().collect::<Vec<_>>() })
+}
+
+pub fn name() -> Schema {
+    schema(text(1, Name::MAX_CHARS, false, "Søren Ærø Østergård"))
+}
+
+pub fn name_or_null() -> Schema {
+    schema(nullable(text(1, Name::MAX_CHARS, false, "Mette Hansen")))
+}
+
+fn email_value() -> Value {
+    // One '@', a name before it, a domain of dot-separated labels after it, no whitespace.
+    let part = format!("[^@{WS}{CC}]");
+    let label = format!("[^@.{WS}{CC}]");
+    json!({
+        "type": "string",
+        "maxLength": Email::MAX_CHARS,
+        "pattern": format!("^[{WS}]*{part}+@(?:{label}+\\.)+{label}+[{WS}]*$"),
+        "examples": ["frivillig@example.dk"],
+    })
+}
+
+pub fn email_or_null() -> Schema {
+    schema(nullable(email_value()))
+}
+
+pub fn phone_or_null() -> Schema {
+    // 8 to 15 digits, spaces between them, an optional leading '+'.
+    schema(nullable(json!({
+        "type": "string",
+        "pattern": format!("^[{WS}]*\\+?[ ]*(?:[0-9][ ]*){{8,15}}[{WS}]*$"),
+        "examples": ["+45 20 30 40 50"],
+    })))
+}
+
+/// Danish postcodes, 0800 to 9990.
+pub const POSTCODE_PATTERN: &str =
+    "(?:0[89][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|9990)";
+
+pub fn postcode() -> Schema {
+    schema(json!({
+        "type": "string",
+        "pattern": format!("^[{WS}]*{POSTCODE_PATTERN}[{WS}]*$"),
+        "examples": ["2610"],
+    }))
+}
+
+/// As a query parameter.
+pub fn postcode_query() -> Schema {
+    schema(nullable(json!({
+        "type": "string",
+        "pattern": format!("^[{WS_QUERY}]*{POSTCODE_PATTERN}[{WS_QUERY}]*$"),
+    })))
+}
+
+fn tag_value() -> Value {
+    text(1, Tag::MAX_CHARS, false, "lektiehjælp")
+}
+
+pub fn tags() -> Schema {
+    schema(json!({
+        "type": "array",
+        "items": tag_value(),
+        "maxItems": Tag::MAX_PER_LIST,
+        "examples": [["lektiehjælp", "tømrer"]],
+    }))
+}
+
+/// As a query parameter.
+pub fn tag_query() -> Schema {
+    let tag = text_pattern(1, Tag::MAX_CHARS, false).replace(WS, WS_QUERY);
+    schema(nullable(json!({ "type": "string", "pattern": tag })))
+}
+
+pub fn languages() -> Schema {
+    schema(json!({
+        "type": "array",
+        "description": "ISO 639-1 codes.",
+        "items": { "type": "string", "pattern": format!("^[{WS}]*[A-Za-z]{{2}}[{WS}]*$") },
+        "maxItems": samskab_domain::VolunteerProfile::MAX_LANGUAGES,
+        "examples": [["da", "uk"]],
+    }))
+}
+
+pub fn age_band_or_null() -> Schema {
+    schema(nullable(enumeration(
+        AgeBand::ALL.iter().map(|a| a.as_str()),
+    )))
+}
+
+pub fn birth_year_or_null() -> Schema {
+    // Within the last 120 years and not in the future, counted from the year the document was
+    // made (the server counts from today).
+    let this_year = chrono::Datelike::year(&chrono::Utc::now());
+    schema(json!({
+        "type": ["integer", "null"],
+        "minimum": this_year - samskab_domain::volunteer::OLDEST_AGE,
+        "maximum": this_year,
+        "examples": [1961],
+    }))
+}
+
+pub fn target_groups() -> Schema {
+    schema(json!({
+        "type": "array",
+        "items": enumeration(TargetGroup::ALL.iter().map(|t| t.as_str())),
+    }))
+}
+
+pub fn target_group_or_null() -> Schema {
+    schema(nullable(enumeration(
+        TargetGroup::ALL.iter().map(|t| t.as_str()),
+    )))
+}
+
+pub fn weekday() -> Schema {
+    schema(enumeration(Weekday::ALL.iter().map(|w| w.as_str())))
+}
+
+pub fn day_part() -> Schema {
+    schema(enumeration(DayPart::ALL.iter().map(|d| d.as_str())))
+}
+
+pub fn certificate_status() -> Schema {
+    schema(enumeration(
+        ChildCertificateStatus::ALL.iter().map(|s| s.as_str()),
+    ))
+}
+
+pub fn consent_purpose() -> Schema {
+    schema(text(
+        3,
+        ConsentPurpose::MAX_CHARS,
+        true,
+        "Matching med lokale frivilligopgaver i Rødovre Kommune",
+    ))
+}
+
+pub fn organisation_kind() -> Schema {
+    schema(enumeration(
+        OrganisationKind::ALL.iter().map(|k| k.as_str()),
+    ))
+}
+
+pub fn organisation_kind_or_null() -> Schema {
+    schema(nullable(enumeration(
+        OrganisationKind::ALL.iter().map(|k| k.as_str()),
+    )))
+}
+
+/// A CVR number: 8 digits whose modulus-11 check holds. The check is not a pattern; the format
+/// `dk-cvr` names it (and the contract test generates valid numbers for it).
+pub fn cvr_or_null() -> Schema {
+    schema(cvr(WS))
+}
+
+/// As a query parameter.
+pub fn cvr_query() -> Schema {
+    schema(cvr(WS_QUERY))
+}
+
+fn cvr(ws: &str) -> Value {
+    json!({
+        "type": ["string", "null"],
+        "format": "dk-cvr",
+        "description": "8 digits with a valid modulus-11 check (weights 2,7,6,5,4,3,2,1); \
+            absent for informal groups, required for companies and public bodies.",
+        "pattern": format!("^[{ws}]*[0-9]{{8}}[{ws}]*$"),
+        "examples": ["24256790"],
+    })
+}
+
+pub fn deactivation_reason_or_null() -> Schema {
+    // Blank means no reason.
+    let reason = text_pattern(1, DeactivationReason::MAX_CHARS, true);
+    schema(json!({
+        "type": ["string", "null"],
+        "pattern": format!("(?:^[{WS}]*$)|(?:{reason})"),
+    }))
+}
+
+pub fn tenant_slug() -> Schema {
+    schema(json!({
+        "type": "string",
+        "description": "The tenant key: lowercase letters, digits and '-', not at either end; \
+            `platform` is reserved.",
+        "pattern": format!("^[a-z0-9](?:[a-z0-9-]{{0,{}}}[a-z0-9])?$", TenantId::MAX_LEN - 2),
+        "examples": ["rodovre"],
+    }))
+}
+
+/// One Rust input type serves both registering and updating a volunteer; the document says
+/// exactly what each takes: registering requires consent, an update takes none (it is
+/// withdrawn by its own command). Called with the whole document.
+pub fn request_variants(doc: &mut Value) {
+    let Some(input) = doc.pointer("/components/schemas/VolunteerInput").cloned() else {
+        return;
+    };
+    let mut registration = input.clone();
+    registration["properties"]["consent"] = json!({ "$ref": "#/components/schemas/ConsentInput" });
+    if let Some(required) = registration["required"].as_array_mut() {
+        required.push(json!("consent"));
+    }
+    registration["description"] =
+        json!("A new volunteer: profile, personal data (kept apart in the log) and consent.");
+    let mut update = input;
+    if let Some(properties) = update["properties"].as_object_mut() {
+        properties.remove("consent");
+    }
+    update["description"] = json!(
+        "A volunteer's profile and personal data, replacing the current ones. Consent is not \
+         changed here: withdraw it with its own command."
+    );
+    if let Some(schemas) = doc.pointer_mut("/components/schemas") {
+        schemas["VolunteerRegistration"] = registration;
+        schemas["VolunteerUpdate"] = update;
+    }
+    for (pointer, name) in [
+        ("/paths/~1volunteers/post", "VolunteerRegistration"),
+        ("/paths/~1volunteers~1{id}/put", "VolunteerUpdate"),
+    ] {
+        if let Some(body) = doc
+            .pointer_mut(pointer)
+            .and_then(|op| op.pointer_mut("/requestBody/content/application~1json/schema"))
+        {
+            *body = json!({ "$ref": format!("#/components/schemas/{name}") });
+        }
+    }
+}
+
+/// Rules over several fields of a request schema, added to the generated components.
+pub fn cross_field_rules(schemas: &mut Value) {
+    let one_of_present = |a: &str, b: &str| {
+        json!({ "anyOf": [
+            { "required": [a], "properties": { a: { "not": { "type": "null" } } } },
+            { "required": [b], "properties": { b: { "not": { "type": "null" } } } },
+        ]})
+    };
+    let present = |field: &str| json!({ "required": [field], "properties": { field: { "not": { "type": "null" } } } });
+    // A way to reach the person (the domain's `Contact`).
+    let mut volunteer = one_of_present("email", "phone");
+    // An age band, or a birth year to derive it from.
+    let age = one_of_present("age_band", "birth_year");
+    // Who wants to work with children needs a børneattest requested or assessed.
+    let children = json!({ "anyOf": [
+        { "properties": { "target_groups": { "not": { "contains": { "const": "children" } } } } },
+        { "required": ["child_certificate"], "properties": { "child_certificate": {
+            "type": "object", "required": ["status"],
+            "properties": { "status": { "not": { "const": "not_required" } } } } } },
+    ]});
+    volunteer = json!({ "allOf": [volunteer, age, children] });
+    if let Some(s) = schemas.get_mut("VolunteerInput") {
+        merge(s, volunteer);
+    }
+    // Companies and public bodies are always in CVR: they need a CVR number.
+    let without_cvr: Vec<&str> = OrganisationKind::ALL
+        .iter()
+        .filter(|k| !k.requires_cvr())
+        .map(|k| k.as_str())
+        .collect();
+    let cvr_by_kind = json!({ "anyOf": [
+        { "properties": { "kind": { "enum": without_cvr } } },
+        present("cvr"),
+    ]});
+    if let Some(s) = schemas.get_mut("OrganisationInput") {
+        merge(
+            s,
+            json!({ "allOf": [one_of_present("email", "phone"), cvr_by_kind] }),
+        );
+    }
+    // A børneattest's dates by its status: only an assessed one has an assessment date, only an
+    // approved one a valid-until date (after the assessment, which no schema can say).
+    let absent = |field: &str| json!({ "not": { "required": [field] } });
+    let absent_or_null = |field: &str| json!({ "anyOf": [absent(field), { "properties": { field: { "type": "null" } } }] });
+    let by_status = json!({ "oneOf": [
+        { "properties": { "status": { "enum": ["not_required", "requested"] } },
+          "allOf": [absent_or_null("assessed_on"), absent_or_null("valid_until")] },
+        { "properties": { "status": { "const": "not_approved" } },
+          "allOf": [present("assessed_on"), absent_or_null("valid_until")] },
+        { "properties": { "status": { "const": "approved" } },
+          "allOf": [present("assessed_on")] },
+    ]});
+    if let Some(s) = schemas.get_mut("ChildCertificateInput") {
+        merge(s, by_status);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each pattern must say exactly what the domain's `parse` says, for any text: a pattern
+    //! looser than the domain makes clients send what we refuse, a stricter one makes them
+    //! refuse what we take. Rust's regex reads `\xNN`, `\uNNNN` and `$` as ECMA-262 does.
+
+    use super::*;
+    use proptest::prelude::*;
+    use samskab_domain::{ConsentPurpose, Cvr, LanguageCode, Phone, Postcode, TenantId};
+
+    fn pattern_of(schema: Schema) -> regex::Regex {
+        let value = serde_json::to_value(schema).expect("a schema serialises");
+        let pattern = value
+            .pointer("/pattern")
+            .or_else(|| value.pointer("/items/pattern"))
+            .and_then(Value::as_str)
+            .expect("a pattern");
+        regex::Regex::new(pattern).expect("the pattern compiles")
+    }
+
+    /// Text from characters that sit on the rules' edges: letters, spaces of several kinds,
+    /// line breaks, control characters, '@', '.', '+', digits.
+    fn edgy_text(max: usize) -> impl Strategy<Value = String> {
+        let chars = prop::sample::select(vec![
+            'a', 'Æ', 'ø', 'Д', '1', '0', '9', ' ', ' ', ' ', '\t', '\n', '\r', '\u{3000}',
+            '\u{85}', '\u{a0}', '\u{0}', '\u{7f}', '\u{9f}', '\u{feff}', '\u{2028}', '@', '.', '+',
+            '-', 'İ',
+        ]);
+        prop::collection::vec(chars, 0..=max).prop_map(String::from_iter)
+    }
+
+    /// Long runs of a letter with edges from `edgy_text`, to land on the length limits.
+    fn near_length(limit: usize) -> impl Strategy<Value = String> {
+        (edgy_text(3), limit - 3..=limit + 2, edgy_text(3))
+            .prop_map(|(head, n, tail)| format!("{head}{}{tail}", "x".repeat(n)))
+    }
+
+    fn agree(schema: Schema, text: &str, accepted: bool) -> Result<(), TestCaseError> {
+        let matched = pattern_of(schema).is_match(text);
+        prop_assert_eq!(
+            matched,
+            accepted,
+            "pattern and domain disagree on {:?}",
+            text
+        );
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn names(text in prop_oneof![edgy_text(12), near_length(Name::MAX_CHARS)]) {
+            agree(name(), &text, Name::parse(&text).is_ok())?;
+        }
+
+        #[test]
+        fn tags_and_skill_filters(text in prop_oneof![edgy_text(12), near_length(Tag::MAX_CHARS)]) {
+            agree(tags(), &text, Tag::parse(&text).is_ok())?;
+            let in_query = Tag::parse(&text).is_ok() && !text.chars().any(char::is_control);
+            agree(tag_query(), &text, in_query)?;
+        }
+
+        #[test]
+        fn consent_purposes(text in prop_oneof![edgy_text(8), near_length(ConsentPurpose::MAX_CHARS)]) {
+            agree(consent_purpose(), &text, ConsentPurpose::parse(&text).is_ok())?;
+        }
+
+        #[test]
+        fn deactivation_reasons(text in prop_oneof![edgy_text(8), near_length(DeactivationReason::MAX_CHARS)]) {
+            let accepted = DeactivationReason::parse_optional(Some(&text)).is_ok();
+            agree(deactivation_reason_or_null(), &text, accepted)?;
+        }
+
+        #[test]
+        fn emails(text in prop_oneof![edgy_text(12), near_length(Email::MAX_CHARS)]) {
+            // maxLength (254, as sent) is beside the pattern; the domain counts as sent too.
+            let pattern_ok = pattern_of(email_or_null()).is_match(&text);
+            let length_ok = text.chars().count() <= Email::MAX_CHARS;
+            prop_assert_eq!(pattern_ok && length_ok, Email::parse(&text).is_ok(), "{:?}", text);
+        }
+
+        #[test]
+        fn phones(text in edgy_text(20)) {
+            agree(phone_or_null(), &text, Phone::parse(&text).is_ok())?;
+        }
+
+        #[test]
+        fn postcodes(n in 0u32..10_000, pad in edgy_text(2)) {
+            let text = format!("{pad}{n:04}{pad}");
+            agree(postcode(), &text, Postcode::parse(&text).is_ok())?;
+            let in_query = Postcode::parse(&text).is_ok() && !text.chars().any(char::is_control);
+            agree(postcode_query(), &text, in_query)?;
+        }
+
+        #[test]
+        fn languages_(text in edgy_text(4)) {
+            agree(languages(), &text, LanguageCode::parse(&text).is_ok())?;
+        }
+
+        #[test]
+        fn cvr_digits(n in 0u32..100_000_000, pad in edgy_text(2)) {
+            // The pattern says 8 digits; the check digit is the format's (`dk-cvr`).
+            let text = format!("{pad}{n:08}{pad}");
+            let eight_digits = text.trim().len() == 8;
+            agree(cvr_or_null(), &text, eight_digits)?;
+            if pattern_of(cvr_or_null()).is_match(&text) && Cvr::parse(&text).is_err() {
+                prop_assert!(Cvr::parse(&text).is_err_and(|e| e.0.contains("check digit")));
+            }
+        }
+
+        #[test]
+        fn tenant_slugs(text in prop_oneof![edgy_text(6), "[a-z0-9-]{0,42}"]) {
+            agree(tenant_slug(), &text, TenantId::parse(&text).is_ok())?;
+        }
+    }
+
+    #[test]
+    fn every_schema_literal_is_a_schema() {
+        for f in [
+            name,
+            name_or_null,
+            email_or_null,
+            phone_or_null,
+            postcode,
+            postcode_query,
+            tags,
+            tag_query,
+            languages,
+            age_band_or_null,
+            birth_year_or_null,
+            target_groups,
+            target_group_or_null,
+            weekday,
+            day_part,
+            certificate_status,
+            consent_purpose,
+            organisation_kind,
+            organisation_kind_or_null,
+            cvr_or_null,
+            cvr_query,
+            deactivation_reason_or_null,
+            tenant_slug,
+        ] {
+            let _ = f();
+        }
+    }
+}

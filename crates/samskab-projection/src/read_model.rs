@@ -1,0 +1,21 @@
+//! The catalogue of read models: each projection's name and PostgreSQL schema.
+//!
+//! The API reads read models and the workers write them; both name them from here, so the API
+//! needs no worker crate and a query says which projection it reads (and `min_position` waits
+//! for that one). Adding a read model: a constant here, its worker crate, and one line in the
+//! binary's registry (`crates/samskab/src/projections.rs`).
+
+/// A read model: the projection that writes it and the schema that holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReadModel {
+    /// Durable consumer name and checkpoint key, `[a-z_]+`.
+    pub name: &'static str,
+    /// The PostgreSQL schema holding its tables and its `checkpoint` table.
+    pub schema: &'static str,
+}
+
+/// Municipalities, organisations and volunteers (`samskab-directory-worker`).
+pub const DIRECTORY: ReadModel = ReadModel {
+    name: "directory",
+    schema: "directory",
+};

@@ -1,0 +1,126 @@
+"""Schemathesis hooks for samskab's contract test.
+
+The OpenAPI document states every rule a JSON Schema can state. A few of samskab's rules are
+not of that kind: they relate two fields by arithmetic, depend on the server's state, or are
+a check digit. A schema-valid request may break them, and the API then rightly answers 4xx.
+
+So that "schema-valid requests are accepted" (the positive_data_acceptance check) tests what
+it means to, the positive cases that schemathesis generates are brought inside these rules
+here, each one documented in the OpenAPI document's descriptions. Negative cases are never
+touched: every one still has to be refused.
+"""
+
+import datetime
+import os
+import uuid
+
+import schemathesis
+from schemathesis import GenerationMode
+
+# The newest log position a client could have been given: the one reached before the test
+# started (set by contract.py), then every `position` the API answers with.
+KNOWN_POSITION = int(os.environ.get("SAMSKAB_CONTRACT_POSITION", "0"))
+
+CVR_WEIGHTS = (2, 7, 6, 5, 4, 3, 2, 1)
+
+
+def _valid_cvr(text):
+    """The same 8 digits, but with the check digit (modulus 11) that makes them a CVR."""
+    stripped = text.strip()
+    if len(stripped) != 8 or not all(c in "0123456789" for c in stripped):
+        return text  # not 8 digits: the schema refuses it already
+    digits = [int(c) for c in stripped]
+    for first in range(10):
+        if first:
+            digits[0] = (digits[0] + 1) % 10
+        partial = sum(w * d for w, d in zip(CVR_WEIGHTS[:7], digits[:7]))
+        check = (-partial) % 11
+        if check < 10:
+            digits[7] = check
+            return text.replace(stripped, "".join(map(str, digits)))
+    return "24256790"
+
+
+def _age_band(birth_year):
+    age = datetime.date.today().year - birth_year
+    for band, upper in (("under_18", 17), ("18_29", 29), ("30_49", 49), ("50_66", 66)):
+        if age <= upper:
+            return band
+    return "67_plus"
+
+
+def _whole(value):
+    """A whole number however it was generated: 7, 7.0 or, in a query string, "7"."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _fix_body(body):
+    if not isinstance(body, dict):
+        return
+    # A CVR number's check digit (format dk-cvr).
+    if isinstance(body.get("cvr"), str):
+        body["cvr"] = _valid_cvr(body["cvr"])
+    # A birth year and an age band must agree.
+    birth_year = _whole(body.get("birth_year"))
+    if birth_year is not None and body.get("age_band") is not None:
+        body["age_band"] = _age_band(birth_year)
+    # Consent cannot have been given later than now.
+    consent = body.get("consent")
+    if isinstance(consent, dict) and isinstance(consent.get("given_at"), str):
+        try:
+            given_at = datetime.datetime.fromisoformat(consent["given_at"].replace("Z", "+00:00"))
+            if given_at.tzinfo and given_at > datetime.datetime.now(datetime.timezone.utc):
+                consent["given_at"] = "2020-01-01T00:00:00Z"
+        except ValueError:
+            pass  # a form Python does not read; the server's answer is checked as it is
+    # An approved børneattest is valid until after it was assessed.
+    cert = body.get("child_certificate")
+    if isinstance(cert, dict) and cert.get("valid_until") and cert.get("assessed_on"):
+        assessed = datetime.date.fromisoformat(cert["assessed_on"])
+        until = datetime.date.fromisoformat(cert["valid_until"])
+        if until <= assessed:
+            if assessed < datetime.date.max:
+                cert["valid_until"] = (assessed + datetime.timedelta(days=1)).isoformat()
+            else:
+                cert.pop("valid_until")
+
+
+# Applied right before each request, in every phase (examples, coverage, fuzzing, stateful).
+@schemathesis.hook
+def before_call(ctx, case, kwargs):
+    meta = case.meta
+    if meta is None or meta.generation.mode != GenerationMode.POSITIVE:
+        return
+    _fix_body(case.body)
+    query = case.query or {}
+    # `min_position` must not be beyond the log (the server says 400 at once).
+    if isinstance(query.get("cvr"), str):
+        query["cvr"] = _valid_cvr(query["cvr"])
+    position = _whole(query.get("min_position"))
+    if position is not None and position > KNOWN_POSITION:
+        query["min_position"] = position % (KNOWN_POSITION + 1)
+    # An Idempotency-Key reused for a different request is refused (422): that is its point.
+    # Generated keys repeat ("0"), so each positive case gets a key of its own.
+    headers = case.headers or {}
+    for name in list(headers):
+        if name.lower() == "idempotency-key" and isinstance(headers[name], str):
+            headers[name] = f"{headers[name][:150]}-{uuid.uuid4().hex}"
+
+
+@schemathesis.hook
+def after_call(ctx, case, response):
+    global KNOWN_POSITION
+    try:
+        body = response.json()
+    except Exception:  # not JSON: nothing to learn
+        return
+    if isinstance(body, dict) and isinstance(body.get("position"), int):
+        KNOWN_POSITION = max(KNOWN_POSITION, body["position"])

@@ -4,5 +4,6 @@
 mod bad_input;
 mod flow;
 mod ops;
+mod read_models;
 mod tenancy;
 mod worker_restart;

@@ -40,6 +40,18 @@ pub fn api() -> (Router<AppState>, serde_json::Value) {
     (routes, openapi::document(generated))
 }
 
+/// Every SQL statement the queries run on the read models, by route: checked against the
+/// migrated schema by `tests/api/read_models.rs`, so a renamed column fails a test, not a
+/// request.
+pub fn read_model_sql() -> Vec<(&'static str, String)> {
+    [
+        routes::volunteers::read_sql(),
+        routes::organisations::read_sql(),
+        routes::municipalities::read_sql(),
+    ]
+    .concat()
+}
+
 /// The OpenAPI document alone (`samskab openapi`).
 pub fn openapi_document() -> serde_json::Value {
     api().1

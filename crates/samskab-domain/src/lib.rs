@@ -13,6 +13,9 @@
 //! - [`decider`]: the [`Decider`] and [`DomainEvent`] traits the API and event log code against.
 //! - [`municipality`], [`organisation`], [`volunteer`]: one decider per entity.
 
+#[macro_use]
+mod macros;
+
 pub mod decider;
 pub mod domain_error;
 pub mod entity_kind;

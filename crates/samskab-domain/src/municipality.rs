@@ -4,10 +4,7 @@
 //! tenant key is the entity's id. Keeping kommunekoder unique across tenants spans entities and
 //! is checked by whoever registers tenants, not here.
 
-use crate::decider::{decode_payload, payload_of};
-use crate::{
-    Decider, DomainError, DomainEvent, EntityKind, EventDecodeError, Kommunekode, Name, TenantId,
-};
+use crate::{Decider, DomainError, EntityKind, Kommunekode, Name, TenantId};
 use serde::{Deserialize, Serialize};
 
 /// The municipality decider.
@@ -29,10 +26,11 @@ pub enum MunicipalityCommand {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MunicipalityEvent {
-    /// "dk.samskab.municipality.registered.v1"
-    Registered(MunicipalityRegistered),
+domain_events! {
+    /// What happens to a municipality.
+    pub enum MunicipalityEvent for EntityKind::Municipality {
+        Registered(MunicipalityRegistered) = REGISTERED_V1 => "dk.samskab.municipality.registered.v1",
+    }
 }
 
 /// Payload of `dk.samskab.municipality.registered.v1`.
@@ -44,40 +42,10 @@ pub struct MunicipalityRegistered {
 }
 
 impl MunicipalityEvent {
-    pub const REGISTERED_V1: &'static str = "dk.samskab.municipality.registered.v1";
-    /// Every event type this enum can decode.
-    pub const TYPES: &'static [&'static str] = &[Self::REGISTERED_V1];
-
     /// The entity this event is about.
     pub fn tenant(&self) -> &TenantId {
         match self {
             MunicipalityEvent::Registered(e) => &e.tenant,
-        }
-    }
-}
-
-impl DomainEvent for MunicipalityEvent {
-    const KIND: EntityKind = EntityKind::Municipality;
-
-    fn event_type(&self) -> &'static str {
-        match self {
-            MunicipalityEvent::Registered(_) => Self::REGISTERED_V1,
-        }
-    }
-
-    fn to_payload(&self) -> serde_json::Value {
-        match self {
-            MunicipalityEvent::Registered(e) => payload_of(e),
-        }
-    }
-
-    fn from_payload(
-        event_type: &str,
-        payload: &serde_json::Value,
-    ) -> Result<Self, EventDecodeError> {
-        match event_type {
-            Self::REGISTERED_V1 => decode_payload(event_type, payload).map(Self::Registered),
-            other => Err(EventDecodeError::UnknownType(other.to_owned())),
         }
     }
 }
@@ -132,6 +100,7 @@ impl Decider for Municipality {
 mod tests {
     use super::*;
     use crate::test_support::*;
+    use crate::{DomainEvent, EventDecodeError};
 
     fn register_rodovre() -> MunicipalityCommand {
         MunicipalityCommand::Register {

@@ -1,10 +1,9 @@
 //! Organisations (foreninger, organisationer): associations, NGOs, public bodies, companies and
 //! informal groups that do or support volunteer social work.
 
-use crate::decider::{decode_payload, payload_of};
 use crate::{
-    Contact, Cvr, DeactivationReason, Decider, DomainError, DomainEvent, EntityKind,
-    EventDecodeError, Name, OrganisationId, OrganisationKind,
+    Contact, Cvr, DeactivationReason, Decider, DomainError, EntityKind, Name, OrganisationId,
+    OrganisationKind,
 };
 use serde::{Deserialize, Serialize};
 
@@ -53,14 +52,13 @@ pub enum OrganisationCommand {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OrganisationEvent {
-    /// "dk.samskab.organisation.registered.v1"
-    Registered(OrganisationDetails),
-    /// "dk.samskab.organisation.updated.v1"
-    Updated(OrganisationDetails),
-    /// "dk.samskab.organisation.deactivated.v1"
-    Deactivated(OrganisationDeactivated),
+domain_events! {
+    /// What happens to an organisation. Registered and updated carry the full details.
+    pub enum OrganisationEvent for EntityKind::Organisation {
+        Registered(OrganisationDetails) = REGISTERED_V1 => "dk.samskab.organisation.registered.v1",
+        Updated(OrganisationDetails) = UPDATED_V1 => "dk.samskab.organisation.updated.v1",
+        Deactivated(OrganisationDeactivated) = DEACTIVATED_V1 => "dk.samskab.organisation.deactivated.v1",
+    }
 }
 
 /// Payload of `dk.samskab.organisation.deactivated.v1`.
@@ -71,49 +69,11 @@ pub struct OrganisationDeactivated {
 }
 
 impl OrganisationEvent {
-    pub const REGISTERED_V1: &'static str = "dk.samskab.organisation.registered.v1";
-    pub const UPDATED_V1: &'static str = "dk.samskab.organisation.updated.v1";
-    pub const DEACTIVATED_V1: &'static str = "dk.samskab.organisation.deactivated.v1";
-    /// Every event type this enum can decode.
-    pub const TYPES: &'static [&'static str] =
-        &[Self::REGISTERED_V1, Self::UPDATED_V1, Self::DEACTIVATED_V1];
-
     /// The entity this event is about.
     pub fn id(&self) -> OrganisationId {
         match self {
             OrganisationEvent::Registered(e) | OrganisationEvent::Updated(e) => e.id,
             OrganisationEvent::Deactivated(e) => e.id,
-        }
-    }
-}
-
-impl DomainEvent for OrganisationEvent {
-    const KIND: EntityKind = EntityKind::Organisation;
-
-    fn event_type(&self) -> &'static str {
-        match self {
-            OrganisationEvent::Registered(_) => Self::REGISTERED_V1,
-            OrganisationEvent::Updated(_) => Self::UPDATED_V1,
-            OrganisationEvent::Deactivated(_) => Self::DEACTIVATED_V1,
-        }
-    }
-
-    fn to_payload(&self) -> serde_json::Value {
-        match self {
-            OrganisationEvent::Registered(e) | OrganisationEvent::Updated(e) => payload_of(e),
-            OrganisationEvent::Deactivated(e) => payload_of(e),
-        }
-    }
-
-    fn from_payload(
-        event_type: &str,
-        payload: &serde_json::Value,
-    ) -> Result<Self, EventDecodeError> {
-        match event_type {
-            Self::REGISTERED_V1 => decode_payload(event_type, payload).map(Self::Registered),
-            Self::UPDATED_V1 => decode_payload(event_type, payload).map(Self::Updated),
-            Self::DEACTIVATED_V1 => decode_payload(event_type, payload).map(Self::Deactivated),
-            other => Err(EventDecodeError::UnknownType(other.to_owned())),
         }
     }
 }
@@ -233,6 +193,7 @@ impl Decider for Organisation {
 mod tests {
     use super::*;
     use crate::test_support::*;
+    use crate::{DomainEvent, EventDecodeError};
 
     fn details(kind: OrganisationKind, cvr_text: Option<&str>) -> OrganisationDetails {
         OrganisationDetails {

@@ -6,11 +6,9 @@
 //! forget the person by deleting the key (crypto-shredding), while the event, the statistics and
 //! the grant history built on it stay in the log.
 
-use crate::decider::{decode_payload, payload_of};
 use crate::{
     AgeBand, Availability, ChildCertificate, ChildCertificateStatus, Consent, Contact, Decider,
-    DomainError, DomainEvent, EntityKind, EventDecodeError, LanguageCode, Name, Postcode, Tag,
-    TargetGroup, VolunteerId,
+    DomainError, EntityKind, LanguageCode, Name, Postcode, Tag, TargetGroup, VolunteerId,
 };
 use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
@@ -120,14 +118,13 @@ pub enum VolunteerCommand {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VolunteerEvent {
-    /// "dk.samskab.volunteer.registered.v1"
-    Registered(VolunteerRegistered),
-    /// "dk.samskab.volunteer.profile_updated.v1"
-    ProfileUpdated(VolunteerProfileUpdated),
-    /// "dk.samskab.volunteer.consent_withdrawn.v1"
-    ConsentWithdrawn(VolunteerConsentWithdrawn),
+domain_events! {
+    /// What happens to a volunteer.
+    pub enum VolunteerEvent for EntityKind::Volunteer {
+        Registered(VolunteerRegistered) = REGISTERED_V1 => "dk.samskab.volunteer.registered.v1",
+        ProfileUpdated(VolunteerProfileUpdated) = PROFILE_UPDATED_V1 => "dk.samskab.volunteer.profile_updated.v1",
+        ConsentWithdrawn(VolunteerConsentWithdrawn) = CONSENT_WITHDRAWN_V1 => "dk.samskab.volunteer.consent_withdrawn.v1",
+    }
 }
 
 /// Payload of `dk.samskab.volunteer.registered.v1`.
@@ -158,15 +155,6 @@ pub struct VolunteerConsentWithdrawn {
 }
 
 impl VolunteerEvent {
-    pub const REGISTERED_V1: &'static str = "dk.samskab.volunteer.registered.v1";
-    pub const PROFILE_UPDATED_V1: &'static str = "dk.samskab.volunteer.profile_updated.v1";
-    pub const CONSENT_WITHDRAWN_V1: &'static str = "dk.samskab.volunteer.consent_withdrawn.v1";
-    /// Every event type this enum can decode.
-    pub const TYPES: &'static [&'static str] = &[
-        Self::REGISTERED_V1,
-        Self::PROFILE_UPDATED_V1,
-        Self::CONSENT_WITHDRAWN_V1,
-    ];
     /// The payload key under which personal data sits, for the event log's encryption.
     pub const PERSONAL_DATA_KEY: &'static str = "personal";
 
@@ -176,42 +164,6 @@ impl VolunteerEvent {
             VolunteerEvent::Registered(e) => e.id,
             VolunteerEvent::ProfileUpdated(e) => e.id,
             VolunteerEvent::ConsentWithdrawn(e) => e.id,
-        }
-    }
-}
-
-impl DomainEvent for VolunteerEvent {
-    const KIND: EntityKind = EntityKind::Volunteer;
-
-    fn event_type(&self) -> &'static str {
-        match self {
-            VolunteerEvent::Registered(_) => Self::REGISTERED_V1,
-            VolunteerEvent::ProfileUpdated(_) => Self::PROFILE_UPDATED_V1,
-            VolunteerEvent::ConsentWithdrawn(_) => Self::CONSENT_WITHDRAWN_V1,
-        }
-    }
-
-    fn to_payload(&self) -> serde_json::Value {
-        match self {
-            VolunteerEvent::Registered(e) => payload_of(e),
-            VolunteerEvent::ProfileUpdated(e) => payload_of(e),
-            VolunteerEvent::ConsentWithdrawn(e) => payload_of(e),
-        }
-    }
-
-    fn from_payload(
-        event_type: &str,
-        payload: &serde_json::Value,
-    ) -> Result<Self, EventDecodeError> {
-        match event_type {
-            Self::REGISTERED_V1 => decode_payload(event_type, payload).map(Self::Registered),
-            Self::PROFILE_UPDATED_V1 => {
-                decode_payload(event_type, payload).map(Self::ProfileUpdated)
-            }
-            Self::CONSENT_WITHDRAWN_V1 => {
-                decode_payload(event_type, payload).map(Self::ConsentWithdrawn)
-            }
-            other => Err(EventDecodeError::UnknownType(other.to_owned())),
         }
     }
 }
@@ -399,6 +351,7 @@ mod tests {
     use super::*;
     use crate::test_support::*;
     use crate::{AvailabilitySlot, DayPart, Weekday};
+    use crate::{DomainEvent, EventDecodeError};
     use proptest::prelude::*;
 
     fn personal() -> VolunteerPersonalData {

@@ -89,11 +89,7 @@ async fn list_municipalities(
 ) -> Result<axum::Json<Vec<MunicipalityView>>, ApiError> {
     wait_for(&state, DIRECTORY, consistency.min_position).await?;
     let all = principal.has(Role::PlatformAdmin);
-    let sql = format!(
-        "SELECT tenant, kommunekode, name, registered_at, position FROM {schema}.municipality
-         WHERE $1 OR tenant = $2 ORDER BY kommunekode",
-        schema = DIRECTORY.schema
-    );
+    let sql = list_sql();
     let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(all)
         .bind(principal.tenant.as_str())
@@ -111,13 +107,33 @@ async fn current_municipality(
     State(state): State<AppState>,
     principal: Principal,
 ) -> Result<axum::Json<MunicipalityView>, ApiError> {
-    let sql = format!(
-        "SELECT tenant, kommunekode, name, registered_at, position FROM {schema}.municipality WHERE tenant = $1",
-        schema = DIRECTORY.schema
-    );
+    let sql = current_sql();
     let row: Option<MunicipalityView> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(principal.tenant.as_str())
         .fetch_optional(&state.pool)
         .await?;
     row.map(axum::Json).ok_or(ApiError::NotFound)
+}
+
+/// Every read-model statement of this room, for the schema check in `tests/api/read_models.rs`.
+pub(crate) fn read_sql() -> Vec<(&'static str, String)> {
+    vec![
+        ("GET /municipalities", list_sql()),
+        ("GET /municipalities/current", current_sql()),
+    ]
+}
+
+fn list_sql() -> String {
+    format!(
+        "SELECT tenant, kommunekode, name, registered_at, position FROM {schema}.municipality
+     WHERE $1 OR tenant = $2 ORDER BY kommunekode",
+        schema = DIRECTORY.schema
+    )
+}
+
+fn current_sql() -> String {
+    format!(
+        "SELECT tenant, kommunekode, name, registered_at, position FROM {schema}.municipality WHERE tenant = $1",
+        schema = DIRECTORY.schema
+    )
 }

@@ -227,17 +227,7 @@ async fn list_organisations(
         Cvr::parse(c).map(|c| c.to_string())
     })?;
     wait_for(&state, DIRECTORY, filter.min_position).await?;
-    let sql = format!(
-        "SELECT {ORGANISATION_COLUMNS} FROM {schema}.organisation
-         WHERE tenant = $1
-           AND ($2::text IS NULL OR strpos(lower(name), lower($2)) > 0)
-           AND ($3::text IS NULL OR kind = $3)
-           AND ($4::text IS NULL OR cvr = $4)
-           AND ($5::bool IS NULL OR active = $5)
-           AND ($6::uuid IS NULL OR id > $6)
-         ORDER BY id LIMIT $7",
-        schema = DIRECTORY.schema
-    );
+    let sql = list_sql();
     let rows: Vec<OrganisationView> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(principal.tenant.as_str())
         .bind(&filter.name)
@@ -262,14 +252,40 @@ async fn get_organisation(
 ) -> Result<axum::Json<OrganisationView>, ApiError> {
     principal.require(&[Role::Caseworker, Role::Auditor])?;
     wait_for(&state, DIRECTORY, consistency.min_position).await?;
-    let sql = format!(
-        "SELECT {ORGANISATION_COLUMNS} FROM {schema}.organisation WHERE tenant = $1 AND id = $2",
-        schema = DIRECTORY.schema
-    );
+    let sql = get_sql();
     let row: Option<OrganisationView> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(principal.tenant.as_str())
         .bind(id)
         .fetch_optional(&state.pool)
         .await?;
     row.map(axum::Json).ok_or(ApiError::NotFound)
+}
+
+/// Every read-model statement of this room, for the schema check in `tests/api/read_models.rs`.
+pub(crate) fn read_sql() -> Vec<(&'static str, String)> {
+    vec![
+        ("GET /organisations", list_sql()),
+        ("GET /organisations/{id}", get_sql()),
+    ]
+}
+
+fn list_sql() -> String {
+    format!(
+        "SELECT {ORGANISATION_COLUMNS} FROM {schema}.organisation
+     WHERE tenant = $1
+       AND ($2::text IS NULL OR strpos(lower(name), lower($2)) > 0)
+       AND ($3::text IS NULL OR kind = $3)
+       AND ($4::text IS NULL OR cvr = $4)
+       AND ($5::bool IS NULL OR active = $5)
+       AND ($6::uuid IS NULL OR id > $6)
+     ORDER BY id LIMIT $7",
+        schema = DIRECTORY.schema
+    )
+}
+
+fn get_sql() -> String {
+    format!(
+        "SELECT {ORGANISATION_COLUMNS} FROM {schema}.organisation WHERE tenant = $1 AND id = $2",
+        schema = DIRECTORY.schema
+    )
 }

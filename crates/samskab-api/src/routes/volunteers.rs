@@ -420,17 +420,7 @@ async fn list_volunteers(
             })
     })?;
     wait_for(&state, DIRECTORY, filter.min_position).await?;
-    let sql = format!(
-        "SELECT {VOLUNTEER_COLUMNS} FROM {schema}.volunteer
-         WHERE tenant = $1
-           AND ($2::text IS NULL OR postcode = $2)
-           AND ($3::text IS NULL OR skills @> ARRAY[$3])
-           AND ($4::text IS NULL OR target_groups @> ARRAY[$4])
-           AND ($5::text IS NULL OR status = $5)
-           AND ($6::uuid IS NULL OR id > $6)
-         ORDER BY id LIMIT $7",
-        schema = DIRECTORY.schema
-    );
+    let sql = list_sql();
     let rows: Vec<VolunteerView> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(principal.tenant.as_str())
         .bind(postcode)
@@ -459,10 +449,7 @@ async fn get_volunteer(
 ) -> Result<axum::Json<VolunteerView>, ApiError> {
     principal.require(&[Role::Caseworker, Role::Auditor])?;
     wait_for(&state, DIRECTORY, consistency.min_position).await?;
-    let sql = format!(
-        "SELECT {VOLUNTEER_COLUMNS} FROM {schema}.volunteer WHERE tenant = $1 AND id = $2",
-        schema = DIRECTORY.schema
-    );
+    let sql = get_sql();
     let row: Option<VolunteerView> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(principal.tenant.as_str())
         .bind(id)
@@ -470,4 +457,33 @@ async fn get_volunteer(
         .await?;
     row.map(|v| axum::Json(v.for_principal(&principal)))
         .ok_or(ApiError::NotFound)
+}
+
+/// Every read-model statement of this room, for the schema check in `tests/api/read_models.rs`.
+pub(crate) fn read_sql() -> Vec<(&'static str, String)> {
+    vec![
+        ("GET /volunteers", list_sql()),
+        ("GET /volunteers/{id}", get_sql()),
+    ]
+}
+
+fn list_sql() -> String {
+    format!(
+        "SELECT {VOLUNTEER_COLUMNS} FROM {schema}.volunteer
+     WHERE tenant = $1
+       AND ($2::text IS NULL OR postcode = $2)
+       AND ($3::text IS NULL OR skills @> ARRAY[$3])
+       AND ($4::text IS NULL OR target_groups @> ARRAY[$4])
+       AND ($5::text IS NULL OR status = $5)
+       AND ($6::uuid IS NULL OR id > $6)
+     ORDER BY id LIMIT $7",
+        schema = DIRECTORY.schema
+    )
+}
+
+fn get_sql() -> String {
+    format!(
+        "SELECT {VOLUNTEER_COLUMNS} FROM {schema}.volunteer WHERE tenant = $1 AND id = $2",
+        schema = DIRECTORY.schema
+    )
 }

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod flow;
+mod idempotency;
 mod ops;
 mod read_models;
 mod tenancy;

@@ -9,8 +9,10 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use samskab_domain::{Decider, DomainError, DomainEvent, TenantId};
-use samskab_eventlog::{AppendError, Appended, CommandMeta, EntityRef, LoadError, NewEvent};
+use samskab_domain::{Decider, DomainError, DomainEvent, EntityKind, TenantId};
+use samskab_eventlog::{
+    AppendError, Appended, CommandMeta, EntityRef, History, LoadError, NewEvent,
+};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tracing::{instrument, warn};
@@ -107,6 +109,17 @@ impl CommandRequest {
         self.principal.require(roles)
     }
 
+    /// The id of an entity this command creates. With an `Idempotency-Key` it is derived from
+    /// the tenant, the kind and the key (a UUID v8), so a retry addresses the same entity and
+    /// the log answers it with the first attempt (see `samskab_eventlog::idempotency`);
+    /// without one it is a fresh UUID v7, ordered by creation time.
+    pub fn new_id<D: Decider>(&self) -> Uuid {
+        match &self.idempotency_key {
+            Some(key) => id_for_key(&self.principal.tenant, D::KIND, key),
+            None => Uuid::now_v7(),
+        }
+    }
+
     /// Creates entity `id` of `D` in the caller's municipality: 201 with a `Location`.
     /// `body_digest` is the request body's digest (`JsonBody::digest`) or [`NO_BODY`].
     pub async fn create<D: Decider>(
@@ -186,6 +199,20 @@ impl CommandRequest {
     }
 }
 
+/// The id of an entity of `kind` created with `key` in `tenant` (see `CommandRequest::new_id`).
+pub fn id_for_key(tenant: &TenantId, kind: EntityKind, key: &str) -> Uuid {
+    let mut hasher = Sha256::new();
+    hasher.update(tenant.as_str());
+    hasher.update([0]);
+    hasher.update(kind.as_str());
+    hasher.update([0]);
+    hasher.update(key.as_bytes());
+    let digest = hasher.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
 /// What makes two requests "the same" for an `Idempotency-Key`: method, path and body.
 fn fingerprint(method: &Method, path: &str, body_digest: &str) -> String {
     let mut hasher = Sha256::new();
@@ -247,17 +274,6 @@ pub async fn execute<D: Decider>(
     command: D::Command,
 ) -> Result<Outcome, ApiError> {
     let log = &ctx.state.log;
-    if let Some(key) = &ctx.idempotency_key
-        && let Some(done) = log
-            .idempotent_result(entity.tenant(), key, Some(&ctx.fingerprint))
-            .await
-            .map_err(append_error)?
-    {
-        return Ok(Outcome {
-            position: done.position,
-            appended: Some(done),
-        });
-    }
     let meta = CommandMeta {
         actor: ctx.principal.actor.clone(),
         correlation_id: Uuid::now_v7(),
@@ -268,8 +284,23 @@ pub async fn execute<D: Decider>(
     let mut attempts = 0;
     loop {
         let (decision_state, expected) = match creates {
+            // A retried create meets its first attempt in `append` (its id is derived from the
+            // key, so the subject is the same and expected-sequence 0 fails).
             Creates::New => (D::State::default(), 0),
-            Creates::Existing => load_state::<D>(ctx.state, entity).await?,
+            Creates::Existing => {
+                let history = load_history(ctx.state, entity).await?;
+                // A retried change finds its first attempt in the history it loads anyway.
+                if let Some(key) = &ctx.idempotency_key
+                    && let Some(first) = history.command_with_key(entity.tenant(), key)
+                {
+                    let appended = first.replay(Some(&ctx.fingerprint)).map_err(append_error)?;
+                    return Ok(Outcome {
+                        position: appended.position,
+                        appended: Some(appended),
+                    });
+                }
+                (fold::<D>(&history)?, history.last_position)
+            }
         };
         let events = D::decide(&decision_state, &command).map_err(domain_error)?;
         if events.is_empty() {
@@ -305,16 +336,25 @@ pub async fn execute<D: Decider>(
     }
 }
 
-/// Folds the entity's history into its decision state. An event the domain does not know is
-/// reported (logged and answered 500): deciding on a partial history could break a rule.
+/// The entity's history and its decision state (see [`fold`]).
 pub async fn load_state<D: Decider>(
     state: &AppState,
     entity: &EntityRef,
 ) -> Result<(D::State, u64), ApiError> {
-    let history = state.log.load(entity).await.map_err(|e| match e {
+    let history = load_history(state, entity).await?;
+    Ok((fold::<D>(&history)?, history.last_position))
+}
+
+async fn load_history(state: &AppState, entity: &EntityRef) -> Result<History, ApiError> {
+    state.log.load(entity).await.map_err(|e| match e {
         LoadError::Unavailable(_) => ApiError::Unavailable("the event log is unavailable".into()),
         other => ApiError::Internal(other.into()),
-    })?;
+    })
+}
+
+/// Folds the entity's history into its decision state. An event the domain does not know is
+/// reported (logged and answered 500): deciding on a partial history could break a rule.
+fn fold<D: Decider>(history: &History) -> Result<D::State, ApiError> {
     let mut decision_state = D::State::default();
     for recorded in &history.events {
         let event = D::Event::from_payload(&recorded.envelope.event_type, &recorded.envelope.data)
@@ -324,7 +364,7 @@ pub async fn load_state<D: Decider>(
             })?;
         decision_state = D::evolve(decision_state, &event);
     }
-    Ok((decision_state, history.last_position))
+    Ok(decision_state)
 }
 
 pub fn domain_error(e: DomainError) -> ApiError {
@@ -346,9 +386,6 @@ pub fn append_error(e: AppendError) -> ApiError {
             "the entity was changed by someone else at the same time; try again".into(),
         ),
         AppendError::KeyReused => ApiError::IdempotencyKeyReused,
-        AppendError::InProgress => {
-            ApiError::Conflict("a command with this Idempotency-Key is still in progress".into())
-        }
         AppendError::Unavailable(_) => ApiError::Unavailable("the event log is unavailable".into()),
         AppendError::Empty => ApiError::Internal(anyhow::anyhow!("a command decided no events")),
     }

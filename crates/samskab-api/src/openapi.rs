@@ -225,8 +225,10 @@ fn add_shared_components(doc: &mut Value) {
         "in": "header",
         "required": false,
         "description": "Makes a retry safe: a command repeated with the same key (and the same \
-            request) answers as the first did and appends nothing; the same key with a \
-            different request is refused (422). 1 to 200 visible ASCII characters.",
+            request) answers as the first did and appends nothing, however late; the same key \
+            with a different request is refused (422). An entity created with a key gets an id \
+            derived from it. Keys are the caller's municipality's. 1 to 200 visible ASCII \
+            characters.",
         "schema": { "type": "string", "pattern": "^[\\x21-\\x7E]{1,200}$" }
     });
 }

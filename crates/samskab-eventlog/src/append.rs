@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::envelope::{CONTENT_TYPE, EventEnvelope};
 use crate::error::{AppendError, unavailable};
-use crate::idempotency::{self, Pending};
+use crate::idempotency;
 use crate::{EntityRef, EventLog};
 
 /// One event a command decided, before it gets its envelope.
@@ -54,8 +54,9 @@ impl EventLog {
     /// sequence as read (0 for a new entity); if another command appended since, the server
     /// refuses and this returns [`AppendError::Conflict`].
     ///
-    /// With an idempotency key, a retry returns the first attempt's result and appends nothing,
-    /// also after the server's duplicate window (see `idempotency.rs`).
+    /// With an idempotency key, a retry that meets its first attempt's message (a duplicate
+    /// inside the server's window, or on a conflict) returns the first attempt's result and
+    /// appends nothing (see `idempotency.rs`).
     #[instrument(level = "debug", skip_all, fields(entity = %entity, expected))]
     pub async fn append(
         &self,
@@ -71,28 +72,18 @@ impl EventLog {
         let envelopes = envelopes(entity, meta, events);
         let event_ids: Vec<Uuid> = envelopes.iter().map(|e| e.id).collect();
 
-        let key = match &meta.idempotency_key {
-            Some(key) => {
-                let key = idempotency::bucket_key(entity.tenant(), key);
-                let pending = Pending {
-                    subject: subject.clone(),
-                    expected,
-                    first_event_id: event_ids[0],
-                    fingerprint: meta.request_fingerprint.clone(),
-                };
-                if let Some(done) = self.begin_idempotent(&key, &pending).await? {
-                    return Ok(done);
-                }
-                Some(key)
-            }
-            None => None,
-        };
+        let key_hash = meta
+            .idempotency_key
+            .as_deref()
+            .map(|key| idempotency::key_hash(entity.tenant(), key));
+        let fingerprint = meta.request_fingerprint.as_deref();
 
         let body = serde_json::to_vec(&envelopes).map_err(unavailable)?;
-        // Without a client key the first event id serves as message id: a publish the client
-        // library retries after a lost ack is then still stored once.
-        let msg_id = key.clone().unwrap_or_else(|| event_ids[0].to_string());
-        let message = PublishMessage::build()
+        // With a client key its hash is the message id (the server stores a retry inside its
+        // duplicate window once); without one the first event id serves, so a publish the
+        // client library retries after a lost ack is still stored once.
+        let msg_id = key_hash.clone().unwrap_or_else(|| event_ids[0].to_string());
+        let mut message = PublishMessage::build()
             .payload(Bytes::from(body))
             .header(NATS_MSG_ID, msg_id.as_str())
             .header(
@@ -100,40 +91,53 @@ impl EventLog {
                 expected.to_string().as_str(),
             )
             .header("Content-Type", CONTENT_TYPE);
-        let ack = self
+        if let Some(hash) = &key_hash {
+            message = message.header(idempotency::KEY_HEADER, hash.as_str());
+            if let Some(fingerprint) = fingerprint {
+                message = message.header(idempotency::FINGERPRINT_HEADER, fingerprint);
+            }
+        }
+        let published = self
             .js
             .send_publish(subject.clone(), message)
             .await
             .map_err(unavailable)?
-            .await
-            .map_err(|e| match e.kind() {
-                PublishErrorKind::WrongLastSequence => AppendError::Conflict { expected },
-                _ => unavailable(e),
-            })?;
-
-        let mut appended = Appended {
+            .await;
+        let ack = match published {
+            Ok(ack) => ack,
+            Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => {
+                // A retry of a command that landed meets its own message on the subject (a
+                // create's derived id makes it the first one): answer as the first time.
+                if let Some(hash) = &key_hash
+                    && let Some(stored) = self.keyed_after(&subject, expected, hash).await?
+                {
+                    debug!(
+                        position = stored.appended.position,
+                        "retried command found in the log"
+                    );
+                    return stored.replay(fingerprint);
+                }
+                return Err(AppendError::Conflict { expected });
+            }
+            Err(e) => return Err(unavailable(e)),
+        };
+        if ack.duplicate {
+            // Another attempt with the same key landed first, inside the duplicate window:
+            // its stored message is the answer (or the key was reused for another request).
+            debug!(
+                position = ack.sequence,
+                "duplicate publish; answering with the stored message"
+            );
+            return self.stored_at(ack.sequence).await?.replay(fingerprint);
+        }
+        Ok(Appended {
             tenant: entity.tenant().into(),
             kind: entity.kind().into(),
             entity_id: entity.id().into(),
             position: ack.sequence,
             event_ids,
             replayed: false,
-        };
-        if ack.duplicate {
-            // Another attempt with the same key landed first, inside the duplicate window:
-            // its stored events are the result.
-            debug!(
-                position = ack.sequence,
-                "duplicate publish; answering with the stored events"
-            );
-            appended.event_ids = self.appended_at(ack.sequence).await?.event_ids;
-            appended.replayed = true;
-        }
-        if let Some(key) = key {
-            self.finish_idempotent(&key, &appended, meta.request_fingerprint.clone())
-                .await?;
-        }
-        Ok(appended)
+        })
     }
 }
 

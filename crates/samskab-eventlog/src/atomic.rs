@@ -4,8 +4,9 @@
 //! Measured on this kind of machine it is ~30x slower than a single-message append, so the
 //! command path uses [`EventLog::append`] wherever one entity is enough; this is for a decision
 //! that spans subjects (e.g. a grant that must also reserve budget on its pool).
-//! Atomic batches refuse `Nats-Msg-Id`, so idempotency here rests on the key-value record
-//! alone (see `idempotency.rs`); the record's "did it land?" check looks at the first part.
+//! Atomic batches refuse `Nats-Msg-Id`, so a retry is found by its key header alone: on a
+//! conflict, the first part's subject is searched for the command (see `idempotency.rs`); the
+//! batch's messages are consecutive, so the other parts follow it.
 
 use async_nats::header::HeaderMap;
 use async_nats::jetstream::message::OutboundMessage;
@@ -17,7 +18,7 @@ use uuid::Uuid;
 use crate::append::{Appended, CommandMeta, EXPECTED_LAST_SUBJECT_SEQUENCE, NewEvent, envelopes};
 use crate::envelope::CONTENT_TYPE;
 use crate::error::{AppendError, unavailable};
-use crate::idempotency::{self, Pending};
+use crate::idempotency;
 use crate::{EntityRef, EventLog};
 
 /// One entity's share of an atomic command.
@@ -53,29 +54,11 @@ impl EventLog {
             })
             .collect::<Result<_, AppendError>>()?;
 
-        let key = match &meta.idempotency_key {
-            Some(key) => {
-                let (first, subject, ids, _) = &prepared[0];
-                let key = idempotency::bucket_key(first.entity.tenant(), key);
-                let pending = Pending {
-                    subject: subject.clone(),
-                    expected: first.expected,
-                    first_event_id: ids[0],
-                    fingerprint: meta.request_fingerprint.clone(),
-                };
-                if let Some(first) = self.begin_idempotent(&key, &pending).await? {
-                    // The record remembers the first part; the batch's messages are consecutive
-                    // in the stream, so the others are read back from the log after it.
-                    let mut results = vec![first.clone()];
-                    for i in 1..prepared.len() as u64 {
-                        results.push(self.appended_at(first.position + i).await?);
-                    }
-                    return Ok(results);
-                }
-                Some(key)
-            }
-            None => None,
-        };
+        let key_hash = meta
+            .idempotency_key
+            .as_deref()
+            .map(|key| idempotency::key_hash(prepared[0].0.entity.tenant(), key));
+        let fingerprint = meta.request_fingerprint.as_deref();
 
         let message = |(part, subject, _, body): &(AtomicPart, String, Vec<Uuid>, Bytes)| {
             let mut headers = HeaderMap::new();
@@ -84,20 +67,56 @@ impl EventLog {
                 part.expected.to_string().as_str(),
             );
             headers.insert("Content-Type", CONTENT_TYPE);
+            if let Some(hash) = &key_hash {
+                headers.insert(idempotency::KEY_HEADER, hash.as_str());
+                if let Some(fingerprint) = fingerprint {
+                    headers.insert(idempotency::FINGERPRINT_HEADER, fingerprint);
+                }
+            }
             OutboundMessage::new(subject.clone().into(), body.clone(), Some(headers))
         };
         let mut batch = self.js.batch_publish().build();
         let (last, rest) = prepared.split_last().ok_or(AppendError::Empty)?;
+        let mut published = Ok(());
         for part in rest {
-            batch
+            published = batch
                 .add_message(message(part))
                 .await
-                .map_err(|e| batch_error(e, part.0.expected))?;
+                .map_err(|e| batch_error(e, part.0.expected));
+            if published.is_err() {
+                break;
+            }
         }
-        let ack = batch
-            .commit_message(message(last))
-            .await
-            .map_err(|e| batch_error(e, last.0.expected))?;
+        let acked = match published {
+            Ok(()) => batch
+                .commit_message(message(last))
+                .await
+                .map_err(|e| batch_error(e, last.0.expected)),
+            Err(e) => Err(e),
+        };
+        let ack = match acked {
+            Ok(ack) => ack,
+            Err(AppendError::Conflict { expected }) => {
+                // A retry of a batch that landed meets its first part's message.
+                let (first, subject, _, _) = &prepared[0];
+                if let Some(hash) = &key_hash
+                    && let Some(stored) = self.keyed_after(subject, first.expected, hash).await?
+                {
+                    let head = stored.replay(fingerprint)?;
+                    let mut results = vec![head.clone()];
+                    for i in 1..prepared.len() as u64 {
+                        results.push(
+                            self.stored_at(head.position + i)
+                                .await?
+                                .replay(fingerprint)?,
+                        );
+                    }
+                    return Ok(results);
+                }
+                return Err(AppendError::Conflict { expected });
+            }
+            Err(e) => return Err(e),
+        };
         // The batch's messages are consecutive in the stream, ending at the ack's sequence.
         let first_position = ack.sequence + 1 - prepared.len() as u64;
         let results: Vec<Appended> = prepared
@@ -112,10 +131,6 @@ impl EventLog {
                 replayed: false,
             })
             .collect();
-        if let Some(key) = key {
-            self.finish_idempotent(&key, &results[0], meta.request_fingerprint.clone())
-                .await?;
-        }
         Ok(results)
     }
 }

@@ -11,13 +11,9 @@ pub struct LogConfig {
     pub replicas: usize,
     /// Zero keeps events forever, which is what an audit log wants.
     pub max_age: Duration,
-    /// The server's own duplicate window for `Nats-Msg-Id`. Idempotency beyond it is ours
-    /// (see `idempotency.rs`).
+    /// The server's own duplicate window for `Nats-Msg-Id`. Idempotency beyond it is read from
+    /// the entity's subject (see `idempotency.rs`).
     pub duplicate_window: Duration,
-    /// The key-value bucket that remembers idempotency keys after the duplicate window.
-    pub idempotency_bucket: String,
-    /// How long an idempotency key is remembered.
-    pub idempotency_ttl: Duration,
 }
 
 impl Default for LogConfig {
@@ -28,8 +24,6 @@ impl Default for LogConfig {
             replicas: 1,
             max_age: Duration::ZERO,
             duplicate_window: Duration::from_secs(120),
-            idempotency_bucket: "samskab_idempotency".into(),
-            idempotency_ttl: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }

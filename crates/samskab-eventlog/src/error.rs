@@ -13,12 +13,6 @@ pub enum LogError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    #[error("cannot create idempotency bucket {bucket}")]
-    Bucket {
-        bucket: String,
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
 }
 
 /// Errors of appending a command's events.
@@ -30,9 +24,6 @@ pub enum AppendError {
     /// The idempotency key was used before for a different request.
     #[error("the idempotency key was already used for a different request")]
     KeyReused,
-    /// The idempotency key's first attempt is still running (or crashed in the last instant).
-    #[error("a command with this idempotency key is in progress")]
-    InProgress,
     #[error("a command must append at least one event")]
     Empty,
     #[error("the event log is unavailable")]

@@ -1,50 +1,39 @@
-//! Idempotency beyond the server's duplicate window.
+//! Idempotency, answered by the log itself.
 //!
-//! JetStream drops a second message with the same `Nats-Msg-Id` only inside its duplicate
-//! window (minutes). A client may retry later (a phone back online the next day), so each key
-//! also gets a record in a key-value bucket:
+//! A command sent with an `Idempotency-Key` carries two headers on its message:
+//! [`KEY_HEADER`] (a hash of tenant and key, also its `Nats-Msg-Id`) and [`FINGERPRINT_HEADER`]
+//! (a digest of the request). Whether a command landed, and what it answered, is then read from
+//! the entity's own subject; nothing is written beside the log:
 //!
-//! 1. `Pending { subject, expected, first_event_id }` is written *before* the publish
-//!    (create, or compare-and-set over a stale pending record);
-//! 2. `Done { appended }` is written after the ack.
+//! - **inside the server's duplicate window** the server stores a message with the same
+//!   `Nats-Msg-Id` once, and a duplicate's ack names the stored message;
+//! - **a create** gets an entity id derived from the key (the API's `CommandRequest::new_id`),
+//!   so a retry addresses the same subject and meets expected-sequence 0: the conflict leads to
+//!   the stored message (`EventLog::append`);
+//! - **a change** loads the entity's history before deciding; the key is looked up in it first
+//!   ([`History::command_with_key`](crate::History::command_with_key)).
 //!
-//! A crash between 1 and 2 leaves `Pending`. The next attempt looks in the log for the first
-//! message on the subject after `expected`: if it carries `first_event_id`, the command did
-//! land and its result is recovered from the log; otherwise it did not, and the command runs
-//! again. So the record can lag the log, but never contradict it.
+//! So the answer to a retry is the first attempt's answer (position, event ids, entity), also
+//! after the duplicate window and after a crash between the publish and the answer, and a
+//! retry costs no more round trips than its first attempt. A key reused for a different request
+//! (another fingerprint) is refused with [`AppendError::KeyReused`].
 
-use async_nats::jetstream::kv;
-use bytes::Bytes;
-use serde::{Deserialize, Serialize};
+use async_nats::HeaderMap;
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use crate::EventLog;
 use crate::append::Appended;
 use crate::envelope::decode_message;
 use crate::error::{AppendError, unavailable};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Pending {
-    pub subject: String,
-    pub expected: u64,
-    pub first_event_id: Uuid,
-    pub fingerprint: Option<String>,
-}
+/// The hash of tenant and key, on every message of a command sent with a key.
+pub const KEY_HEADER: &str = "Samskab-Idempotency-Key";
+/// The request's digest, so a key reused for a different request is told apart.
+pub const FINGERPRINT_HEADER: &str = "Samskab-Request-Fingerprint";
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-enum Record {
-    Pending(Pending),
-    Done {
-        appended: Appended,
-        fingerprint: Option<String>,
-    },
-}
-
-/// Keys are the client's text: hash them, so any key is a valid bucket key and tenants can't
-/// collide.
-pub(crate) fn bucket_key(tenant: &str, key: &str) -> String {
+/// Keys are the client's text: hash them with the tenant, so any key is a valid header value
+/// and tenants cannot collide.
+pub fn key_hash(tenant: &str, key: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(tenant.as_bytes());
     hasher.update([0]);
@@ -52,168 +41,108 @@ pub(crate) fn bucket_key(tenant: &str, key: &str) -> String {
     format!("{:x}", hasher.finalize())
 }
 
-enum Resolved {
-    Absent,
-    Done(Appended),
-    /// A pending record whose command did not land; carries the record's revision for CAS.
-    NotLanded(u64),
+/// A command as its message in the log records it: enough to answer a retry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCommand {
+    pub key_hash: Option<String>,
+    pub fingerprint: Option<String>,
+    pub appended: Appended,
+}
+
+impl StoredCommand {
+    /// Reads a message's idempotency headers and events.
+    pub(crate) fn from_message(
+        position: u64,
+        headers: Option<&HeaderMap>,
+        payload: &[u8],
+    ) -> Result<Self, AppendError> {
+        let header = |name: &str| {
+            headers
+                .and_then(|h| h.get(name))
+                .map(|v| v.as_str().to_string())
+        };
+        let events = decode_message(position, payload).map_err(unavailable)?;
+        let first = events.first().ok_or(AppendError::Empty)?;
+        Ok(Self {
+            key_hash: header(KEY_HEADER),
+            fingerprint: header(FINGERPRINT_HEADER),
+            appended: Appended {
+                tenant: first.envelope.tenant.clone(),
+                kind: first.envelope.entitykind.clone(),
+                entity_id: first.envelope.entityid.clone(),
+                position,
+                event_ids: events.iter().map(|e| e.envelope.id).collect(),
+                replayed: true,
+            },
+        })
+    }
+
+    /// The answer to a retry of this command: its first answer, or [`AppendError::KeyReused`]
+    /// when the retry is a different request.
+    pub fn replay(&self, fingerprint: Option<&str>) -> Result<Appended, AppendError> {
+        match (self.fingerprint.as_deref(), fingerprint) {
+            (Some(stored), Some(given)) if stored != given => Err(AppendError::KeyReused),
+            _ => Ok(Appended {
+                replayed: true,
+                ..self.appended.clone()
+            }),
+        }
+    }
 }
 
 impl EventLog {
-    /// The stored result of a command with this key, if it completed. The API calls this before
-    /// deciding, so a retried "register" returns the first entity instead of creating a second.
-    pub async fn idempotent_result(
-        &self,
-        tenant: &str,
-        key: &str,
-        fingerprint: Option<&str>,
-    ) -> Result<Option<Appended>, AppendError> {
-        match self.resolve(&bucket_key(tenant, key), fingerprint).await? {
-            Resolved::Done(appended) => Ok(Some(appended)),
-            Resolved::Absent | Resolved::NotLanded(_) => Ok(None),
-        }
-    }
-
-    /// Step 1. Returns the earlier result if the command already ran. Tries to create the
-    /// record first: a first attempt (by far the most common) then costs one round trip, and
-    /// only a key that exists is looked at.
-    pub(crate) async fn begin_idempotent(
-        &self,
-        key: &str,
-        pending: &Pending,
-    ) -> Result<Option<Appended>, AppendError> {
-        let value = encode(&Record::Pending(pending.clone()))?;
-        match self.idempotency.create(key, value.clone()).await {
-            Ok(_) => return Ok(None),
-            Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {}
-            Err(e) => return Err(unavailable(e)),
-        }
-        match self.resolve(key, pending.fingerprint.as_deref()).await? {
-            Resolved::Done(appended) => Ok(Some(appended)),
-            // Created by someone else a moment ago and gone again: let the client retry.
-            Resolved::Absent => Err(AppendError::InProgress),
-            Resolved::NotLanded(revision) => {
-                match self.idempotency.update(key, value, revision).await {
-                    Ok(_) => Ok(None),
-                    Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => {
-                        Err(AppendError::InProgress)
-                    }
-                    Err(e) => Err(unavailable(e)),
-                }
-            }
-        }
-    }
-
-    /// Step 2.
-    pub(crate) async fn finish_idempotent(
-        &self,
-        key: &str,
-        appended: &Appended,
-        fingerprint: Option<String>,
-    ) -> Result<(), AppendError> {
-        let value = encode(&Record::Done {
-            appended: appended.clone(),
-            fingerprint,
-        })?;
-        self.idempotency
-            .put(key, value)
-            .await
-            .map_err(unavailable)?;
-        Ok(())
-    }
-
-    async fn resolve(&self, key: &str, fingerprint: Option<&str>) -> Result<Resolved, AppendError> {
-        let Some(entry) = self.idempotency.entry(key).await.map_err(unavailable)? else {
-            return Ok(Resolved::Absent);
-        };
-        if entry.operation != kv::Operation::Put {
-            return Ok(Resolved::Absent);
-        }
-        let record: Record = serde_json::from_slice(&entry.value).map_err(unavailable)?;
-        let stored_fingerprint = match &record {
-            Record::Pending(p) => p.fingerprint.as_deref(),
-            Record::Done { fingerprint, .. } => fingerprint.as_deref(),
-        };
-        if let (Some(stored), Some(given)) = (stored_fingerprint, fingerprint)
-            && stored != given
-        {
-            return Err(AppendError::KeyReused);
-        }
-        match record {
-            Record::Done { mut appended, .. } => {
-                appended.replayed = true;
-                Ok(Resolved::Done(appended))
-            }
-            Record::Pending(pending) => match self.landed(&pending).await? {
-                Some(mut appended) => {
-                    self.finish_idempotent(key, &appended, pending.fingerprint.clone())
-                        .await?;
-                    appended.replayed = true;
-                    Ok(Resolved::Done(appended))
-                }
-                None => Ok(Resolved::NotLanded(entry.revision)),
-            },
-        }
-    }
-
-    /// Did the pending command land? Its message would be the first on its subject after
-    /// `expected` (the server refused any later attempt with the same expectation).
-    async fn landed(&self, pending: &Pending) -> Result<Option<Appended>, AppendError> {
-        let stream = self
-            .js
-            .get_stream_no_info(&self.config.stream)
-            .await
-            .map_err(unavailable)?;
-        let message = match stream
-            .direct_get_next_for_subject(&pending.subject, Some(pending.expected + 1))
-            .await
-        {
-            Ok(message) => message,
-            Err(e) if e.kind() == async_nats::jetstream::stream::DirectGetErrorKind::NotFound => {
-                return Ok(None);
-            }
-            Err(e) => return Err(unavailable(e)),
-        };
-        let events = decode_message(message.sequence, &message.payload).map_err(unavailable)?;
-        let Some(first) = events.first() else {
-            return Ok(None);
-        };
-        if first.envelope.id != pending.first_event_id {
-            return Ok(None);
-        }
-        Ok(Some(Appended {
-            tenant: first.envelope.tenant.clone(),
-            kind: first.envelope.entitykind.clone(),
-            entity_id: first.envelope.entityid.clone(),
-            position: message.sequence,
-            event_ids: events.iter().map(|e| e.envelope.id).collect(),
-            replayed: true,
-        }))
-    }
-
-    /// The result of the command whose message is at `position`, read back from the log.
-    pub(crate) async fn appended_at(&self, position: u64) -> Result<Appended, AppendError> {
+    /// The command stored at `position`.
+    pub(crate) async fn stored_at(&self, position: u64) -> Result<StoredCommand, AppendError> {
         let stream = self
             .js
             .get_stream_no_info(&self.config.stream)
             .await
             .map_err(unavailable)?;
         let message = stream.direct_get(position).await.map_err(unavailable)?;
-        let events = decode_message(position, &message.payload).map_err(unavailable)?;
-        let first = events.first().ok_or(AppendError::Empty)?;
-        Ok(Appended {
-            tenant: first.envelope.tenant.clone(),
-            kind: first.envelope.entitykind.clone(),
-            entity_id: first.envelope.entityid.clone(),
-            position,
-            event_ids: events.iter().map(|e| e.envelope.id).collect(),
-            replayed: true,
-        })
+        StoredCommand::from_message(position, Some(&message.headers), &message.payload)
     }
-}
 
-fn encode(record: &Record) -> Result<Bytes, AppendError> {
-    Ok(Bytes::from(
-        serde_json::to_vec(record).map_err(unavailable)?,
-    ))
+    /// The command with `key_hash` on `subject` after position `after`, if one is there: what
+    /// a conflicting append looks for before it reports the conflict. Usually the first message
+    /// it reads is the one (a retried create meets its own first message).
+    pub(crate) async fn keyed_after(
+        &self,
+        subject: &str,
+        after: u64,
+        key_hash: &str,
+    ) -> Result<Option<StoredCommand>, AppendError> {
+        let stream = self
+            .js
+            .get_stream_no_info(&self.config.stream)
+            .await
+            .map_err(unavailable)?;
+        let mut from = after + 1;
+        loop {
+            let message = match stream
+                .direct_get_next_for_subject(subject, Some(from))
+                .await
+            {
+                Ok(message) => message,
+                Err(e)
+                    if e.kind() == async_nats::jetstream::stream::DirectGetErrorKind::NotFound =>
+                {
+                    return Ok(None);
+                }
+                Err(e) => return Err(unavailable(e)),
+            };
+            if message
+                .headers
+                .get(KEY_HEADER)
+                .is_some_and(|v| v.as_str() == key_hash)
+            {
+                return StoredCommand::from_message(
+                    message.sequence,
+                    Some(&message.headers),
+                    &message.payload,
+                )
+                .map(Some);
+            }
+            from = message.sequence + 1;
+        }
+    }
 }

@@ -4,6 +4,7 @@ use tracing::instrument;
 
 use crate::envelope::{RecordedEvent, decode_message};
 use crate::error::LoadError;
+use crate::idempotency::{self, KEY_HEADER, StoredCommand};
 use crate::{EntityRef, EventLog};
 
 /// Messages per direct-get request. An entity's history is short (tens of commands); a long
@@ -16,6 +17,19 @@ pub struct History {
     pub events: Vec<RecordedEvent>,
     /// Stream sequence of the entity's last message; 0 when it has none.
     pub last_position: u64,
+    /// The entity's commands that were sent with an `Idempotency-Key`, oldest first.
+    pub keyed: Vec<StoredCommand>,
+}
+
+impl History {
+    /// The entity's command sent with this tenant's `key`, if one landed: a retried change
+    /// answers with it instead of deciding again (see `idempotency.rs`).
+    pub fn command_with_key(&self, tenant: &str, key: &str) -> Option<&StoredCommand> {
+        let hash = idempotency::key_hash(tenant, key);
+        self.keyed
+            .iter()
+            .find(|c| c.key_hash.as_deref() == Some(hash.as_str()))
+    }
 }
 
 impl EventLog {
@@ -51,6 +65,19 @@ impl EventLog {
                 };
                 received += 1;
                 history.last_position = message.sequence;
+                if message.headers.get(KEY_HEADER).is_some() {
+                    history.keyed.push(
+                        StoredCommand::from_message(
+                            message.sequence,
+                            Some(&message.headers),
+                            &message.payload,
+                        )
+                        .map_err(|e| LoadError::Malformed {
+                            position: message.sequence,
+                            reason: e.to_string(),
+                        })?,
+                    );
+                }
                 history
                     .events
                     .extend(decode_message(message.sequence, &message.payload)?);

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use async_nats::jetstream::{self, kv, stream};
+use async_nats::jetstream::{self, stream};
 use tracing::info;
 
 use crate::config::LogConfig;
@@ -11,13 +11,12 @@ use crate::error::LogError;
 pub struct EventLog {
     pub(crate) client: async_nats::Client,
     pub(crate) js: jetstream::Context,
-    pub(crate) idempotency: kv::Store,
     pub(crate) config: LogConfig,
 }
 
 impl EventLog {
-    /// Connects and creates or updates the stream and the idempotency bucket, so a fresh server
-    /// and an upgraded one end in the same shape.
+    /// Connects and creates or updates the stream, so a fresh server and an upgraded one end in
+    /// the same shape.
     #[tracing::instrument(skip(config), fields(stream = %config.stream))]
     pub async fn connect(url: &str, config: LogConfig) -> Result<Self, LogError> {
         let client = async_nats::ConnectOptions::new()
@@ -49,28 +48,8 @@ impl EventLog {
                 stream: config.stream.clone(),
                 source: Box::new(e),
             })?;
-        let idempotency = js
-            .create_or_update_key_value(kv::Config {
-                bucket: config.idempotency_bucket.clone(),
-                description: "samskab: results of commands by idempotency key".into(),
-                history: 1,
-                max_age: config.idempotency_ttl,
-                storage: stream::StorageType::File,
-                num_replicas: config.replicas,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| LogError::Bucket {
-                bucket: config.idempotency_bucket.clone(),
-                source: Box::new(e),
-            })?;
         info!(replicas = config.replicas, "event stream ready");
-        Ok(Self {
-            client,
-            js,
-            idempotency,
-            config,
-        })
+        Ok(Self { client, js, config })
     }
 
     pub fn config(&self) -> &LogConfig {

@@ -129,18 +129,20 @@ async fn a_retried_command_returns_the_original_result_and_appends_once() {
     assert_eq!(again.position, first.position);
     assert_eq!(again.event_ids, first.event_ids);
     assert!(again.replayed && !first.replayed);
-    let looked_up = log
-        .idempotent_result("rodovre", "k-1", Some("fp"))
-        .await
-        .expect("lookup");
+    // The entity's history remembers the key: a change retried later finds it there.
+    let history = log.load(&target).await.expect("load");
+    assert_eq!(history.events.len(), 1);
+    let remembered = history
+        .command_with_key("rodovre", "k-1")
+        .expect("the key is in the history");
     assert_eq!(
-        looked_up,
-        Some(Appended {
+        remembered.replay(Some("fp")).expect("same request"),
+        Appended {
             replayed: true,
             ..first
-        })
+        }
     );
-    assert_eq!(log.load(&target).await.expect("load").events.len(), 1);
+    assert!(history.command_with_key("roskilde", "k-1").is_none());
     // The same key for a different request is refused, not replayed.
     let mut other = meta(Some("k-1"));
     other.request_fingerprint = Some("another request".into());
@@ -158,78 +160,48 @@ async fn a_retried_command_returns_the_original_result_and_appends_once() {
 }
 
 #[tokio::test]
-async fn a_retry_after_the_duplicate_window_and_a_crash_before_the_record_still_appends_once() {
+async fn a_retry_after_the_duplicate_window_is_answered_from_the_log() {
     let server = NatsServer::start().expect("nats");
     let config = LogConfig {
         duplicate_window: Duration::from_millis(500),
         ..LogConfig::default()
     };
     let log = log_on(&server, config.clone()).await;
-    let target = entity("crashed");
+    let target = entity("late");
+    // The first attempt lands, but its answer is lost (a crash, a dropped connection): no
+    // record exists anywhere but the message itself.
     let first = log
-        .append(&target, 0, &meta(Some("k-crash")), vec![event(1)])
+        .append(&target, 0, &meta(Some("k-late")), vec![event(1)])
         .await
         .expect("first");
-
-    // Simulate a crash between the publish and the "done" record: put the record back to the
-    // pending state it had just before the publish.
-    let bucket = log
-        .jetstream()
-        .get_key_value(&config.idempotency_bucket)
-        .await
-        .expect("bucket");
-    let key = {
-        use sha2::{Digest, Sha256};
-        let mut h = Sha256::new();
-        h.update(b"rodovre");
-        h.update([0]);
-        h.update(b"k-crash");
-        format!("{:x}", h.finalize())
-    };
-    let pending = json!({
-        "state": "pending", "subject": "samskab.ev.rodovre.volunteer.crashed", "expected": 0,
-        "first_event_id": first.event_ids[0], "fingerprint": "fp"
-    });
-    bucket
-        .put(&key, serde_json::to_vec(&pending).expect("json").into())
-        .await
-        .expect("put");
     // Past the server's duplicate window, as a real late retry would be. No assert below depends
-    // on the server having forgotten the message id: the retry finds the pending record and
-    // looks in the log before it publishes anything, inside the window or not.
+    // on the server having forgotten the message id: inside the window the duplicate's ack
+    // leads to the same message, outside it the conflict on expected-sequence 0 does.
     tokio::time::sleep(Duration::from_millis(800)).await;
 
     let again = log
-        .append(&target, 0, &meta(Some("k-crash")), vec![event(2)])
+        .append(&target, 0, &meta(Some("k-late")), vec![event(2)])
         .await
         .expect("retry");
     assert_eq!(again.position, first.position);
     assert_eq!(again.event_ids, first.event_ids);
+    assert!(again.replayed);
     assert_eq!(all_messages(&log).await.len(), 1, "nothing appended twice");
 
-    // And a pending record whose command never landed lets the retry run.
-    let never = json!({
-        "state": "pending", "subject": "samskab.ev.rodovre.volunteer.other", "expected": 0,
-        "first_event_id": Uuid::now_v7(), "fingerprint": "fp"
-    });
-    let key2 = {
-        use sha2::{Digest, Sha256};
-        let mut h = Sha256::new();
-        h.update(b"rodovre");
-        h.update([0]);
-        h.update(b"k-never");
-        format!("{:x}", h.finalize())
-    };
-    bucket
-        .put(&key2, serde_json::to_vec(&never).expect("json").into())
-        .await
-        .expect("put");
-    let ran = log
-        .append(&entity("other"), 0, &meta(Some("k-never")), vec![event(3)])
-        .await
-        .expect("runs");
-    assert!(!ran.replayed);
-    assert_eq!(all_messages(&log).await.len(), 2);
+    // The same key with a different request is refused, not replayed.
+    let mut other = meta(Some("k-late"));
+    other.request_fingerprint = Some("another request".into());
+    assert!(matches!(
+        log.append(&target, 0, &other, vec![event(3)]).await,
+        Err(AppendError::KeyReused)
+    ));
+    // A conflict that is not a retry stays a conflict.
+    assert!(matches!(
+        log.append(&target, 0, &meta(Some("k-new")), vec![event(4)])
+            .await,
+        Err(AppendError::Conflict { expected: 0 })
+    ));
+    assert_eq!(all_messages(&log).await.len(), 1);
 }
 
 #[tokio::test]

@@ -49,26 +49,35 @@ async fn migrate(pool: &sqlx::PgPool) -> anyhow::Result<()> {
 
 /// Cancelled on Ctrl-C or SIGTERM: servers stop taking work, projectors finish or abandon
 /// their batch (committed and acked, or left unacked), never half-applied.
+///
+/// The handlers are installed here, before anything is served: a signal that arrives as soon
+/// as the port is open must stop the process cleanly, not kill it (a test found the race when
+/// the handlers were installed by the spawned task's first poll).
 fn shutdown_signal() -> CancellationToken {
     let token = CancellationToken::new();
     let cancel = token.clone();
-    tokio::spawn(async move {
-        let ctrl_c = tokio::signal::ctrl_c();
-        #[cfg(unix)]
-        {
-            let mut term =
-                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(term) => term,
-                    Err(_) => {
-                        let _ = ctrl_c.await;
-                        cancel.cancel();
-                        return;
-                    }
-                };
-            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(mut interrupt), Ok(mut terminate)) => {
+                tokio::spawn(async move {
+                    tokio::select! { _ = interrupt.recv() => {}, _ = terminate.recv() => {} }
+                    info!("shutting down");
+                    cancel.cancel();
+                });
+            }
+            _ => {
+                tracing::warn!("cannot install signal handlers; Ctrl-C stops the process as is");
+            }
         }
-        #[cfg(not(unix))]
-        let _ = ctrl_c.await;
+    }
+    #[cfg(not(unix))]
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
         info!("shutting down");
         cancel.cancel();
     });

@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 use chrono::Utc;
-use samskab_api::commands::{CommandContext, Creates, execute};
+use samskab_api::commands::{CommandContext, Creates, execute, id_for_key};
 use samskab_api::{AppState, Principal, Role, TokenKeys};
 use samskab_domain::*;
 use samskab_eventlog::EntityRef;
@@ -154,7 +154,10 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
             roles: vec![Role::Caseworker],
         };
         for (i, (name, kind, cvr)) in m.organisations.iter().enumerate() {
-            let id = OrganisationId::new_v7();
+            // Keyed, so a second run of seed-demo addresses the same entity and the log answers
+            // it with the first run's result (ids derived from the key, as the API does).
+            let key = format!("seed-demo/organisation/{}/{i}", m.slug);
+            let id = OrganisationId::from(id_for_key(&tenant, EntityKind::Organisation, &key));
             let entity =
                 EntityRef::new(m.slug, EntityKind::Organisation.as_str(), &id.to_string())?;
             let command = OrganisationCommand::Register {
@@ -175,7 +178,6 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
                 )
                 .map_err(anyhow::Error::msg)?,
             };
-            let key = format!("seed-demo/organisation/{}/{i}", m.slug);
             let outcome = execute::<Organisation>(
                 ctx(&state, &caseworker, key),
                 &entity,
@@ -189,10 +191,10 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
         }
 
         for n in 0..volunteers {
-            let id = VolunteerId::new_v7();
+            let key = format!("seed-demo/volunteer/{}/{n}", m.slug);
+            let id = VolunteerId::from(id_for_key(&tenant, EntityKind::Volunteer, &key));
             let entity = EntityRef::new(m.slug, EntityKind::Volunteer.as_str(), &id.to_string())?;
             let command = demo_volunteer(m, n, id)?;
-            let key = format!("seed-demo/volunteer/{}/{n}", m.slug);
             let outcome = execute::<Volunteer>(
                 ctx(&state, &caseworker, key),
                 &entity,

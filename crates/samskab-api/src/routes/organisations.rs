@@ -98,7 +98,7 @@ async fn register_organisation(
 ) -> Result<Response, ApiError> {
     cmd.require(&[Role::Caseworker])?;
     let p = parse_organisation(&body.value)?;
-    let id = OrganisationId::new_v7();
+    let id = OrganisationId::from(cmd.new_id::<Organisation>());
     let command = OrganisationCommand::Register {
         id,
         name: p.name,

@@ -261,7 +261,7 @@ async fn register_volunteer(
             "a volunteer is registered only with consent and its purpose",
         ));
     };
-    let id = VolunteerId::new_v7();
+    let id = VolunteerId::from(cmd.new_id::<Volunteer>());
     let command = VolunteerCommand::Register {
         id,
         personal: parsed.personal,

@@ -40,18 +40,24 @@ impl Default for Options {
     }
 }
 
-pub async fn spawn_app() -> TestApp {
-    spawn_app_with(Options::default()).await
-}
-
-pub async fn spawn_app_with(options: Options) -> TestApp {
-    let nats = NatsServer::start().expect("start nats");
+/// A fresh database with every migration applied; it is dropped with the handle.
+pub async fn migrated_database() -> (TestDatabase, sqlx::PgPool) {
     let database = TestDatabase::create().await.expect("create database");
     let pool = database.pool().await.expect("pool");
     samskab_projection::MIGRATOR
         .run(&pool)
         .await
         .expect("migrate");
+    (database, pool)
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub async fn spawn_app_with(options: Options) -> TestApp {
+    let nats = NatsServer::start().expect("start nats");
+    let (database, pool) = migrated_database().await;
     let log = EventLog::connect(&nats.url(), LogConfig::default())
         .await
         .expect("event log");
@@ -144,27 +150,33 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
-        let response = self
-            .http
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
+        self.send(reqwest::Method::POST, path, token, None, body)
             .await
-            .expect("request");
-        read(response).await
     }
 
     pub async fn put(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
-        let response = self
-            .http
-            .put(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
+        self.send(reqwest::Method::PUT, path, token, None, body)
             .await
-            .expect("request");
-        read(response).await
+    }
+
+    /// A command with a JSON body, and an `Idempotency-Key` if given.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        idempotency_key: Option<&str>,
+        body: &Value,
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .json(body);
+        if let Some(key) = idempotency_key {
+            request = request.header("Idempotency-Key", key);
+        }
+        read(request.send().await.expect("request")).await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {

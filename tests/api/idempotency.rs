@@ -1,6 +1,7 @@
 //! Idempotency-Key over HTTP: the answer to a retry is always the first attempt's answer, read
 //! from the log (see samskab-eventlog's `idempotency.rs`), for creates and for changes.
 
+use reqwest::Method;
 use samskab_api::Role;
 use samskab_e2e::{TestApp, spawn_app, volunteer_body};
 use serde_json::{Value, json};
@@ -12,16 +13,7 @@ async fn post_keyed(
     key: &str,
     body: &Value,
 ) -> (u16, Value) {
-    let response = app
-        .http
-        .post(app.url(path))
-        .bearer_auth(token)
-        .header("Idempotency-Key", key)
-        .json(body)
-        .send()
-        .await
-        .expect("request");
-    samskab_e2e::read(response).await
+    app.send(Method::POST, path, token, Some(key), body).await
 }
 
 async fn put_keyed(
@@ -31,16 +23,7 @@ async fn put_keyed(
     key: &str,
     body: &Value,
 ) -> (u16, Value) {
-    let response = app
-        .http
-        .put(app.url(path))
-        .bearer_auth(token)
-        .header("Idempotency-Key", key)
-        .json(body)
-        .send()
-        .await
-        .expect("request");
-    samskab_e2e::read(response).await
+    app.send(Method::PUT, path, token, Some(key), body).await
 }
 
 #[tokio::test]

@@ -128,23 +128,33 @@ impl CommandRequest {
         body_digest: &str,
         command: D::Command,
     ) -> Result<Response, ApiError> {
-        let entity = self.entity::<D>(self.principal.tenant.as_str(), &id)?;
-        let collection = self.path.trim_end_matches('/').to_string();
-        self.run::<D>(entity, Creates::New, body_digest, command, collection)
+        let tenant = self.principal.tenant.clone();
+        self.create_in::<D>(&tenant, &id, body_digest, command)
             .await
     }
 
     /// Creates `D` under a tenant the command itself names: only `POST /municipalities`, which
-    /// creates the tenant (platform administrators).
+    /// creates the tenant (platform administrators). The tenant is the entity's id too.
     pub async fn create_tenant<D: Decider>(
         self,
         tenant: &TenantId,
         body_digest: &str,
         command: D::Command,
     ) -> Result<Response, ApiError> {
-        let entity = self.entity::<D>(tenant.as_str(), tenant)?;
+        self.create_in::<D>(tenant, tenant, body_digest, command)
+            .await
+    }
+
+    async fn create_in<D: Decider>(
+        self,
+        tenant: &TenantId,
+        id: &impl fmt::Display,
+        body_digest: &str,
+        command: D::Command,
+    ) -> Result<Response, ApiError> {
+        let entity = self.entity::<D>(tenant.as_str(), id)?;
         let collection = self.path.trim_end_matches('/').to_string();
-        self.run::<D>(entity, Creates::New, body_digest, command, collection)
+        self.run::<D>(entity, Creates::New, body_digest, command, Some(collection))
             .await
     }
 
@@ -156,14 +166,8 @@ impl CommandRequest {
         command: D::Command,
     ) -> Result<Response, ApiError> {
         let entity = self.entity::<D>(self.principal.tenant.as_str(), &id)?;
-        self.run::<D>(
-            entity,
-            Creates::Existing,
-            body_digest,
-            command,
-            String::new(),
-        )
-        .await
+        self.run::<D>(entity, Creates::Existing, body_digest, command, None)
+            .await
     }
 
     /// The entity's subject in the log, built from the decider's own kind.
@@ -182,7 +186,8 @@ impl CommandRequest {
         creates: Creates,
         body_digest: &str,
         command: D::Command,
-        collection: String,
+        // Where a created entity is found (`Location`); none for a change.
+        collection: Option<String>,
     ) -> Result<Response, ApiError> {
         let fingerprint = fingerprint(&self.method, &self.path, body_digest);
         let ctx = CommandContext {
@@ -192,21 +197,24 @@ impl CommandRequest {
             fingerprint,
         };
         let outcome = execute::<D>(ctx, &entity, creates, command).await?;
-        Ok(match creates {
-            Creates::New => accepted(StatusCode::CREATED, &entity, outcome, Some(&collection)),
-            Creates::Existing => accepted(StatusCode::ACCEPTED, &entity, outcome, None),
-        })
+        let status = match creates {
+            Creates::New => StatusCode::CREATED,
+            Creates::Existing => StatusCode::ACCEPTED,
+        };
+        Ok(accepted(status, &entity, outcome, collection.as_deref()))
     }
 }
 
-/// The id of an entity of `kind` created with `key` in `tenant` (see `CommandRequest::new_id`).
+/// The id of an entity of `kind` created with `key` in `tenant` (see `CommandRequest::new_id`):
+/// the log's hash of tenant and key, narrowed to the kind.
 pub fn id_for_key(tenant: &TenantId, kind: EntityKind, key: &str) -> Uuid {
     let mut hasher = Sha256::new();
-    hasher.update(tenant.as_str());
+    hasher.update(samskab_eventlog::idempotency::key_hash(
+        tenant.as_str(),
+        key,
+    ));
     hasher.update([0]);
     hasher.update(kind.as_str());
-    hasher.update([0]);
-    hasher.update(key.as_bytes());
     let digest = hasher.finalize();
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);

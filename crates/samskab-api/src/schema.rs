@@ -41,13 +41,23 @@ fn nullable(mut value: Value) -> Value {
 /// Trimmed text of `min..=max` characters without control characters (but line feeds when
 /// `multiline`), as `trimmed_text` in the domain checks it.
 pub fn text_pattern(min: usize, max: usize, multiline: bool) -> String {
+    padded(WS, &text_body(min, max, multiline))
+}
+
+/// `body`, with what `str::trim` removes allowed around it: `ws` is [`WS`] in a JSON body and
+/// [`WS_QUERY`] in a query string (which refuses control characters).
+fn padded(ws: &str, body: &str) -> String {
+    format!("^[{ws}]*{body}[{ws}]*$")
+}
+
+fn text_body(min: usize, max: usize, multiline: bool) -> String {
     let edge = format!("[^{WS}{CC}]");
     let inner = if multiline {
         format!("[^{CC_BUT_LF}]")
     } else {
         format!("[^{CC}]")
     };
-    let body = if min <= 1 {
+    if min <= 1 {
         format!("{edge}(?:{inner}{{0,{}}}{edge})?", max.saturating_sub(2))
     } else {
         format!(
@@ -55,8 +65,7 @@ pub fn text_pattern(min: usize, max: usize, multiline: bool) -> String {
             min - 2,
             max.saturating_sub(2)
         )
-    };
-    format!("^[{WS}]*{body}[{WS}]*$")
+    }
 }
 
 fn text(min: usize, max: usize, multiline: bool, example: &str) -> Value {
@@ -86,7 +95,7 @@ fn email_value() -> Value {
     json!({
         "type": "string",
         "maxLength": Email::MAX_CHARS,
-        "pattern": format!("^[{WS}]*{part}+@(?:{label}+\\.)+{label}+[{WS}]*$"),
+        "pattern": padded(WS, &format!("{part}+@(?:{label}+\\.)+{label}+")),
         "examples": ["frivillig@example.dk"],
     })
 }
@@ -99,7 +108,7 @@ pub fn phone_or_null() -> Schema {
     // 8 to 15 digits, spaces between them, an optional leading '+'.
     schema(nullable(json!({
         "type": "string",
-        "pattern": format!("^[{WS}]*\\+?[ ]*(?:[0-9][ ]*){{8,15}}[{WS}]*$"),
+        "pattern": padded(WS, "\\+?[ ]*(?:[0-9][ ]*){8,15}"),
         "examples": ["+45 20 30 40 50"],
     })))
 }
@@ -111,7 +120,7 @@ pub const POSTCODE_PATTERN: &str =
 pub fn postcode() -> Schema {
     schema(json!({
         "type": "string",
-        "pattern": format!("^[{WS}]*{POSTCODE_PATTERN}[{WS}]*$"),
+        "pattern": padded(WS, POSTCODE_PATTERN),
         "examples": ["2610"],
     }))
 }
@@ -120,7 +129,7 @@ pub fn postcode() -> Schema {
 pub fn postcode_query() -> Schema {
     schema(nullable(json!({
         "type": "string",
-        "pattern": format!("^[{WS_QUERY}]*{POSTCODE_PATTERN}[{WS_QUERY}]*$"),
+        "pattern": padded(WS_QUERY, POSTCODE_PATTERN),
     })))
 }
 
@@ -139,15 +148,25 @@ pub fn tags() -> Schema {
 
 /// As a query parameter.
 pub fn tag_query() -> Schema {
-    let tag = text_pattern(1, Tag::MAX_CHARS, false).replace(WS, WS_QUERY);
+    let tag = padded(WS_QUERY, &text_body(1, Tag::MAX_CHARS, false));
     schema(nullable(json!({ "type": "string", "pattern": tag })))
+}
+
+/// Any text without control characters, as a query parameter (see `read::QueryParams`).
+pub fn query_text_or_null() -> Schema {
+    schema(json!({ "type": ["string", "null"], "pattern": format!("^[^{CC}]*$") }))
+}
+
+/// One of `values`, or null (for a query filter over a read model's own states).
+pub fn enum_or_null(values: &[&str]) -> Schema {
+    schema(nullable(enumeration(values.iter().copied())))
 }
 
 pub fn languages() -> Schema {
     schema(json!({
         "type": "array",
         "description": "ISO 639-1 codes.",
-        "items": { "type": "string", "pattern": format!("^[{WS}]*[A-Za-z]{{2}}[{WS}]*$") },
+        "items": { "type": "string", "pattern": padded(WS, "[A-Za-z]{2}") },
         "maxItems": samskab_domain::VolunteerProfile::MAX_LANGUAGES,
         "examples": [["da", "uk"]],
     }))
@@ -236,7 +255,7 @@ fn cvr(ws: &str) -> Value {
         "format": "dk-cvr",
         "description": "8 digits with a valid modulus-11 check (weights 2,7,6,5,4,3,2,1); \
             absent for informal groups, required for companies and public bodies.",
-        "pattern": format!("^[{ws}]*[0-9]{{8}}[{ws}]*$"),
+        "pattern": padded(ws, "[0-9]{8}"),
         "examples": ["24256790"],
     })
 }
@@ -499,6 +518,7 @@ mod tests {
             cvr_query,
             deactivation_reason_or_null,
             tenant_slug,
+            query_text_or_null,
         ] {
             let _ = f();
         }

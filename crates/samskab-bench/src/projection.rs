@@ -26,7 +26,8 @@ use crate::driver::{histogram, quantile, record};
 use crate::fixtures::{RegistrationTemplate, meta};
 use crate::report::{Figure, Of, Report, ms};
 
-const SCHEMA: &str = "directory";
+/// The directory read model's schema, from the catalogue.
+const SCHEMA: &str = samskab_directory_worker::READ_MODEL.schema;
 
 /// Acked commands not yet covered by the checkpoint: (position, ack instant), lowest first.
 type Waiting = BinaryHeap<Reverse<(u64, Instant)>>;

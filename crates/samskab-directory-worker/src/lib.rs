@@ -42,8 +42,6 @@ use crate::context::EventContext;
 /// The projection's name (its checkpoint row and durable consumer) and its schema, from the
 /// catalogue of read models that the API reads too.
 pub const READ_MODEL: ReadModel = samskab_projection::read_model::DIRECTORY;
-pub const NAME: &str = READ_MODEL.name;
-pub const SCHEMA: &str = READ_MODEL.schema;
 
 /// The directory read model. Stateless: everything it knows is in PostgreSQL.
 #[derive(Debug, Clone, Copy, Default)]
@@ -51,11 +49,11 @@ pub struct DirectoryProjection;
 
 impl Projection for DirectoryProjection {
     fn name(&self) -> &'static str {
-        NAME
+        READ_MODEL.name
     }
 
     fn schema(&self) -> &'static str {
-        SCHEMA
+        READ_MODEL.schema
     }
 
     fn apply<'a>(

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 
 use crate::EventLog;
 use crate::append::Appended;
-use crate::envelope::decode_message;
+use crate::envelope::{RecordedEvent, decode_message};
 use crate::error::{AppendError, unavailable};
 
 /// The hash of tenant and key, on every message of a command sent with a key.
@@ -53,17 +53,23 @@ impl StoredCommand {
     /// Reads a message's idempotency headers and events.
     pub(crate) fn from_message(
         position: u64,
-        headers: Option<&HeaderMap>,
+        headers: &HeaderMap,
         payload: &[u8],
     ) -> Result<Self, AppendError> {
-        let header = |name: &str| {
-            headers
-                .and_then(|h| h.get(name))
-                .map(|v| v.as_str().to_string())
-        };
         let events = decode_message(position, payload).map_err(unavailable)?;
-        let first = events.first().ok_or(AppendError::Empty)?;
-        Ok(Self {
+        Self::from_events(position, headers, &events).ok_or(AppendError::Empty)
+    }
+
+    /// The same from a message's events already decoded (`load` decodes every message anyway);
+    /// `None` for a message without events.
+    pub(crate) fn from_events(
+        position: u64,
+        headers: &HeaderMap,
+        events: &[RecordedEvent],
+    ) -> Option<Self> {
+        let header = |name: &str| headers.get(name).map(|v| v.as_str().to_string());
+        let first = events.first()?;
+        Some(Self {
             key_hash: header(KEY_HEADER),
             fingerprint: header(FINGERPRINT_HEADER),
             appended: Appended {
@@ -99,7 +105,7 @@ impl EventLog {
             .await
             .map_err(unavailable)?;
         let message = stream.direct_get(position).await.map_err(unavailable)?;
-        StoredCommand::from_message(position, Some(&message.headers), &message.payload)
+        StoredCommand::from_message(position, &message.headers, &message.payload)
     }
 
     /// The command with `key_hash` on `subject` after position `after`, if one is there: what
@@ -137,7 +143,7 @@ impl EventLog {
             {
                 return StoredCommand::from_message(
                     message.sequence,
-                    Some(&message.headers),
+                    &message.headers,
                     &message.payload,
                 )
                 .map(Some);

@@ -65,22 +65,14 @@ impl EventLog {
                 };
                 received += 1;
                 history.last_position = message.sequence;
-                if message.headers.get(KEY_HEADER).is_some() {
-                    history.keyed.push(
-                        StoredCommand::from_message(
-                            message.sequence,
-                            Some(&message.headers),
-                            &message.payload,
-                        )
-                        .map_err(|e| LoadError::Malformed {
-                            position: message.sequence,
-                            reason: e.to_string(),
-                        })?,
-                    );
+                let events = decode_message(message.sequence, &message.payload)?;
+                if message.headers.get(KEY_HEADER).is_some()
+                    && let Some(command) =
+                        StoredCommand::from_events(message.sequence, &message.headers, &events)
+                {
+                    history.keyed.push(command);
                 }
-                history
-                    .events
-                    .extend(decode_message(message.sequence, &message.payload)?);
+                history.events.extend(events);
             }
             if received < BATCH {
                 return Ok(history);

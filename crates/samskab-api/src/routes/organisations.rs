@@ -186,7 +186,7 @@ const ORGANISATION_COLUMNS: &str = "id, name, cvr, kind, email, phone, contact_p
 #[into_params(parameter_in = Query)]
 pub struct OrganisationFilter {
     /// Organisations whose name contains this text (case-insensitive).
-    #[param(schema_with = name_part_or_null)]
+    #[param(schema_with = schema::query_text_or_null)]
     pub name: Option<String>,
     #[param(schema_with = schema::organisation_kind_or_null)]
     pub kind: Option<String>,
@@ -200,14 +200,6 @@ pub struct OrganisationFilter {
     pub after: Option<Uuid>,
     /// Wait until the read model reflects this log position (from a command's answer).
     pub min_position: Option<u64>,
-}
-
-/// Any text without control characters (see `QueryParams`).
-fn name_part_or_null() -> utoipa::openapi::Schema {
-    serde_json::from_value(serde_json::json!({
-        "type": ["string", "null"], "pattern": "^[^\\x00-\\x1F\\x7F-\\x9F]*$"
-    }))
-    .expect("a valid schema literal")
 }
 
 /// List the municipality's organisations.

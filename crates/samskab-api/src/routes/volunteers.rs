@@ -386,10 +386,7 @@ pub struct VolunteerFilter {
 const VOLUNTEER_STATUSES: [&str; 2] = ["active", "consent_withdrawn"];
 
 fn volunteer_status_or_null() -> utoipa::openapi::Schema {
-    serde_json::from_value(serde_json::json!({
-        "type": ["string", "null"], "enum": VOLUNTEER_STATUSES
-    }))
-    .expect("a valid schema literal")
+    schema::enum_or_null(&VOLUNTEER_STATUSES)
 }
 
 /// List the municipality's volunteers.

@@ -207,20 +207,32 @@ pub async fn read(response: reqwest::Response) -> (u16, Value) {
     (status, value)
 }
 
-/// A valid volunteer registration body.
+/// The canonical volunteer of `samskab_domain::fixtures` (the one the domain's, the workers'
+/// and the benchmark's tests use), as a client posts it, under another name (sent as given,
+/// so a test can send an invalid one).
 pub fn volunteer_body(name: &str) -> Value {
+    use samskab_domain::fixtures;
+    let personal = fixtures::volunteer_personal("Søren");
+    let profile = fixtures::volunteer_profile();
+    let certificate = &profile.child_certificate;
+    let texts = |items: Vec<&str>| serde_json::json!(items);
     serde_json::json!({
         "name": name,
-        "email": "frivillig@example.dk",
-        "phone": "+45 20 30 40 50",
-        "birth_year": 1961,
-        "postcode": "2610",
-        "skills": ["lektiehjælp", "tømrer"],
-        "resources": ["bil"],
-        "languages": ["da", "uk"],
-        "availability": { "slots": [{ "weekday": "tue", "part": "evening" }], "hours_per_week": 3 },
-        "target_groups": ["elderly"],
-        "consent": { "purpose": "Matchning med lokale frivilligopgaver" }
+        "email": personal.contact.email().map(|e| e.as_str()),
+        "phone": personal.contact.phone().map(|p| p.as_str()),
+        "birth_year": personal.birth_year,
+        "postcode": profile.postcode.as_str(),
+        "skills": texts(profile.skills.iter().map(|t| t.as_str()).collect()),
+        "resources": texts(profile.resources.iter().map(|t| t.as_str()).collect()),
+        "languages": texts(profile.languages.iter().map(|l| l.as_str()).collect()),
+        "availability": profile.availability,
+        "target_groups": texts(profile.target_groups.iter().map(|g| g.as_str()).collect()),
+        "child_certificate": {
+            "status": certificate.status().as_str(),
+            "assessed_on": certificate.assessed_on(),
+            "valid_until": certificate.valid_until(),
+        },
+        "consent": { "purpose": fixtures::volunteer_consent().purpose.as_str() }
     })
 }
 

@@ -2,11 +2,10 @@
 //! as a client posts them), small filler events, and the entity they go to.
 
 use anyhow::Context;
+use samskab_domain::fixtures;
 use samskab_domain::{
-    AgeBand, Availability, AvailabilitySlot, ChildCertificate, ChildCertificateStatus, Consent,
-    ConsentPurpose, Contact, DayPart, DomainEvent, Email, LanguageCode, Name, Phone, Postcode, Tag,
-    TargetGroup, VolunteerEvent, VolunteerId, VolunteerPersonalData, VolunteerProfile,
-    VolunteerRegistered, Weekday,
+    Consent, DomainEvent, VolunteerEvent, VolunteerId, VolunteerPersonalData, VolunteerProfile,
+    VolunteerRegistered,
 };
 use samskab_eventlog::{CommandMeta, EntityRef, NewEvent};
 use uuid::Uuid;
@@ -51,59 +50,12 @@ pub struct RegistrationTemplate {
 }
 
 impl RegistrationTemplate {
+    /// The canonical volunteer of `samskab_domain::fixtures`, which the tests use too.
     pub fn new() -> anyhow::Result<Self> {
-        let name = |text: &str| Name::parse(text).map_err(anyhow::Error::msg);
-        let personal = VolunteerPersonalData {
-            name: name("Søren Frivillig")?,
-            contact: Contact::parse(
-                Some(Email::parse("soren@example.dk").map_err(anyhow::Error::msg)?),
-                Some(Phone::parse("+45 12 34 56 78").map_err(anyhow::Error::msg)?),
-                None,
-            )
-            .map_err(anyhow::Error::msg)?,
-            birth_year: Some(1958),
-        };
-        let date = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).context("date");
-        let profile = VolunteerProfile {
-            postcode: Postcode::parse("2610").map_err(anyhow::Error::msg)?,
-            age_band: AgeBand::From67,
-            skills: Tag::parse_list(["Snedker", "Lektiehjælp"]).map_err(anyhow::Error::msg)?,
-            resources: Tag::parse_list(["Har bil"]).map_err(anyhow::Error::msg)?,
-            languages: vec![
-                LanguageCode::parse("da").map_err(anyhow::Error::msg)?,
-                LanguageCode::parse("uk").map_err(anyhow::Error::msg)?,
-            ],
-            availability: Availability::parse(
-                [
-                    AvailabilitySlot {
-                        weekday: Weekday::Tue,
-                        part: DayPart::Evening,
-                    },
-                    AvailabilitySlot {
-                        weekday: Weekday::Mon,
-                        part: DayPart::Morning,
-                    },
-                ],
-                5,
-            )
-            .map_err(anyhow::Error::msg)?,
-            target_groups: vec![TargetGroup::Children, TargetGroup::Refugees],
-            child_certificate: ChildCertificate::parse(
-                ChildCertificateStatus::Approved,
-                Some(date(2025, 2, 1)?),
-                Some(date(2027, 2, 1)?),
-            )
-            .map_err(anyhow::Error::msg)?,
-        };
-        let consent = Consent {
-            purpose: ConsentPurpose::parse("Formidling af frivilligt arbejde i Rødovre Kommune")
-                .map_err(anyhow::Error::msg)?,
-            given_at: "2025-03-01T10:00:00Z".parse()?,
-        };
         Ok(Self {
-            personal,
-            profile,
-            consent,
+            personal: fixtures::volunteer_personal("Søren Frivillig"),
+            profile: fixtures::volunteer_profile(),
+            consent: fixtures::volunteer_consent(),
         })
     }
 

@@ -38,7 +38,8 @@ WHERE organisation.position <= EXCLUDED.position";
 
 /// Only an active organisation is deactivated: the first deactivation (its time and reason)
 /// stands, as in `evolve`, and a repeat matches no row. Without a row there is nothing to
-/// deactivate (`evolve` stays NotRegistered too).
+/// deactivate (`evolve` stays NotRegistered too). The position guard keeps a stale redelivery
+/// of a deactivation that once found no row from deactivating the row a later update created.
 const DEACTIVATE: &str = "\
 UPDATE organisation SET
     active = false,
@@ -46,7 +47,7 @@ UPDATE organisation SET
     deactivation_reason = $4,
     updated_at = $3,
     position = $5
-WHERE tenant = $1 AND id = $2 AND active";
+WHERE tenant = $1 AND id = $2 AND active AND position < $5";
 
 pub(crate) async fn apply(
     conn: &mut PgConnection,

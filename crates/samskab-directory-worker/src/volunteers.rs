@@ -33,13 +33,15 @@ WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $19";
 
 /// GDPR: the person withdrew consent for us to hold their data, so the personal columns are
 /// blanked; the row stays for statistics and history. The first withdrawal stands (as in
-/// `evolve`), so a repeat matches no row. Without a row there is nothing to blank.
+/// `evolve`), so a repeat matches no row. Without a row there is nothing to blank (nor in
+/// `evolve`), and the position guard keeps a stale redelivery of such a withdrawal from
+/// blanking a registration that came after it in the log.
 const WITHDRAW_CONSENT: &str = "\
 UPDATE volunteer SET
     name = NULL, email = NULL, phone = NULL, birth_year = NULL,
     status = 'consent_withdrawn', consent_withdrawn_at = $3,
-    updated_at = $4, position = GREATEST(position, $5)
-WHERE tenant = $1 AND id = $2 AND status <> 'consent_withdrawn'";
+    updated_at = $4, position = $5
+WHERE tenant = $1 AND id = $2 AND status <> 'consent_withdrawn' AND position < $5";
 
 pub(crate) async fn apply(
     conn: &mut PgConnection,

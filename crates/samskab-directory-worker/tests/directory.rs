@@ -9,130 +9,25 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use samskab_directory_worker::DirectoryProjection;
-use samskab_domain::{
-    AgeBand, Availability, AvailabilitySlot, ChildCertificate, ChildCertificateStatus, Consent,
-    ConsentPurpose, Contact, Cvr, DayPart, DeactivationReason, DomainEvent, Email, Kommunekode,
-    LanguageCode, MunicipalityEvent, MunicipalityRegistered, Name, OrganisationDeactivated,
-    OrganisationDetails, OrganisationEvent, OrganisationId, OrganisationKind, Phone, Postcode, Tag,
-    TargetGroup, TenantId, VolunteerConsentWithdrawn, VolunteerEvent, VolunteerId,
-    VolunteerPersonalData, VolunteerProfile, VolunteerProfileUpdated, VolunteerRegistered, Weekday,
-};
-use samskab_eventlog::{
-    CommandMeta, EntityRef, EventEnvelope, EventLog, LogConfig, NewEvent, RecordedEvent,
-};
+use samskab_domain::fixtures::*;
+use samskab_domain::*;
+use samskab_eventlog::{CommandMeta, EntityRef, EventLog, LogConfig, NewEvent, RecordedEvent};
 use samskab_projection::CancellationToken;
-use samskab_projection::{ApplyError, MIGRATOR, Projection, Projector, ProjectorConfig};
-use samskab_testkit::{NatsServer, TestDatabase};
+use samskab_projection::{ApplyError, Projector, ProjectorConfig};
+use samskab_testkit::NatsServer;
 use serde_json::{Value, json};
-use sqlx::{Connection, PgPool, Row};
+use sqlx::{PgPool, Row};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+mod support;
+use support::*;
+
 // ---------------------------------------------------------------------------------------------
-// Fixtures
+// Fixtures (the shared ones are `samskab_domain::fixtures`)
 // ---------------------------------------------------------------------------------------------
-
-const ACTOR: &str = "user:sagsbehandler-1";
-
-fn name(text: &str) -> Name {
-    Name::parse(text).expect("valid name")
-}
-
-fn municipality(tenant: &str, code: u16, municipality_name: &str) -> MunicipalityEvent {
-    MunicipalityEvent::Registered(MunicipalityRegistered {
-        tenant: TenantId::parse(tenant).expect("valid tenant"),
-        kommunekode: Kommunekode::parse(code).expect("valid kommunekode"),
-        name: name(municipality_name),
-    })
-}
-
-fn contact(email: Option<&str>, phone: Option<&str>, person: Option<&str>) -> Contact {
-    Contact::parse(
-        email.map(|e| Email::parse(e).expect("valid email")),
-        phone.map(|p| Phone::parse(p).expect("valid phone")),
-        person.map(name),
-    )
-    .expect("valid contact")
-}
-
-fn organisation(id: OrganisationId, organisation_name: &str) -> OrganisationDetails {
-    OrganisationDetails {
-        id,
-        name: name(organisation_name),
-        cvr: Some(Cvr::parse("13748136").expect("valid cvr")),
-        kind: OrganisationKind::Association,
-        contact: contact(
-            Some("info@aeblehaven.dk"),
-            Some("+45 36 37 70 00"),
-            Some("Åse Æbelø"),
-        ),
-    }
-}
-
-fn personal(person_name: &str) -> VolunteerPersonalData {
-    VolunteerPersonalData {
-        name: name(person_name),
-        contact: contact(Some("soren@example.dk"), Some("+45 12 34 56 78"), None),
-        birth_year: Some(1958),
-    }
-}
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
-}
-
-fn profile() -> VolunteerProfile {
-    VolunteerProfile {
-        postcode: Postcode::parse("2610").expect("valid postcode"),
-        age_band: AgeBand::From67,
-        skills: Tag::parse_list(["Snedker", "Lektiehjælp"]).expect("valid tags"),
-        resources: Tag::parse_list(["Har bil"]).expect("valid tags"),
-        languages: vec![
-            LanguageCode::parse("da").expect("valid"),
-            LanguageCode::parse("uk").expect("valid"),
-        ],
-        availability: Availability::parse(
-            [
-                AvailabilitySlot {
-                    weekday: Weekday::Tue,
-                    part: DayPart::Evening,
-                },
-                AvailabilitySlot {
-                    weekday: Weekday::Mon,
-                    part: DayPart::Morning,
-                },
-            ],
-            5,
-        )
-        .expect("valid availability"),
-        target_groups: vec![TargetGroup::Children, TargetGroup::Refugees],
-        child_certificate: ChildCertificate::parse(
-            ChildCertificateStatus::Approved,
-            Some(date(2025, 2, 1)),
-            Some(date(2027, 2, 1)),
-        )
-        .expect("valid certificate"),
-    }
-}
-
-fn consent() -> Consent {
-    Consent {
-        purpose: ConsentPurpose::parse("Formidling af frivilligt arbejde i Rødovre Kommune")
-            .expect("valid purpose"),
-        given_at: "2025-03-01T10:00:00Z".parse().expect("valid time"),
-    }
-}
-
-fn volunteer_registered(id: VolunteerId, person_name: &str) -> VolunteerEvent {
-    VolunteerEvent::Registered(VolunteerRegistered {
-        id,
-        personal: Some(personal(person_name)),
-        profile: profile(),
-        consent: consent(),
-    })
-}
 
 fn withdrawn_at() -> DateTime<Utc> {
     "2025-06-01T12:00:00Z".parse().expect("valid time")
@@ -163,13 +58,6 @@ struct Harness {
     shutdown: CancellationToken,
     projector: JoinHandle<()>,
     last_position: u64,
-}
-
-async fn migrated_database() -> anyhow::Result<PgPool> {
-    let database = TestDatabase::create().await?;
-    let pool = database.pool().await?;
-    MIGRATOR.run(&pool).await.context("migrations")?;
-    Ok(pool)
 }
 
 impl Harness {
@@ -319,7 +207,7 @@ async fn municipality_registered_is_inserted() -> anyhow::Result<()> {
         .append_domain(
             "rodovre",
             "rodovre",
-            &municipality("rodovre", 175, "Rødovre Kommune"),
+            &municipality_registered("rodovre", 175, "Rødovre Kommune"),
         )
         .await?;
     h.caught_up().await?;
@@ -347,7 +235,7 @@ async fn organisation_registered_updated_and_deactivated() -> anyhow::Result<()>
     let mut h = Harness::start().await?;
     let id = OrganisationId::new_v7();
     let key = id.to_string();
-    let registered = organisation(id, "Rødovre Frivilligcenter");
+    let registered = organisation_details(id, "Rødovre Frivilligcenter");
     h.append_domain(
         "rodovre",
         &key,
@@ -374,7 +262,7 @@ async fn organisation_registered_updated_and_deactivated() -> anyhow::Result<()>
         name: name("Æblehavens Venner"),
         cvr: None,
         kind: OrganisationKind::InformalGroup,
-        contact: contact(Some("venner@aeblehaven.dk"), None, None),
+        contact: contact_of(Some("venner@aeblehaven.dk"), None, None),
         ..registered
     };
     let update_position = h
@@ -462,13 +350,16 @@ async fn volunteer_registered_and_profile_updated() -> anyhow::Result<()> {
         v["consent_purpose"],
         "Formidling af frivilligt arbejde i Rødovre Kommune"
     );
-    assert_eq!(micros(&v["consent_given_at"]), pg_time(consent().given_at));
+    assert_eq!(
+        micros(&v["consent_given_at"]),
+        pg_time(volunteer_consent().given_at)
+    );
     assert_eq!(v["consent_withdrawn_at"], Value::Null);
     assert_eq!(v["status"], "active");
     assert_eq!(v["position"], json!(position));
 
     // A full replacement: new name, no birth year, another postcode, fewer skills.
-    let mut changed = profile();
+    let mut changed = volunteer_profile();
     changed.postcode = Postcode::parse("2650")?;
     changed.age_band = AgeBand::From50To66;
     changed.skills = Tag::parse_list(["Bådebygger"])?;
@@ -482,7 +373,7 @@ async fn volunteer_registered_and_profile_updated() -> anyhow::Result<()> {
                 id,
                 personal: Some(VolunteerPersonalData {
                     birth_year: None,
-                    ..personal("Søren Østergaard")
+                    ..volunteer_personal("Søren Østergaard")
                 }),
                 profile: changed,
             }),
@@ -570,26 +461,33 @@ async fn consent_withdrawal_blanks_personal_data_but_keeps_the_row() -> anyhow::
 async fn danish_letters_survive() -> anyhow::Result<()> {
     let mut h = Harness::start().await?;
     let tenant = "aeroe";
-    h.append_domain(tenant, tenant, &municipality(tenant, 492, "Ærø Kommune"))
-        .await?;
+    h.append_domain(
+        tenant,
+        tenant,
+        &municipality_registered(tenant, 492, "Ærø Kommune"),
+    )
+    .await?;
     let org = OrganisationId::new_v7();
     h.append_domain(
         tenant,
         &org.to_string(),
-        &OrganisationEvent::Registered(organisation(org, "Ærøskøbing Ældresagen – Søby Afdeling")),
+        &OrganisationEvent::Registered(organisation_details(
+            org,
+            "Ærøskøbing Ældresagen – Søby Afdeling",
+        )),
     )
     .await?;
     let volunteer = VolunteerId::new_v7();
-    let mut p = profile();
+    let mut p = volunteer_profile();
     p.skills = Tag::parse_list(["Børnepasning", "Madlavning på bål", "ÆØÅ-kursus"])?;
     h.append_domain(
         tenant,
         &volunteer.to_string(),
         &VolunteerEvent::Registered(VolunteerRegistered {
             id: volunteer,
-            personal: Some(personal("Åse Ærbødig-Østergård")),
+            personal: Some(volunteer_personal("Åse Ærbødig-Østergård")),
             profile: p,
-            consent: consent(),
+            consent: volunteer_consent(),
         }),
     )
     .await?;
@@ -635,7 +533,7 @@ async fn two_tenants_with_the_same_data_stay_separate_rows() -> anyhow::Result<(
         h.append_domain(
             tenant,
             &org.to_string(),
-            &OrganisationEvent::Registered(organisation(org, "Frivilligcentret")),
+            &OrganisationEvent::Registered(organisation_details(org, "Frivilligcentret")),
         )
         .await?;
         h.append_domain(
@@ -766,81 +664,6 @@ async fn an_unknown_event_type_is_parked_and_the_events_after_it_are_applied() -
 // Direct: apply inside a transaction, as the runtime does
 // ---------------------------------------------------------------------------------------------
 
-fn recorded<E: DomainEvent>(
-    tenant: &str,
-    entity_id: &str,
-    position: u64,
-    event: &E,
-) -> RecordedEvent {
-    recorded_raw(
-        tenant,
-        E::KIND.as_str(),
-        entity_id,
-        position,
-        event.event_type(),
-        event.to_payload(),
-    )
-}
-
-fn recorded_raw(
-    tenant: &str,
-    kind: &str,
-    entity_id: &str,
-    position: u64,
-    event_type: &str,
-    data: Value,
-) -> RecordedEvent {
-    RecordedEvent {
-        position,
-        index: 0,
-        envelope: EventEnvelope {
-            specversion: "1.0".into(),
-            id: Uuid::now_v7(),
-            source: format!("/samskab/{tenant}"),
-            event_type: event_type.into(),
-            subject: format!("{kind}/{entity_id}"),
-            // Distinct, increasing times, so a stale write would show in the timestamps too.
-            time: DateTime::from_timestamp(1_750_000_000 + i64::try_from(position).unwrap_or(0), 0)
-                .expect("valid time"),
-            datacontenttype: "application/json".into(),
-            tenant: tenant.into(),
-            entitykind: kind.into(),
-            entityid: entity_id.into(),
-            actor: ACTOR.into(),
-            correlationid: Uuid::now_v7(),
-            causationid: None,
-            data,
-        },
-    }
-}
-
-/// Applies events one transaction each, with the schema on the search path as the runtime sets
-/// it.
-async fn apply_all(pool: &PgPool, events: &[&RecordedEvent]) -> Result<(), ApplyError> {
-    let mut conn = pool.acquire().await?;
-    let mut tx = conn.begin().await?;
-    sqlx::query("SET LOCAL search_path TO directory")
-        .execute(&mut *tx)
-        .await?;
-    for event in events {
-        DirectoryProjection.apply(&mut tx, event).await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Like [`apply_all`], through the batch path the runtime uses ([`Projection::apply_batch`]).
-async fn apply_batch_all(pool: &PgPool, events: &[RecordedEvent]) -> Result<(), ApplyError> {
-    let mut conn = pool.acquire().await?;
-    let mut tx = conn.begin().await?;
-    sqlx::query("SET LOCAL search_path TO directory")
-        .execute(&mut *tx)
-        .await?;
-    DirectoryProjection.apply_batch(&mut tx, events).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 /// Every row of the directory, as JSON, in key order.
 async fn snapshot(pool: &PgPool) -> anyhow::Result<Value> {
     Ok(sqlx::query_scalar(
@@ -861,13 +684,13 @@ fn life_of_every_entity() -> Vec<RecordedEvent> {
     let org = OrganisationId::new_v7();
     let volunteer = VolunteerId::new_v7();
     let (o, v) = (org.to_string(), volunteer.to_string());
-    let details = organisation(org, "Rødovre Frivilligcenter");
+    let details = organisation_details(org, "Rødovre Frivilligcenter");
     vec![
         recorded(
             "rodovre",
             "rodovre",
             1,
-            &municipality("rodovre", 175, "Rødovre Kommune"),
+            &municipality_registered("rodovre", 175, "Rødovre Kommune"),
         ),
         recorded(
             "rodovre",
@@ -905,8 +728,8 @@ fn life_of_every_entity() -> Vec<RecordedEvent> {
             6,
             &VolunteerEvent::ProfileUpdated(VolunteerProfileUpdated {
                 id: volunteer,
-                personal: Some(personal("Søren Ø.")),
-                profile: profile(),
+                personal: Some(volunteer_personal("Søren Ø.")),
+                profile: volunteer_profile(),
             }),
         ),
         recorded("rodovre", &v, 7, &consent_withdrawn(volunteer)),
@@ -1006,8 +829,8 @@ async fn a_forgotten_person_is_projected_without_personal_data() -> anyhow::Resu
     let event = VolunteerEvent::Registered(VolunteerRegistered {
         id,
         personal: None,
-        profile: profile(),
-        consent: consent(),
+        profile: volunteer_profile(),
+        consent: volunteer_consent(),
     });
     apply_all(&pool, &[&recorded("rodovre", &id.to_string(), 1, &event)]).await?;
     let v = row(&pool, "volunteer", "rodovre", id.as_uuid())
@@ -1028,8 +851,8 @@ async fn a_profile_update_without_a_registration_writes_nothing() -> anyhow::Res
     let id = VolunteerId::new_v7();
     let event = VolunteerEvent::ProfileUpdated(VolunteerProfileUpdated {
         id,
-        personal: Some(personal("Søren")),
-        profile: profile(),
+        personal: Some(volunteer_personal("Søren")),
+        profile: volunteer_profile(),
     });
     apply_all(&pool, &[&recorded("rodovre", &id.to_string(), 1, &event)]).await?;
     assert_eq!(
@@ -1087,7 +910,7 @@ async fn undecodable_events_are_apply_errors_and_other_kinds_are_ignored() -> an
         "rodovre",
         "rodovre",
         4,
-        &municipality("roskilde", 265, "Roskilde"),
+        &municipality_registered("roskilde", 265, "Roskilde"),
     );
     assert!(matches!(
         apply_all(&pool, &[&foreign]).await,
@@ -1137,8 +960,8 @@ async fn apply_throughput() -> anyhow::Result<()> {
             position,
             &VolunteerEvent::ProfileUpdated(VolunteerProfileUpdated {
                 id: *id,
-                personal: Some(personal("Søren Ø.")),
-                profile: profile(),
+                personal: Some(volunteer_personal("Søren Ø.")),
+                profile: volunteer_profile(),
             }),
         ));
     }

@@ -25,8 +25,10 @@ pub mod organisation;
 pub mod values;
 pub mod volunteer;
 
-#[cfg(test)]
-mod test_support;
+/// Values, entities and proptest strategies for tests, here and in other crates (`fixtures`
+/// feature).
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 
 pub use decider::{Decider, DomainEvent, EventDecodeError};
 pub use domain_error::DomainError;

@@ -99,7 +99,7 @@ impl Decider for Municipality {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::*;
+    use crate::fixtures::*;
     use crate::{DomainEvent, EventDecodeError};
 
     fn register_rodovre() -> MunicipalityCommand {

@@ -192,7 +192,7 @@ impl Decider for Organisation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::*;
+    use crate::fixtures::*;
     use crate::{DomainEvent, EventDecodeError};
 
     fn details(kind: OrganisationKind, cvr_text: Option<&str>) -> OrganisationDetails {

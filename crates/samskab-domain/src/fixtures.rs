@@ -1,4 +1,11 @@
-//! Fixtures, a given/when/then helper, and proptest strategies shared by the crate's tests.
+//! Test fixtures, in one place for every test in the workspace: the domain's own tests, the
+//! workers' tests, the end-to-end tests (`tests/lib.rs` renders the canonical volunteer as a
+//! request body) and the benchmark. Valid values by name, one canonical entity of each kind,
+//! a given/when/then helper, and proptest strategies for events.
+//!
+//! Compiled for this crate's tests, and for other crates with the `fixtures` feature (as a
+//! dev-dependency, or the benchmark's dependency). The helpers panic on a literal that does not
+//! parse: that is a mistake in a test, not input from outside.
 
 use crate::*;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -68,6 +75,106 @@ pub fn consent_at(y: i32, m: u32, d: u32) -> Consent {
         .expect("valid purpose"),
         given_at: at(y, m, d),
     }
+}
+
+// --- one canonical entity of each kind ---
+
+/// Rødovre's registration: the municipality *is* the tenant, so tests of other tenants pass
+/// their own.
+pub fn municipality_registered(
+    tenant_id: &str,
+    kommunekode: u16,
+    name_text: &str,
+) -> MunicipalityEvent {
+    MunicipalityEvent::Registered(MunicipalityRegistered {
+        tenant: tenant(tenant_id),
+        kommunekode: Kommunekode::parse(kommunekode).expect("valid kommunekode"),
+        name: name(name_text),
+    })
+}
+
+pub fn contact_of(email: Option<&str>, phone: Option<&str>, person: Option<&str>) -> Contact {
+    Contact::parse(
+        email.map(|e| Email::parse(e).expect("valid email")),
+        phone.map(|p| Phone::parse(p).expect("valid phone")),
+        person.map(name),
+    )
+    .expect("valid contact")
+}
+
+/// An association with a CVR number and a contact person.
+pub fn organisation_details(id: OrganisationId, name_text: &str) -> OrganisationDetails {
+    OrganisationDetails {
+        id,
+        name: name(name_text),
+        cvr: Some(cvr("13748136")),
+        kind: OrganisationKind::Association,
+        contact: contact_of(
+            Some("info@aeblehaven.dk"),
+            Some("+45 36 37 70 00"),
+            Some("Åse Æbelø"),
+        ),
+    }
+}
+
+/// Søren, the retired carpenter of seed 003: his personal data under another name.
+pub fn volunteer_personal(name_text: &str) -> VolunteerPersonalData {
+    VolunteerPersonalData {
+        name: name(name_text),
+        contact: contact_of(Some("soren@example.dk"), Some("+45 12 34 56 78"), None),
+        birth_year: Some(1958),
+    }
+}
+
+/// His profile: two skills, a car, Danish and Ukrainian, two evenings' worth of time, children
+/// and refugees with an approved børneattest.
+pub fn volunteer_profile() -> VolunteerProfile {
+    VolunteerProfile {
+        postcode: Postcode::parse("2610").expect("valid postcode"),
+        age_band: AgeBand::From67,
+        skills: Tag::parse_list(["Snedker", "Lektiehjælp"]).expect("valid tags"),
+        resources: Tag::parse_list(["Har bil"]).expect("valid tags"),
+        languages: vec![language("da"), language("uk")],
+        availability: Availability::parse(
+            [
+                AvailabilitySlot {
+                    weekday: Weekday::Tue,
+                    part: DayPart::Evening,
+                },
+                AvailabilitySlot {
+                    weekday: Weekday::Mon,
+                    part: DayPart::Morning,
+                },
+            ],
+            5,
+        )
+        .expect("valid availability"),
+        target_groups: vec![TargetGroup::Children, TargetGroup::Refugees],
+        child_certificate: ChildCertificate::parse(
+            ChildCertificateStatus::Approved,
+            Some(date(2025, 2, 1)),
+            Some(date(2027, 2, 1)),
+        )
+        .expect("valid certificate"),
+    }
+}
+
+/// His consent, given on 2025-03-01.
+pub fn volunteer_consent() -> Consent {
+    Consent {
+        purpose: ConsentPurpose::parse("Formidling af frivilligt arbejde i Rødovre Kommune")
+            .expect("valid purpose"),
+        given_at: at(2025, 3, 1),
+    }
+}
+
+pub fn volunteer_registered(id: VolunteerId, name_text: &str) -> VolunteerEvent {
+    VolunteerEvent::Registered(VolunteerRegistered {
+        id,
+        personal: Some(volunteer_personal(name_text)),
+        profile: volunteer_profile(),
+        consent: volunteer_consent(),
+    })
 }
 
 // --- proptest strategies ---
@@ -229,4 +336,75 @@ pub fn arb_volunteer_registered() -> impl Strategy<Value = VolunteerRegistered> 
             }
         },
     )
+}
+
+/// Any of a volunteer's events, about volunteer `id`. Not only what `decide` would append in
+/// this order: `evolve` (and every projection, which mirrors it) must cope with any sequence.
+pub fn arb_volunteer_event(id: VolunteerId) -> impl Strategy<Value = VolunteerEvent> {
+    prop_oneof![
+        3 => arb_volunteer_registered().prop_map(move |e| {
+            VolunteerEvent::Registered(VolunteerRegistered { id, ..e })
+        }),
+        // `personal: None` is how an update of a forgotten person reads back from the log.
+        3 => (arb_volunteer_registered(), any::<bool>()).prop_map(move |(e, forgotten)| {
+            VolunteerEvent::ProfileUpdated(VolunteerProfileUpdated {
+                id,
+                personal: if forgotten { None } else { e.personal },
+                profile: e.profile,
+            })
+        }),
+        1 => arb_datetime().prop_map(move |at| {
+            VolunteerEvent::ConsentWithdrawn(VolunteerConsentWithdrawn { id, at })
+        }),
+    ]
+}
+
+/// An organisation's record as `decide` accepts it: a CVR number where the kind needs one.
+pub fn arb_organisation_details(id: OrganisationId) -> impl Strategy<Value = OrganisationDetails> {
+    let cvr_numbers = proptest::sample::select(vec!["13748136", "29189838", "25052943"]);
+    (
+        arb_name(),
+        proptest::option::of(cvr_numbers),
+        proptest::sample::select(OrganisationKind::ALL),
+        arb_contact(),
+    )
+        .prop_map(move |(name, cvr_text, kind, contact)| {
+            let cvr_text = match kind {
+                OrganisationKind::InformalGroup => None,
+                kind if kind.requires_cvr() => cvr_text.or(Some("13748136")),
+                _ => cvr_text,
+            };
+            OrganisationDetails {
+                id,
+                name,
+                cvr: cvr_text.map(cvr),
+                kind,
+                contact,
+            }
+        })
+}
+
+/// Any of an organisation's events, about organisation `id` (see [`arb_volunteer_event`]).
+pub fn arb_organisation_event(id: OrganisationId) -> impl Strategy<Value = OrganisationEvent> {
+    prop_oneof![
+        arb_organisation_details(id).prop_map(OrganisationEvent::Registered),
+        arb_organisation_details(id).prop_map(OrganisationEvent::Updated),
+        proptest::option::of("[\\p{L} .,]{1,60}").prop_map(move |reason| {
+            OrganisationEvent::Deactivated(OrganisationDeactivated {
+                id,
+                reason: reason.and_then(|r| DeactivationReason::parse(&r).ok()),
+            })
+        }),
+    ]
+}
+
+/// A municipality's registration under `tenant_id` (the only event it has).
+pub fn arb_municipality_event(tenant_id: String) -> impl Strategy<Value = MunicipalityEvent> {
+    (101u16..=860, arb_name()).prop_map(move |(code, name)| {
+        MunicipalityEvent::Registered(MunicipalityRegistered {
+            tenant: tenant(&tenant_id),
+            kommunekode: Kommunekode::parse(code).expect("in range"),
+            name,
+        })
+    })
 }

@@ -464,6 +464,57 @@ async fn wait_for_position_reports_reached_and_timeout() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A second projection beside `Counter`, with a schema of its own; it writes nothing.
+struct Bystander;
+
+impl Projection for Bystander {
+    fn name(&self) -> &'static str {
+        "bystander"
+    }
+    fn schema(&self) -> &'static str {
+        "bystander"
+    }
+    async fn apply(
+        &self,
+        _conn: &mut sqlx::PgConnection,
+        _event: &RecordedEvent,
+    ) -> Result<(), ApplyError> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_wait_for_a_position_waits_for_the_named_projection_only() -> anyhow::Result<()> {
+    let env = env().await?;
+    sqlx::raw_sql(
+        "CREATE SCHEMA bystander;
+         CREATE TABLE bystander.checkpoint (projection text PRIMARY KEY, position bigint NOT NULL);",
+    )
+    .execute(&env.pool)
+    .await?;
+    let (position, _) = append(&env.log, &[COUNTED]).await?;
+
+    // Only the bystander runs: it reaches the position, and that says nothing about Counter.
+    let shutdown = CancellationToken::new();
+    let bystander = Projector::new(Bystander, env.log.clone(), env.pool.clone(), config());
+    let token = shutdown.clone();
+    let bystander = tokio::spawn(async move { bystander.run(token).await });
+    assert!(wait_for_position(&env.pool, "bystander", position, PATIENCE).await?);
+    assert!(
+        !wait_for_position(&env.pool, "counter", position, Duration::from_millis(300)).await?,
+        "counter has not run, whatever the bystander reached"
+    );
+
+    // Counter catches up on its own checkpoint.
+    let counter = spawn(&env, config());
+    assert!(wait_for_position(&env.pool, "counter", position, PATIENCE).await?);
+    assert_eq!(counted_ids(&env.pool).await?.len(), 1);
+    counter.stop().await?;
+    shutdown.cancel();
+    bystander.await??;
+    Ok(())
+}
+
 #[tokio::test]
 async fn shutdown_returns_promptly_and_leaves_checkpoint_equal_to_rows() -> anyhow::Result<()> {
     let env = env().await?;

@@ -367,3 +367,48 @@ fn a_municipalitys_row_is_the_row_of_its_folded_state() -> anyhow::Result<()> {
         Ok(())
     })
 }
+
+// ---------------------------------------------------------------------------------------------
+// Activity
+// ---------------------------------------------------------------------------------------------
+
+fn activity_row(state: &samskab_domain::ActivityState) -> Option<Value> {
+    match state {
+        samskab_domain::ActivityState::NotRegistered => None,
+        samskab_domain::ActivityState::Registered(e) => Some(json!({
+            "organisation": e.organisation.as_uuid(),
+            "title": e.title.as_str(),
+        })),
+    }
+}
+
+#[test]
+fn an_activitys_row_is_the_row_of_its_folded_state() -> anyhow::Result<()> {
+    let strategy = any::<u128>()
+        .prop_flat_map(|n| {
+            let id = samskab_domain::ActivityId::from_uuid(Uuid::from_u128(n));
+            (
+                Just(id),
+                proptest::collection::vec(samskab_domain::fixtures::arb_activity_event(id), 1..8),
+            )
+        })
+        .prop_flat_map(|(id, events)| (Just(id), Just(events), arb_delivery()));
+    check(strategy, async |pool, (id, events, delivery)| {
+        clear(pool, "activity", TENANT, Some(id.as_uuid())).await?;
+        project(pool, &recorded_all(&id.to_string(), &events), &delivery).await?;
+        let expected = activity_row(&samskab_domain::Activity::replay(&events));
+        let actual = row(
+            pool,
+            "activity",
+            TENANT,
+            Some(id.as_uuid()),
+            &columns_of(&expected),
+        )
+        .await?;
+        anyhow::ensure!(
+            actual == expected,
+            "row {actual:#?}\nstate says {expected:#?}"
+        );
+        Ok(())
+    })
+}

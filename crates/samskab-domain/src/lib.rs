@@ -16,6 +16,7 @@
 #[macro_use]
 mod macros;
 
+pub mod activity;
 pub mod decider;
 pub mod domain_error;
 pub mod entity_kind;
@@ -30,6 +31,7 @@ pub mod volunteer;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 
+pub use activity::{Activity, ActivityCommand, ActivityEvent, ActivityState};
 pub use decider::{Decider, DomainEvent, EventDecodeError};
 pub use domain_error::DomainError;
 pub use entity_kind::EntityKind;

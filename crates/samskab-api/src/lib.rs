@@ -35,7 +35,6 @@ pub fn api() -> (Router<AppState>, serde_json::Value) {
         .merge(routes::volunteers::router())
         .merge(routes::organisations::router())
         .merge(routes::municipalities::router())
-        .merge(routes::activities::router())
         .merge(routes::ops::router())
         .split_for_parts();
     (routes, openapi::document(generated))
@@ -49,7 +48,6 @@ pub fn read_model_sql() -> Vec<(&'static str, String)> {
         routes::volunteers::read_sql(),
         routes::organisations::read_sql(),
         routes::municipalities::read_sql(),
-        routes::activities::read_sql(),
     ]
     .concat()
 }

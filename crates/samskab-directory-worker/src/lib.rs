@@ -23,7 +23,6 @@
 //! The binary `samskab-directory-worker` runs this projection alone; the `samskab` binary runs
 //! it in-process through this library.
 
-mod activities;
 mod context;
 mod municipalities;
 mod organisations;
@@ -32,8 +31,7 @@ mod volunteers;
 use std::future::Future;
 
 use samskab_domain::{
-    ActivityEvent, DomainEvent, EntityKind, EventDecodeError, MunicipalityEvent, OrganisationEvent,
-    VolunteerEvent,
+    DomainEvent, EntityKind, EventDecodeError, MunicipalityEvent, OrganisationEvent, VolunteerEvent,
 };
 use samskab_eventlog::RecordedEvent;
 use samskab_projection::{ApplyError, Projection, ReadModel};
@@ -112,9 +110,6 @@ async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(
     } else if kind == EntityKind::Volunteer.as_str() {
         let decoded = decode::<VolunteerEvent>(event)?;
         volunteers::apply(conn, &EventContext::of(event)?, &decoded).await
-    } else if kind == EntityKind::Activity.as_str() {
-        let decoded = decode::<ActivityEvent>(event)?;
-        activities::apply(conn, &EventContext::of(event)?, &decoded).await
     } else {
         // Other entities (grants, pools, ...) share the stream but are none of the directory's
         // business. Skipping them is not dropping them: other projections read them.

@@ -5,7 +5,6 @@ string_enum! {
     /// (`samskab.ev.<tenant>.<kind>.<id>`), so it must stay lowercase ASCII without dots
     /// (checked below, and by the event log's `validate_token`).
     pub enum EntityKind {
-        Activity => "activity",
         Municipality => "municipality",
         Organisation => "organisation",
         Volunteer => "volunteer",

@@ -408,19 +408,3 @@ pub fn arb_municipality_event(tenant_id: String) -> impl Strategy<Value = Munici
         })
     })
 }
-
-/// Any of an activity's events, about activity `id` (see [`arb_volunteer_event`]).
-pub fn arb_activity_event(id: ActivityId) -> impl Strategy<Value = ActivityEvent> {
-    prop_oneof![
-        (any::<u128>(), arb_name()).prop_map(move |(org, title)| {
-            ActivityEvent::Registered(crate::activity::ActivityRegistered {
-                id,
-                organisation: OrganisationId::from_uuid(Uuid::from_u128(org)),
-                title,
-            })
-        }),
-        arb_name().prop_map(move |title| {
-            ActivityEvent::Renamed(crate::activity::ActivityRenamed { id, title })
-        }),
-    ]
-}

@@ -16,7 +16,6 @@
 #[macro_use]
 mod macros;
 
-pub mod activity;
 pub mod decider;
 pub mod domain_error;
 pub mod entity_kind;
@@ -31,7 +30,6 @@ pub mod volunteer;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 
-pub use activity::{Activity, ActivityCommand, ActivityEvent, ActivityState};
 pub use decider::{Decider, DomainEvent, EventDecodeError};
 pub use domain_error::DomainError;
 pub use entity_kind::EntityKind;

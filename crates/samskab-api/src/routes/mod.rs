@@ -7,7 +7,6 @@
 //! `Principal`, `EntityId` and/or `QueryParams<Filter>` in, `wait_for(read model)`, one SQL
 //! statement on the read model it names.
 
-pub mod activities;
 pub mod municipalities;
 pub mod ops;
 pub mod organisations;

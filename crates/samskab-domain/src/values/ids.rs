@@ -49,10 +49,6 @@ macro_rules! uuid_id {
 }
 
 uuid_id!(
-    /// Identifies an activity within its tenant.
-    ActivityId
-);
-uuid_id!(
     /// Identifies an organisation (forening, organisation) within its tenant.
     OrganisationId
 );

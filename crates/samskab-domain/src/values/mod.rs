@@ -26,7 +26,7 @@ pub use consent::{Consent, ConsentPurpose};
 pub use contact::{Contact, Email, Phone};
 pub use cvr::Cvr;
 pub use deactivation_reason::DeactivationReason;
-pub use ids::{ActivityId, OrganisationId, VolunteerId};
+pub use ids::{OrganisationId, VolunteerId};
 pub use language_code::LanguageCode;
 pub use name::Name;
 pub use organisation_kind::OrganisationKind;

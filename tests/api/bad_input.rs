@@ -320,3 +320,47 @@ async fn a_min_position_beyond_the_log_is_refused_at_once() {
         "the log never had such a position"
     );
 }
+
+/// A date the read model cannot hold (or no report can show) is a 422 that appends nothing:
+/// once, a year -1 was answered 201 and its event was parked, so the volunteer never appeared.
+#[tokio::test]
+async fn implausible_dates_are_refused_and_append_nothing() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    let in_11_years = (chrono::Utc::now() + chrono::Duration::days(11 * 366))
+        .date_naive()
+        .to_string();
+    let in_two_days = (chrono::Utc::now() + chrono::Duration::days(2))
+        .date_naive()
+        .to_string();
+    for (field, value, expected_field) in [
+        (
+            "assessed_on",
+            "-0001-01-01",
+            "child_certificate.assessed_on",
+        ),
+        ("assessed_on", "1899-12-31", "child_certificate.assessed_on"),
+        (
+            "assessed_on",
+            in_two_days.as_str(),
+            "child_certificate.assessed_on",
+        ),
+        (
+            "valid_until",
+            in_11_years.as_str(),
+            "child_certificate.valid_until",
+        ),
+    ] {
+        let mut body = volunteer_body("Dorte Dato");
+        body["child_certificate"][field] = json!(value);
+        let (status, problem) = app.post("/volunteers", &token, &body).await;
+        assert_eq!(status, 422, "{field} {value}: {problem}");
+        assert_eq!(field_of(&problem), expected_field, "{problem}");
+    }
+    let mut body = volunteer_body("Dorte Dato");
+    body["consent"]["given_at"] = json!("1899-12-31T23:00:00Z");
+    let (status, problem) = app.post("/volunteers", &token, &body).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(field_of(&problem), "consent.given_at");
+    assert_eq!(app.log_position().await, 0, "nothing appended");
+}

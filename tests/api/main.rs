@@ -1,6 +1,7 @@
 //! One integration-test binary, one file per feature (zero2prod style). Every test gets its
 //! own NATS server and PostgreSQL database through `samskab_e2e::spawn_app`.
 
+mod access;
 mod bad_input;
 mod flow;
 mod idempotency;

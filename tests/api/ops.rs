@@ -77,7 +77,8 @@ async fn projection_lag_is_reported() {
         app.post("/volunteers", &token, &volunteer_body(&format!("F {n}")))
             .await;
     }
-    let (status, lag) = app.get("/ops/projections", "").await;
+    let operator = app.token("platform", Role::Operator);
+    let (status, lag) = app.get("/ops/projections", &operator).await;
     assert_eq!(status, 200, "{lag}");
     assert_eq!(lag[0]["name"], "directory");
     assert_eq!(lag[0]["lag"], 5);

@@ -77,20 +77,33 @@ def _fix_body(body):
     if isinstance(consent, dict) and isinstance(consent.get("given_at"), str):
         try:
             given_at = datetime.datetime.fromisoformat(consent["given_at"].replace("Z", "+00:00"))
-            if given_at.tzinfo and given_at > datetime.datetime.now(datetime.timezone.utc):
+            too_late = given_at.tzinfo and given_at > datetime.datetime.now(datetime.timezone.utc)
+            if too_late or given_at.year < 1900:
                 consent["given_at"] = "2020-01-01T00:00:00Z"
         except ValueError:
             pass  # a form Python does not read; the server's answer is checked as it is
-    # An approved børneattest is valid until after it was assessed.
+    # A børneattest is assessed in 1900 or later and not in the future, valid until at most
+    # 10 years from now, and after it was assessed.
     cert = body.get("child_certificate")
-    if isinstance(cert, dict) and cert.get("valid_until") and cert.get("assessed_on"):
-        assessed = datetime.date.fromisoformat(cert["assessed_on"])
-        until = datetime.date.fromisoformat(cert["valid_until"])
-        if until <= assessed:
-            if assessed < datetime.date.max:
+    if not isinstance(cert, dict):
+        return
+    today = datetime.date.today()
+    try:
+        if isinstance(cert.get("assessed_on"), str):
+            assessed = datetime.date.fromisoformat(cert["assessed_on"])
+            if assessed.year < 1900 or assessed > today:
+                cert["assessed_on"] = "2020-01-01"
+        if isinstance(cert.get("valid_until"), str):
+            until = datetime.date.fromisoformat(cert["valid_until"])
+            if until.year > today.year + 10:
+                cert["valid_until"] = datetime.date(today.year + 10, 1, 1).isoformat()
+        if cert.get("valid_until") and cert.get("assessed_on"):
+            assessed = datetime.date.fromisoformat(cert["assessed_on"])
+            until = datetime.date.fromisoformat(cert["valid_until"])
+            if until <= assessed:
                 cert["valid_until"] = (assessed + datetime.timedelta(days=1)).isoformat()
-            else:
-                cert.pop("valid_until")
+    except ValueError:
+        pass  # a form Python does not read; the server's answer is checked as it is
 
 
 # Applied right before each request, in every phase (examples, coverage, fuzzing, stateful).

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::problem::ApiError;
 use crate::state::AppState;
 
-/// What a principal may do. Kept small and explicit; each route says which roles it admits.
+/// What a principal may do. Which routes each role may call is one table, `access::ACCESS`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -20,16 +20,30 @@ pub enum Role {
     Caseworker,
     /// Reads everything of its municipality, changes nothing, sees no personal data of volunteers.
     Auditor,
+    /// The engineer on call: projection status and lag, nothing of any municipality's data.
+    Operator,
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::PlatformAdmin, Role::Caseworker, Role::Auditor];
+    pub const ALL: [Role; 4] = [
+        Role::PlatformAdmin,
+        Role::Operator,
+        Role::Caseworker,
+        Role::Auditor,
+    ];
     pub fn as_str(&self) -> &'static str {
         match self {
             Role::PlatformAdmin => "platform_admin",
+            Role::Operator => "operator",
             Role::Caseworker => "caseworker",
             Role::Auditor => "auditor",
         }
+    }
+
+    /// A role of the installation rather than of a municipality: only valid in a token of the
+    /// platform tenant, as a municipality's roles are only valid outside it.
+    pub fn is_platform_role(&self) -> bool {
+        matches!(self, Role::PlatformAdmin | Role::Operator)
     }
 }
 
@@ -54,13 +68,6 @@ pub struct Principal {
 }
 
 impl Principal {
-    pub fn require(&self, allowed: &[Role]) -> Result<(), ApiError> {
-        if self.roles.iter().any(|r| allowed.contains(r)) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden("your role may not do this"))
-        }
-    }
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
@@ -125,6 +132,16 @@ impl TokenKeys {
                 "the token's subject is not a valid actor id",
             ));
         }
+        let platform = tenant.as_str() == PLATFORM_TENANT;
+        if claims
+            .roles
+            .iter()
+            .any(|r| r.is_platform_role() != platform)
+        {
+            return Err(ApiError::Unauthenticated(
+                "platform roles belong to the platform tenant, municipal roles to a municipality",
+            ));
+        }
         Ok(Principal {
             tenant,
             actor: format!("user:{}", claims.sub),
@@ -140,6 +157,10 @@ impl FromRequestParts<AppState> for Principal {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // `access::enforce` verified the token already and left the principal here.
+        if let Some(principal) = parts.extensions.get::<Principal>() {
+            return Ok(principal.clone());
+        }
         let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or(
             ApiError::Unauthenticated("send Authorization: Bearer <token>"),
         )?;

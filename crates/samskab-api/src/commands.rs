@@ -19,7 +19,7 @@ use tracing::{instrument, warn};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::problem::{ApiError, FieldError};
 use crate::state::AppState;
 
@@ -69,9 +69,9 @@ pub struct CommandContext<'a> {
 
 /// Everything a command route needs from its request besides the body: who asks (the tenant
 /// comes from the token), the `Idempotency-Key`, and what was asked (method and path, for the
-/// idempotency fingerprint and the `Location` of a created entity). A route then reads
-/// `cmd.require(roles)`, parses its body into a domain command, and ends with
-/// `cmd.create::<D>(..)` or `cmd.change::<D>(..)`.
+/// idempotency fingerprint and the `Location` of a created entity). A route then parses its
+/// body into a domain command and ends with `cmd.create::<D>(..)` or `cmd.change::<D>(..)`.
+/// Whether the principal may call the route at all was decided before, by `access::ACCESS`.
 pub struct CommandRequest {
     state: AppState,
     pub principal: Principal,
@@ -104,11 +104,6 @@ impl FromRequestParts<AppState> for CommandRequest {
 pub const NO_BODY: &str = "";
 
 impl CommandRequest {
-    /// Refuses (403) a principal with none of `roles`.
-    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        self.principal.require(roles)
-    }
-
     /// The id of an entity this command creates. With an `Idempotency-Key` it is derived from
     /// the tenant, the kind and the key (a UUID v8), so a retry addresses the same entity and
     /// the log answers it with the first attempt (see `samskab_eventlog::idempotency`);

@@ -10,6 +10,7 @@
 //!
 //! **Invariant:** the tenant of every read and write is the authenticated principal's.
 
+pub mod access;
 pub mod auth;
 pub mod body;
 pub mod commands;
@@ -66,6 +67,11 @@ pub fn router(state: AppState) -> Router {
             "/openapi.json",
             axum::routing::get(move || async move { openapi_json }),
         )
+        // Every route above, and only those, passes the access table first.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::enforce,
+        ))
         .fallback(|| async { problem::ApiError::NotFound })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(tower_http::trace::TraceLayer::new_for_http())

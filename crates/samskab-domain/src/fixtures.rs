@@ -308,6 +308,18 @@ pub fn arb_volunteer_registered() -> impl Strategy<Value = VolunteerRegistered> 
             let age_band = birth_year
                 .and_then(|b| AgeBand::from_birth_year(b, year).ok())
                 .unwrap_or(any_band);
+            // Dates `decide` accepts at the time of the consent: assessed by then, valid for
+            // at most ten more years (`volunteer::YEARS_AHEAD`).
+            let given_on = consent.given_at.date_naive();
+            let implausible = cert.assessed_on().is_some_and(|d| d > given_on)
+                || cert.valid_until().is_some_and(|d| {
+                    chrono::Datelike::year(&d) > year + crate::volunteer::YEARS_AHEAD
+                });
+            let cert = if implausible {
+                ChildCertificate::requested()
+            } else {
+                cert
+            };
             let child_certificate = if target_groups.contains(&TargetGroup::Children)
                 && cert.status() == ChildCertificateStatus::NotRequired
             {

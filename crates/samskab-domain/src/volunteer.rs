@@ -173,12 +173,52 @@ pub const OLDEST_AGE: i32 = 120;
 
 /// The rules a volunteer's data must follow, at the moment `now`. Returns the profile as it
 /// will be stored (duplicates removed).
+/// No date in a volunteer's record lies before this year (PostgreSQL and every report can show
+/// it; a year 0 or -1 is a typing error, and once broke the projection of an accepted event).
+pub const EARLIEST_YEAR: i32 = 1900;
+
+/// How far ahead of now a date may lie (a børneattest's valid-until).
+pub const YEARS_AHEAD: i32 = 10;
+
+/// The børneattest's dates are plausible: assessed in [`EARLIEST_YEAR`] or later and not in
+/// the future, valid until at most [`YEARS_AHEAD`] years from now.
+fn check_certificate_dates(
+    profile: &VolunteerProfile,
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    let certificate = &profile.child_certificate;
+    if let Some(assessed) = certificate.assessed_on() {
+        if assessed.year() < EARLIEST_YEAR {
+            return Err(DomainError::rule(
+                "child_certificate.assessed_on",
+                format!("must be in {EARLIEST_YEAR} or later"),
+            ));
+        }
+        if assessed > now.date_naive() {
+            return Err(DomainError::rule(
+                "child_certificate.assessed_on",
+                "a børneattest cannot have been assessed in the future",
+            ));
+        }
+    }
+    if let Some(until) = certificate.valid_until()
+        && until.year() > now.year() + YEARS_AHEAD
+    {
+        return Err(DomainError::rule(
+            "child_certificate.valid_until",
+            format!("must be within {YEARS_AHEAD} years from now"),
+        ));
+    }
+    Ok(())
+}
+
 fn check_volunteer_rules(
     personal: &VolunteerPersonalData,
     profile: &VolunteerProfile,
     now: DateTime<Utc>,
 ) -> Result<VolunteerProfile, DomainError> {
     let profile = profile.without_duplicates();
+    check_certificate_dates(&profile, now)?;
     let year = now.year();
     if let Some(birth_year) = personal.birth_year {
         let birth_year_i32 = i32::from(birth_year);
@@ -262,6 +302,12 @@ impl Decider for Volunteer {
                     return Err(DomainError::rule(
                         "consent.given_at",
                         "consent cannot have been given later than now",
+                    ));
+                }
+                if consent.given_at.year() < EARLIEST_YEAR {
+                    return Err(DomainError::rule(
+                        "consent.given_at",
+                        format!("must be in {EARLIEST_YEAR} or later"),
                     ));
                 }
                 let profile = check_volunteer_rules(personal, profile, *at)?;

@@ -304,10 +304,17 @@ async fn park_undecodable(
 }
 
 /// A database error that says nothing about the event: the connection or the server is in
-/// trouble, or the transaction lost a race. Retrying the batch later is right; parking is not.
-/// Everything else (constraint violations, bad data, a bug in apply) is deterministic and
-/// would fail again on every retry, so the event is parked.
+/// trouble, the transaction lost a race, or the projection's own SQL is wrong for the schema.
+/// Retrying the batch later is right; parking is not (parking would move the checkpoint past
+/// every event of that type until someone noticed). Everything else (bad data in the event, a
+/// constraint the event breaks) is the event's and would fail again on every retry, so the
+/// event is parked.
 pub(crate) fn is_transient(error: &sqlx::Error) -> bool {
+    is_infrastructure_fault(error) || is_projection_fault(error)
+}
+
+/// The connection or the server is in trouble, or the transaction lost a race.
+fn is_infrastructure_fault(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
@@ -322,6 +329,18 @@ pub(crate) fn is_transient(error: &sqlx::Error) -> bool {
                 .iter()
                 .any(|c| code.starts_with(c))
         }),
+        _ => false,
+    }
+}
+
+/// The projection's SQL does not fit the database: 42 (an undefined table or column, a type
+/// mismatch, no privilege) or 55 (a lock not available, an object in use). A deployment or
+/// code bug that someone must fix; retried, and logged as an error, never parked.
+pub(crate) fn is_projection_fault(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("42") || code.starts_with("55")),
         _ => false,
     }
 }

@@ -15,7 +15,7 @@ use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pu
 use async_nats::jetstream::stream::ConsumerErrorKind;
 use futures::{FutureExt, StreamExt};
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::batch::{self, BatchError, LogMessage, Target};
 use crate::{Projection, Projector, checkpoint, leader};
@@ -252,8 +252,13 @@ impl<P: Projection> Projector<P> {
                 Err(BatchError::Fenced) => anyhow::bail!("lost the leader lock"),
                 Err(BatchError::Database(e)) => {
                     let wait = backoff.next();
-                    warn!(projection = target.name, error = %e, retry_in_ms = wait.as_millis() as u64,
-                        "batch failed; retrying");
+                    if batch::is_projection_fault(&e) {
+                        error!(projection = target.name, error = %e, retry_in_ms = wait.as_millis() as u64,
+                            "the projection's SQL does not fit the database (a missing migration or a bug); nothing is parked, retrying until it is fixed");
+                    } else {
+                        warn!(projection = target.name, error = %e, retry_in_ms = wait.as_millis() as u64,
+                            "batch failed; retrying");
+                    }
                     if sleep_or_shutdown(wait, shutdown).await {
                         return Ok(None);
                     }

@@ -592,3 +592,79 @@ async fn a_second_copy_stands_by_and_takes_over() -> anyhow::Result<()> {
     assert!(parked(&env.pool).await?.is_empty());
     Ok(())
 }
+
+/// Counts `Unfinished::apply` calls, so the test can wait until the projection has failed and
+/// retried instead of sleeping.
+static UNFINISHED_ATTEMPTS: AtomicU64 = AtomicU64::new(0);
+
+/// A projection whose table is missing until the test creates it: its SQL fails with 42P01.
+struct Unfinished;
+
+impl Projection for Unfinished {
+    fn name(&self) -> &'static str {
+        "unfinished"
+    }
+    fn schema(&self) -> &'static str {
+        "unfinished"
+    }
+    async fn apply(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        event: &RecordedEvent,
+    ) -> Result<(), ApplyError> {
+        UNFINISHED_ATTEMPTS.fetch_add(1, Ordering::SeqCst);
+        sqlx::query("INSERT INTO seen (event_id) VALUES ($1)")
+            .bind(event.envelope.id)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_sql_error_of_the_projection_is_retried_and_parks_nothing() -> anyhow::Result<()> {
+    let env = env().await?;
+    sqlx::raw_sql(
+        "CREATE SCHEMA unfinished;
+         CREATE TABLE unfinished.checkpoint (projection text PRIMARY KEY, position bigint NOT NULL);",
+    )
+    .execute(&env.pool)
+    .await?;
+    let (_, ids) = append_counted(&env.log, 3).await?;
+    let (position, _) = append(&env.log, &[COUNTED]).await?;
+
+    let shutdown = CancellationToken::new();
+    let projector = Projector::new(Unfinished, env.log.clone(), env.pool.clone(), config());
+    let token = shutdown.clone();
+    let task = tokio::spawn(async move { projector.run(token).await });
+    // Failed once, and tried again: the error did not park the event and move on.
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while UNFINISHED_ATTEMPTS.load(Ordering::SeqCst) < 2 {
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "no retry within {PATIENCE:?}"
+        );
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(parked(&env.pool).await?.is_empty(), "nothing parked");
+    assert_eq!(
+        checkpoint(&env.pool, "unfinished").await?,
+        0,
+        "the checkpoint waits"
+    );
+
+    // The missing migration arrives: every event is applied, in order, none lost.
+    sqlx::raw_sql("CREATE TABLE unfinished.seen (event_id uuid PRIMARY KEY)")
+        .execute(&env.pool)
+        .await?;
+    assert!(wait_for_position(&env.pool, "unfinished", position, PATIENCE).await?);
+    let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM unfinished.seen")
+        .fetch_one(&env.pool)
+        .await?;
+    assert_eq!(seen, i64::try_from(ids.len())? + 1);
+    assert!(parked(&env.pool).await?.is_empty());
+    shutdown.cancel();
+    task.await??;
+    Ok(())
+}

@@ -333,6 +333,12 @@ pub fn print_tokens(keys: &TokenKeys, url: &str) -> anyhow::Result<()> {
         "admin",
         keys.sign(&platform, "demo-admin", &[Role::PlatformAdmin], valid)?
     );
+    println!(
+        "  {:<10} {:<12} {}",
+        "platform",
+        "operator",
+        keys.sign(&platform, "demo-operator", &[Role::Operator], valid)?
+    );
     if let Some(token) = first_caseworker {
         println!("\nRegister a volunteer in Rødovre:\n");
         let body = r#"{"name":"Søren Ærø Østergård","email":"soren@example.dk","postcode":"2610","birth_year":1961,"skills":["lektiehjælp"],"languages":["da"],"availability":{"slots":[{"weekday":"tue","part":"evening"}],"hours_per_week":3},"target_groups":["elderly"],"consent":{"purpose":"Matchning med lokale frivilligopgaver"}}"#;

@@ -2,10 +2,11 @@
 //! types; `lib.rs` assembles them with the OpenAPI document.
 //!
 //! A command route is a few lines: `CommandRequest` (principal, `Idempotency-Key`, request
-//! identity) and `JsonBody<Input>` in, `cmd.require(roles)`, parse the input into a domain
-//! command (`FieldCheck`), then `cmd.create::<D>` or `cmd.change::<D>`. A query route:
+//! identity) and `JsonBody<Input>` in, parse the input into a domain command (`FieldCheck`),
+//! then `cmd.create::<D>` or `cmd.change::<D>`. A query route:
 //! `Principal`, `EntityId` and/or `QueryParams<Filter>` in, `wait_for(read model)`, one SQL
-//! statement on the read model it names.
+//! statement on the read model it names. Who may call a route is not the handler's business:
+//! a new route gets its row in `access::ACCESS`, or everyone is refused.
 
 pub mod municipalities;
 pub mod ops;

@@ -70,7 +70,8 @@ pub struct ProjectionLag {
 /// Each projection's position, lag behind the log, and parked events.
 #[utoipa::path(get, path = "/ops/projections", tag = "ops",
     responses((status = 200, body = Vec<ProjectionLag>, description = "One entry per projection."),
-        (status = 503, description = "The status could not be read.")))]
+        (status = 503, description = "The status could not be read.")),
+    security(("bearer" = [])))]
 async fn projections(
     State(state): State<AppState>,
 ) -> Result<axum::Json<Vec<ProjectionLag>>, ApiError> {
@@ -79,8 +80,10 @@ async fn projections(
         let s =
             samskab_projection::status(&state.pool, &state.log, read_model.name, read_model.schema)
                 .await
-                .map_err(|e| {
-                    ApiError::Unavailable(format!("cannot read projection status: {e}"))
+                .map_err(|error| {
+                    // The details are for the log, not for the answer.
+                    tracing::error!(projection = read_model.name, error = %error, "cannot read projection status");
+                    ApiError::Unavailable("cannot read the projections' status".into())
                 })?;
         out.push(ProjectionLag {
             name: s.name,

@@ -13,7 +13,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use crate::auth::{Principal, Role};
+use crate::access;
+use crate::auth::Principal;
 use crate::body::{JsonBody, whole};
 use crate::commands::{CommandAccepted, CommandRequest, NO_BODY};
 use crate::fields::FieldCheck;
@@ -98,9 +99,10 @@ pub struct SlotInput {
 pub struct ChildCertificateInput {
     #[schema(schema_with = schema::certificate_status)]
     pub status: String,
-    /// Required for approved and not approved, absent otherwise.
+    /// Required for approved and not approved, absent otherwise. In 1900 or later, and not in
+    /// the future.
     pub assessed_on: Option<NaiveDate>,
-    /// Only for approved; after `assessed_on`.
+    /// Only for approved; after `assessed_on`, and at most 10 years from now.
     pub valid_until: Option<NaiveDate>,
 }
 
@@ -109,7 +111,8 @@ pub struct ChildCertificateInput {
 pub struct ConsentInput {
     #[schema(schema_with = schema::consent_purpose)]
     pub purpose: String,
-    /// When the volunteer gave consent: not later than now, which is the default.
+    /// When the volunteer gave consent: in 1900 or later and not later than now, which is the
+    /// default.
     pub given_at: Option<DateTime<Utc>>,
 }
 
@@ -252,7 +255,6 @@ async fn register_volunteer(
     cmd: CommandRequest,
     body: JsonBody<VolunteerInput>,
 ) -> Result<Response, ApiError> {
-    cmd.require(&[Role::Caseworker])?;
     let now = Utc::now();
     let parsed = parse_volunteer(body.value, now)?;
     let Some(consent) = parsed.consent else {
@@ -281,7 +283,6 @@ async fn update_volunteer(
     EntityId(id): EntityId,
     body: JsonBody<VolunteerInput>,
 ) -> Result<Response, ApiError> {
-    cmd.require(&[Role::Caseworker])?;
     let parsed = parse_volunteer(body.value, Utc::now())?;
     if parsed.consent.is_some() {
         return Err(ApiError::invalid(
@@ -306,7 +307,6 @@ async fn withdraw_consent(
     cmd: CommandRequest,
     EntityId(id): EntityId,
 ) -> Result<Response, ApiError> {
-    cmd.require(&[Role::Caseworker])?;
     let command = VolunteerCommand::WithdrawConsent { at: Utc::now() };
     cmd.change::<Volunteer>(VolunteerId::from(id), NO_BODY, command)
         .await
@@ -330,7 +330,8 @@ pub struct VolunteerView {
     pub availability: serde_json::Value,
     pub hours_per_week: i32,
     pub target_groups: Vec<String>,
-    pub child_certificate_status: String,
+    /// Null for a role that sees no persons' data (see the access table).
+    pub child_certificate_status: Option<String>,
     pub child_certificate_assessed_on: Option<NaiveDate>,
     pub child_certificate_valid_until: Option<NaiveDate>,
     pub consent_purpose: Option<String>,
@@ -345,12 +346,20 @@ pub struct VolunteerView {
 }
 
 impl VolunteerView {
+    /// What the principal may see of the volunteer (`access::SEES_PERSONS`): others get the
+    /// statistics and skills, not the personal data, børneattest or consent.
     fn for_principal(mut self, principal: &Principal) -> Self {
-        if !principal.has(Role::Caseworker) {
+        if !access::sees_persons(principal) {
             self.name = None;
             self.email = None;
             self.phone = None;
             self.birth_year = None;
+            self.child_certificate_status = None;
+            self.child_certificate_assessed_on = None;
+            self.child_certificate_valid_until = None;
+            self.consent_purpose = None;
+            self.consent_given_at = None;
+            self.consent_withdrawn_at = None;
         }
         self
     }
@@ -397,7 +406,6 @@ async fn list_volunteers(
     principal: Principal,
     QueryParams(filter): QueryParams<VolunteerFilter>,
 ) -> Result<axum::Json<Page<VolunteerView>>, ApiError> {
-    principal.require(&[Role::Caseworker, Role::Auditor])?;
     let limit = check_limit(filter.limit)?;
     let postcode = check_filter("postcode", filter.postcode.as_deref(), |p| {
         Postcode::parse(p).map(|p| p.to_string())
@@ -444,7 +452,6 @@ async fn get_volunteer(
     EntityId(id): EntityId,
     QueryParams(consistency): QueryParams<Consistency>,
 ) -> Result<axum::Json<VolunteerView>, ApiError> {
-    principal.require(&[Role::Caseworker, Role::Auditor])?;
     wait_for(&state, DIRECTORY, consistency.min_position).await?;
     let sql = get_sql();
     let row: Option<VolunteerView> = sqlx::query_as(sqlx::AssertSqlSafe(sql))

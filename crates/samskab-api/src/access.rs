@@ -1,0 +1,190 @@
+//! Who may do what: **one table**, every route and the roles that may call it. The router
+//! checks it before any handler runs (`enforce`), so a handler never decides access on its own,
+//! and a route missing from the table is refused to everyone (fail closed).
+//!
+//! ARCHITECTURE.md shows the same table (`markdown()` renders it; a test keeps the two equal),
+//! and `tests/api/access.rs` calls every route with a token of every role and checks the answer
+//! against it.
+//!
+//! What a role *sees* on a route it may call is the other half: on a route that shows persons,
+//! only the roles in [`SEES_PERSONS`] see personal data, børneattest and consent.
+
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::auth::{Principal, Role};
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+/// One route: its method and path as the router and the OpenAPI document spell them.
+#[derive(Debug, Clone, Copy)]
+pub struct Access {
+    pub method: &'static str,
+    pub path: &'static str,
+    /// The roles that may call it; `None` when it needs no token at all.
+    pub roles: Option<&'static [Role]>,
+    /// It shows persons (volunteers, later mentees, applicants, ...): a role outside
+    /// [`SEES_PERSONS`] gets them without personal data, børneattest and consent.
+    pub persons: bool,
+}
+
+use Role::{Auditor, Caseworker, Operator, PlatformAdmin};
+
+const fn open(method: &'static str, path: &'static str) -> Access {
+    Access {
+        method,
+        path,
+        roles: None,
+        persons: false,
+    }
+}
+
+const fn only(method: &'static str, path: &'static str, roles: &'static [Role]) -> Access {
+    Access {
+        method,
+        path,
+        roles: Some(roles),
+        persons: false,
+    }
+}
+
+/// A query that shows persons.
+const fn persons(method: &'static str, path: &'static str, roles: &'static [Role]) -> Access {
+    Access {
+        method,
+        path,
+        roles: Some(roles),
+        persons: true,
+    }
+}
+
+/// Municipal staff who read.
+const READERS: &[Role] = &[Caseworker, Auditor];
+
+/// The table. Keep the order of ARCHITECTURE.md: by room, commands before queries.
+pub const ACCESS: &[Access] = &[
+    open("GET", "/health"),
+    open("GET", "/ready"),
+    open("GET", "/openapi.json"),
+    only("GET", "/ops/projections", &[Operator]),
+    only("POST", "/municipalities", &[PlatformAdmin]),
+    only(
+        "GET",
+        "/municipalities",
+        &[PlatformAdmin, Caseworker, Auditor],
+    ),
+    only(
+        "GET",
+        "/municipalities/current",
+        &[PlatformAdmin, Caseworker, Auditor],
+    ),
+    only("POST", "/organisations", &[Caseworker]),
+    only("PUT", "/organisations/{id}", &[Caseworker]),
+    only("POST", "/organisations/{id}/deactivate", &[Caseworker]),
+    only("GET", "/organisations", READERS),
+    only("GET", "/organisations/{id}", READERS),
+    only("POST", "/volunteers", &[Caseworker]),
+    only("PUT", "/volunteers/{id}", &[Caseworker]),
+    only("POST", "/volunteers/{id}/consent/withdraw", &[Caseworker]),
+    persons("GET", "/volunteers", READERS),
+    persons("GET", "/volunteers/{id}", READERS),
+];
+
+/// The roles that see a person's personal data, børneattest and consent where a route shows
+/// persons; every other role that may call the route sees the rest (statistics, skills).
+pub const SEES_PERSONS: &[Role] = &[Caseworker];
+
+/// Whether `principal` sees persons' personal data (see [`SEES_PERSONS`]).
+pub fn sees_persons(principal: &Principal) -> bool {
+    principal.roles.iter().any(|r| SEES_PERSONS.contains(r))
+}
+
+/// The row of `method path`, if the table has one. `HEAD` is a `GET` without the body.
+pub fn lookup(method: &str, path: &str) -> Option<&'static Access> {
+    let method = if method.eq_ignore_ascii_case("HEAD") {
+        "GET"
+    } else {
+        method
+    };
+    ACCESS
+        .iter()
+        .find(|a| a.method.eq_ignore_ascii_case(method) && a.path == path)
+}
+
+/// The methods the table has for `path`, as an `Allow` header lists them.
+fn allowed_methods(path: &str) -> String {
+    ACCESS
+        .iter()
+        .filter(|a| a.path == path)
+        .map(|a| a.method)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Middleware on every matched route: no row → 403 for everyone; an open row → on; otherwise
+/// the token must be valid (401) and carry one of the row's roles (403). The principal is left
+/// in the request's extensions, so the handler's `Principal` does not verify the token again.
+pub async fn enforce(
+    State(state): State<AppState>,
+    matched: Option<MatchedPath>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(matched) = matched else {
+        return ApiError::Forbidden("this route is in no one's access table").into_response();
+    };
+    let Some(row) = lookup(request.method().as_str(), matched.as_str()) else {
+        // A method the path does not have (TRACE /health): 405, as without the table. A route
+        // the router has and the table lacks lands here too, and is refused all the same.
+        let allow = allowed_methods(matched.as_str());
+        if allow.is_empty() {
+            return ApiError::Forbidden("this route is in no one's access table").into_response();
+        }
+        return (
+            axum::http::StatusCode::METHOD_NOT_ALLOWED,
+            [(axum::http::header::ALLOW, allow)],
+        )
+            .into_response();
+    };
+    let Some(roles) = row.roles else {
+        return next.run(request).await;
+    };
+    let (mut parts, body) = request.into_parts();
+    let principal = match Principal::from_request_parts(&mut parts, &state).await {
+        Ok(principal) => principal,
+        Err(error) => return error.into_response(),
+    };
+    if !principal.roles.iter().any(|r| roles.contains(r)) {
+        return ApiError::Forbidden("your role may not do this").into_response();
+    }
+    parts.extensions.insert(principal);
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// The table as ARCHITECTURE.md shows it: a row per route, a column per role.
+pub fn markdown() -> String {
+    let mut out = String::from("| Route |");
+    for role in Role::ALL {
+        out.push_str(&format!(" `{}` |", role.as_str()));
+    }
+    out.push_str("\n|---|");
+    for _ in Role::ALL {
+        out.push_str("---|");
+    }
+    out.push('\n');
+    for row in ACCESS {
+        out.push_str(&format!("| `{} {}` |", row.method, row.path));
+        for role in Role::ALL {
+            let cell = match row.roles {
+                None => "open",
+                Some(roles) if !roles.contains(&role) => "—",
+                Some(_) if row.persons && !SEES_PERSONS.contains(&role) => "yes, without persons",
+                Some(_) => "yes",
+            };
+            out.push_str(&format!(" {cell} |"));
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -58,9 +58,81 @@ pub fn api_config(args: &ServeArgs) -> anyhow::Result<samskab_api::ApiConfig> {
     })
 }
 
+/// Words that mark a value copied from an example rather than generated.
+const PLACEHOLDERS: [&str; 4] = ["change_me", "changeme", "example", "placeholder"];
+
+/// Below this, a secret could be guessed (estimated as below).
+const MIN_SECRET_BITS: f64 = 128.0;
+
+/// How to make a good one, for the error messages.
+const GENERATE: &str = "generate one with: head -c 48 /dev/urandom | base64";
+
+/// Anyone who knows the secret can sign a token for any municipality and role, so a copied
+/// placeholder or a guessable secret stops start-up.
 pub fn token_keys(secret: &str) -> anyhow::Result<samskab_api::TokenKeys> {
     if secret.len() < 32 {
-        bail!("SAMSKAB_JWT_SECRET must be at least 32 bytes");
+        bail!("SAMSKAB_JWT_SECRET must be at least 32 bytes; {GENERATE}");
+    }
+    let lower = secret.to_lowercase();
+    if let Some(word) = PLACEHOLDERS.iter().find(|word| lower.contains(*word)) {
+        bail!("SAMSKAB_JWT_SECRET is a placeholder (it contains {word:?}); {GENERATE}");
+    }
+    let bits = estimated_bits(secret);
+    if bits < MIN_SECRET_BITS {
+        bail!(
+            "SAMSKAB_JWT_SECRET has too little entropy (about {bits:.0} bits, at least {MIN_SECRET_BITS:.0}); {GENERATE}"
+        );
     }
     Ok(samskab_api::TokenKeys::from_secret(secret.as_bytes()))
+}
+
+/// Length times the Shannon entropy of the secret's own character frequencies: an upper
+/// bound for text, but it catches the usual mistakes (one character repeated, a short
+/// alphabet, a pattern typed twice).
+fn estimated_bits(secret: &str) -> f64 {
+    let mut counts = std::collections::HashMap::<char, usize>::new();
+    for c in secret.chars() {
+        *counts.entry(c).or_default() += 1;
+    }
+    let total = secret.chars().count() as f64;
+    let per_char: f64 = counts
+        .values()
+        .map(|&n| {
+            let p = n as f64 / total;
+            -p * p.log2()
+        })
+        .sum();
+    per_char * total
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_and_guessable_secrets_are_refused() {
+        for (secret, reason) in [
+            ("CHANGE_ME_TO_48_RANDOM_BYTES_BASE64", "placeholder"),
+            (
+                "an-example-secret-that-is-long-enough-to-pass",
+                "placeholder",
+            ),
+            ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "entropy"),
+            ("abababababababababababababababababababab", "entropy"),
+            ("short", "at least 32 bytes"),
+        ] {
+            let error = token_keys(secret)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(error.contains(reason), "{secret}: {error}");
+            assert!(error.contains("SAMSKAB_JWT_SECRET"), "{error}");
+        }
+    }
+
+    #[test]
+    fn generated_secrets_are_accepted() {
+        // What `head -c 48 /dev/urandom | base64` and up.sh make.
+        assert!(token_keys("q8Kx1m2V9zP0aL3sN7dF4gH6jK5lB2cX8vM1nQ0wE3rT6yU9iO4pA7sD").is_ok());
+    }
 }

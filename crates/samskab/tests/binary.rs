@@ -39,6 +39,23 @@ async fn a_bad_setting_stops_start_up_with_its_name() {
         "{}",
         stderr(&output)
     );
+
+    // The production example's placeholder, copied as it is, stops start-up too.
+    let example = include_str!("../../../deploy/production/samskab.env.example");
+    let placeholder = example
+        .lines()
+        .find_map(|line| line.strip_prefix("SAMSKAB_JWT_SECRET="))
+        .expect("the example sets SAMSKAB_JWT_SECRET");
+    let output = samskab(&nats, &database, &["api"])
+        .env("SAMSKAB_JWT_SECRET", placeholder)
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("SAMSKAB_JWT_SECRET is a placeholder"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[tokio::test]

@@ -58,7 +58,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(options: Options) -> TestApp {
     let nats = NatsServer::start().expect("start nats");
     let (database, pool) = migrated_database().await;
-    let log = EventLog::connect(&nats.url(), LogConfig::default())
+    let log = EventLog::create_or_update(&nats.url(), LogConfig::default())
         .await
         .expect("event log");
     let keys = TokenKeys::from_secret(b"a test secret that is long enough for hs256");

@@ -97,7 +97,20 @@ def main():
             SAMSKAB_JWT_SECRET=uuid.uuid4().hex + uuid.uuid4().hex,
             RUST_LOG="warn",
         )
-        # The NATS server takes a moment to listen; seeding retries its connection.
+        # The NATS server takes a moment to listen; migrating retries its connection. Only
+        # `migrate` creates the event stream.
+        for attempt in range(50):
+            migrated = subprocess.run(
+                [binary, "migrate"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=open(work / "seed.log", "a"),
+            )
+            if migrated.returncode == 0:
+                break
+            time.sleep(0.2)
+        else:
+            raise RuntimeError("migrate failed; see seed.log")
         for attempt in range(50):
             seeded = subprocess.run(
                 [binary, "seed-demo", "--volunteers", "3"],

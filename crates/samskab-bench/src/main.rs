@@ -159,7 +159,7 @@ async fn main() -> anyhow::Result<()> {
     let mut shared: Option<(NatsServer, EventLog)> = None;
     if args.runs(1) || args.runs(3) {
         let nats = NatsServer::start().context("starting nats-server")?;
-        let log = EventLog::connect(&nats.url(), LogConfig::default()).await?;
+        let log = EventLog::create_or_update(&nats.url(), LogConfig::default()).await?;
         shared = Some((nats, log));
     }
 

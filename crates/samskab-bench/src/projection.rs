@@ -47,7 +47,7 @@ async fn fresh_servers() -> anyhow::Result<Servers> {
         .run(&pool)
         .await
         .context("migrations")?;
-    let log = EventLog::connect(&nats.url(), LogConfig::default()).await?;
+    let log = EventLog::create_or_update(&nats.url(), LogConfig::default()).await?;
     Ok(Servers {
         _nats: nats,
         _database: database,

@@ -98,7 +98,18 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
     let database = crate::fresh_database().await?;
     let log_path = std::env::temp_dir().join(format!("samskab-bench-{}.log", std::process::id()));
 
-    // Demo data first, through the binary's own seeding.
+    // The stream and the schema first (only `migrate` creates the stream), then demo data,
+    // through the binary's own seeding.
+    let status = command(&bin, &nats, &database, &log_path)?
+        .arg("migrate")
+        .status()
+        .await?;
+    if !status.success() {
+        bail!(
+            "samskab migrate failed ({status}); see {}",
+            log_path.display()
+        );
+    }
     let seeded = Instant::now();
     let status = command(&bin, &nats, &database, &log_path)?
         .arg("seed-demo")

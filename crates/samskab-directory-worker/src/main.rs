@@ -24,9 +24,16 @@ struct Args {
     #[arg(long, env = "DATABASE_URL")]
     database_url: String,
     /// Apply pending migrations first. Off by default: in production `samskab migrate` runs once
-    /// per deployment, not once per worker copy.
+    /// per deployment, not once per worker copy. (The event stream is never changed here.)
     #[arg(long, env = "SAMSKAB_MIGRATE", default_value_t = false)]
     migrate: bool,
+    /// The stream's settings as `samskab migrate` made it; a difference stops the worker.
+    #[arg(long, env = "SAMSKAB_STREAM_REPLICAS", default_value_t = 1)]
+    stream_replicas: usize,
+    #[arg(long, env = "SAMSKAB_DUPLICATE_WINDOW_SECS", default_value_t = 120)]
+    duplicate_window_secs: u64,
+    #[arg(long, env = "SAMSKAB_MAX_AGE_DAYS", default_value_t = 0)]
+    max_age_days: u64,
 }
 
 #[tokio::main]
@@ -38,7 +45,13 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = Args::parse();
 
-    let log = EventLog::connect(&args.nats_url, LogConfig::default())
+    let config = LogConfig {
+        replicas: args.stream_replicas,
+        duplicate_window: std::time::Duration::from_secs(args.duplicate_window_secs),
+        max_age: std::time::Duration::from_secs(args.max_age_days * 24 * 3600),
+        ..LogConfig::default()
+    };
+    let log = EventLog::connect(&args.nats_url, config)
         .await
         .context("connecting to the event log")?;
     // The projector holds one connection for its batch transaction; the second serves start-up

@@ -63,7 +63,7 @@ struct Harness {
 impl Harness {
     async fn start() -> anyhow::Result<Self> {
         let nats = NatsServer::start()?;
-        let log = EventLog::connect(&nats.url(), LogConfig::default()).await?;
+        let log = EventLog::create_or_update(&nats.url(), LogConfig::default()).await?;
         let pool = migrated_database().await?;
         let shutdown = CancellationToken::new();
         let projector = Projector::new(

@@ -7,12 +7,18 @@ pub enum LogError {
         #[source]
         source: async_nats::ConnectError,
     },
-    #[error("cannot create or update stream {stream}")]
+    #[error("cannot create, update or read stream {stream}")]
     Stream {
         stream: String,
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    #[error("stream {stream} does not exist: run `samskab migrate` first")]
+    StreamMissing { stream: String },
+    #[error(
+        "stream {stream} is not as this process is configured ({differences}); only `samskab migrate` changes it: fix the setting, or migrate on purpose"
+    )]
+    StreamDiffers { stream: String, differences: String },
 }
 
 /// Errors of appending a command's events.

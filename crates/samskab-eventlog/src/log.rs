@@ -15,11 +15,37 @@ pub struct EventLog {
 }
 
 impl EventLog {
-    /// Connects and creates or updates the stream, so a fresh server and an upgraded one end in
-    /// the same shape.
+    /// Connects to the stream as `samskab migrate` made it. Never changes it: a stream that is
+    /// missing, or whose settings differ from `config` (replicas, maximum age, duplicate
+    /// window, ...), is refused with what differs, so a mistyped setting or a process started
+    /// with defaults cannot expire every tenant's history or drop replicas.
     #[tracing::instrument(skip(config), fields(stream = %config.stream))]
     pub async fn connect(url: &str, config: LogConfig) -> Result<Self, LogError> {
-        let client = async_nats::ConnectOptions::new()
+        let client = Self::connect_client(url).await?;
+        Self::with_client(client, config).await
+    }
+
+    /// Creates the stream, or brings it to `config`: what `samskab migrate` does, once per
+    /// deployment (and what a test does for the server it started).
+    #[tracing::instrument(skip(config), fields(stream = %config.stream))]
+    pub async fn create_or_update(url: &str, config: LogConfig) -> Result<Self, LogError> {
+        let client = Self::connect_client(url).await?;
+        let js = jetstream::new(client.clone());
+        js.create_or_update_stream(stream_config(&config))
+            .await
+            .map_err(|e| LogError::Stream {
+                stream: config.stream.clone(),
+                source: Box::new(e),
+            })?;
+        info!(
+            replicas = config.replicas,
+            "event stream created or updated"
+        );
+        Ok(Self { client, js, config })
+    }
+
+    async fn connect_client(url: &str) -> Result<async_nats::Client, LogError> {
+        async_nats::ConnectOptions::new()
             .name("samskab")
             .connection_timeout(Duration::from_secs(5))
             // Reconnect quickly after a server restart (a rolling upgrade of the cluster), backing
@@ -33,21 +59,42 @@ impl EventLog {
             .map_err(|source| LogError::Connect {
                 url: url.to_string(),
                 source,
-            })?;
-        Self::with_client(client, config).await
+            })
     }
 
+    /// [`EventLog::connect`] on a client made elsewhere.
     pub async fn with_client(
         client: async_nats::Client,
         config: LogConfig,
     ) -> Result<Self, LogError> {
         let js = jetstream::new(client.clone());
-        js.create_or_update_stream(stream_config(&config))
+        let mut stream = js
+            .get_stream(&config.stream)
             .await
-            .map_err(|e| LogError::Stream {
-                stream: config.stream.clone(),
-                source: Box::new(e),
+            .map_err(|e| match e.kind() {
+                jetstream::context::GetStreamErrorKind::JetStream(js_error)
+                    if js_error.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND =>
+                {
+                    LogError::StreamMissing {
+                        stream: config.stream.clone(),
+                    }
+                }
+                _ => LogError::Stream {
+                    stream: config.stream.clone(),
+                    source: Box::new(e),
+                },
             })?;
+        let info = stream.info().await.map_err(|e| LogError::Stream {
+            stream: config.stream.clone(),
+            source: Box::new(e),
+        })?;
+        let differences = differences(&info.config, &stream_config(&config));
+        if !differences.is_empty() {
+            return Err(LogError::StreamDiffers {
+                stream: config.stream.clone(),
+                differences: differences.join("; "),
+            });
+        }
         info!(replicas = config.replicas, "event stream ready");
         Ok(Self { client, js, config })
     }
@@ -82,6 +129,80 @@ impl EventLog {
     pub fn is_connected(&self) -> bool {
         self.client.connection_state() == async_nats::connection::State::Connected
     }
+}
+
+/// Every setting of `wanted` that `actual` does not have, as "setting: the stream has X, this
+/// process expects Y".
+fn differences(actual: &stream::Config, wanted: &stream::Config) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut compare = |setting: &str, actual: String, wanted: String| {
+        if actual != wanted {
+            out.push(format!(
+                "{setting}: the stream has {actual}, this process expects {wanted}"
+            ));
+        }
+    };
+    compare(
+        "subjects",
+        format!("{:?}", actual.subjects),
+        format!("{:?}", wanted.subjects),
+    );
+    compare(
+        "storage",
+        format!("{:?}", actual.storage),
+        format!("{:?}", wanted.storage),
+    );
+    compare(
+        "retention",
+        format!("{:?}", actual.retention),
+        format!("{:?}", wanted.retention),
+    );
+    compare(
+        "discard",
+        format!("{:?}", actual.discard),
+        format!("{:?}", wanted.discard),
+    );
+    compare(
+        "replicas (SAMSKAB_STREAM_REPLICAS)",
+        actual.num_replicas.to_string(),
+        wanted.num_replicas.to_string(),
+    );
+    compare(
+        "maximum age (SAMSKAB_MAX_AGE_DAYS)",
+        format!("{:?}", actual.max_age),
+        format!("{:?}", wanted.max_age),
+    );
+    compare(
+        "duplicate window (SAMSKAB_DUPLICATE_WINDOW_SECS)",
+        format!("{:?}", actual.duplicate_window),
+        format!("{:?}", wanted.duplicate_window),
+    );
+    compare(
+        "deny delete",
+        actual.deny_delete.to_string(),
+        wanted.deny_delete.to_string(),
+    );
+    compare(
+        "deny purge",
+        actual.deny_purge.to_string(),
+        wanted.deny_purge.to_string(),
+    );
+    compare(
+        "direct get",
+        actual.allow_direct.to_string(),
+        wanted.allow_direct.to_string(),
+    );
+    compare(
+        "atomic publish",
+        actual.allow_atomic_publish.to_string(),
+        wanted.allow_atomic_publish.to_string(),
+    );
+    compare(
+        "maximum message size",
+        actual.max_message_size.to_string(),
+        wanted.max_message_size.to_string(),
+    );
+    out
 }
 
 /// The one stream. Delete and purge are denied: the history of a grant decision cannot be

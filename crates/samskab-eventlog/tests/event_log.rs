@@ -13,7 +13,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 async fn log_on(server: &NatsServer, config: LogConfig) -> EventLog {
-    EventLog::connect(&server.url(), config)
+    EventLog::create_or_update(&server.url(), config)
         .await
         .expect("connect")
 }
@@ -453,4 +453,59 @@ async fn racing_atomic_commands_leave_exactly_one_and_retries_append_once() {
         4,
         "the retry appended nothing"
     );
+}
+
+#[tokio::test]
+async fn only_create_or_update_makes_or_changes_the_stream() {
+    let server = NatsServer::start().expect("nats");
+    // Nothing there yet: connecting refuses and says what to do.
+    let missing = EventLog::connect(&server.url(), LogConfig::default())
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(missing.contains("samskab migrate"), "{missing}");
+
+    let created = log_on(&server, LogConfig::default()).await;
+    let position = created
+        .append(&entity("a"), 0, &meta(None), vec![event(1)])
+        .await
+        .expect("append")
+        .position;
+
+    // A process configured otherwise (a mistyped maximum age, a worker started with other
+    // replicas) is refused, with what differs, and the stream stays as it was.
+    let mistyped = LogConfig {
+        max_age: Duration::from_secs(24 * 3600),
+        duplicate_window: Duration::from_secs(60),
+        ..LogConfig::default()
+    };
+    let refused = EventLog::connect(&server.url(), mistyped)
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(refused.contains("SAMSKAB_MAX_AGE_DAYS"), "{refused}");
+    assert!(
+        refused.contains("SAMSKAB_DUPLICATE_WINDOW_SECS"),
+        "{refused}"
+    );
+    let info = created
+        .jetstream()
+        .get_stream("SAMSKAB_EVENTS")
+        .await
+        .expect("stream")
+        .info()
+        .await
+        .expect("info")
+        .clone();
+    assert_eq!(info.config.max_age, Duration::ZERO, "the history is kept");
+    assert_eq!(info.config.duplicate_window, Duration::from_secs(120));
+    assert_eq!(info.state.last_sequence, position);
+
+    // The same settings connect, and read what is there.
+    let same = EventLog::connect(&server.url(), LogConfig::default())
+        .await
+        .expect("connect");
+    assert_eq!(same.last_position().await.expect("position"), position);
 }

@@ -78,7 +78,7 @@ async fn env() -> anyhow::Result<Env> {
     )
     .execute(&pool)
     .await?;
-    let log = EventLog::connect(&nats.url(), LogConfig::default()).await?;
+    let log = EventLog::create_or_update(&nats.url(), LogConfig::default()).await?;
     Ok(Env {
         _nats: nats,
         log,

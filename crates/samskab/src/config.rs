@@ -28,11 +28,25 @@ pub fn log_config(c: &Connections) -> anyhow::Result<LogConfig> {
     })
 }
 
+/// The event log as `samskab migrate` made it; refused if it is missing or set up otherwise.
 pub async fn connect_log(c: &Connections) -> anyhow::Result<EventLog> {
     let config = log_config(c)?;
     EventLog::connect(&c.nats_url, config)
         .await
-        .with_context(|| format!("connecting to NATS at {} (NATS_URL)", c.nats_url))
+        .with_context(|| format!("connecting to the event log at {} (NATS_URL)", c.nats_url))
+}
+
+/// `samskab migrate`: creates the event stream or brings it to these settings.
+pub async fn create_or_update_log(c: &Connections) -> anyhow::Result<EventLog> {
+    let config = log_config(c)?;
+    EventLog::create_or_update(&c.nats_url, config)
+        .await
+        .with_context(|| {
+            format!(
+                "creating or updating the event stream at {} (NATS_URL)",
+                c.nats_url
+            )
+        })
 }
 
 pub async fn connect_pg(c: &Connections) -> anyhow::Result<PgPool> {

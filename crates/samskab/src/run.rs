@@ -13,6 +13,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Api(args) => serve(args, false).await,
         Command::Worker { name, connections } => worker(&name, &connections).await,
         Command::Migrate { connections } => {
+            // The one command that creates or changes the event stream; every other start
+            // checks it and refuses on a difference (see `EventLog::connect`).
+            config::create_or_update_log(&connections).await?;
             let pool = config::connect_pg(&connections).await?;
             migrate(&pool).await
         }

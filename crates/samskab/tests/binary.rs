@@ -63,6 +63,32 @@ async fn seed_demo_and_rebuild_show_progress_and_all_stops_cleanly_on_ctrl_c() {
     let nats = NatsServer::start().expect("nats");
     let database = TestDatabase::create().await.expect("database");
 
+    // Without `migrate`, there is no stream, and nothing but `migrate` makes one.
+    let unmigrated = samskab(&nats, &database, &["seed-demo", "--volunteers", "5"])
+        .output()
+        .expect("seed");
+    assert!(!unmigrated.status.success());
+    assert!(
+        stderr(&unmigrated).contains("run `samskab migrate` first"),
+        "{}",
+        stderr(&unmigrated)
+    );
+    let migrated = samskab(&nats, &database, &["migrate"])
+        .output()
+        .expect("migrate");
+    assert!(migrated.status.success(), "{}", stderr(&migrated));
+    // A start with another maximum age is refused and names the setting; the stream is kept.
+    let mistyped = samskab(&nats, &database, &["seed-demo", "--volunteers", "5"])
+        .env("SAMSKAB_MAX_AGE_DAYS", "30")
+        .output()
+        .expect("seed");
+    assert!(!mistyped.status.success());
+    assert!(
+        stderr(&mistyped).contains("SAMSKAB_MAX_AGE_DAYS"),
+        "{}",
+        stderr(&mistyped)
+    );
+
     let seeded = samskab(&nats, &database, &["seed-demo", "--volunteers", "5"])
         .output()
         .expect("seed");

@@ -66,6 +66,16 @@ def get_json(url, token=None):
         return json.load(response)
 
 
+def run_until_it_works(command, env, log_path, attempts=50):
+    """Runs `command` until it exits 0 (servers that are still starting), or gives up."""
+    for _ in range(attempts):
+        done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=open(log_path, "a"))
+        if done.returncode == 0:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"{' '.join(command[1:])} failed; see {log_path.name}")
+
+
 def psql(database_url, sql):
     subprocess.run(["psql", database_url, "-qAt", "-c", sql], check=True)
 
@@ -97,32 +107,10 @@ def main():
             SAMSKAB_JWT_SECRET=uuid.uuid4().hex + uuid.uuid4().hex,
             RUST_LOG="warn",
         )
-        # The NATS server takes a moment to listen; migrating retries its connection. Only
+        # The NATS server takes a moment to listen; each step retries its connection. Only
         # `migrate` creates the event stream.
-        for attempt in range(50):
-            migrated = subprocess.run(
-                [binary, "migrate"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=open(work / "seed.log", "a"),
-            )
-            if migrated.returncode == 0:
-                break
-            time.sleep(0.2)
-        else:
-            raise RuntimeError("migrate failed; see seed.log")
-        for attempt in range(50):
-            seeded = subprocess.run(
-                [binary, "seed-demo", "--volunteers", "3"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=open(work / "seed.log", "a"),
-            )
-            if seeded.returncode == 0:
-                break
-            time.sleep(0.2)
-        else:
-            raise RuntimeError("seed-demo failed; see seed.log")
+        run_until_it_works([binary, "migrate"], env, work / "seed.log")
+        run_until_it_works([binary, "seed-demo", "--volunteers", "3"], env, work / "seed.log")
         api_port = free_port()
         url = f"http://127.0.0.1:{api_port}"
         server = subprocess.Popen(

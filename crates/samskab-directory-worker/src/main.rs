@@ -45,12 +45,11 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = Args::parse();
 
-    let config = LogConfig {
-        replicas: args.stream_replicas,
-        duplicate_window: std::time::Duration::from_secs(args.duplicate_window_secs),
-        max_age: std::time::Duration::from_secs(args.max_age_days * 24 * 3600),
-        ..LogConfig::default()
-    };
+    let config = LogConfig::with_settings(
+        args.stream_replicas,
+        args.duplicate_window_secs,
+        args.max_age_days,
+    );
     let log = EventLog::connect(&args.nats_url, config)
         .await
         .context("connecting to the event log")?;

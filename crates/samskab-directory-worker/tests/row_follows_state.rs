@@ -19,8 +19,8 @@ use samskab_domain::fixtures::{
     arb_municipality_event, arb_organisation_event, arb_volunteer_event,
 };
 use samskab_domain::{
-    Decider, DomainEvent, Municipality, MunicipalityState, Organisation, OrganisationDetails,
-    OrganisationId, OrganisationState, Volunteer, VolunteerId, VolunteerState,
+    Decider, Municipality, MunicipalityState, Organisation, OrganisationDetails, OrganisationId,
+    OrganisationState, Volunteer, VolunteerId, VolunteerState,
 };
 use samskab_eventlog::RecordedEvent;
 use serde_json::{Map, Value, json};
@@ -176,12 +176,59 @@ fn columns_of(expected: &Option<Value>) -> Vec<&str> {
     }
 }
 
-fn recorded_all<E: DomainEvent>(entity_id: &str, events: &[E]) -> Vec<RecordedEvent> {
-    events
-        .iter()
-        .zip(1u64..)
-        .map(|(event, position)| recorded(TENANT, entity_id, position, event))
-        .collect()
+/// Whose row a case is about: the subject's tenant and entity id, and the row's key.
+#[derive(Debug, Clone)]
+struct Key {
+    tenant: String,
+    entity_id: String,
+    /// `None` for a table keyed by the tenant alone (the municipality).
+    row_id: Option<Uuid>,
+}
+
+impl Key {
+    /// An entity of `TENANT`, keyed by its id.
+    fn entity(id: Uuid) -> Self {
+        Self {
+            tenant: TENANT.to_owned(),
+            entity_id: id.to_string(),
+            row_id: Some(id),
+        }
+    }
+}
+
+/// The property for one kind of entity: for any 1..8 of its events (from `events`, given the
+/// key), delivered as [`arb_delivery`] says, the row in `table` is the one `expected_row`
+/// builds from the folded state.
+fn rows_follow_state<D: Decider>(
+    table: &'static str,
+    keys: impl Strategy<Value = Key> + 'static,
+    events: impl Fn(&Key) -> BoxedStrategy<D::Event> + 'static,
+    expected_row: fn(&D::State) -> Option<Value>,
+) -> anyhow::Result<()> {
+    let events = std::sync::Arc::new(events);
+    let strategy = keys.prop_flat_map(move |key| {
+        (
+            proptest::collection::vec(events(&key), 1..8),
+            Just(key),
+            arb_delivery(),
+        )
+    });
+    check(strategy, async |pool, (events, key, delivery)| {
+        clear(pool, table, &key.tenant, key.row_id).await?;
+        let recorded: Vec<_> = events
+            .iter()
+            .zip(1u64..)
+            .map(|(event, position)| recorded(&key.tenant, &key.entity_id, position, event))
+            .collect();
+        project(pool, &recorded, &delivery).await?;
+        let expected = expected_row(&D::replay(&events));
+        let actual = row(pool, table, &key.tenant, key.row_id, &columns_of(&expected)).await?;
+        anyhow::ensure!(
+            actual == expected,
+            "row {actual:#?}\nstate says {expected:#?}"
+        );
+        Ok(())
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -233,33 +280,12 @@ fn volunteer_row(state: &VolunteerState) -> Option<Value> {
 
 #[test]
 fn a_volunteers_row_is_the_row_of_its_folded_state() -> anyhow::Result<()> {
-    let strategy = any::<u128>()
-        .prop_flat_map(|n| {
-            let id = VolunteerId::from_uuid(Uuid::from_u128(n));
-            (
-                Just(id),
-                proptest::collection::vec(arb_volunteer_event(id), 1..8),
-            )
-        })
-        .prop_flat_map(|(id, events)| (Just(id), Just(events), arb_delivery()));
-    check(strategy, async |pool, (id, events, delivery)| {
-        clear(pool, "volunteer", TENANT, Some(id.as_uuid())).await?;
-        project(pool, &recorded_all(&id.to_string(), &events), &delivery).await?;
-        let expected = volunteer_row(&Volunteer::replay(&events));
-        let actual = row(
-            pool,
-            "volunteer",
-            TENANT,
-            Some(id.as_uuid()),
-            &columns_of(&expected),
-        )
-        .await?;
-        anyhow::ensure!(
-            actual == expected,
-            "row {actual:#?}\nstate says {expected:#?}"
-        );
-        Ok(())
-    })
+    rows_follow_state::<Volunteer>(
+        "volunteer",
+        any::<u128>().prop_map(|n| Key::entity(Uuid::from_u128(n))),
+        |key| arb_volunteer_event(VolunteerId::from_uuid(key.row_id.expect("keyed by id"))).boxed(),
+        volunteer_row,
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -296,33 +322,15 @@ fn organisation_row(state: &OrganisationState) -> Option<Value> {
 
 #[test]
 fn an_organisations_row_is_the_row_of_its_folded_state() -> anyhow::Result<()> {
-    let strategy = any::<u128>()
-        .prop_flat_map(|n| {
-            let id = OrganisationId::from_uuid(Uuid::from_u128(n));
-            (
-                Just(id),
-                proptest::collection::vec(arb_organisation_event(id), 1..8),
-            )
-        })
-        .prop_flat_map(|(id, events)| (Just(id), Just(events), arb_delivery()));
-    check(strategy, async |pool, (id, events, delivery)| {
-        clear(pool, "organisation", TENANT, Some(id.as_uuid())).await?;
-        project(pool, &recorded_all(&id.to_string(), &events), &delivery).await?;
-        let expected = organisation_row(&Organisation::replay(&events));
-        let actual = row(
-            pool,
-            "organisation",
-            TENANT,
-            Some(id.as_uuid()),
-            &columns_of(&expected),
-        )
-        .await?;
-        anyhow::ensure!(
-            actual == expected,
-            "row {actual:#?}\nstate says {expected:#?}"
-        );
-        Ok(())
-    })
+    rows_follow_state::<Organisation>(
+        "organisation",
+        any::<u128>().prop_map(|n| Key::entity(Uuid::from_u128(n))),
+        |key| {
+            arb_organisation_event(OrganisationId::from_uuid(key.row_id.expect("keyed by id")))
+                .boxed()
+        },
+        organisation_row,
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -342,28 +350,14 @@ fn municipality_row(state: &MunicipalityState) -> Option<Value> {
 #[test]
 fn a_municipalitys_row_is_the_row_of_its_folded_state() -> anyhow::Result<()> {
     // The municipality is the tenant, so every case has a tenant of its own.
-    let strategy = "t-[a-z0-9]{16}"
-        .prop_flat_map(|tenant| {
-            (
-                Just(tenant.clone()),
-                proptest::collection::vec(arb_municipality_event(tenant), 1..4),
-            )
-        })
-        .prop_flat_map(|(tenant, events)| (Just(tenant), Just(events), arb_delivery()));
-    check(strategy, async |pool, (tenant, events, delivery)| {
-        let recorded: Vec<_> = events
-            .iter()
-            .zip(1u64..)
-            .map(|(event, position)| support::recorded(&tenant, &tenant, position, event))
-            .collect();
-        clear(pool, "municipality", &tenant, None).await?;
-        project(pool, &recorded, &delivery).await?;
-        let expected = municipality_row(&Municipality::replay(&events));
-        let actual = row(pool, "municipality", &tenant, None, &columns_of(&expected)).await?;
-        anyhow::ensure!(
-            actual == expected,
-            "row {actual:#?}\nstate says {expected:#?}"
-        );
-        Ok(())
-    })
+    rows_follow_state::<Municipality>(
+        "municipality",
+        "t-[a-z0-9]{16}".prop_map(|tenant| Key {
+            entity_id: tenant.clone(),
+            tenant,
+            row_id: None,
+        }),
+        |key| arb_municipality_event(key.tenant.clone()).boxed(),
+        municipality_row,
+    )
 }

@@ -41,12 +41,11 @@ pub fn language(text: &str) -> LanguageCode {
 }
 
 pub fn contact() -> Contact {
-    Contact::parse(
-        Some(Email::parse("info@aeblehaven.dk").expect("valid email")),
-        Some(Phone::parse("+45 36 37 70 00").expect("valid phone")),
-        Some(name("Anne Hansen")),
+    contact_of(
+        Some("info@aeblehaven.dk"),
+        Some("+45 36 37 70 00"),
+        Some("Anne Hansen"),
     )
-    .expect("valid contact")
 }
 
 pub fn org_id() -> OrganisationId {

@@ -16,6 +16,20 @@ pub struct LogConfig {
     pub duplicate_window: Duration,
 }
 
+impl LogConfig {
+    /// The settings an operator gives (`SAMSKAB_STREAM_REPLICAS`, `SAMSKAB_DUPLICATE_WINDOW_SECS`,
+    /// `SAMSKAB_MAX_AGE_DAYS`), the rest as default. Every binary builds its config here, so
+    /// the same environment means the same stream.
+    pub fn with_settings(replicas: usize, duplicate_window_secs: u64, max_age_days: u64) -> Self {
+        Self {
+            replicas,
+            duplicate_window: Duration::from_secs(duplicate_window_secs),
+            max_age: Duration::from_secs(max_age_days.saturating_mul(24 * 3600)),
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for LogConfig {
     fn default() -> Self {
         Self {

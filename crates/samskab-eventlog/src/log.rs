@@ -131,78 +131,41 @@ impl EventLog {
     }
 }
 
+/// One stream setting, as text to compare and to show.
+type ShowSetting = fn(&stream::Config) -> String;
+
 /// Every setting of `wanted` that `actual` does not have, as "setting: the stream has X, this
-/// process expects Y".
+/// process expects Y". The settings are those `stream_config` sets; the environment variable
+/// is named where one sets it.
 fn differences(actual: &stream::Config, wanted: &stream::Config) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut compare = |setting: &str, actual: String, wanted: String| {
-        if actual != wanted {
-            out.push(format!(
-                "{setting}: the stream has {actual}, this process expects {wanted}"
-            ));
-        }
-    };
-    compare(
-        "subjects",
-        format!("{:?}", actual.subjects),
-        format!("{:?}", wanted.subjects),
-    );
-    compare(
-        "storage",
-        format!("{:?}", actual.storage),
-        format!("{:?}", wanted.storage),
-    );
-    compare(
-        "retention",
-        format!("{:?}", actual.retention),
-        format!("{:?}", wanted.retention),
-    );
-    compare(
-        "discard",
-        format!("{:?}", actual.discard),
-        format!("{:?}", wanted.discard),
-    );
-    compare(
-        "replicas (SAMSKAB_STREAM_REPLICAS)",
-        actual.num_replicas.to_string(),
-        wanted.num_replicas.to_string(),
-    );
-    compare(
-        "maximum age (SAMSKAB_MAX_AGE_DAYS)",
-        format!("{:?}", actual.max_age),
-        format!("{:?}", wanted.max_age),
-    );
-    compare(
-        "duplicate window (SAMSKAB_DUPLICATE_WINDOW_SECS)",
-        format!("{:?}", actual.duplicate_window),
-        format!("{:?}", wanted.duplicate_window),
-    );
-    compare(
-        "deny delete",
-        actual.deny_delete.to_string(),
-        wanted.deny_delete.to_string(),
-    );
-    compare(
-        "deny purge",
-        actual.deny_purge.to_string(),
-        wanted.deny_purge.to_string(),
-    );
-    compare(
-        "direct get",
-        actual.allow_direct.to_string(),
-        wanted.allow_direct.to_string(),
-    );
-    compare(
-        "atomic publish",
-        actual.allow_atomic_publish.to_string(),
-        wanted.allow_atomic_publish.to_string(),
-    );
-    compare(
-        "maximum message size",
-        actual.max_message_size.to_string(),
-        wanted.max_message_size.to_string(),
-    );
-    out
+    let settings: [(&str, ShowSetting); 12] = [
+        ("subjects", |c| format!("{:?}", c.subjects)),
+        ("storage", |c| format!("{:?}", c.storage)),
+        ("retention", |c| format!("{:?}", c.retention)),
+        ("discard", |c| format!("{:?}", c.discard)),
+        ("replicas (SAMSKAB_STREAM_REPLICAS)", |c| {
+            c.num_replicas.to_string()
+        }),
+        ("maximum age (SAMSKAB_MAX_AGE_DAYS)", |c| {
+            format!("{:?}", c.max_age)
+        }),
+        ("duplicate window (SAMSKAB_DUPLICATE_WINDOW_SECS)", |c| {
+            format!("{:?}", c.duplicate_window)
+        }),
+        ("deny delete", |c| c.deny_delete.to_string()),
+        ("deny purge", |c| c.deny_purge.to_string()),
+        ("direct get", |c| c.allow_direct.to_string()),
+        ("atomic publish", |c| c.allow_atomic_publish.to_string()),
+        ("maximum message size", |c| c.max_message_size.to_string()),
+    ];
+    settings
+        .iter()
+        .filter_map(|(setting, show)| {
+            let (has, expects) = (show(actual), show(wanted));
+            (has != expects)
+                .then(|| format!("{setting}: the stream has {has}, this process expects {expects}"))
+        })
+        .collect()
 }
 
 /// The one stream. Delete and purge are denied: the history of a grant decision cannot be

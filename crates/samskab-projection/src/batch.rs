@@ -198,7 +198,9 @@ async fn isolated_attempt<P: Projection>(
             continue;
         };
         let error = match error {
-            ApplyError::Database(e) if is_transient(&e) => return Err(BatchError::Database(e)),
+            ApplyError::Database(e) if is_not_the_events_fault(&e) => {
+                return Err(BatchError::Database(e));
+            }
             other => other,
         };
         // The message's writes are undone together: a command's events are applied all or
@@ -273,7 +275,7 @@ async fn fast_attempt<P: Projection>(
     }
     match projection.apply_batch(&mut *conn, &events).await {
         Ok(()) => Ok(Some(outcome)),
-        Err(ApplyError::Database(e)) if is_transient(&e) => Err(BatchError::Database(e)),
+        Err(ApplyError::Database(e)) if is_not_the_events_fault(&e) => Err(BatchError::Database(e)),
         Err(_) => Ok(None),
     }
 }
@@ -309,7 +311,7 @@ async fn park_undecodable(
 /// every event of that type until someone noticed). Everything else (bad data in the event, a
 /// constraint the event breaks) is the event's and would fail again on every retry, so the
 /// event is parked.
-pub(crate) fn is_transient(error: &sqlx::Error) -> bool {
+pub(crate) fn is_not_the_events_fault(error: &sqlx::Error) -> bool {
     is_infrastructure_fault(error) || is_projection_fault(error)
 }
 
@@ -452,10 +454,10 @@ mod tests {
 
     #[test]
     fn connection_failures_are_transient_and_data_errors_are_not() {
-        assert!(is_transient(&sqlx::Error::PoolTimedOut));
-        assert!(is_transient(&sqlx::Error::Io(std::io::Error::other(
-            "reset"
-        ))));
-        assert!(!is_transient(&sqlx::Error::RowNotFound));
+        assert!(is_not_the_events_fault(&sqlx::Error::PoolTimedOut));
+        assert!(is_not_the_events_fault(&sqlx::Error::Io(
+            std::io::Error::other("reset")
+        )));
+        assert!(!is_not_the_events_fault(&sqlx::Error::RowNotFound));
     }
 }

@@ -196,7 +196,9 @@ impl<P: Projection> Projector<P> {
         loop {
             match batch::apply_batch(&self.pool, &self.projection, target, batch).await {
                 Ok(outcome) => return Ok(outcome),
-                Err(BatchError::Database(e)) if attempts < 8 && batch::is_transient(&e) => {
+                Err(BatchError::Database(e))
+                    if attempts < 8 && batch::is_not_the_events_fault(&e) =>
+                {
                     attempts += 1;
                     let wait = backoff.next();
                     warn!(projection = target.name, error = %e, "rebuild batch failed; retrying");

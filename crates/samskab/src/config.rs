@@ -20,12 +20,11 @@ pub fn log_config(c: &Connections) -> anyhow::Result<LogConfig> {
     if c.duplicate_window_secs == 0 {
         bail!("SAMSKAB_DUPLICATE_WINDOW_SECS must be at least 1");
     }
-    Ok(LogConfig {
-        replicas: c.stream_replicas,
-        duplicate_window: Duration::from_secs(c.duplicate_window_secs),
-        max_age: Duration::from_secs(c.max_age_days * 24 * 3600),
-        ..LogConfig::default()
-    })
+    Ok(LogConfig::with_settings(
+        c.stream_replicas,
+        c.duplicate_window_secs,
+        c.max_age_days,
+    ))
 }
 
 /// The event log as `samskab migrate` made it; refused if it is missing or set up otherwise.

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use samskab_api::{AppState, Role, TokenKeys};
 use samskab_domain::TenantId;
-use samskab_eventlog::{EventLog, LogConfig};
+use samskab_eventlog::{EventLog, LogConfig, PersonalData};
 use samskab_projection::ProjectorConfig;
 use samskab_testkit::{NatsServer, TestDatabase};
 use serde_json::Value;
@@ -29,6 +29,9 @@ pub struct TestApp {
 pub struct Options {
     pub body_limit: usize,
     pub with_worker: bool,
+    /// Sealed with this process's ephemeral master key; plain only for the benchmark's
+    /// baseline.
+    pub personal_data: PersonalData,
 }
 
 impl Default for Options {
@@ -36,6 +39,7 @@ impl Default for Options {
         Self {
             body_limit: 64 * 1024,
             with_worker: true,
+            personal_data: LogConfig::default().personal_data,
         }
     }
 }
@@ -58,7 +62,11 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(options: Options) -> TestApp {
     let nats = NatsServer::start().expect("start nats");
     let (database, pool) = migrated_database().await;
-    let log = EventLog::create_or_update(&nats.url(), LogConfig::default())
+    let config = LogConfig {
+        personal_data: options.personal_data,
+        ..LogConfig::default()
+    };
+    let log = EventLog::create_or_update(&nats.url(), config)
         .await
         .expect("event log");
     let keys = TokenKeys::from_secret(b"a test secret that is long enough for hs256");

@@ -19,6 +19,12 @@ if [ ! -f .data/jwt-secret ]; then
   chmod 600 .data/jwt-secret
 fi
 export SAMSKAB_JWT_SECRET="$(cat .data/jwt-secret)"
+# One master key per checkout: it wraps every person's data key, so losing it loses their data.
+if [ ! -f .data/master-keys ]; then
+  echo "local-1:$(head -c 32 /dev/urandom | base64 | tr -d '\n')" > .data/master-keys
+  chmod 600 .data/master-keys
+fi
+export SAMSKAB_MASTER_KEYS="$(cat .data/master-keys)"
 export SAMSKAB_LISTEN="${SAMSKAB_LISTEN:-127.0.0.1:8080}"
 
 cargo build --release --locked -p samskab

@@ -6,6 +6,7 @@ mod bad_input;
 mod flow;
 mod idempotency;
 mod ops;
+mod privacy;
 mod read_models;
 mod tenancy;
 mod worker_restart;

@@ -14,6 +14,7 @@ Run by deploy/local/contract.sh (part of the README's test command). Exits non-z
 failure; keeps its working directory (logs, the document, the generated client) when it fails.
 """
 
+import base64
 import json
 import os
 import shutil
@@ -105,6 +106,7 @@ def main():
             NATS_URL=f"nats://127.0.0.1:{nats_port}",
             DATABASE_URL=database_url,
             SAMSKAB_JWT_SECRET=uuid.uuid4().hex + uuid.uuid4().hex,
+            SAMSKAB_MASTER_KEYS="contract-1:" + base64.b64encode(os.urandom(32)).decode(),
             RUST_LOG="warn",
         )
         # The NATS server takes a moment to listen; each step retries its connection. Only

@@ -87,6 +87,8 @@ pub const ACCESS: &[Access] = &[
     only("POST", "/volunteers", &[Caseworker]),
     only("PUT", "/volunteers/{id}", &[Caseworker]),
     only("POST", "/volunteers/{id}/consent/withdraw", &[Caseworker]),
+    only("POST", "/volunteers/{id}/forget", &[Caseworker]),
+    only("GET", "/volunteers/{id}/export", &[Caseworker]),
     persons("GET", "/volunteers", READERS),
     persons("GET", "/volunteers/{id}", READERS),
 ];

@@ -166,6 +166,25 @@ impl CommandRequest {
     }
 
     /// The entity's subject in the log, built from the decider's own kind.
+    /// Forgets the person entity `id` of `D` is (GDPR art. 17): the command records it in the
+    /// log, as an event without personal data, and then the person's data key is erased, so
+    /// the personal data in every earlier event can never be read again (see
+    /// `samskab_eventlog::EventLog::forget`). The answer comes after both. A repeat decides no
+    /// event and erases again, so a retry after a failure between the two completes it.
+    pub async fn forget<D: Decider>(
+        self,
+        id: impl fmt::Display,
+        command: D::Command,
+    ) -> Result<Response, ApiError> {
+        let entity = self.entity::<D>(self.principal.tenant.as_str(), &id)?;
+        let log = self.state.log.clone();
+        let response = self
+            .run::<D>(entity.clone(), Creates::Existing, NO_BODY, command, None)
+            .await?;
+        log.forget(&entity).await.map_err(append_error)?;
+        Ok(response)
+    }
+
     fn entity<D: Decider>(
         &self,
         tenant: &str,
@@ -348,7 +367,10 @@ pub async fn load_state<D: Decider>(
     Ok((fold::<D>(&history)?, history.last_position))
 }
 
-async fn load_history(state: &AppState, entity: &EntityRef) -> Result<History, ApiError> {
+pub(crate) async fn load_history(
+    state: &AppState,
+    entity: &EntityRef,
+) -> Result<History, ApiError> {
     state.log.load(entity).await.map_err(|e| match e {
         LoadError::Unavailable(_) => ApiError::Unavailable("the event log is unavailable".into()),
         other => ApiError::Internal(other.into()),
@@ -357,7 +379,7 @@ async fn load_history(state: &AppState, entity: &EntityRef) -> Result<History, A
 
 /// Folds the entity's history into its decision state. An event the domain does not know is
 /// reported (logged and answered 500): deciding on a partial history could break a rule.
-fn fold<D: Decider>(history: &History) -> Result<D::State, ApiError> {
+pub(crate) fn fold<D: Decider>(history: &History) -> Result<D::State, ApiError> {
     let mut decision_state = D::State::default();
     for recorded in &history.events {
         let event = D::Event::from_payload(&recorded.envelope.event_type, &recorded.envelope.data)

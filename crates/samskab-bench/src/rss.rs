@@ -45,6 +45,10 @@ fn command(
         .env("NATS_URL", nats.url())
         .env("DATABASE_URL", &database.url)
         .env("SAMSKAB_JWT_SECRET", JWT_SECRET)
+        .env(
+            "SAMSKAB_MASTER_KEYS",
+            samskab_privacy::MasterKeys::ephemeral().to_setting(),
+        )
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)

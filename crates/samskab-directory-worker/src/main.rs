@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Parser;
 use samskab_directory_worker::DirectoryProjection;
 use samskab_eventlog::{EventLog, LogConfig};
+use samskab_privacy::MasterKeys;
 use samskab_projection::{CancellationToken, MIGRATOR, Projector, ProjectorConfig};
 use sqlx::postgres::PgPoolOptions;
 use tracing_subscriber::EnvFilter;
@@ -34,6 +35,9 @@ struct Args {
     duplicate_window_secs: u64,
     #[arg(long, env = "SAMSKAB_MAX_AGE_DAYS", default_value_t = 0)]
     max_age_days: u64,
+    /// The master keys that open persons' data keys (as for `samskab`).
+    #[arg(long, env = "SAMSKAB_MASTER_KEYS", hide_env_values = true)]
+    master_keys: String,
 }
 
 #[tokio::main]
@@ -49,6 +53,7 @@ async fn main() -> anyhow::Result<()> {
         args.stream_replicas,
         args.duplicate_window_secs,
         args.max_age_days,
+        MasterKeys::parse(&args.master_keys).context("SAMSKAB_MASTER_KEYS")?,
     );
     let log = EventLog::connect(&args.nats_url, config)
         .await

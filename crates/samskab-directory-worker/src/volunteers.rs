@@ -1,7 +1,7 @@
 //! `directory.volunteer`: one row per volunteer.
 //!
 //! Personal data (name, email, phone, birth year) has its own columns so that it can be blanked
-//! when consent is withdrawn while the row and its statistics columns (postcode, age band,
+//! when consent is withdrawn or the person is forgotten while the row and its statistics columns (postcode, age band,
 //! skills, ...) stay. Every statement that writes personal data only matches a volunteer whose
 //! consent has not been withdrawn, so nothing (a repeat, a stale redelivery, a rebuild) can bring
 //! it back once it was blanked.
@@ -41,7 +41,19 @@ UPDATE volunteer SET
     name = NULL, email = NULL, phone = NULL, birth_year = NULL,
     status = 'consent_withdrawn', consent_withdrawn_at = $3,
     updated_at = $4, position = $5
-WHERE tenant = $1 AND id = $2 AND status <> 'consent_withdrawn' AND position < $5";
+WHERE tenant = $1 AND id = $2 AND status = 'active' AND position < $5";
+
+/// GDPR art. 17: the person was forgotten (their data key is erased, so the log can no longer
+/// show their personal data to anyone, a rebuild included). The personal columns are blanked;
+/// the row stays with what is not personal (postcode, age band, skills, ...), so statistics
+/// keep their counts. The first forgetting stands, and nothing else matches a forgotten row
+/// afterwards; the position guard keeps a stale redelivery from blanking a later registration.
+const FORGET: &str = "\
+UPDATE volunteer SET
+    name = NULL, email = NULL, phone = NULL, birth_year = NULL,
+    status = 'forgotten', forgotten_at = $3,
+    updated_at = $4, position = $5
+WHERE tenant = $1 AND id = $2 AND status <> 'forgotten' AND position < $5";
 
 pub(crate) async fn apply(
     conn: &mut PgConnection,
@@ -64,16 +76,32 @@ pub(crate) async fn apply(
             .await?;
         }
         VolunteerEvent::ConsentWithdrawn(e) => {
-            sqlx::query(WITHDRAW_CONSENT)
-                .bind(ctx.tenant)
-                .bind(e.id.as_uuid())
-                .bind(e.at)
-                .bind(ctx.time)
-                .bind(ctx.position)
-                .execute(conn)
-                .await?;
+            blank_personal_data(conn, WITHDRAW_CONSENT, ctx, e.id, e.at).await?;
+        }
+        VolunteerEvent::Forgotten(e) => {
+            blank_personal_data(conn, FORGET, ctx, e.id, e.at).await?;
         }
     }
+    Ok(())
+}
+
+/// Runs [`WITHDRAW_CONSENT`] or [`FORGET`]: both take key, the event's time, and envelope
+/// time and position.
+async fn blank_personal_data(
+    conn: &mut PgConnection,
+    statement: &'static str,
+    ctx: &EventContext<'_>,
+    id: VolunteerId,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(statement)
+        .bind(ctx.tenant)
+        .bind(id.as_uuid())
+        .bind(at)
+        .bind(ctx.time)
+        .bind(ctx.position)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

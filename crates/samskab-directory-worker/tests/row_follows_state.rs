@@ -275,6 +275,15 @@ fn volunteer_row(state: &VolunteerState) -> Option<Value> {
             "consent_withdrawn_at": micros(*withdrawn_at),
             "status": "consent_withdrawn",
         })),
+        // Forgotten: the same, whether consent was withdrawn before or not.
+        VolunteerState::Forgotten { forgotten_at, .. } => Some(json!({
+            "name": null,
+            "email": null,
+            "phone": null,
+            "birth_year": null,
+            "forgotten_at": micros(*forgotten_at),
+            "status": "forgotten",
+        })),
     }
 }
 

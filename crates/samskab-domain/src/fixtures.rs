@@ -367,6 +367,9 @@ pub fn arb_volunteer_event(id: VolunteerId) -> impl Strategy<Value = VolunteerEv
         1 => arb_datetime().prop_map(move |at| {
             VolunteerEvent::ConsentWithdrawn(VolunteerConsentWithdrawn { id, at })
         }),
+        1 => arb_datetime().prop_map(move |at| {
+            VolunteerEvent::Forgotten(VolunteerForgotten { id, at })
+        }),
     ]
 }
 

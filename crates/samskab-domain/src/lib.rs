@@ -44,6 +44,6 @@ pub use organisation::{
 pub use values::*;
 pub use volunteer::{
     Volunteer, VolunteerCommand, VolunteerConsentWithdrawn, VolunteerDetails, VolunteerEvent,
-    VolunteerPersonalData, VolunteerProfile, VolunteerProfileUpdated, VolunteerRegistered,
-    VolunteerState,
+    VolunteerForgotten, VolunteerPersonalData, VolunteerProfile, VolunteerProfileUpdated,
+    VolunteerRegistered, VolunteerState,
 };

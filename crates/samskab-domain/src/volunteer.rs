@@ -93,6 +93,13 @@ pub enum VolunteerState {
         id: VolunteerId,
         withdrawn_at: DateTime<Utc>,
     },
+    /// Forgotten at the person's request (GDPR art. 17): their data key is erased, so no
+    /// event's personal data about them can be read again. Nothing changes them any more;
+    /// their profile stays for statistics.
+    Forgotten {
+        id: VolunteerId,
+        forgotten_at: DateTime<Utc>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,6 +123,11 @@ pub enum VolunteerCommand {
     WithdrawConsent {
         at: DateTime<Utc>,
     },
+    /// Forget the person: their personal data can never be read again. Repeating it changes
+    /// nothing (and the API erases the key again, in case the first attempt stopped halfway).
+    Forget {
+        at: DateTime<Utc>,
+    },
 }
 
 domain_events! {
@@ -124,6 +136,7 @@ domain_events! {
         Registered(VolunteerRegistered) = REGISTERED_V1 => "dk.samskab.volunteer.registered.v1",
         ProfileUpdated(VolunteerProfileUpdated) = PROFILE_UPDATED_V1 => "dk.samskab.volunteer.profile_updated.v1",
         ConsentWithdrawn(VolunteerConsentWithdrawn) = CONSENT_WITHDRAWN_V1 => "dk.samskab.volunteer.consent_withdrawn.v1",
+        Forgotten(VolunteerForgotten) = FORGOTTEN_V1 => "dk.samskab.volunteer.forgotten.v1",
     }
 }
 
@@ -154,6 +167,14 @@ pub struct VolunteerConsentWithdrawn {
     pub at: DateTime<Utc>,
 }
 
+/// Payload of `dk.samskab.volunteer.forgotten.v1`. Carries no personal data: it says only
+/// that the person was forgotten, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolunteerForgotten {
+    pub id: VolunteerId,
+    pub at: DateTime<Utc>,
+}
+
 impl VolunteerEvent {
     /// The payload key under which personal data sits, for the event log's encryption.
     pub const PERSONAL_DATA_KEY: &'static str = "personal";
@@ -164,6 +185,7 @@ impl VolunteerEvent {
             VolunteerEvent::Registered(e) => e.id,
             VolunteerEvent::ProfileUpdated(e) => e.id,
             VolunteerEvent::ConsentWithdrawn(e) => e.id,
+            VolunteerEvent::Forgotten(e) => e.id,
         }
     }
 }
@@ -272,6 +294,10 @@ fn check_volunteer_rules(
     Ok(profile)
 }
 
+fn forgotten() -> DomainError {
+    DomainError::conflict("the volunteer was forgotten at their request and cannot be changed")
+}
+
 impl Decider for Volunteer {
     const KIND: EntityKind = EntityKind::Volunteer;
     type State = VolunteerState;
@@ -330,6 +356,7 @@ impl Decider for Volunteer {
                             "the volunteer has withdrawn their consent and cannot be updated",
                         ));
                     }
+                    VolunteerState::Forgotten { .. } => return Err(forgotten()),
                     VolunteerState::Active(current) => current,
                 };
                 let profile = check_volunteer_rules(personal, profile, *at)?;
@@ -349,6 +376,7 @@ impl Decider for Volunteer {
                 VolunteerState::ConsentWithdrawn { .. } => Err(DomainError::conflict(
                     "the volunteer has already withdrawn their consent",
                 )),
+                VolunteerState::Forgotten { .. } => Err(forgotten()),
                 // Withdrawal always works. A clock behind the one that recorded the consent
                 // (another API instance) records it at the moment of consent, not before.
                 VolunteerState::Active(current) => Ok(vec![VolunteerEvent::ConsentWithdrawn(
@@ -357,6 +385,17 @@ impl Decider for Volunteer {
                         at: (*at).max(current.consent.given_at),
                     },
                 )]),
+            },
+            VolunteerCommand::Forget { at } => match state {
+                VolunteerState::NotRegistered => Err(not_found),
+                VolunteerState::Forgotten { .. } => Ok(vec![]),
+                VolunteerState::Active(VolunteerDetails { id, .. })
+                | VolunteerState::ConsentWithdrawn { id, .. } => {
+                    Ok(vec![VolunteerEvent::Forgotten(VolunteerForgotten {
+                        id: *id,
+                        at: *at,
+                    })])
+                }
             },
         }
     }
@@ -392,6 +431,14 @@ impl Decider for Volunteer {
             // profile a registration brings), so this keeps the two telling the same story.
             (NotRegistered, VolunteerEvent::ConsentWithdrawn(_)) => NotRegistered,
             (state @ ConsentWithdrawn { .. }, VolunteerEvent::ConsentWithdrawn(_)) => state,
+            (Active(_) | ConsentWithdrawn { .. }, VolunteerEvent::Forgotten(e)) => Forgotten {
+                id: e.id,
+                forgotten_at: e.at,
+            },
+            // As for a withdrawal: without a registration there is nobody to forget (and no
+            // row); once forgotten, the first forgetting stands and nothing else changes.
+            (NotRegistered, VolunteerEvent::Forgotten(_)) => NotRegistered,
+            (state @ Forgotten { .. }, _) => state,
         }
     }
 }
@@ -719,6 +766,65 @@ mod tests {
                 &[],
                 &VolunteerCommand::WithdrawConsent { at: at(2025, 7, 1) }
             ),
+            Err(DomainError::NotFound {
+                kind: EntityKind::Volunteer
+            })
+        );
+    }
+
+    // --- Forget ---
+
+    fn forgotten_event() -> VolunteerEvent {
+        VolunteerEvent::Forgotten(VolunteerForgotten {
+            id: volunteer_id(),
+            at: at(2025, 8, 1),
+        })
+    }
+
+    #[test]
+    fn forgetting_a_volunteer_with_or_without_consent() {
+        for history in [vec![registered()], vec![registered(), consent_withdrawn()]] {
+            assert_eq!(
+                when::<Volunteer>(&history, &VolunteerCommand::Forget { at: at(2025, 8, 1) }),
+                Ok(vec![forgotten_event()])
+            );
+        }
+        assert_eq!(
+            Volunteer::replay(&[registered(), forgotten_event()]),
+            VolunteerState::Forgotten {
+                id: volunteer_id(),
+                forgotten_at: at(2025, 8, 1)
+            }
+        );
+    }
+
+    #[test]
+    fn the_forgotten_cannot_be_changed_and_forgetting_again_changes_nothing() {
+        let history = [registered(), forgotten_event()];
+        assert_eq!(
+            when::<Volunteer>(&history, &VolunteerCommand::Forget { at: at(2025, 9, 1) }),
+            Ok(vec![])
+        );
+        for command in [
+            update(personal(), profile()),
+            VolunteerCommand::WithdrawConsent { at: at(2025, 9, 1) },
+        ] {
+            assert!(matches!(
+                when::<Volunteer>(&history, &command),
+                Err(DomainError::Conflict { .. })
+            ));
+        }
+        // Nothing after the forgetting changes the state, not even a registration replayed.
+        assert_eq!(
+            Volunteer::replay(&[registered(), forgotten_event(), registered()]),
+            Volunteer::replay(&[registered(), forgotten_event()])
+        );
+    }
+
+    #[test]
+    fn forgetting_an_unknown_volunteer_is_not_found() {
+        assert_eq!(
+            when::<Volunteer>(&[], &VolunteerCommand::Forget { at: at(2025, 8, 1) }),
             Err(DomainError::NotFound {
                 kind: EntityKind::Volunteer
             })

@@ -69,7 +69,8 @@ impl EventLog {
             return Err(AppendError::Empty);
         }
         let subject = entity.subject(&self.config.subject_prefix);
-        let envelopes = envelopes(entity, meta, events);
+        let mut envelopes = envelopes(entity, meta, events);
+        self.seal(entity, expected == 0, &mut envelopes).await?;
         let event_ids: Vec<Uuid> = envelopes.iter().map(|e| e.id).collect();
 
         let key_hash = meta

@@ -43,16 +43,17 @@ impl EventLog {
         if parts.is_empty() || parts.iter().any(|p| p.events.is_empty()) {
             return Err(AppendError::Empty);
         }
-        let prepared: Vec<(AtomicPart, String, Vec<Uuid>, Bytes)> = parts
-            .into_iter()
-            .map(|part| {
-                let subject = part.entity.subject(&self.config.subject_prefix);
-                let envelopes = envelopes(&part.entity, meta, part.events.clone());
-                let ids = envelopes.iter().map(|e| e.id).collect();
-                let body = serde_json::to_vec(&envelopes).map_err(unavailable)?;
-                Ok((part, subject, ids, Bytes::from(body)))
-            })
-            .collect::<Result<_, AppendError>>()?;
+        let mut prepared: Vec<(AtomicPart, String, Vec<Uuid>, Bytes)> =
+            Vec::with_capacity(parts.len());
+        for part in parts {
+            let subject = part.entity.subject(&self.config.subject_prefix);
+            let mut envelopes = envelopes(&part.entity, meta, part.events.clone());
+            self.seal(&part.entity, part.expected == 0, &mut envelopes)
+                .await?;
+            let ids = envelopes.iter().map(|e| e.id).collect();
+            let body = serde_json::to_vec(&envelopes).map_err(unavailable)?;
+            prepared.push((part, subject, ids, Bytes::from(body)));
+        }
 
         let key_hash = meta
             .idempotency_key

@@ -13,6 +13,8 @@ pub enum LogError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    #[error(transparent)]
+    KeyStore(#[from] samskab_privacy::VaultError),
     #[error("stream {stream} does not exist: run `samskab migrate` first")]
     StreamMissing { stream: String },
     #[error(
@@ -41,6 +43,10 @@ pub enum AppendError {
 pub enum LoadError {
     #[error("message at position {position} is not a CloudEvents batch: {reason}")]
     Malformed { position: u64, reason: String },
+    /// Sealed personal data that does not open with its subject's key and its event's id:
+    /// changed in the store, or copied there from another event.
+    #[error("the personal data of event {index} at position {position} does not open")]
+    Unsealable { position: u64, index: usize },
     #[error("the event log is unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
 }

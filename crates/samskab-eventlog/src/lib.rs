@@ -9,6 +9,8 @@
 //! - [`EventLog::append`]: the events of one command in **one message** (a CloudEvents JSON
 //!   batch), guarded by `Nats-Expected-Last-Subject-Sequence` and the command's idempotency key.
 //! - [`EventLog::load`]: an entity's history by batch direct get.
+//! - Personal data (`personal.rs`): an event payload's `personal` member is sealed with its
+//!   entity's data key on append and opened on every read; [`EventLog::forget`] erases the key.
 
 mod append;
 mod atomic;
@@ -18,14 +20,16 @@ mod error;
 pub mod idempotency;
 mod load;
 mod log;
+mod personal;
 mod subject;
 
 pub use append::{Appended, CommandMeta, NewEvent};
 pub use atomic::AtomicPart;
-pub use config::LogConfig;
+pub use config::{LogConfig, PersonalData};
 pub use envelope::{CONTENT_TYPE, EventEnvelope, RecordedEvent, decode_message};
 pub use error::{AppendError, LoadError, LogError};
 pub use idempotency::StoredCommand;
 pub use load::History;
 pub use log::EventLog;
+pub use personal::{OpeningKeys, sealed_subjects};
 pub use subject::{EntityRef, InvalidToken, validate_token};

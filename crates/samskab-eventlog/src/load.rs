@@ -75,6 +75,7 @@ impl EventLog {
                 history.events.extend(events);
             }
             if received < BATCH {
+                self.open(&mut history.events).await?;
                 return Ok(history);
             }
             from = history.last_position + 1;

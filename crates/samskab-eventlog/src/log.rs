@@ -3,7 +3,9 @@ use std::time::Duration;
 use async_nats::jetstream::{self, stream};
 use tracing::info;
 
-use crate::config::LogConfig;
+use samskab_privacy::{KeyStoreConfig, Vault};
+
+use crate::config::{LogConfig, PersonalData};
 use crate::error::LogError;
 
 /// A handle on the event stream. Cheap to clone; share one per process.
@@ -12,6 +14,8 @@ pub struct EventLog {
     pub(crate) client: async_nats::Client,
     pub(crate) js: jetstream::Context,
     pub(crate) config: LogConfig,
+    /// The data keys; `None` only when personal data is stored plain (the benchmark's baseline).
+    pub(crate) vault: Option<Vault>,
 }
 
 impl EventLog {
@@ -41,7 +45,18 @@ impl EventLog {
             replicas = config.replicas,
             "event stream created or updated"
         );
-        Ok(Self { client, js, config })
+        let vault = match &config.personal_data {
+            PersonalData::Sealed(master) => {
+                Some(Vault::create_or_update(js.clone(), key_store(&config), master.clone()).await?)
+            }
+            PersonalData::PlainForMeasurementOnly => None,
+        };
+        Ok(Self {
+            client,
+            js,
+            config,
+            vault,
+        })
     }
 
     async fn connect_client(url: &str) -> Result<async_nats::Client, LogError> {
@@ -95,8 +110,19 @@ impl EventLog {
                 differences: differences.join("; "),
             });
         }
+        let vault = match &config.personal_data {
+            PersonalData::Sealed(master) => {
+                Some(Vault::connect(js.clone(), key_store(&config), master.clone()).await?)
+            }
+            PersonalData::PlainForMeasurementOnly => None,
+        };
         info!(replicas = config.replicas, "event stream ready");
-        Ok(Self { client, js, config })
+        Ok(Self {
+            client,
+            js,
+            config,
+            vault,
+        })
     }
 
     pub fn config(&self) -> &LogConfig {
@@ -128,6 +154,15 @@ impl EventLog {
     /// True while the connection to NATS is up (for readiness checks).
     pub fn is_connected(&self) -> bool {
         self.client.connection_state() == async_nats::connection::State::Connected
+    }
+}
+
+/// The key store beside the stream, with the stream's replicas.
+fn key_store(config: &LogConfig) -> KeyStoreConfig {
+    KeyStoreConfig {
+        stream: config.keys_stream.clone(),
+        subject_prefix: config.keys_subject_prefix.clone(),
+        replicas: config.replicas,
     }
 }
 

@@ -15,18 +15,63 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use samskab_eventlog::decode_message;
+use samskab_eventlog::{EventLog, LoadError, RecordedEvent, decode_message, sealed_subjects};
 use sqlx::{PgConnection, PgPool};
 
 use crate::park::{self, Parked};
 use crate::{ApplyError, Projection, checkpoint};
 
-/// One message of the log as the runtime handles it (a command's events, undecoded).
-#[derive(Debug, Clone)]
+/// One message of the log as the runtime handles it: a command's events, decoded and with
+/// their personal data opened (see [`decode`]), and the message as stored, which is what a
+/// parked event keeps (sealed: parking never writes personal data in plain text).
+#[derive(Debug)]
 pub(crate) struct LogMessage {
     pub seq: u64,
     pub subject: String,
     pub payload: Bytes,
+    pub events: Result<Vec<RecordedEvent>, LoadError>,
+}
+
+/// Decodes delivered messages and opens their personal data, with one key-store request for
+/// the whole batch. A message that does not decode or open keeps its error (it will be parked);
+/// an unreachable key store is an error of the batch (retried, nothing parked).
+pub(crate) async fn decode(
+    log: &EventLog,
+    delivered: Vec<(u64, String, Bytes)>,
+) -> Result<Vec<LogMessage>, LoadError> {
+    let mut messages: Vec<LogMessage> = delivered
+        .into_iter()
+        .map(|(seq, subject, payload)| LogMessage {
+            events: decode_message(seq, &payload),
+            seq,
+            subject,
+            payload,
+        })
+        .collect();
+    let subjects = sealed_subjects(
+        messages
+            .iter()
+            .filter_map(|m| m.events.as_ref().ok())
+            .flatten(),
+    );
+    let keys = log.opening_keys(subjects).await?;
+    for message in &mut messages {
+        if let Ok(events) = &mut message.events
+            && let Err(e) = keys.open(events)
+        {
+            message.events = Err(e);
+        }
+    }
+    Ok(messages)
+}
+
+/// The envelope of one event as stored (personal data sealed), for the parked-event table.
+fn stored_envelope(message: &LogMessage, index: usize) -> serde_json::Value {
+    decode_message(message.seq, &message.payload)
+        .ok()
+        .and_then(|events| events.into_iter().nth(index))
+        .and_then(|event| serde_json::to_value(&event.envelope).ok())
+        .unwrap_or(serde_json::Value::Null)
 }
 
 /// Where a batch goes.
@@ -171,10 +216,10 @@ async fn isolated_attempt<P: Projection>(
             continue;
         }
         outcome.position = outcome.position.max(message.seq);
-        let events = match decode_message(message.seq, &message.payload) {
+        let events = match &message.events {
             Ok(events) => events,
             Err(e) => {
-                park_undecodable(&mut *conn, name, message, &e).await?;
+                park_undecodable(&mut *conn, name, message, e).await?;
                 outcome.parked += 1;
                 continue;
             }
@@ -183,7 +228,7 @@ async fn isolated_attempt<P: Projection>(
             .execute(&mut *conn)
             .await?;
         let mut failure = None;
-        for event in &events {
+        for event in events {
             if let Err(e) = projection.apply(&mut *conn, event).await {
                 failure = Some((event.index, e));
                 break;
@@ -210,7 +255,7 @@ async fn isolated_attempt<P: Projection>(
             .execute(&mut *conn)
             .await?;
         let error = error.to_string();
-        for event in &events {
+        for event in events {
             let note;
             let reason = if event.index == failed_index {
                 error.as_str()
@@ -229,8 +274,7 @@ async fn isolated_attempt<P: Projection>(
                     subject: &message.subject,
                     event_type: &event.envelope.event_type,
                     error: reason,
-                    payload: serde_json::to_value(&event.envelope)
-                        .unwrap_or(serde_json::Value::Null),
+                    payload: stored_envelope(message, event.index),
                 },
             )
             .await?;
@@ -261,14 +305,14 @@ async fn fast_attempt<P: Projection>(
             continue;
         }
         outcome.position = outcome.position.max(message.seq);
-        match decode_message(message.seq, &message.payload) {
+        match &message.events {
             Ok(decoded) => {
                 outcome.messages += 1;
                 outcome.events += decoded.len() as u64;
-                events.extend(decoded);
+                events.extend(decoded.iter().cloned());
             }
             Err(e) => {
-                park_undecodable(&mut *conn, name, message, &e).await?;
+                park_undecodable(&mut *conn, name, message, e).await?;
                 outcome.parked += 1;
             }
         }
@@ -394,10 +438,12 @@ mod tests {
             causationid: None,
             data: serde_json::json!({}),
         };
+        let payload = Bytes::from(serde_json::to_vec(&[envelope]).expect("serialises"));
         LogMessage {
             seq,
             subject: "samskab.ev.t.thing.x".into(),
-            payload: Bytes::from(serde_json::to_vec(&[envelope]).expect("serialises")),
+            events: decode_message(seq, &payload),
+            payload,
         }
     }
 

@@ -182,17 +182,20 @@ impl<P: Projection> Projector<P> {
                     }
                 }
             }
-            let mut batch = Vec::with_capacity(delivered.len());
+            let mut raw = Vec::with_capacity(delivered.len());
             for m in &delivered {
                 let info = m
                     .info()
                     .map_err(|e| anyhow::anyhow!("message without JetStream metadata: {e}"))?;
-                batch.push(LogMessage {
-                    seq: info.stream_sequence,
-                    subject: m.subject.to_string(),
-                    payload: m.payload.clone(),
-                });
+                raw.push((
+                    info.stream_sequence,
+                    m.subject.to_string(),
+                    m.payload.clone(),
+                ));
             }
+            // A key store that cannot be reached ends the session (started over with backoff),
+            // with the batch unacked: nothing is parked for it.
+            let batch = batch::decode(&self.log, raw).await?;
 
             let started = Instant::now();
             let Some(outcome) = self.apply_with_retry(shutdown, target, &batch).await? else {

@@ -22,6 +22,8 @@ use tracing::{info, warn};
 
 use crate::batch::{self, BatchError, LogMessage, Target};
 use crate::consumer::{Backoff, filter_config};
+use samskab_eventlog::EventLog;
+
 use crate::{Projection, Projector, ident};
 
 /// Call the progress callback at least this many log positions apart.
@@ -60,7 +62,7 @@ impl<P: Projection> Projector<P> {
         let mut position = 0;
         let mut reported = 0;
         loop {
-            let batch = fetch(&consumer, self.config.batch_size).await?;
+            let batch = fetch(&self.log, &consumer, self.config.batch_size).await?;
             if batch.is_empty() {
                 break;
             }
@@ -86,7 +88,7 @@ impl<P: Projection> Projector<P> {
         )
         .await?;
         loop {
-            let batch = fetch(&consumer, self.config.batch_size).await?;
+            let batch = fetch(&self.log, &consumer, self.config.batch_size).await?;
             if batch.is_empty() {
                 break;
             }
@@ -211,26 +213,30 @@ impl<P: Projection> Projector<P> {
 }
 
 /// What the consumer can deliver now, up to `max` messages; empty at the end of the log.
-async fn fetch(consumer: &PullConsumer, max: usize) -> anyhow::Result<Vec<LogMessage>> {
+async fn fetch(
+    log: &EventLog,
+    consumer: &PullConsumer,
+    max: usize,
+) -> anyhow::Result<Vec<LogMessage>> {
     let mut messages = consumer
         .fetch()
         .max_messages(max)
         .messages()
         .await
         .map_err(|e| anyhow::anyhow!("fetch: {e}"))?;
-    let mut batch = Vec::new();
+    let mut raw = Vec::new();
     while let Some(message) = messages.next().await {
         let message = message.map_err(|e| anyhow::anyhow!("fetch: {e}"))?;
         let info = message
             .info()
             .map_err(|e| anyhow::anyhow!("message without JetStream metadata: {e}"))?;
-        batch.push(LogMessage {
-            seq: info.stream_sequence,
-            subject: message.subject.to_string(),
-            payload: message.payload.clone(),
-        });
+        raw.push((
+            info.stream_sequence,
+            message.subject.to_string(),
+            message.payload.clone(),
+        ));
     }
-    Ok(batch)
+    Ok(batch::decode(log, raw).await?)
 }
 
 fn unix_time() -> u64 {

@@ -33,6 +33,12 @@ impl NatsServer {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
+    /// Every file under the server's directory (its JetStream store and its log) whose bytes
+    /// contain `needle`: how a test shows that erased or sealed data is not on disk.
+    pub fn files_containing(&self, needle: &[u8]) -> anyhow::Result<Vec<PathBuf>> {
+        crate::files_containing(self.store.path(), needle)
+    }
+
     /// Stops the server with SIGKILL (no graceful flush: what was acknowledged must survive).
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

@@ -78,6 +78,11 @@ pub struct Connections {
     /// Maximum age of events in days; 0 keeps them forever (the default: an audit log).
     #[arg(long, env = "SAMSKAB_MAX_AGE_DAYS", default_value_t = 0)]
     pub max_age_days: u64,
+    /// Master keys that wrap each person's data key: `<id>:<base64 of 32 bytes>`, comma
+    /// separated, the active one first (older ones after it, to read keys wrapped before a
+    /// rotation). Generate one with: echo "$(date +%Y-%m):$(head -c 32 /dev/urandom | base64)".
+    #[arg(long, env = "SAMSKAB_MASTER_KEYS", hide_env_values = true)]
+    pub master_keys: String,
     /// Connections in the PostgreSQL pool.
     #[arg(long, env = "SAMSKAB_PG_MAX_CONNECTIONS", default_value_t = 16)]
     pub pg_max_connections: u32,

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use samskab_eventlog::{EventLog, LogConfig};
+use samskab_privacy::MasterKeys;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
@@ -20,10 +21,12 @@ pub fn log_config(c: &Connections) -> anyhow::Result<LogConfig> {
     if c.duplicate_window_secs == 0 {
         bail!("SAMSKAB_DUPLICATE_WINDOW_SECS must be at least 1");
     }
+    let master_keys = MasterKeys::parse(&c.master_keys).context("SAMSKAB_MASTER_KEYS")?;
     Ok(LogConfig::with_settings(
         c.stream_replicas,
         c.duplicate_window_secs,
         c.max_age_days,
+        master_keys,
     ))
 }
 

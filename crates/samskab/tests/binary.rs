@@ -8,6 +8,8 @@ use samskab_testkit::{NatsServer, TestDatabase};
 
 const BIN: &str = env!("CARGO_BIN_EXE_samskab");
 const SECRET: &str = "a secret for the binary's tests, long enough";
+/// A master key of these tests only (random, generated once).
+const MASTER_KEYS: &str = "test-1:95mC2flwzFYStpD+v6rCoINReJ23UxvbyoEaT87K1aE=";
 
 fn samskab(nats: &NatsServer, database: &TestDatabase, args: &[&str]) -> Command {
     let mut command = Command::new(BIN);
@@ -16,6 +18,7 @@ fn samskab(nats: &NatsServer, database: &TestDatabase, args: &[&str]) -> Command
         .env("NATS_URL", nats.url())
         .env("DATABASE_URL", &database.url)
         .env("SAMSKAB_JWT_SECRET", SECRET)
+        .env("SAMSKAB_MASTER_KEYS", MASTER_KEYS)
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1");
     command

@@ -3,11 +3,14 @@
 use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use samskab_domain::Decider;
 use samskab_domain::{
     AgeBand, Availability, AvailabilitySlot, ChildCertificate, ChildCertificateStatus, Consent,
     ConsentPurpose, Contact, DayPart, Email, LanguageCode, Name, Phone, Postcode, Tag, TargetGroup,
-    Volunteer, VolunteerCommand, VolunteerId, VolunteerPersonalData, VolunteerProfile, Weekday,
+    Volunteer, VolunteerCommand, VolunteerId, VolunteerPersonalData, VolunteerProfile,
+    VolunteerState, Weekday,
 };
+use samskab_eventlog::EntityRef;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -16,7 +19,7 @@ use uuid::Uuid;
 use crate::access;
 use crate::auth::Principal;
 use crate::body::{JsonBody, whole};
-use crate::commands::{CommandAccepted, CommandRequest, NO_BODY};
+use crate::commands::{CommandAccepted, CommandRequest, NO_BODY, fold, load_history};
 use crate::fields::FieldCheck;
 use crate::problem::ApiError;
 use crate::read::{
@@ -31,6 +34,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(register_volunteer, list_volunteers))
         .routes(routes!(get_volunteer, update_volunteer))
         .routes(routes!(withdraw_consent))
+        .routes(routes!(forget_volunteer))
+        .routes(routes!(export_volunteer))
 }
 
 /// A volunteer's profile as a case worker enters it. Personal data (name, e-mail, phone,
@@ -312,6 +317,101 @@ async fn withdraw_consent(
         .await
 }
 
+/// Forget the volunteer at their request (GDPR art. 17): their data key is erased, so their
+/// name, contact and birth year can never be read again, from the log or any read model
+/// (a rebuild included). What is not personal (postcode, age band, skills) stays for
+/// statistics. Repeating it is harmless.
+#[utoipa::path(post, path = "/volunteers/{id}/forget", tag = "volunteers",
+    params(("id" = Uuid, Path)), responses((status = 202, body = CommandAccepted)),
+    security(("bearer" = [])))]
+async fn forget_volunteer(
+    cmd: CommandRequest,
+    EntityId(id): EntityId,
+) -> Result<Response, ApiError> {
+    let command = VolunteerCommand::Forget { at: Utc::now() };
+    cmd.forget::<Volunteer>(VolunteerId::from(id), command)
+        .await
+}
+
+/// Everything held about a volunteer (GDPR art. 15), read from the log and decrypted: their
+/// record as it stands, and every event about them with when and by whom.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VolunteerExport {
+    pub id: Uuid,
+    /// active, consent_withdrawn or forgotten
+    pub status: String,
+    /// Personal data, profile and consent while the volunteer is active; null after consent
+    /// was withdrawn or the volunteer was forgotten.
+    #[schema(value_type = Option<Object>)]
+    pub record: Option<serde_json::Value>,
+    pub events: Vec<ExportedEvent>,
+    pub exported_at: DateTime<Utc>,
+}
+
+/// One event about the person, its personal data decrypted (null once forgotten).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportedEvent {
+    pub event_id: Uuid,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub time: DateTime<Utc>,
+    /// Who caused it: `user:<id>` of the case worker.
+    pub actor: String,
+    /// Log position.
+    pub position: u64,
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+#[utoipa::path(get, path = "/volunteers/{id}/export", tag = "volunteers",
+    params(("id" = Uuid, Path)), responses((status = 200, body = VolunteerExport)),
+    security(("bearer" = [])))]
+async fn export_volunteer(
+    State(state): State<AppState>,
+    principal: Principal,
+    EntityId(id): EntityId,
+) -> Result<axum::Json<VolunteerExport>, ApiError> {
+    let entity = EntityRef::new(
+        principal.tenant.as_str(),
+        Volunteer::KIND.as_str(),
+        &id.to_string(),
+    )
+    .map_err(|e| ApiError::Internal(e.into()))?;
+    let history = load_history(&state, &entity).await?;
+    let (status, record) = match fold::<Volunteer>(&history)? {
+        VolunteerState::NotRegistered => return Err(ApiError::NotFound),
+        VolunteerState::Active(details) => (
+            "active",
+            Some(serde_json::json!({
+                "personal": details.personal,
+                "profile": details.profile,
+                "consent": details.consent,
+            })),
+        ),
+        VolunteerState::ConsentWithdrawn { .. } => ("consent_withdrawn", None),
+        VolunteerState::Forgotten { .. } => ("forgotten", None),
+    };
+    let events = history
+        .events
+        .into_iter()
+        .map(|e| ExportedEvent {
+            event_id: e.envelope.id,
+            event_type: e.envelope.event_type,
+            time: e.envelope.time,
+            actor: e.envelope.actor,
+            position: e.position,
+            data: e.envelope.data,
+        })
+        .collect();
+    Ok(axum::Json(VolunteerExport {
+        id,
+        status: status.into(),
+        record,
+        events,
+        exported_at: Utc::now(),
+    }))
+}
+
 /// A volunteer as the read model holds it. Personal fields are absent for auditors and after
 /// consent was withdrawn.
 #[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
@@ -337,7 +437,8 @@ pub struct VolunteerView {
     pub consent_purpose: Option<String>,
     pub consent_given_at: Option<DateTime<Utc>>,
     pub consent_withdrawn_at: Option<DateTime<Utc>>,
-    /// active or consent_withdrawn
+    pub forgotten_at: Option<DateTime<Utc>>,
+    /// active, consent_withdrawn or forgotten
     pub status: String,
     pub registered_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -368,7 +469,7 @@ impl VolunteerView {
 const VOLUNTEER_COLUMNS: &str = "id, name, email, phone, birth_year, postcode, age_band, skills, resources, \
     languages, availability, hours_per_week, target_groups, child_certificate_status, \
     child_certificate_assessed_on, child_certificate_valid_until, consent_purpose, consent_given_at, \
-    consent_withdrawn_at, status, registered_at, updated_at, position";
+    consent_withdrawn_at, forgotten_at, status, registered_at, updated_at, position";
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -392,7 +493,7 @@ pub struct VolunteerFilter {
     pub min_position: Option<u64>,
 }
 
-const VOLUNTEER_STATUSES: [&str; 2] = ["active", "consent_withdrawn"];
+const VOLUNTEER_STATUSES: [&str; 3] = ["active", "consent_withdrawn", "forgotten"];
 
 fn volunteer_status_or_null() -> utoipa::openapi::Schema {
     schema::enum_or_null(&VOLUNTEER_STATUSES)
@@ -421,7 +522,9 @@ async fn list_volunteers(
             .contains(&s)
             .then(|| s.to_string())
             .ok_or_else(|| {
-                samskab_domain::InvalidValue("must be active or consent_withdrawn".into())
+                samskab_domain::InvalidValue(
+                    "must be active, consent_withdrawn or forgotten".into(),
+                )
             })
     })?;
     wait_for(&state, DIRECTORY, filter.min_position).await?;

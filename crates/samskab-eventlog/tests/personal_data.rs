@@ -1,0 +1,124 @@
+//! Personal data in the log against a real NATS server: sealed on disk, opened on load, unread
+//! once forgotten, and bound to its event.
+
+use std::time::{Duration, Instant};
+
+use samskab_eventlog::{CommandMeta, EntityRef, EventLog, LoadError, LogConfig, NewEvent};
+use samskab_testkit::NatsServer;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+fn meta() -> CommandMeta {
+    CommandMeta {
+        actor: "user:test".into(),
+        correlation_id: Uuid::now_v7(),
+        causation_id: None,
+        idempotency_key: None,
+        request_fingerprint: None,
+    }
+}
+
+fn registered(name: &str, postcode: &str) -> NewEvent {
+    NewEvent {
+        event_type: "dk.samskab.test.registered.v1".into(),
+        data: json!({"personal": {"name": name, "email": "soeren@example.dk"}, "profile": {"postcode": postcode}}),
+    }
+}
+
+fn volunteer(id: &str) -> anyhow::Result<EntityRef> {
+    Ok(EntityRef::new("rodovre", "volunteer", id)?)
+}
+
+/// Waits until the server has written `needle` to its files (the file store writes blocks
+/// asynchronously), up to a few seconds; the files that hold it.
+async fn on_disk(server: &NatsServer, needle: &str) -> anyhow::Result<usize> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let files = server.files_containing(needle.as_bytes())?;
+        if !files.is_empty() || Instant::now() > deadline {
+            return Ok(files.len());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn personal_data_is_sealed_on_disk_opened_on_load_and_gone_once_forgotten()
+-> anyhow::Result<()> {
+    let server = NatsServer::start()?;
+    let log = EventLog::create_or_update(&server.url(), LogConfig::default()).await?;
+    let soeren = volunteer("soeren")?;
+    let marker_postcode = "postcode-marker-2610";
+    log.append(
+        &soeren,
+        0,
+        &meta(),
+        vec![registered("Søren Sealmark", marker_postcode)],
+    )
+    .await?;
+
+    // The message is on disk (its profile is), and the name is not, in any file.
+    assert!(on_disk(&server, marker_postcode).await? > 0);
+    assert!(server.files_containing("Sealmark".as_bytes())?.is_empty());
+    assert!(server.files_containing(b"soeren@example.dk")?.is_empty());
+
+    let history = log.load(&soeren).await?;
+    assert_eq!(
+        history.events[0].envelope.data["personal"]["name"],
+        json!("Søren Sealmark")
+    );
+
+    assert!(log.forget(&soeren).await?);
+    let history = log.load(&soeren).await?;
+    assert_eq!(history.events[0].envelope.data["personal"], Value::Null);
+    assert_eq!(
+        history.events[0].envelope.data["profile"]["postcode"],
+        json!(marker_postcode),
+        "what is not personal stays"
+    );
+    // Another process (a rebuild, another API instance) cannot read it either.
+    let fresh = EventLog::connect(&server.url(), LogConfig::default()).await?;
+    assert_eq!(
+        fresh.load(&soeren).await?.events[0].envelope.data["personal"],
+        Value::Null
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn sealed_personal_data_copied_into_another_event_does_not_open() -> anyhow::Result<()> {
+    let server = NatsServer::start()?;
+    let log = EventLog::create_or_update(&server.url(), LogConfig::default()).await?;
+    let soeren = volunteer("soeren")?;
+    log.append(&soeren, 0, &meta(), vec![registered("Søren", "2610")])
+        .await?;
+    log.append(&soeren, 1, &meta(), vec![registered("Søren Anden", "2610")])
+        .await?;
+
+    // Someone with write access to the stream copies the first event's ciphertext into a new
+    // message of the same subject, as if it were a later event.
+    let stream = log.jetstream().get_stream(&log.config().stream).await?;
+    let first = stream.get_raw_message(1).await?;
+    let mut envelopes: Vec<Value> = serde_json::from_slice(&first.payload)?;
+    envelopes[0]["id"] = json!(Uuid::now_v7());
+    log.jetstream()
+        .publish(
+            soeren.subject(&log.config().subject_prefix),
+            serde_json::to_vec(&envelopes)?.into(),
+        )
+        .await?
+        .await?;
+
+    let refused = log.load(&soeren).await.err();
+    assert!(
+        matches!(
+            refused,
+            Some(LoadError::Unsealable {
+                position: 3,
+                index: 0
+            })
+        ),
+        "{refused:?}"
+    );
+    Ok(())
+}

@@ -1,0 +1,439 @@
+//! The key store: one data key per data subject, wrapped by the master key, in a JetStream
+//! stream of its own (`SAMSKAB_KEYS`, one message per subject). Why JetStream and not a
+//! PostgreSQL table: deleting a message from a file-backed stream *erases* it (the server
+//! overwrites the stored record with random bytes before it reports success), while PostgreSQL
+//! keeps a deleted row's bytes in the table file until its page is rewritten and in the WAL
+//! until the segment is recycled. ARCHITECTURE.md has the measurement.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_nats::jetstream::{self, context::PublishErrorKind, stream};
+use bytes::Bytes;
+use futures::StreamExt;
+use jetstream_extra::batch_fetch::{BatchFetchErrorKind, BatchFetchExt};
+use tracing::{debug, info};
+
+use crate::cipher::SecretKey;
+use crate::master::{MasterKeys, UnwrapError, WrappedKey};
+
+/// A natural person whose personal data is sealed with a key of their own: in this system the
+/// entity whose events carry the data (a volunteer; an organisation's contact person).
+/// `<tenant>.<kind>.<id>`, each token `[a-z0-9-]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DataSubject(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a data subject token ([a-z0-9-], 1 to 64 characters)")]
+pub struct InvalidSubject(pub String);
+
+impl DataSubject {
+    pub fn new(tenant: &str, kind: &str, id: &str) -> Result<Self, InvalidSubject> {
+        for token in [tenant, kind, id] {
+            let ok = (1..=64).contains(&token.len())
+                && token
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !ok {
+                return Err(InvalidSubject(token.into()));
+            }
+        }
+        Ok(Self(format!("{tenant}.{kind}.{id}")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for DataSubject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where the data keys are kept.
+#[derive(Debug, Clone)]
+pub struct KeyStoreConfig {
+    pub stream: String,
+    /// Subjects are `<prefix>.<tenant>.<kind>.<id>`.
+    pub subject_prefix: String,
+    /// As the event stream's: 1 on one machine, 3 in production.
+    pub replicas: usize,
+}
+
+impl Default for KeyStoreConfig {
+    fn default() -> Self {
+        Self {
+            stream: "SAMSKAB_KEYS".into(),
+            subject_prefix: "samskab.key".into(),
+            replicas: 1,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error("the key store is unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("key store stream {stream} does not exist: run `samskab migrate` first")]
+    Missing { stream: String },
+    #[error(
+        "key store stream {stream} is not as expected ({differences}); only `samskab migrate` changes it"
+    )]
+    Differs { stream: String, differences: String },
+    #[error("the data key of {subject} cannot be used")]
+    Unwrap {
+        subject: String,
+        #[source]
+        source: UnwrapError,
+    },
+    #[error("the stored data key of {subject} is not a wrapped key")]
+    Malformed { subject: String },
+}
+
+fn unavailable<E: std::error::Error + Send + Sync + 'static>(e: E) -> VaultError {
+    VaultError::Unavailable(Box::new(e))
+}
+
+/// How many unwrapped data keys a process keeps in memory. A key in the cache is only ever used
+/// on events of its subject that are already in the log; a forgotten person's later events
+/// carry no personal data, so a key cached elsewhere reveals nothing new. Past the bound, the
+/// cache starts over.
+const CACHE_CAPACITY: usize = 100_000;
+
+/// Subjects per multi-last direct get (the server's limit).
+const SUBJECTS_PER_REQUEST: usize = 1024;
+
+/// The data keys: created with a subject's first personal data, read to seal and open, erased
+/// to forget. Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct Vault {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    js: jetstream::Context,
+    config: KeyStoreConfig,
+    master: MasterKeys,
+    cache: Mutex<HashMap<DataSubject, SecretKey>>,
+}
+
+impl Vault {
+    /// Creates the key stream or brings it to its settings (`samskab migrate`, and tests).
+    pub async fn create_or_update(
+        js: jetstream::Context,
+        config: KeyStoreConfig,
+        master: MasterKeys,
+    ) -> Result<Self, VaultError> {
+        js.create_or_update_stream(stream_config(&config))
+            .await
+            .map_err(unavailable)?;
+        info!(stream = %config.stream, "key store created or updated");
+        Ok(Self::new(js, config, master))
+    }
+
+    /// Connects to the key stream as `samskab migrate` made it; refuses one that is missing or
+    /// differs (a key store that cannot delete is no key store).
+    pub async fn connect(
+        js: jetstream::Context,
+        config: KeyStoreConfig,
+        master: MasterKeys,
+    ) -> Result<Self, VaultError> {
+        let mut stream = js
+            .get_stream(&config.stream)
+            .await
+            .map_err(|e| match e.kind() {
+                jetstream::context::GetStreamErrorKind::JetStream(js_error)
+                    if js_error.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND =>
+                {
+                    VaultError::Missing {
+                        stream: config.stream.clone(),
+                    }
+                }
+                _ => unavailable(e),
+            })?;
+        let actual = stream.info().await.map_err(unavailable)?.config.clone();
+        let wanted = stream_config(&config);
+        let differences: Vec<String> = [
+            (
+                "subjects",
+                format!("{:?}", actual.subjects),
+                format!("{:?}", wanted.subjects),
+            ),
+            (
+                "storage",
+                format!("{:?}", actual.storage),
+                format!("{:?}", wanted.storage),
+            ),
+            (
+                "replicas",
+                actual.num_replicas.to_string(),
+                wanted.num_replicas.to_string(),
+            ),
+            (
+                "deny delete",
+                actual.deny_delete.to_string(),
+                wanted.deny_delete.to_string(),
+            ),
+            (
+                "messages per subject",
+                actual.max_messages_per_subject.to_string(),
+                wanted.max_messages_per_subject.to_string(),
+            ),
+            (
+                "direct get",
+                actual.allow_direct.to_string(),
+                wanted.allow_direct.to_string(),
+            ),
+            (
+                "compression",
+                format!("{:?}", actual.compression),
+                format!("{:?}", wanted.compression),
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, has, expects)| has != expects)
+        .map(|(setting, has, expects)| {
+            format!("{setting}: the stream has {has}, expected {expects}")
+        })
+        .collect();
+        if !differences.is_empty() {
+            return Err(VaultError::Differs {
+                stream: config.stream.clone(),
+                differences: differences.join("; "),
+            });
+        }
+        Ok(Self::new(js, config, master))
+    }
+
+    fn new(js: jetstream::Context, config: KeyStoreConfig, master: MasterKeys) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                js,
+                config,
+                master,
+                cache: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &KeyStoreConfig {
+        &self.inner.config
+    }
+
+    fn subject_of(&self, subject: &DataSubject) -> String {
+        format!("{}.{}", self.inner.config.subject_prefix, subject.as_str())
+    }
+
+    fn cached(&self, subject: &DataSubject) -> Option<SecretKey> {
+        self.inner
+            .cache
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(subject).cloned())
+    }
+
+    fn remember(&self, subject: &DataSubject, key: &SecretKey) {
+        if let Ok(mut cache) = self.inner.cache.lock() {
+            if cache.len() >= CACHE_CAPACITY {
+                cache.clear();
+            }
+            cache.insert(subject.clone(), key.clone());
+        }
+    }
+
+    fn unwrap_stored(
+        &self,
+        subject: &DataSubject,
+        payload: &[u8],
+    ) -> Result<SecretKey, VaultError> {
+        let wrapped: WrappedKey =
+            serde_json::from_slice(payload).map_err(|_| VaultError::Malformed {
+                subject: subject.to_string(),
+            })?;
+        self.inner
+            .master
+            .unwrap(subject.as_str(), &wrapped)
+            .map_err(|source| VaultError::Unwrap {
+                subject: subject.to_string(),
+                source,
+            })
+    }
+
+    /// The data key to seal `subject`'s personal data with, created if it has none. `is_new`
+    /// says the subject's entity has no events yet: then the key is created without asking
+    /// first (one round trip).
+    pub async fn key_for_sealing(
+        &self,
+        subject: &DataSubject,
+        is_new: bool,
+    ) -> Result<SecretKey, VaultError> {
+        if let Some(key) = self.cached(subject) {
+            return Ok(key);
+        }
+        if !is_new && let Some(key) = self.fetch(subject).await? {
+            return Ok(key);
+        }
+        let key = SecretKey::generate();
+        let wrapped = self.inner.master.wrap(subject.as_str(), &key);
+        let payload = serde_json::to_vec(&wrapped).map_err(unavailable)?;
+        let mut headers = async_nats::HeaderMap::new();
+        // The key is created once: a second writer (a retry, a concurrent command) meets the
+        // first one's key and uses it.
+        headers.insert("Nats-Expected-Last-Subject-Sequence", "0");
+        let published = self
+            .inner
+            .js
+            .publish_with_headers(self.subject_of(subject), headers, Bytes::from(payload))
+            .await
+            .map_err(unavailable)?
+            .await;
+        match published {
+            Ok(_) => {
+                self.remember(subject, &key);
+                Ok(key)
+            }
+            Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => {
+                debug!(%subject, "data key created by another writer; using it");
+                self.fetch(subject).await?.ok_or_else(|| {
+                    unavailable(std::io::Error::other(
+                        "the data key vanished while it was created",
+                    ))
+                })
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    /// The data key of one subject; `None` when it has none (forgotten, or never had data).
+    pub async fn fetch(&self, subject: &DataSubject) -> Result<Option<SecretKey>, VaultError> {
+        if let Some(key) = self.cached(subject) {
+            return Ok(Some(key));
+        }
+        let stream = self.stream().await?;
+        match stream
+            .direct_get_last_for_subject(self.subject_of(subject))
+            .await
+        {
+            Ok(message) => {
+                let key = self.unwrap_stored(subject, &message.payload)?;
+                self.remember(subject, &key);
+                Ok(Some(key))
+            }
+            Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    /// The data keys of many subjects at once (a projector's batch): one multi-last direct get
+    /// per 1024 subjects not in the cache. A subject without a key is absent from the answer.
+    pub async fn fetch_many(
+        &self,
+        subjects: &[DataSubject],
+    ) -> Result<HashMap<DataSubject, SecretKey>, VaultError> {
+        let mut found = HashMap::new();
+        let mut missing = Vec::new();
+        for subject in subjects {
+            match self.cached(subject) {
+                Some(key) => {
+                    found.insert(subject.clone(), key);
+                }
+                None if !missing.contains(subject) => missing.push(subject.clone()),
+                None => {}
+            }
+        }
+        for chunk in missing.chunks(SUBJECTS_PER_REQUEST) {
+            let by_nats_subject: HashMap<String, &DataSubject> =
+                chunk.iter().map(|s| (self.subject_of(s), s)).collect();
+            let mut batch = match self
+                .inner
+                .js
+                .get_last_messages_for(&self.inner.config.stream)
+                .subjects(by_nats_subject.keys().cloned().collect())
+                .send()
+                .await
+            {
+                Ok(batch) => batch,
+                Err(e) if e.kind() == BatchFetchErrorKind::NoMessages => continue,
+                Err(e) => return Err(unavailable(e)),
+            };
+            while let Some(message) = batch.next().await {
+                let message = match message {
+                    Ok(message) => message,
+                    Err(e) if e.kind() == BatchFetchErrorKind::NoMessages => break,
+                    Err(e) => return Err(unavailable(e)),
+                };
+                let Some(subject) = by_nats_subject.get(message.subject.as_str()) else {
+                    continue;
+                };
+                let key = self.unwrap_stored(subject, &message.payload)?;
+                self.remember(subject, &key);
+                found.insert((*subject).clone(), key);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Forgets a subject: erases its data key from the store (the server overwrites the stored
+    /// bytes) and from this process's cache. Everything sealed with it can never be opened
+    /// again. True when there was a key to erase; forgetting twice is harmless.
+    pub async fn forget(&self, subject: &DataSubject) -> Result<bool, VaultError> {
+        if let Ok(mut cache) = self.inner.cache.lock() {
+            cache.remove(subject);
+        }
+        let stream = self.stream().await?;
+        let mut erased = false;
+        // One message per subject is kept, but a crash between two writers' publishes could
+        // leave a second: erase until none is left.
+        loop {
+            match stream
+                .direct_get_last_for_subject(self.subject_of(subject))
+                .await
+            {
+                Ok(message) => {
+                    // The JetStream API's message delete erases unless told `no_erase`.
+                    stream
+                        .delete_message(message.sequence)
+                        .await
+                        .map_err(unavailable)?;
+                    erased = true;
+                }
+                Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => break,
+                Err(e) => return Err(unavailable(e)),
+            }
+        }
+        info!(%subject, erased, "data key forgotten");
+        Ok(erased)
+    }
+
+    async fn stream(&self) -> Result<jetstream::stream::Stream<()>, VaultError> {
+        self.inner
+            .js
+            .get_stream_no_info(&self.inner.config.stream)
+            .await
+            .map_err(unavailable)
+    }
+}
+
+/// The key stream: file storage like the log; one message per subject; delete allowed (that is
+/// how a key is forgotten), purge denied (no bulk loss by one call); no compression, so that the
+/// server's erase overwrites the very bytes it stored.
+fn stream_config(config: &KeyStoreConfig) -> stream::Config {
+    stream::Config {
+        name: config.stream.clone(),
+        description: Some("samskab: one wrapped data key per data subject".into()),
+        subjects: vec![format!("{}.>", config.subject_prefix)],
+        storage: stream::StorageType::File,
+        retention: stream::RetentionPolicy::Limits,
+        num_replicas: config.replicas,
+        max_messages_per_subject: 1,
+        deny_delete: false,
+        deny_purge: true,
+        allow_direct: true,
+        compression: Some(stream::Compression::None),
+        duplicate_window: Duration::from_secs(120),
+        ..Default::default()
+    }
+}

@@ -373,6 +373,15 @@ impl Vault {
                 found.insert((*subject).clone(), key);
             }
         }
+        // A subject left out of the answer is asked for alone: only the server's "not found"
+        // makes it forgotten, so an answer cut short never writes a person's data as null.
+        for subject in &missing {
+            if !found.contains_key(subject)
+                && let Some(key) = self.fetch(subject).await?
+            {
+                found.insert(subject.clone(), key);
+            }
+        }
         Ok(found)
     }
 

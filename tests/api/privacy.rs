@@ -237,3 +237,95 @@ async fn a_forgotten_volunteer_is_found_nowhere_and_the_statistics_stay() {
     }
     assert!(logs.contains("data key forgotten"), "the logs are captured");
 }
+
+#[tokio::test]
+async fn an_organisations_forgotten_contact_is_found_nowhere_and_the_organisation_stays() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    let (person, email) = ("Karen Kontaktsen", "karen.kontaktsen@example.dk");
+    let body = json!({
+        "name": "Æblehavens Venner", "kind": "association", "cvr": null,
+        "email": email, "phone": "+45 36 37 70 00", "contact_person": person,
+    });
+    let (status, created) = app.post("/organisations", &token, &body).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().expect("id").to_string();
+    let path = format!("/organisations/{id}?min_position={}", created["position"]);
+    let (_, shown) = app.get(&path, &token).await;
+    assert_eq!(shown["contact_person"], person);
+    let (_, audited) = app.get(&path, &app.token("rodovre", Role::Auditor)).await;
+    assert_eq!(
+        audited["contact_person"],
+        Value::Null,
+        "an auditor sees no contact"
+    );
+    assert_eq!(audited["email"], Value::Null);
+    assert_eq!(audited["name"], "Æblehavens Venner");
+    until_on_disk(&app, &created["event_ids"][0]).await;
+    assert!(
+        app.nats
+            .files_containing(person.as_bytes())
+            .expect("search")
+            .is_empty()
+    );
+
+    let (status, forgotten) = app
+        .post(
+            &format!("/organisations/{id}/contact/forget"),
+            &token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 202, "{forgotten}");
+    let (_, shown) = app
+        .get(
+            &format!("/organisations/{id}?min_position={}", forgotten["position"]),
+            &token,
+        )
+        .await;
+    assert_eq!(shown["name"], "Æblehavens Venner", "the organisation stays");
+    assert_eq!(shown["active"], true);
+    for field in ["contact_person", "email", "phone"] {
+        assert_eq!(shown[field], Value::Null, "{field}: {shown}");
+    }
+    for needle in [person, email] {
+        assert_eq!(
+            tables_containing(&app.pool, needle).await,
+            Vec::<String>::new(),
+            "{needle}"
+        );
+    }
+
+    // A new contact person may be recorded afterwards; the old one stays forgotten.
+    let mut next = body.clone();
+    next["contact_person"] = json!("Niels Næste");
+    next["email"] = json!("niels@example.dk");
+    let (status, updated) = app
+        .put(&format!("/organisations/{id}"), &token, &next)
+        .await;
+    assert_eq!(status, 202, "{updated}");
+    let (_, shown) = app
+        .get(
+            &format!("/organisations/{id}?min_position={}", updated["position"]),
+            &token,
+        )
+        .await;
+    assert_eq!(shown["contact_person"], "Niels Næste");
+    for registered in samskab::projections::all() {
+        registered
+            .projector(
+                app.log.clone(),
+                app.pool.clone(),
+                ProjectorConfig::default(),
+            )
+            .rebuild(&|_, _| {})
+            .await
+            .expect("rebuild");
+    }
+    let (_, rebuilt) = app.get(&format!("/organisations/{id}"), &token).await;
+    assert_eq!(rebuilt["contact_person"], "Niels Næste");
+    assert_eq!(
+        tables_containing(&app.pool, person).await,
+        Vec::<String>::new()
+    );
+}

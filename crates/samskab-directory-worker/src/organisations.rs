@@ -49,6 +49,16 @@ UPDATE organisation SET
     position = $5
 WHERE tenant = $1 AND id = $2 AND active AND position < $5";
 
+/// GDPR art. 17 for the contact person: the contact columns are blanked, the organisation
+/// stays. As in `evolve`, active or not; the position guard keeps a stale redelivery from
+/// blanking a contact that a later update recorded.
+const FORGET_CONTACT: &str = "\
+UPDATE organisation SET
+    email = NULL, phone = NULL, contact_person = NULL,
+    updated_at = $3,
+    position = $4
+WHERE tenant = $1 AND id = $2 AND position < $4";
+
 pub(crate) async fn apply(
     conn: &mut PgConnection,
     ctx: &EventContext<'_>,
@@ -56,11 +66,20 @@ pub(crate) async fn apply(
 ) -> Result<(), ApplyError> {
     ctx.check_entity(event.id().as_uuid())?;
     match event {
-        OrganisationEvent::Registered(details) => {
+        OrganisationEvent::Registered(details) | OrganisationEvent::RegisteredV1(details) => {
             upsert(conn, ctx, REGISTER, details).await?;
         }
-        OrganisationEvent::Updated(details) => {
+        OrganisationEvent::Updated(details) | OrganisationEvent::UpdatedV1(details) => {
             upsert(conn, ctx, UPDATE, details).await?;
+        }
+        OrganisationEvent::ContactForgotten(e) => {
+            sqlx::query(FORGET_CONTACT)
+                .bind(ctx.tenant)
+                .bind(e.id.as_uuid())
+                .bind(ctx.time)
+                .bind(ctx.position)
+                .execute(conn)
+                .await?;
         }
         OrganisationEvent::Deactivated(e) => {
             sqlx::query(DEACTIVATE)
@@ -83,16 +102,17 @@ async fn upsert(
     statement: &'static str,
     details: &OrganisationDetails,
 ) -> Result<(), ApplyError> {
-    let contact = &details.contact;
+    // `None`: the contact was forgotten (or its key is gone), so the columns stay empty.
+    let contact = details.contact.as_ref();
     sqlx::query(statement)
         .bind(ctx.tenant)
         .bind(details.id.as_uuid())
         .bind(details.name.as_str())
         .bind(details.cvr.as_ref().map(|c| c.as_str()))
         .bind(details.kind.as_str())
-        .bind(contact.email().map(|e| e.as_str()))
-        .bind(contact.phone().map(|p| p.as_str()))
-        .bind(contact.person().map(|n| n.as_str()))
+        .bind(contact.and_then(|c| c.email()).map(|e| e.as_str()))
+        .bind(contact.and_then(|c| c.phone()).map(|p| p.as_str()))
+        .bind(contact.and_then(|c| c.person()).map(|n| n.as_str()))
         .bind(ctx.time)
         .bind(ctx.position)
         .execute(conn)

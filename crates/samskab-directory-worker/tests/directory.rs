@@ -262,7 +262,7 @@ async fn organisation_registered_updated_and_deactivated() -> anyhow::Result<()>
         name: name("Æblehavens Venner"),
         cvr: None,
         kind: OrganisationKind::InformalGroup,
-        contact: contact_of(Some("venner@aeblehaven.dk"), None, None),
+        contact: Some(contact_of(Some("venner@aeblehaven.dk"), None, None)),
         ..registered
     };
     let update_position = h

@@ -302,14 +302,14 @@ fn a_volunteers_row_is_the_row_of_its_folded_state() -> anyhow::Result<()> {
 // ---------------------------------------------------------------------------------------------
 
 fn organisation_fields(details: &OrganisationDetails, active: bool) -> Value {
-    let contact = &details.contact;
+    let contact = details.contact.as_ref();
     json!({
         "name": details.name.as_str(),
         "cvr": details.cvr.as_ref().map(|c| c.as_str()),
         "kind": details.kind.as_str(),
-        "email": contact.email().map(|e| e.as_str()),
-        "phone": contact.phone().map(|p| p.as_str()),
-        "contact_person": contact.person().map(|n| n.as_str()),
+        "email": contact.and_then(|c| c.email()).map(|e| e.as_str()),
+        "phone": contact.and_then(|c| c.phone()).map(|p| p.as_str()),
+        "contact_person": contact.and_then(|c| c.person()).map(|n| n.as_str()),
         "active": active,
     })
 }

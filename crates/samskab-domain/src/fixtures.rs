@@ -108,11 +108,11 @@ pub fn organisation_details(id: OrganisationId, name_text: &str) -> Organisation
         name: name(name_text),
         cvr: Some(cvr("13748136")),
         kind: OrganisationKind::Association,
-        contact: contact_of(
+        contact: Some(contact_of(
             Some("info@aeblehaven.dk"),
             Some("+45 36 37 70 00"),
             Some("Åse Æbelø"),
-        ),
+        )),
     }
 }
 
@@ -380,7 +380,8 @@ pub fn arb_organisation_details(id: OrganisationId) -> impl Strategy<Value = Org
         arb_name(),
         proptest::option::of(cvr_numbers),
         proptest::sample::select(OrganisationKind::ALL),
-        arb_contact(),
+        // `None` is how a record reads back once its contact was forgotten.
+        proptest::option::weighted(0.9, arb_contact()),
     )
         .prop_map(move |(name, cvr_text, kind, contact)| {
             let cvr_text = match kind {
@@ -403,6 +404,11 @@ pub fn arb_organisation_event(id: OrganisationId) -> impl Strategy<Value = Organ
     prop_oneof![
         arb_organisation_details(id).prop_map(OrganisationEvent::Registered),
         arb_organisation_details(id).prop_map(OrganisationEvent::Updated),
+        arb_organisation_details(id).prop_map(OrganisationEvent::RegisteredV1),
+        arb_organisation_details(id).prop_map(OrganisationEvent::UpdatedV1),
+        arb_datetime().prop_map(move |at| {
+            OrganisationEvent::ContactForgotten(OrganisationContactForgotten { id, at })
+        }),
         proptest::option::of("[\\p{L} .,]{1,60}").prop_map(move |reason| {
             OrganisationEvent::Deactivated(OrganisationDeactivated {
                 id,

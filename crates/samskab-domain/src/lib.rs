@@ -38,8 +38,8 @@ pub use municipality::{
     Municipality, MunicipalityCommand, MunicipalityEvent, MunicipalityRegistered, MunicipalityState,
 };
 pub use organisation::{
-    Organisation, OrganisationCommand, OrganisationDeactivated, OrganisationDetails,
-    OrganisationEvent, OrganisationState,
+    Organisation, OrganisationCommand, OrganisationContactForgotten, OrganisationDeactivated,
+    OrganisationDetails, OrganisationEvent, OrganisationState,
 };
 pub use values::*;
 pub use volunteer::{

@@ -5,13 +5,14 @@ use crate::{
     Contact, Cvr, DeactivationReason, Decider, DomainError, EntityKind, Name, OrganisationId,
     OrganisationKind,
 };
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The organisation decider.
 pub struct Organisation;
 
-/// What is known about an organisation. Also the payload of `registered.v1` and `updated.v1`:
-/// an update is a full replacement, so both events carry the whole record.
+/// What is known about an organisation. Also the payload of `registered` and `updated`: an
+/// update is a full replacement, so both events carry the whole record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrganisationDetails {
     pub id: OrganisationId,
@@ -19,7 +20,13 @@ pub struct OrganisationDetails {
     /// Absent for informal groups and for associations not registered in CVR.
     pub cvr: Option<Cvr>,
     pub kind: OrganisationKind,
-    pub contact: Contact,
+    /// The contact person, e-mail and phone. Personal data: the contact person is a natural
+    /// person, and a small association's e-mail and phone are usually theirs. Stored under the
+    /// payload key `personal` (`.v2`), which the event log seals with the organisation's data
+    /// key; `None` once the contact was forgotten (or could no longer be decrypted). `.v1`
+    /// events had it, in plain text, under `contact`.
+    #[serde(rename = "personal", alias = "contact")]
+    pub contact: Option<Contact>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -50,14 +57,24 @@ pub enum OrganisationCommand {
     Deactivate {
         reason: Option<DeactivationReason>,
     },
+    /// Forget the contact person, e-mail and phone (GDPR art. 17); the organisation stays. A
+    /// later update may record a new contact.
+    ForgetContact {
+        at: DateTime<Utc>,
+    },
 }
 
 domain_events! {
     /// What happens to an organisation. Registered and updated carry the full details.
     pub enum OrganisationEvent for EntityKind::Organisation {
-        Registered(OrganisationDetails) = REGISTERED_V1 => "dk.samskab.organisation.registered.v1",
-        Updated(OrganisationDetails) = UPDATED_V1 => "dk.samskab.organisation.updated.v1",
+        Registered(OrganisationDetails) = REGISTERED_V2 => "dk.samskab.organisation.registered.v2",
+        Updated(OrganisationDetails) = UPDATED_V2 => "dk.samskab.organisation.updated.v2",
         Deactivated(OrganisationDeactivated) = DEACTIVATED_V1 => "dk.samskab.organisation.deactivated.v1",
+        ContactForgotten(OrganisationContactForgotten) = CONTACT_FORGOTTEN_V1 => "dk.samskab.organisation.contact_forgotten.v1",
+        /// As `Registered`, from before the contact was personal data: read, never decided.
+        RegisteredV1(OrganisationDetails) = REGISTERED_V1 => "dk.samskab.organisation.registered.v1",
+        /// As `Updated`, from before the contact was personal data: read, never decided.
+        UpdatedV1(OrganisationDetails) = UPDATED_V1 => "dk.samskab.organisation.updated.v1",
     }
 }
 
@@ -68,12 +85,23 @@ pub struct OrganisationDeactivated {
     pub reason: Option<DeactivationReason>,
 }
 
+/// Payload of `dk.samskab.organisation.contact_forgotten.v1`: no personal data, only when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganisationContactForgotten {
+    pub id: OrganisationId,
+    pub at: DateTime<Utc>,
+}
+
 impl OrganisationEvent {
     /// The entity this event is about.
     pub fn id(&self) -> OrganisationId {
         match self {
-            OrganisationEvent::Registered(e) | OrganisationEvent::Updated(e) => e.id,
+            OrganisationEvent::Registered(e)
+            | OrganisationEvent::Updated(e)
+            | OrganisationEvent::RegisteredV1(e)
+            | OrganisationEvent::UpdatedV1(e) => e.id,
             OrganisationEvent::Deactivated(e) => e.id,
+            OrganisationEvent::ContactForgotten(e) => e.id,
         }
     }
 }
@@ -125,7 +153,7 @@ impl Decider for Organisation {
                     name: name.clone(),
                     cvr: cvr.clone(),
                     kind: *kind,
-                    contact: contact.clone(),
+                    contact: Some(contact.clone()),
                 })])
             }
             OrganisationCommand::Update {
@@ -149,7 +177,7 @@ impl Decider for Organisation {
                     name: name.clone(),
                     cvr: cvr.clone(),
                     kind: *kind,
-                    contact: contact.clone(),
+                    contact: Some(contact.clone()),
                 };
                 if &updated == current {
                     return Ok(vec![]);
@@ -168,23 +196,51 @@ impl Decider for Organisation {
                     },
                 )]),
             },
+            OrganisationCommand::ForgetContact { at } => match state {
+                OrganisationState::NotRegistered => Err(not_found),
+                OrganisationState::Active(current) | OrganisationState::Deactivated(current) => {
+                    if current.contact.is_none() {
+                        return Ok(vec![]);
+                    }
+                    Ok(vec![OrganisationEvent::ContactForgotten(
+                        OrganisationContactForgotten {
+                            id: current.id,
+                            at: *at,
+                        },
+                    )])
+                }
+            },
         }
     }
 
     fn evolve(state: Self::State, event: &Self::Event) -> Self::State {
+        use OrganisationEvent as E;
         use OrganisationState::*;
         match (state, event) {
-            (NotRegistered, OrganisationEvent::Registered(details)) => Active(details.clone()),
-            // A second registration cannot have been decided; keep what we have.
-            (state @ (Active(_) | Deactivated(_)), OrganisationEvent::Registered(_)) => state,
-            // An update carries the whole record, so it is enough to know the organisation even
-            // if the registration is missing from what was loaded.
-            (NotRegistered | Active(_), OrganisationEvent::Updated(details)) => {
+            (NotRegistered, E::Registered(details) | E::RegisteredV1(details)) => {
                 Active(details.clone())
             }
-            (Deactivated(_), OrganisationEvent::Updated(details)) => Deactivated(details.clone()),
-            (Active(details), OrganisationEvent::Deactivated(_)) => Deactivated(details),
-            (state @ (NotRegistered | Deactivated(_)), OrganisationEvent::Deactivated(_)) => state,
+            // A second registration cannot have been decided; keep what we have.
+            (state @ (Active(_) | Deactivated(_)), E::Registered(_) | E::RegisteredV1(_)) => state,
+            // An update carries the whole record, so it is enough to know the organisation even
+            // if the registration is missing from what was loaded.
+            (NotRegistered | Active(_), E::Updated(details) | E::UpdatedV1(details)) => {
+                Active(details.clone())
+            }
+            (Deactivated(_), E::Updated(details) | E::UpdatedV1(details)) => {
+                Deactivated(details.clone())
+            }
+            (Active(details), E::Deactivated(_)) => Deactivated(details),
+            (state @ (NotRegistered | Deactivated(_)), E::Deactivated(_)) => state,
+            (Active(details), E::ContactForgotten(_)) => Active(OrganisationDetails {
+                contact: None,
+                ..details
+            }),
+            (Deactivated(details), E::ContactForgotten(_)) => Deactivated(OrganisationDetails {
+                contact: None,
+                ..details
+            }),
+            (NotRegistered, E::ContactForgotten(_)) => NotRegistered,
         }
     }
 }
@@ -201,7 +257,7 @@ mod tests {
             name: name("Rødovre Frivilligcenter – Æblehaven"),
             cvr: cvr_text.map(cvr),
             kind,
-            contact: contact(),
+            contact: Some(contact()),
         }
     }
 
@@ -211,7 +267,7 @@ mod tests {
             name: d.name.clone(),
             cvr: d.cvr.clone(),
             kind: d.kind,
-            contact: d.contact.clone(),
+            contact: d.contact.clone().expect("a contact"),
         }
     }
 
@@ -220,7 +276,7 @@ mod tests {
             name: d.name.clone(),
             cvr: d.cvr.clone(),
             kind: d.kind,
-            contact: d.contact.clone(),
+            contact: d.contact.clone().expect("a contact"),
         }
     }
 
@@ -439,10 +495,78 @@ mod tests {
         assert_eq!(
             OrganisationEvent::TYPES,
             [
+                "dk.samskab.organisation.registered.v2",
+                "dk.samskab.organisation.updated.v2",
+                "dk.samskab.organisation.deactivated.v1",
+                "dk.samskab.organisation.contact_forgotten.v1",
                 "dk.samskab.organisation.registered.v1",
                 "dk.samskab.organisation.updated.v1",
-                "dk.samskab.organisation.deactivated.v1"
             ]
+        );
+    }
+
+    #[test]
+    fn a_v1_payload_with_its_contact_in_plain_text_still_reads() {
+        let v1 = serde_json::json!({
+            "id": org_id().to_string(),
+            "name": "Rødovre Frivilligcenter – Æblehaven",
+            "cvr": "13748136",
+            "kind": "association",
+            "contact": {"email": "info@aeblehaven.dk", "phone": "+4536377000", "person": "Anne Hansen"},
+        });
+        assert_eq!(
+            OrganisationEvent::from_payload(OrganisationEvent::REGISTERED_V1, &v1),
+            Ok(OrganisationEvent::RegisteredV1(association()))
+        );
+        assert_eq!(
+            Organisation::replay(&[OrganisationEvent::RegisteredV1(association())]),
+            Organisation::replay(&[registered()])
+        );
+    }
+
+    // --- ForgetContact ---
+
+    fn contact_forgotten() -> OrganisationEvent {
+        OrganisationEvent::ContactForgotten(OrganisationContactForgotten {
+            id: org_id(),
+            at: at(2025, 8, 1),
+        })
+    }
+
+    #[test]
+    fn forgetting_the_contact_keeps_the_organisation() {
+        let forget = OrganisationCommand::ForgetContact { at: at(2025, 8, 1) };
+        for history in [vec![registered()], vec![registered(), deactivated()]] {
+            assert_eq!(
+                when::<Organisation>(&history, &forget),
+                Ok(vec![contact_forgotten()])
+            );
+        }
+        let without_contact = OrganisationDetails {
+            contact: None,
+            ..association()
+        };
+        assert_eq!(
+            Organisation::replay(&[registered(), contact_forgotten()]),
+            OrganisationState::Active(without_contact)
+        );
+        // Once more changes nothing; a new contact may be recorded after.
+        assert_eq!(
+            when::<Organisation>(&[registered(), contact_forgotten()], &forget),
+            Ok(vec![])
+        );
+        assert_eq!(
+            when::<Organisation>(
+                &[registered(), contact_forgotten()],
+                &update(&association())
+            ),
+            Ok(vec![OrganisationEvent::Updated(association())])
+        );
+        assert_eq!(
+            when::<Organisation>(&[], &forget),
+            Err(DomainError::NotFound {
+                kind: EntityKind::Organisation
+            })
         );
     }
 
@@ -453,8 +577,9 @@ mod tests {
         assert_eq!(payload["cvr"], serde_json::json!("13748136"));
         assert_eq!(payload["kind"], serde_json::json!("association"));
         assert_eq!(
-            payload["contact"]["email"],
-            serde_json::json!("info@aeblehaven.dk")
+            payload["personal"]["email"],
+            serde_json::json!("info@aeblehaven.dk"),
+            "the contact is under `personal`, which the event log seals"
         );
     }
 

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use samskab_privacy::{DataSubject, SecretKey, Vault, personal};
+use samskab_privacy::{DataKey, DataSubject, Vault, personal};
 
 use crate::envelope::{EventEnvelope, RecordedEvent};
 use crate::error::{AppendError, LoadError};
@@ -114,7 +114,7 @@ pub fn sealed_subjects<'a>(
 
 /// Data keys fetched for a set of events.
 #[derive(Default)]
-pub struct OpeningKeys(HashMap<DataSubject, SecretKey>);
+pub struct OpeningKeys(HashMap<DataSubject, DataKey>);
 
 impl OpeningKeys {
     /// Opens each event's sealed personal data, or sets it to `null` where the subject has no

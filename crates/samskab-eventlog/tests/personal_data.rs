@@ -122,3 +122,35 @@ async fn sealed_personal_data_copied_into_another_event_does_not_open() -> anyho
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn after_a_forgetting_new_personal_data_gets_a_new_key_and_the_old_stays_unread()
+-> anyhow::Result<()> {
+    // An organisation's contact person is forgotten, then a new one is recorded.
+    let server = NatsServer::start()?;
+    let log = EventLog::create_or_update(&server.url(), LogConfig::default()).await?;
+    let contact = EntityRef::new("rodovre", "organisation", "aeblehaven")?;
+    log.append(
+        &contact,
+        0,
+        &meta(),
+        vec![registered("Første Kontakt", "2610")],
+    )
+    .await?;
+    assert!(log.forget(&contact).await?);
+    log.append(
+        &contact,
+        1,
+        &meta(),
+        vec![registered("Anden Kontakt", "2610")],
+    )
+    .await?;
+
+    let history = log.load(&contact).await?;
+    assert_eq!(history.events[0].envelope.data["personal"], Value::Null);
+    assert_eq!(
+        history.events[1].envelope.data["personal"]["name"],
+        json!("Anden Kontakt")
+    );
+    Ok(())
+}

@@ -82,6 +82,27 @@ impl std::fmt::Debug for SecretKey {
     }
 }
 
+/// A data key and its id. A subject has one data key at a time; the id says which one sealed
+/// a ciphertext, so a subject given a new key after a forgetting (an organisation's next
+/// contact person) still reads older events as forgotten instead of failing on them.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct DataKey {
+    pub id: String,
+    pub secret: SecretKey,
+}
+
+impl DataKey {
+    pub fn generate() -> Self {
+        use chacha20poly1305::aead::rand_core::RngCore;
+        let mut id = [0u8; 12];
+        OsRng.fill_bytes(&mut id);
+        Self {
+            id: id.iter().map(|b| format!("{b:02x}")).collect(),
+            secret: SecretKey::generate(),
+        }
+    }
+}
+
 /// A nonce and the ciphertext with its 16-byte tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sealed {

@@ -16,6 +16,6 @@ pub mod master;
 pub mod personal;
 pub mod vault;
 
-pub use cipher::{SecretKey, Tampered};
+pub use cipher::{DataKey, SecretKey, Tampered};
 pub use master::{MasterKeyError, MasterKeys};
 pub use vault::{DataSubject, KeyStoreConfig, Vault, VaultError};

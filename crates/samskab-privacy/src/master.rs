@@ -11,7 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use serde::{Deserialize, Serialize};
 
-use crate::cipher::{KEY_BYTES, NONCE_BYTES, Sealed, SecretKey};
+use crate::cipher::{DataKey, KEY_BYTES, NONCE_BYTES, Sealed, SecretKey};
 
 /// The master keys of this installation, the active one first.
 #[derive(Clone)]
@@ -122,18 +122,19 @@ impl MasterKeys {
 
     /// Wraps a data key for `subject` with the active master key; the subject is bound as
     /// associated data, so a wrapped key copied to another subject does not unwrap.
-    pub fn wrap(&self, subject: &str, data_key: &SecretKey) -> WrappedKey {
+    pub fn wrap(&self, subject: &str, data_key: &DataKey) -> WrappedKey {
         let master = &self.keys[&self.active];
-        let sealed = master.seal(&wrap_aad(subject), data_key.expose());
+        let sealed = master.seal(&wrap_aad(subject, &data_key.id), data_key.secret.expose());
         WrappedKey {
             master_key_id: self.active.clone(),
+            data_key_id: data_key.id.clone(),
             nonce: STANDARD.encode(sealed.nonce),
             wrapped: STANDARD.encode(&sealed.ciphertext),
         }
     }
 
     /// Unwraps what [`MasterKeys::wrap`] made for `subject`, with the master key it names.
-    pub fn unwrap(&self, subject: &str, wrapped: &WrappedKey) -> Result<SecretKey, UnwrapError> {
+    pub fn unwrap(&self, subject: &str, wrapped: &WrappedKey) -> Result<DataKey, UnwrapError> {
         let master =
             self.keys
                 .get(&wrapped.master_key_id)
@@ -149,10 +150,16 @@ impl MasterKeys {
             .decode(&wrapped.wrapped)
             .map_err(|_| UnwrapError::Tampered)?;
         let bytes = master
-            .open(&wrap_aad(subject), &Sealed { nonce, ciphertext })
+            .open(
+                &wrap_aad(subject, &wrapped.data_key_id),
+                &Sealed { nonce, ciphertext },
+            )
             .map_err(|_| UnwrapError::Tampered)?;
         let bytes: [u8; KEY_BYTES] = bytes.try_into().map_err(|_| UnwrapError::Tampered)?;
-        Ok(SecretKey::from_bytes(bytes))
+        Ok(DataKey {
+            id: wrapped.data_key_id.clone(),
+            secret: SecretKey::from_bytes(bytes),
+        })
     }
 }
 
@@ -165,14 +172,16 @@ impl std::fmt::Debug for MasterKeys {
     }
 }
 
-fn wrap_aad(subject: &str) -> Vec<u8> {
-    format!("samskab.data-key.v1|{subject}").into_bytes()
+fn wrap_aad(subject: &str, data_key_id: &str) -> Vec<u8> {
+    format!("samskab.data-key.v1|{subject}|{data_key_id}").into_bytes()
 }
 
 /// A data key as stored: wrapped by the master key `master_key_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WrappedKey {
     pub master_key_id: String,
+    /// Which data key of the subject this is (see [`DataKey`]).
+    pub data_key_id: String,
     /// Base64.
     pub nonce: String,
     /// Base64 of the wrapped key and its tag.
@@ -196,7 +205,7 @@ mod tests {
     #[test]
     fn a_rotated_master_key_still_unwraps_what_the_old_one_wrapped() -> Result<(), MasterKeyError> {
         let old = MasterKeys::generate("2025-01");
-        let data_key = SecretKey::generate();
+        let data_key = DataKey::generate();
         let wrapped_before = old.wrap("rodovre.volunteer.1", &data_key);
 
         let new_first = MasterKeys::generate("2026-11");
@@ -221,7 +230,7 @@ mod tests {
     #[test]
     fn a_wrapped_key_moved_to_another_subject_does_not_unwrap() {
         let master = MasterKeys::generate("k1");
-        let wrapped = master.wrap("rodovre.volunteer.1", &SecretKey::generate());
+        let wrapped = master.wrap("rodovre.volunteer.1", &DataKey::generate());
         assert_eq!(
             master.unwrap("rodovre.volunteer.2", &wrapped),
             Err(UnwrapError::Tampered)

@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use crate::cipher::{NONCE_BYTES, Sealed, SecretKey, Tampered};
+use crate::cipher::{DataKey, NONCE_BYTES, Sealed, Tampered};
 use crate::vault::DataSubject;
 
 /// The payload member that holds personal data.
@@ -39,7 +39,7 @@ fn is_sealed(member: &Value) -> bool {
 
 /// Replaces the payload's plain `personal` member by its sealed form. No change when there is
 /// none.
-pub fn seal(payload: &mut Value, key: &SecretKey, aad: &[u8]) {
+pub fn seal(payload: &mut Value, key: &DataKey, aad: &[u8]) {
     if !has_plain_personal_data(payload) {
         return;
     }
@@ -47,25 +47,30 @@ pub fn seal(payload: &mut Value, key: &SecretKey, aad: &[u8]) {
         return;
     };
     let plaintext = member.to_string();
-    let sealed = key.seal(aad, plaintext.as_bytes());
+    let sealed = key.secret.seal(aad, plaintext.as_bytes());
     *member = json!({
         "sealed": ALGORITHM,
+        "key": key.id,
         "nonce": STANDARD.encode(sealed.nonce),
         "ciphertext": STANDARD.encode(&sealed.ciphertext),
     });
 }
 
 /// Replaces the payload's sealed `personal` member by the plain data, or by `null` when there
-/// is no key (the subject was forgotten). [`Tampered`] when it does not open with the key and
+/// is no key, or the subject's key is a later one (the subject was forgotten). [`Tampered`] when it does not open with the key and
 /// this event's associated data.
-pub fn open(payload: &mut Value, key: Option<&SecretKey>, aad: &[u8]) -> Result<(), Tampered> {
+pub fn open(payload: &mut Value, key: Option<&DataKey>, aad: &[u8]) -> Result<(), Tampered> {
     if !has_sealed_personal_data(payload) {
         return Ok(());
     }
     let Some(member) = payload.get_mut(PERSONAL) else {
         return Ok(());
     };
-    let Some(key) = key else {
+    let sealed_with = member
+        .get("key")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let Some(key) = key.filter(|key| key.id == sealed_with) else {
         *member = Value::Null;
         return Ok(());
     };
@@ -78,7 +83,7 @@ pub fn open(payload: &mut Value, key: Option<&SecretKey>, aad: &[u8]) -> Result<
     };
     let nonce: [u8; NONCE_BYTES] = field("nonce")?.try_into().map_err(|_| Tampered)?;
     let ciphertext = field("ciphertext")?;
-    let plaintext = key.open(aad, &Sealed { nonce, ciphertext })?;
+    let plaintext = key.secret.open(aad, &Sealed { nonce, ciphertext })?;
     *member = serde_json::from_slice(&plaintext).map_err(|_| Tampered)?;
     Ok(())
 }
@@ -93,7 +98,7 @@ mod tests {
 
     #[test]
     fn sealed_personal_data_shows_no_plain_text_and_opens_back() {
-        let key = SecretKey::generate();
+        let key = DataKey::generate();
         let aad = associated_data(&subject(), "event-1");
         let original = json!({"id": "0190-ab", "personal": {"name": "Søren Kierkegaard"}, "profile": {"postcode": "2610"}});
         let mut payload = original.clone();
@@ -124,7 +129,7 @@ mod tests {
 
     #[test]
     fn without_a_key_personal_data_reads_as_null() {
-        let key = SecretKey::generate();
+        let key = DataKey::generate();
         let aad = associated_data(&subject(), "event-1");
         let mut payload = json!({"personal": {"name": "Søren"}, "profile": {}});
         seal(&mut payload, &key, &aad);
@@ -133,8 +138,17 @@ mod tests {
     }
 
     #[test]
+    fn a_later_key_of_the_same_subject_reads_it_as_forgotten() {
+        let aad = associated_data(&subject(), "event-1");
+        let mut payload = json!({"personal": {"name": "Søren"}});
+        seal(&mut payload, &DataKey::generate(), &aad);
+        open(&mut payload, Some(&DataKey::generate()), &aad).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(payload, json!({"personal": null}));
+    }
+
+    #[test]
     fn payloads_without_personal_data_are_left_alone() {
-        let key = SecretKey::generate();
+        let key = DataKey::generate();
         for original in [json!({"id": 1}), json!({"personal": null}), json!("text")] {
             let mut payload = original.clone();
             seal(&mut payload, &key, b"");

@@ -15,7 +15,7 @@ use futures::StreamExt;
 use jetstream_extra::batch_fetch::{BatchFetchErrorKind, BatchFetchExt};
 use tracing::{debug, info};
 
-use crate::cipher::SecretKey;
+use crate::cipher::DataKey;
 use crate::master::{MasterKeys, UnwrapError, WrappedKey};
 
 /// A natural person whose personal data is sealed with a key of their own: in this system the
@@ -117,7 +117,7 @@ struct Inner {
     js: jetstream::Context,
     config: KeyStoreConfig,
     master: MasterKeys,
-    cache: Mutex<HashMap<DataSubject, SecretKey>>,
+    cache: Mutex<HashMap<DataSubject, DataKey>>,
 }
 
 impl Vault {
@@ -227,7 +227,7 @@ impl Vault {
         format!("{}.{}", self.inner.config.subject_prefix, subject.as_str())
     }
 
-    fn cached(&self, subject: &DataSubject) -> Option<SecretKey> {
+    fn cached(&self, subject: &DataSubject) -> Option<DataKey> {
         self.inner
             .cache
             .lock()
@@ -235,7 +235,7 @@ impl Vault {
             .and_then(|cache| cache.get(subject).cloned())
     }
 
-    fn remember(&self, subject: &DataSubject, key: &SecretKey) {
+    fn remember(&self, subject: &DataSubject, key: &DataKey) {
         if let Ok(mut cache) = self.inner.cache.lock() {
             if cache.len() >= CACHE_CAPACITY {
                 cache.clear();
@@ -244,11 +244,7 @@ impl Vault {
         }
     }
 
-    fn unwrap_stored(
-        &self,
-        subject: &DataSubject,
-        payload: &[u8],
-    ) -> Result<SecretKey, VaultError> {
+    fn unwrap_stored(&self, subject: &DataSubject, payload: &[u8]) -> Result<DataKey, VaultError> {
         let wrapped: WrappedKey =
             serde_json::from_slice(payload).map_err(|_| VaultError::Malformed {
                 subject: subject.to_string(),
@@ -269,14 +265,14 @@ impl Vault {
         &self,
         subject: &DataSubject,
         is_new: bool,
-    ) -> Result<SecretKey, VaultError> {
+    ) -> Result<DataKey, VaultError> {
         if let Some(key) = self.cached(subject) {
             return Ok(key);
         }
         if !is_new && let Some(key) = self.fetch(subject).await? {
             return Ok(key);
         }
-        let key = SecretKey::generate();
+        let key = DataKey::generate();
         let wrapped = self.inner.master.wrap(subject.as_str(), &key);
         let payload = serde_json::to_vec(&wrapped).map_err(unavailable)?;
         let mut headers = async_nats::HeaderMap::new();
@@ -308,7 +304,7 @@ impl Vault {
     }
 
     /// The data key of one subject; `None` when it has none (forgotten, or never had data).
-    pub async fn fetch(&self, subject: &DataSubject) -> Result<Option<SecretKey>, VaultError> {
+    pub async fn fetch(&self, subject: &DataSubject) -> Result<Option<DataKey>, VaultError> {
         if let Some(key) = self.cached(subject) {
             return Ok(Some(key));
         }
@@ -332,7 +328,7 @@ impl Vault {
     pub async fn fetch_many(
         &self,
         subjects: &[DataSubject],
-    ) -> Result<HashMap<DataSubject, SecretKey>, VaultError> {
+    ) -> Result<HashMap<DataSubject, DataKey>, VaultError> {
         let mut found = HashMap::new();
         let mut missing = Vec::new();
         for subject in subjects {

@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
+use crate::access;
 use crate::auth::Principal;
 use crate::body::JsonBody;
 use crate::commands::{CommandAccepted, CommandRequest};
@@ -30,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(register_organisation, list_organisations))
         .routes(routes!(get_organisation, update_organisation))
         .routes(routes!(deactivate_organisation))
+        .routes(routes!(forget_contact))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -158,6 +160,20 @@ async fn deactivate_organisation(
         .await
 }
 
+/// Forget the organisation's contact person, e-mail and phone (GDPR art. 17): their data key
+/// is erased, so they can never be read again, from the log or any read model. The
+/// organisation stays; an update may record a new contact. Repeating it is harmless.
+#[utoipa::path(post, path = "/organisations/{id}/contact/forget", tag = "organisations",
+    params(("id" = Uuid, Path)), responses((status = 202, body = CommandAccepted)),
+    security(("bearer" = [])))]
+async fn forget_contact(cmd: CommandRequest, EntityId(id): EntityId) -> Result<Response, ApiError> {
+    let command = OrganisationCommand::ForgetContact { at: Utc::now() };
+    cmd.forget::<Organisation>(OrganisationId::from(id), command)
+        .await
+}
+
+/// An organisation as the read model holds it. The contact (person, e-mail, phone) is personal
+/// data: null for roles that see no persons' data, and once forgotten.
 #[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
 pub struct OrganisationView {
     pub id: Uuid,
@@ -173,6 +189,18 @@ pub struct OrganisationView {
     pub registered_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub position: i64,
+}
+
+impl OrganisationView {
+    /// What the principal may see (`access::SEES_PERSONS`): others get no contact.
+    fn for_principal(mut self, principal: &Principal) -> Self {
+        if !access::sees_persons(principal) {
+            self.email = None;
+            self.phone = None;
+            self.contact_person = None;
+        }
+        self
+    }
 }
 
 const ORGANISATION_COLUMNS: &str = "id, name, cvr, kind, email, phone, contact_person, active, deactivated_at, \
@@ -226,6 +254,10 @@ async fn list_organisations(
         .bind(limit + 1)
         .fetch_all(&state.pool)
         .await?;
+    let rows = rows
+        .into_iter()
+        .map(|o| o.for_principal(&principal))
+        .collect();
     Ok(axum::Json(page(rows, limit, |o| o.id)))
 }
 
@@ -245,7 +277,8 @@ async fn get_organisation(
         .bind(id)
         .fetch_optional(&state.pool)
         .await?;
-    row.map(axum::Json).ok_or(ApiError::NotFound)
+    row.map(|o| axum::Json(o.for_principal(&principal)))
+        .ok_or(ApiError::NotFound)
 }
 
 /// Every read-model statement of this room, for the schema check in `tests/api/read_models.rs`.

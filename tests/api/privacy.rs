@@ -329,3 +329,78 @@ async fn an_organisations_forgotten_contact_is_found_nowhere_and_the_organisatio
         Vec::<String>::new()
     );
 }
+
+#[tokio::test]
+async fn consent_is_given_and_withdrawn_per_purpose_and_withdrawal_always_works() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    let (status, created) = app
+        .post("/volunteers", &token, &volunteer_body("Signe Samtykke"))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().expect("id").to_string();
+    let consents = format!("/volunteers/{id}/consents");
+    let wanted = json!({"matching": true, "contact": false, "notifications": true});
+
+    let (status, given) = app.put(&consents, &token, &wanted).await;
+    assert_eq!(status, 202, "{given}");
+    assert_eq!(
+        given["event_ids"].as_array().map(Vec::len),
+        Some(2),
+        "one event per purpose given"
+    );
+    let (_, shown) = app
+        .get(
+            &format!("/volunteers/{id}?min_position={}", given["position"]),
+            &token,
+        )
+        .await;
+    assert_eq!(shown["purposes"], json!(["matching", "notifications"]));
+    let (_, audited) = app
+        .get(
+            &format!("/volunteers/{id}"),
+            &app.token("rodovre", Role::Auditor),
+        )
+        .await;
+    assert_eq!(
+        audited["purposes"],
+        Value::Null,
+        "an auditor sees no consent"
+    );
+
+    // The same again changes nothing; a change is one event.
+    let (status, same) = app.put(&consents, &token, &wanted).await;
+    assert_eq!((status, same["event_ids"].clone()), (202, json!([])));
+    let fewer = json!({"matching": true, "contact": false, "notifications": false});
+    let (_, withdrawn) = app.put(&consents, &token, &fewer).await;
+    assert_eq!(withdrawn["event_ids"].as_array().map(Vec::len), Some(1));
+    let (_, shown) = app
+        .get(
+            &format!("/volunteers/{id}?min_position={}", withdrawn["position"]),
+            &token,
+        )
+        .await;
+    assert_eq!(shown["purposes"], json!(["matching"]));
+
+    // After all consent is withdrawn: withdrawing a purpose still answers 2xx, giving one is 409.
+    let (status, _) = app
+        .post(
+            &format!("/volunteers/{id}/consent/withdraw"),
+            &token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let none = json!({"matching": false, "contact": false, "notifications": false});
+    let (status, answer) = app.put(&consents, &token, &none).await;
+    assert_eq!(status, 202, "{answer}");
+    let (status, answer) = app.put(&consents, &token, &wanted).await;
+    assert_eq!(status, 409, "{answer}");
+    let (_, shown) = app
+        .get(
+            &format!("/volunteers/{id}?min_position={}", app.log_position().await),
+            &token,
+        )
+        .await;
+    assert_eq!(shown["purposes"], json!([]));
+}

@@ -88,6 +88,7 @@ pub const ACCESS: &[Access] = &[
     only("POST", "/volunteers", &[Caseworker]),
     only("PUT", "/volunteers/{id}", &[Caseworker]),
     only("POST", "/volunteers/{id}/consent/withdraw", &[Caseworker]),
+    only("PUT", "/volunteers/{id}/consents", &[Caseworker]),
     only("POST", "/volunteers/{id}/forget", &[Caseworker]),
     only("GET", "/volunteers/{id}/export", &[Caseworker]),
     persons("GET", "/volunteers", READERS),

@@ -7,7 +7,8 @@
 //! it back once it was blanked.
 
 use samskab_domain::{
-    VolunteerEvent, VolunteerId, VolunteerPersonalData, VolunteerProfile, VolunteerRegistered,
+    VolunteerEvent, VolunteerId, VolunteerPersonalData, VolunteerProfile, VolunteerPurposeConsent,
+    VolunteerRegistered,
 };
 use samskab_projection::ApplyError;
 use sqlx::PgConnection;
@@ -38,7 +39,7 @@ WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $19";
 /// blanking a registration that came after it in the log.
 const WITHDRAW_CONSENT: &str = "\
 UPDATE volunteer SET
-    name = NULL, email = NULL, phone = NULL, birth_year = NULL,
+    name = NULL, email = NULL, phone = NULL, birth_year = NULL, purposes = '{}',
     status = 'consent_withdrawn', consent_withdrawn_at = $3,
     updated_at = $4, position = $5
 WHERE tenant = $1 AND id = $2 AND status = 'active' AND position < $5";
@@ -50,10 +51,26 @@ WHERE tenant = $1 AND id = $2 AND status = 'active' AND position < $5";
 /// afterwards; the position guard keeps a stale redelivery from blanking a later registration.
 const FORGET: &str = "\
 UPDATE volunteer SET
-    name = NULL, email = NULL, phone = NULL, birth_year = NULL,
+    name = NULL, email = NULL, phone = NULL, birth_year = NULL, purposes = '{}',
     status = 'forgotten', forgotten_at = $3,
     updated_at = $4, position = $5
 WHERE tenant = $1 AND id = $2 AND status <> 'forgotten' AND position < $5";
+
+/// A purpose's consent given: added to the set (kept sorted, each once), for an active
+/// volunteer only (as in `evolve`). A command may give and withdraw several purposes in one
+/// message, so the guard lets events of the row's own position through; each is idempotent.
+const GIVE_PURPOSE: &str = "\
+UPDATE volunteer SET
+    purposes = ARRAY(SELECT DISTINCT p FROM unnest(purposes || ARRAY[$3::text]) AS p ORDER BY p),
+    updated_at = $4, position = $5
+WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $5";
+
+/// A purpose's consent withdrawn: removed from the set (see [`GIVE_PURPOSE`]).
+const WITHDRAW_PURPOSE: &str = "\
+UPDATE volunteer SET
+    purposes = array_remove(purposes, $3::text),
+    updated_at = $4, position = $5
+WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $5";
 
 pub(crate) async fn apply(
     conn: &mut PgConnection,
@@ -81,6 +98,12 @@ pub(crate) async fn apply(
         VolunteerEvent::Forgotten(e) => {
             blank_personal_data(conn, FORGET, ctx, e.id, e.at).await?;
         }
+        VolunteerEvent::PurposeConsentGiven(e) => {
+            set_purpose(conn, GIVE_PURPOSE, ctx, e).await?;
+        }
+        VolunteerEvent::PurposeConsentWithdrawn(e) => {
+            set_purpose(conn, WITHDRAW_PURPOSE, ctx, e).await?;
+        }
     }
     Ok(())
 }
@@ -98,6 +121,23 @@ async fn blank_personal_data(
         .bind(ctx.tenant)
         .bind(id.as_uuid())
         .bind(at)
+        .bind(ctx.time)
+        .bind(ctx.position)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+async fn set_purpose(
+    conn: &mut PgConnection,
+    statement: &'static str,
+    ctx: &EventContext<'_>,
+    e: &VolunteerPurposeConsent,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(statement)
+        .bind(ctx.tenant)
+        .bind(e.id.as_uuid())
+        .bind(e.purpose.as_str())
         .bind(ctx.time)
         .bind(ctx.position)
         .execute(conn)

@@ -13,6 +13,7 @@
 //! after a withdrawal); the comparison covers every column the state determines.
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use samskab_domain::fixtures::{
@@ -20,7 +21,7 @@ use samskab_domain::fixtures::{
 };
 use samskab_domain::{
     Decider, Municipality, MunicipalityState, Organisation, OrganisationDetails, OrganisationId,
-    OrganisationState, Volunteer, VolunteerId, VolunteerState,
+    OrganisationState, Purpose, Volunteer, VolunteerId, VolunteerState,
 };
 use samskab_eventlog::RecordedEvent;
 use serde_json::{Map, Value, json};
@@ -236,6 +237,15 @@ fn rows_follow_state<D: Decider>(
 // ---------------------------------------------------------------------------------------------
 
 /// The `directory.volunteer` row a volunteer's state implies, or `None` for no row.
+/// The purposes' names sorted, as the row keeps them.
+fn purpose_names(
+    purposes: &std::collections::BTreeMap<Purpose, DateTime<Utc>>,
+) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = purposes.keys().map(|p| p.as_str()).collect();
+    names.sort_unstable();
+    names
+}
+
 fn volunteer_row(state: &VolunteerState) -> Option<Value> {
     match state {
         VolunteerState::NotRegistered => None,
@@ -262,6 +272,8 @@ fn volunteer_row(state: &VolunteerState) -> Option<Value> {
                 "consent_purpose": details.consent.purpose.as_str(),
                 "consent_given_at": micros(details.consent.given_at),
                 "consent_withdrawn_at": null,
+                // Sorted by name, as the row keeps them.
+                "purposes": purpose_names(&details.purposes),
                 "status": "active",
             }))
         }
@@ -273,6 +285,7 @@ fn volunteer_row(state: &VolunteerState) -> Option<Value> {
             "phone": null,
             "birth_year": null,
             "consent_withdrawn_at": micros(*withdrawn_at),
+            "purposes": [],
             "status": "consent_withdrawn",
         })),
         // Forgotten: the same, whether consent was withdrawn before or not.
@@ -282,6 +295,7 @@ fn volunteer_row(state: &VolunteerState) -> Option<Value> {
             "phone": null,
             "birth_year": null,
             "forgotten_at": micros(*forgotten_at),
+            "purposes": [],
             "status": "forgotten",
         })),
     }

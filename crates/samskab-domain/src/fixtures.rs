@@ -370,6 +370,12 @@ pub fn arb_volunteer_event(id: VolunteerId) -> impl Strategy<Value = VolunteerEv
         1 => arb_datetime().prop_map(move |at| {
             VolunteerEvent::Forgotten(VolunteerForgotten { id, at })
         }),
+        2 => (proptest::sample::select(Purpose::ALL), arb_datetime()).prop_map(move |(purpose, at)| {
+            VolunteerEvent::PurposeConsentGiven(VolunteerPurposeConsent { id, purpose, at })
+        }),
+        1 => (proptest::sample::select(Purpose::ALL), arb_datetime()).prop_map(move |(purpose, at)| {
+            VolunteerEvent::PurposeConsentWithdrawn(VolunteerPurposeConsent { id, purpose, at })
+        }),
     ]
 }
 

@@ -45,5 +45,5 @@ pub use values::*;
 pub use volunteer::{
     Volunteer, VolunteerCommand, VolunteerConsentWithdrawn, VolunteerDetails, VolunteerEvent,
     VolunteerForgotten, VolunteerPersonalData, VolunteerProfile, VolunteerProfileUpdated,
-    VolunteerRegistered, VolunteerState,
+    VolunteerPurposeConsent, VolunteerRegistered, VolunteerState,
 };

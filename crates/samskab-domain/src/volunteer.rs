@@ -6,9 +6,11 @@
 //! forget the person by deleting the key (crypto-shredding), while the event, the statistics and
 //! the grant history built on it stay in the log.
 
+use std::collections::BTreeMap;
+
 use crate::{
     AgeBand, Availability, ChildCertificate, ChildCertificateStatus, Consent, Contact, Decider,
-    DomainError, EntityKind, LanguageCode, Name, Postcode, Tag, TargetGroup, VolunteerId,
+    DomainError, EntityKind, LanguageCode, Name, Postcode, Purpose, Tag, TargetGroup, VolunteerId,
 };
 use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
@@ -77,6 +79,9 @@ pub struct VolunteerDetails {
     pub personal: Option<VolunteerPersonalData>,
     pub profile: VolunteerProfile,
     pub consent: Consent,
+    /// The purposes the volunteer consented to (matching, contact, notifications), and since
+    /// when. None at registration.
+    pub purposes: BTreeMap<Purpose, DateTime<Utc>>,
 }
 
 /// A volunteer's decision state. `Default` is "not yet registered".
@@ -123,6 +128,12 @@ pub enum VolunteerCommand {
     WithdrawConsent {
         at: DateTime<Utc>,
     },
+    /// The volunteer's consent for each purpose, as they want it now: each change is an event
+    /// (given or withdrawn); what is already so changes nothing. `at` is the server's clock.
+    SetPurposes {
+        wanted: Vec<(Purpose, bool)>,
+        at: DateTime<Utc>,
+    },
     /// Forget the person: their personal data can never be read again. Repeating it changes
     /// nothing (and the API erases the key again, in case the first attempt stopped halfway).
     Forget {
@@ -137,6 +148,8 @@ domain_events! {
         ProfileUpdated(VolunteerProfileUpdated) = PROFILE_UPDATED_V1 => "dk.samskab.volunteer.profile_updated.v1",
         ConsentWithdrawn(VolunteerConsentWithdrawn) = CONSENT_WITHDRAWN_V1 => "dk.samskab.volunteer.consent_withdrawn.v1",
         Forgotten(VolunteerForgotten) = FORGOTTEN_V1 => "dk.samskab.volunteer.forgotten.v1",
+        PurposeConsentGiven(VolunteerPurposeConsent) = PURPOSE_CONSENT_GIVEN_V1 => "dk.samskab.volunteer.purpose_consent_given.v1",
+        PurposeConsentWithdrawn(VolunteerPurposeConsent) = PURPOSE_CONSENT_WITHDRAWN_V1 => "dk.samskab.volunteer.purpose_consent_withdrawn.v1",
     }
 }
 
@@ -175,6 +188,14 @@ pub struct VolunteerForgotten {
     pub at: DateTime<Utc>,
 }
 
+/// Payload of `purpose_consent_given.v1` and `purpose_consent_withdrawn.v1`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolunteerPurposeConsent {
+    pub id: VolunteerId,
+    pub purpose: Purpose,
+    pub at: DateTime<Utc>,
+}
+
 impl VolunteerEvent {
     /// The payload key under which personal data sits, for the event log's encryption.
     pub const PERSONAL_DATA_KEY: &'static str = "personal";
@@ -186,6 +207,9 @@ impl VolunteerEvent {
             VolunteerEvent::ProfileUpdated(e) => e.id,
             VolunteerEvent::ConsentWithdrawn(e) => e.id,
             VolunteerEvent::Forgotten(e) => e.id,
+            VolunteerEvent::PurposeConsentGiven(e) | VolunteerEvent::PurposeConsentWithdrawn(e) => {
+                e.id
+            }
         }
     }
 }
@@ -386,6 +410,47 @@ impl Decider for Volunteer {
                     },
                 )]),
             },
+            VolunteerCommand::SetPurposes { wanted, at } => {
+                let current = match state {
+                    VolunteerState::NotRegistered => return Err(not_found),
+                    VolunteerState::Active(current) => current,
+                    // Nothing is given any more, so withdrawals change nothing (and always
+                    // succeed); a new consent cannot be given.
+                    VolunteerState::ConsentWithdrawn { .. } | VolunteerState::Forgotten { .. } => {
+                        if wanted.iter().any(|(_, want)| *want) {
+                            return Err(DomainError::conflict(
+                                "the volunteer has withdrawn their consent or was forgotten; no purpose can be consented to",
+                            ));
+                        }
+                        return Ok(vec![]);
+                    }
+                };
+                let id = current.id;
+                Ok(wanted
+                    .iter()
+                    .filter_map(
+                        |&(purpose, want)| match (want, current.purposes.get(&purpose)) {
+                            (true, None) => Some(VolunteerEvent::PurposeConsentGiven(
+                                VolunteerPurposeConsent {
+                                    id,
+                                    purpose,
+                                    at: *at,
+                                },
+                            )),
+                            // Withdrawal always works: a clock behind the one that recorded the
+                            // consent records it at that moment, never before.
+                            (false, Some(given_at)) => Some(
+                                VolunteerEvent::PurposeConsentWithdrawn(VolunteerPurposeConsent {
+                                    id,
+                                    purpose,
+                                    at: (*at).max(*given_at),
+                                }),
+                            ),
+                            _ => None,
+                        },
+                    )
+                    .collect())
+            }
             VolunteerCommand::Forget { at } => match state {
                 VolunteerState::NotRegistered => Err(not_found),
                 VolunteerState::Forgotten { .. } => Ok(vec![]),
@@ -408,7 +473,21 @@ impl Decider for Volunteer {
                 personal: e.personal.clone(),
                 profile: e.profile.clone(),
                 consent: e.consent.clone(),
+                purposes: BTreeMap::new(),
             }),
+            (Active(mut current), VolunteerEvent::PurposeConsentGiven(e)) => {
+                current.purposes.entry(e.purpose).or_insert(e.at);
+                Active(current)
+            }
+            (Active(mut current), VolunteerEvent::PurposeConsentWithdrawn(e)) => {
+                current.purposes.remove(&e.purpose);
+                Active(current)
+            }
+            // Without an active registration there is no purpose to consent to.
+            (
+                state @ (NotRegistered | ConsentWithdrawn { .. }),
+                VolunteerEvent::PurposeConsentGiven(_) | VolunteerEvent::PurposeConsentWithdrawn(_),
+            ) => state,
             // A second registration cannot have been decided; keep what we have.
             (state @ (Active(_) | ConsentWithdrawn { .. }), VolunteerEvent::Registered(_)) => state,
             (Active(current), VolunteerEvent::ProfileUpdated(e)) => Active(VolunteerDetails {
@@ -770,6 +849,84 @@ mod tests {
                 kind: EntityKind::Volunteer
             })
         );
+    }
+
+    // --- Purposes ---
+
+    fn purpose(
+        event: fn(VolunteerPurposeConsent) -> VolunteerEvent,
+        p: Purpose,
+        on: DateTime<Utc>,
+    ) -> VolunteerEvent {
+        event(VolunteerPurposeConsent {
+            id: volunteer_id(),
+            purpose: p,
+            at: on,
+        })
+    }
+
+    #[test]
+    fn consent_per_purpose_is_given_and_withdrawn_as_events() {
+        let set =
+            |wanted: Vec<(Purpose, bool)>, on| VolunteerCommand::SetPurposes { wanted, at: on };
+        let given = purpose(
+            VolunteerEvent::PurposeConsentGiven,
+            Purpose::Matching,
+            at(2025, 4, 1),
+        );
+        assert_eq!(
+            when::<Volunteer>(
+                &[registered()],
+                &set(
+                    vec![(Purpose::Matching, true), (Purpose::Contact, false)],
+                    at(2025, 4, 1)
+                )
+            ),
+            Ok(vec![given.clone()]),
+            "only what changes is an event"
+        );
+        let history = [registered(), given.clone()];
+        assert!(matches!(
+            Volunteer::replay(&history),
+            VolunteerState::Active(VolunteerDetails { ref purposes, .. })
+                if purposes.get(&Purpose::Matching) == Some(&at(2025, 4, 1))
+        ));
+        assert_eq!(
+            when::<Volunteer>(
+                &history,
+                &set(vec![(Purpose::Matching, true)], at(2025, 5, 1))
+            ),
+            Ok(vec![])
+        );
+        // A clock behind the one that recorded the consent: recorded at the consent, not before.
+        assert_eq!(
+            when::<Volunteer>(
+                &history,
+                &set(vec![(Purpose::Matching, false)], at(2025, 3, 1))
+            ),
+            Ok(vec![purpose(
+                VolunteerEvent::PurposeConsentWithdrawn,
+                Purpose::Matching,
+                at(2025, 4, 1)
+            )])
+        );
+        // After the volunteer withdrew all consent, withdrawing a purpose still works (it
+        // changes nothing); giving one is a conflict.
+        let withdrawn = [registered(), given, consent_withdrawn()];
+        assert_eq!(
+            when::<Volunteer>(
+                &withdrawn,
+                &set(vec![(Purpose::Matching, false)], at(2025, 7, 1))
+            ),
+            Ok(vec![])
+        );
+        assert!(matches!(
+            when::<Volunteer>(
+                &withdrawn,
+                &set(vec![(Purpose::Contact, true)], at(2025, 7, 1))
+            ),
+            Err(DomainError::Conflict { .. })
+        ));
     }
 
     // --- Forget ---

@@ -6,8 +6,8 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use samskab_domain::Decider;
 use samskab_domain::{
     AgeBand, Availability, AvailabilitySlot, ChildCertificate, ChildCertificateStatus, Consent,
-    ConsentPurpose, Contact, DayPart, Email, LanguageCode, Name, Phone, Postcode, Tag, TargetGroup,
-    Volunteer, VolunteerCommand, VolunteerId, VolunteerPersonalData, VolunteerProfile,
+    ConsentPurpose, Contact, DayPart, Email, LanguageCode, Name, Phone, Postcode, Purpose, Tag,
+    TargetGroup, Volunteer, VolunteerCommand, VolunteerId, VolunteerPersonalData, VolunteerProfile,
     VolunteerState, Weekday,
 };
 use samskab_eventlog::EntityRef;
@@ -35,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_volunteer, update_volunteer))
         .routes(routes!(withdraw_consent))
         .routes(routes!(forget_volunteer))
+        .routes(routes!(set_purposes))
         .routes(routes!(export_volunteer))
 }
 
@@ -317,6 +318,44 @@ async fn withdraw_consent(
         .await
 }
 
+/// The volunteer's consent per purpose, as they want it now. Every purpose is named, so the
+/// request says the whole of it; what changes is recorded as an event each, at the server's
+/// time.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PurposesInput {
+    /// Being matched to needs and proposed to organisations.
+    pub matching: bool,
+    /// Organisations may contact the volunteer directly.
+    pub contact: bool,
+    /// Mails and messages from the resource bank.
+    pub notifications: bool,
+}
+
+/// Give or withdraw consent per purpose. Withdrawing always works, also after the volunteer
+/// withdrew all consent or was forgotten (it then changes nothing); giving needs an active
+/// volunteer.
+#[utoipa::path(put, path = "/volunteers/{id}/consents", tag = "volunteers", request_body = PurposesInput,
+    params(("id" = Uuid, Path)), responses((status = 202, body = CommandAccepted)),
+    security(("bearer" = [])))]
+async fn set_purposes(
+    cmd: CommandRequest,
+    EntityId(id): EntityId,
+    body: JsonBody<PurposesInput>,
+) -> Result<Response, ApiError> {
+    let input = &body.value;
+    let command = VolunteerCommand::SetPurposes {
+        wanted: vec![
+            (Purpose::Matching, input.matching),
+            (Purpose::Contact, input.contact),
+            (Purpose::Notifications, input.notifications),
+        ],
+        at: Utc::now(),
+    };
+    cmd.change::<Volunteer>(VolunteerId::from(id), &body.digest, command)
+        .await
+}
+
 /// Forget the volunteer at their request (GDPR art. 17): their data key is erased, so their
 /// name, contact and birth year can never be read again, from the log or any read model
 /// (a rebuild included). What is not personal (postcode, age band, skills) stays for
@@ -386,6 +425,7 @@ async fn export_volunteer(
                 "personal": details.personal,
                 "profile": details.profile,
                 "consent": details.consent,
+                "purposes": details.purposes,
             })),
         ),
         VolunteerState::ConsentWithdrawn { .. } => ("consent_withdrawn", None),
@@ -438,6 +478,9 @@ pub struct VolunteerView {
     pub consent_given_at: Option<DateTime<Utc>>,
     pub consent_withdrawn_at: Option<DateTime<Utc>>,
     pub forgotten_at: Option<DateTime<Utc>>,
+    /// The purposes the volunteer consented to (`matching`, `contact`, `notifications`).
+    /// Null for a role that sees no persons' data.
+    pub purposes: Option<Vec<String>>,
     /// active, consent_withdrawn or forgotten
     pub status: String,
     pub registered_at: DateTime<Utc>,
@@ -461,6 +504,7 @@ impl VolunteerView {
             self.consent_purpose = None;
             self.consent_given_at = None;
             self.consent_withdrawn_at = None;
+            self.purposes = None;
         }
         self
     }
@@ -469,7 +513,7 @@ impl VolunteerView {
 const VOLUNTEER_COLUMNS: &str = "id, name, email, phone, birth_year, postcode, age_band, skills, resources, \
     languages, availability, hours_per_week, target_groups, child_certificate_status, \
     child_certificate_assessed_on, child_certificate_valid_until, consent_purpose, consent_given_at, \
-    consent_withdrawn_at, forgotten_at, status, registered_at, updated_at, position";
+    consent_withdrawn_at, forgotten_at, purposes, status, registered_at, updated_at, position";
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

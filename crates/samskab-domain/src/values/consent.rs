@@ -32,3 +32,16 @@ pub struct Consent {
     pub purpose: ConsentPurpose,
     pub given_at: DateTime<Utc>,
 }
+
+string_enum! {
+    /// A use of a volunteer's data that needs a consent of its own, given and withdrawn apart
+    /// from the consent to be registered at all (GDPR art. 6(1)(a): consent per purpose).
+    pub enum Purpose {
+        /// Being matched to needs and proposed to organisations.
+        Matching => "matching",
+        /// Organisations may contact the volunteer directly.
+        Contact => "contact",
+        /// Mails and messages from the resource bank.
+        Notifications => "notifications",
+    }
+}

@@ -22,7 +22,7 @@ mod text;
 pub use age_band::AgeBand;
 pub use availability::{Availability, AvailabilitySlot, DayPart, Weekday};
 pub use child_certificate::{ChildCertificate, ChildCertificateStatus};
-pub use consent::{Consent, ConsentPurpose};
+pub use consent::{Consent, ConsentPurpose, Purpose};
 pub use contact::{Contact, Email, Phone};
 pub use cvr::Cvr;
 pub use deactivation_reason::DeactivationReason;

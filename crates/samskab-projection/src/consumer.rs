@@ -7,17 +7,23 @@
 //! those first would raise the checkpoint past the redeliveries, which would then be skipped.
 //! A restored or rebuilt read model has the same problem the other way round. Recreating the
 //! consumer from the checkpoint costs a few milliseconds per start and removes both.
+//!
+//! The same holds within a session: for a projection over the whole stream each delivery must
+//! be checkpoint + 1 (`sequence.rs`). A message further on means messages were lost in flight
+//! (e.g. across a NATS restart), and acking it would ack them too (`AckPolicy::All`); so the
+//! batch is applied up to the gap and the consumer is recreated at the checkpoint.
 
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream::ErrorCode;
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull};
 use async_nats::jetstream::stream::ConsumerErrorKind;
+use async_nats::jetstream::{self, ErrorCode};
 use futures::{FutureExt, StreamExt};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
 use crate::batch::{self, BatchError, LogMessage, Target};
+use crate::sequence::{Admit, Gap, Sequencer, covers_whole_stream};
 use crate::{Projection, Projector, checkpoint, leader};
 
 /// How long an in-flight batch may still finish after shutdown was requested, before it is
@@ -64,9 +70,17 @@ pub(crate) fn filter_config(filters: Vec<String>) -> (String, Vec<String>) {
     }
 }
 
+/// Why [`Projector::consume`] returned.
+enum Stopped {
+    Shutdown,
+    /// Messages were missing before the next delivery: the consumer must be re-positioned.
+    Gap(Gap),
+}
+
 impl<P: Projection> Projector<P> {
-    /// Deletes and recreates the durable consumer at `after + 1` (see the module docs).
-    async fn align_durable(&self, after: u64) -> anyhow::Result<PullConsumer> {
+    /// Deletes and recreates the durable consumer at `after + 1` (see the module docs), and
+    /// returns it with the [`Sequencer`] that checks its deliveries for gaps.
+    async fn align_durable(&self, after: u64) -> anyhow::Result<(PullConsumer, Sequencer)> {
         let name = self.projection.name();
         let stream = self
             .log
@@ -80,10 +94,17 @@ impl<P: Projection> Projector<P> {
                     if j.error_code() == ErrorCode::CONSUMER_NOT_FOUND) => {}
             Err(e) => return Err(e.into()),
         }
-        let (filter_subject, filter_subjects) = filter_config(
-            self.projection
-                .filter_subjects(&self.log.config().subject_prefix),
-        );
+        let filters = self
+            .projection
+            .filter_subjects(&self.log.config().subject_prefix);
+        // Read before the consumer exists, so no message it delivers can be below it.
+        let first_in_stream = stream.cached_info().state.first_sequence;
+        let sequencer = if covers_whole_stream(&filters, &self.log.config().subject_prefix) {
+            Sequencer::whole_stream(after, first_in_stream)
+        } else {
+            Sequencer::unchecked()
+        };
+        let (filter_subject, filter_subjects) = filter_config(filters);
         let consumer = stream
             .create_consumer(pull::Config {
                 durable_name: Some(name.to_string()),
@@ -107,7 +128,7 @@ impl<P: Projection> Projector<P> {
                 ..Default::default()
             })
             .await?;
-        Ok(consumer)
+        Ok((consumer, sequencer))
     }
 
     /// One session: leadership, consumer, batches until shutdown (`Ok`) or a failure (`Err`,
@@ -122,19 +143,11 @@ impl<P: Projection> Projector<P> {
         result
     }
 
+    /// Consumes from the checkpoint; after a gap, re-positions the consumer at the checkpoint
+    /// and goes on, so the missing messages are delivered (again) before anything after them.
     async fn lead(&self, shutdown: &CancellationToken, pid: i32) -> anyhow::Result<()> {
         let name = self.projection.name();
         let schema = self.projection.schema();
-        let from = checkpoint::of(&self.pool, schema, name).await?;
-        let consumer = self.align_durable(from).await?;
-        info!(projection = name, from, "consuming");
-        let mut messages = consumer
-            .stream()
-            .max_messages_per_batch(self.config.batch_size)
-            .expires(self.config.fetch_wait)
-            .heartbeat(self.config.fetch_wait / 2)
-            .messages()
-            .await?;
         let target = Target {
             name,
             schema,
@@ -142,9 +155,42 @@ impl<P: Projection> Projector<P> {
             fence: Some(pid),
         };
         loop {
+            let from = checkpoint::of(&self.pool, schema, name).await?;
+            let (consumer, sequencer) = self.align_durable(from).await?;
+            info!(projection = name, from, "consuming");
+            match self.consume(shutdown, target, &consumer, sequencer).await? {
+                Stopped::Shutdown => return Ok(()),
+                Stopped::Gap(gap) => warn!(
+                    projection = name,
+                    missing_from = gap.missing_from,
+                    missing_to = gap.missing_to,
+                    "messages missing from the delivery (lost in flight?); applied up to them, \
+                     re-positioning the consumer at the checkpoint"
+                ),
+            }
+        }
+    }
+
+    /// Applies batches from `consumer` until shutdown or a gap in its deliveries.
+    async fn consume(
+        &self,
+        shutdown: &CancellationToken,
+        target: Target<'_>,
+        consumer: &PullConsumer,
+        mut sequencer: Sequencer,
+    ) -> anyhow::Result<Stopped> {
+        let name = target.name;
+        let mut messages = consumer
+            .stream()
+            .max_messages_per_batch(self.config.batch_size)
+            .expires(self.config.fetch_wait)
+            .heartbeat(self.config.fetch_wait / 2)
+            .messages()
+            .await?;
+        loop {
             let first = tokio::select! {
                 biased;
-                _ = shutdown.cancelled() => return Ok(()),
+                _ = shutdown.cancelled() => return Ok(Stopped::Shutdown),
                 next = messages.next() => next,
             };
             let first = match first {
@@ -182,45 +228,45 @@ impl<P: Projection> Projector<P> {
                     }
                 }
             }
-            let mut raw = Vec::with_capacity(delivered.len());
-            for m in &delivered {
-                let info = m
-                    .info()
-                    .map_err(|e| anyhow::anyhow!("message without JetStream metadata: {e}"))?;
-                raw.push((
-                    info.stream_sequence,
-                    m.subject.to_string(),
-                    m.payload.clone(),
-                ));
+            let admitted = admit(&mut sequencer, &delivered)?;
+            if !admitted.raw.is_empty() {
+                // A key store that cannot be reached ends the session (started over with
+                // backoff), with the batch unacked: nothing is parked for it.
+                let batch = batch::decode(&self.log, admitted.raw).await?;
+                let started = Instant::now();
+                let Some(outcome) = self.apply_with_retry(shutdown, target, &batch).await? else {
+                    // Shutdown before the batch committed: left unacked, applied by the next run.
+                    return Ok(Stopped::Shutdown);
+                };
+                sequencer.applied(outcome.position);
+                // debug, not info: under load this is dozens of lines a second; lag and parked
+                // events are in `status()` (GET /ops/projections).
+                debug!(
+                    projection = name,
+                    events = outcome.events,
+                    messages = batch.len(),
+                    skipped = outcome.skipped,
+                    parked = outcome.parked,
+                    position = outcome.position,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "batch applied"
+                );
             }
-            // A key store that cannot be reached ends the session (started over with backoff),
-            // with the batch unacked: nothing is parked for it.
-            let batch = batch::decode(&self.log, raw).await?;
-
-            let started = Instant::now();
-            let Some(outcome) = self.apply_with_retry(shutdown, target, &batch).await? else {
-                // Shutdown before the batch committed: left unacked, applied by the next run.
-                return Ok(());
-            };
             // After the commit, never before. A lost ack only means a redelivery, which the
-            // checkpoint turns into a skip.
-            if let Some(last) = delivered.last()
+            // checkpoint turns into a skip. With a gap, only up to the last message applied:
+            // an ack past the gap would ack the missing messages too.
+            let settled = match admitted.gap {
+                Some(_) => admitted.last_applied,
+                None => delivered.last(),
+            };
+            if let Some(last) = settled
                 && let Err(e) = last.ack().await
             {
                 warn!(projection = name, error = %e, "ack failed; the batch will be redelivered and skipped");
             }
-            // debug, not info: under load this is dozens of lines a second; lag and parked
-            // events are in `status()` (GET /ops/projections).
-            debug!(
-                projection = name,
-                events = outcome.events,
-                messages = batch.len(),
-                skipped = outcome.skipped,
-                parked = outcome.parked,
-                position = outcome.position,
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "batch applied"
-            );
+            if let Some(gap) = admitted.gap {
+                return Ok(Stopped::Gap(gap));
+            }
             if let Some(e) = stream_error {
                 return Err(e.into());
             }
@@ -269,4 +315,46 @@ impl<P: Projection> Projector<P> {
             }
         }
     }
+}
+
+/// The part of a delivered batch to apply (see [`Sequencer`]).
+struct Admitted<'a> {
+    /// Stream sequence, subject and payload of each message to apply, in log order.
+    raw: Vec<(u64, String, bytes::Bytes)>,
+    /// The last message to apply: what the ack covers when a gap cut the batch short.
+    last_applied: Option<&'a jetstream::Message>,
+    /// Messages missing before the rest of the batch, which is not applied.
+    gap: Option<Gap>,
+}
+
+fn admit<'a>(
+    sequencer: &mut Sequencer,
+    delivered: &'a [jetstream::Message],
+) -> anyhow::Result<Admitted<'a>> {
+    let mut admitted = Admitted {
+        raw: Vec::with_capacity(delivered.len()),
+        last_applied: None,
+        gap: None,
+    };
+    for m in delivered {
+        let info = m
+            .info()
+            .map_err(|e| anyhow::anyhow!("message without JetStream metadata: {e}"))?;
+        match sequencer.admit(info.stream_sequence) {
+            Admit::Next => {
+                admitted.raw.push((
+                    info.stream_sequence,
+                    m.subject.to_string(),
+                    m.payload.clone(),
+                ));
+                admitted.last_applied = Some(m);
+            }
+            Admit::Seen => {}
+            Admit::Gap(gap) => {
+                admitted.gap = Some(gap);
+                break;
+            }
+        }
+    }
+    Ok(admitted)
 }

@@ -28,6 +28,7 @@ mod leader;
 mod park;
 pub mod read_model;
 mod rebuild;
+mod sequence;
 mod status;
 
 use std::time::Duration;

@@ -6,6 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use async_nats::jetstream::consumer::pull;
+use futures::StreamExt;
+
 use samskab_eventlog::{CommandMeta, EntityRef, EventLog, LogConfig, NewEvent};
 use samskab_projection::{
     ApplyError, CancellationToken, MIGRATOR, Projection, Projector, ProjectorConfig, RecordedEvent,
@@ -60,7 +63,7 @@ impl Projection for Counter {
 }
 
 struct Env {
-    _nats: NatsServer,
+    nats: NatsServer,
     log: EventLog,
     pool: PgPool,
 }
@@ -79,11 +82,7 @@ async fn env() -> anyhow::Result<Env> {
     .execute(&pool)
     .await?;
     let log = EventLog::create_or_update(&nats.url(), LogConfig::default()).await?;
-    Ok(Env {
-        _nats: nats,
-        log,
-        pool,
-    })
+    Ok(Env { nats, log, pool })
 }
 
 fn config() -> ProjectorConfig {
@@ -666,5 +665,250 @@ async fn an_sql_error_of_the_projection_is_retried_and_parks_nothing() -> anyhow
     assert!(parked(&env.pool).await?.is_empty());
     shutdown.cancel();
     task.await??;
+    Ok(())
+}
+
+/// Records the log position of every event it applies, one row each (no key: a duplicate would
+/// show as a second row).
+struct Positions;
+
+impl Projection for Positions {
+    fn name(&self) -> &'static str {
+        "positions"
+    }
+    fn schema(&self) -> &'static str {
+        "positions"
+    }
+    async fn apply(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        event: &RecordedEvent,
+    ) -> Result<(), ApplyError> {
+        sqlx::query("INSERT INTO applied (position) VALUES ($1)")
+            .bind(i64::try_from(event.position).unwrap_or(i64::MAX))
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
+
+async fn create_positions_schema(pool: &PgPool) -> anyhow::Result<()> {
+    sqlx::raw_sql(
+        "CREATE SCHEMA positions;
+         CREATE TABLE positions.checkpoint (projection text PRIMARY KEY, position bigint NOT NULL);
+         CREATE TABLE positions.applied (position bigint NOT NULL);",
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+async fn applied_positions(pool: &PgPool) -> anyhow::Result<Vec<u64>> {
+    let positions: Vec<i64> =
+        sqlx::query_scalar("SELECT position FROM positions.applied ORDER BY position")
+            .fetch_all(pool)
+            .await?;
+    Ok(positions.into_iter().map(|p| p as u64).collect())
+}
+
+const RESTARTS: usize = 3;
+
+/// Polls the checkpoint of `schema` every millisecond until `done(checkpoint)`.
+async fn checkpoint_until_in(
+    pool: &PgPool,
+    schema: &str,
+    done: impl Fn(u64) -> bool,
+) -> anyhow::Result<u64> {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let position = checkpoint(pool, schema).await?;
+        if done(position) {
+            return Ok(position);
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "checkpoint of {schema} stuck at {position}"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Appends one counted event, retrying while the log is unreachable (NATS restarting).
+async fn append_retrying(log: &EventLog) -> anyhow::Result<u64> {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        match append(log, &[COUNTED]).await {
+            Ok((position, _)) => return Ok(position),
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                eprintln!("append failed, retrying: {e:#}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[tokio::test]
+async fn nats_restarts_while_behind_leave_no_gap() -> anyhow::Result<()> {
+    let mut env = env().await?;
+    create_positions_schema(&env.pool).await?;
+    let (backlog_last, _) = append_counted(&env.log, 5000).await?;
+    // Big batches and a long fetch_wait (so the pull stream rides out the restart instead of
+    // ending on a missed heartbeat): many messages are in flight when the server dies.
+    let config = ProjectorConfig {
+        batch_size: 500,
+        fetch_wait: Duration::from_secs(10),
+        ack_wait: Duration::from_secs(30),
+    };
+    let shutdown = CancellationToken::new();
+    let projector = Projector::new(Positions, env.log.clone(), env.pool.clone(), config);
+    let token = shutdown.clone();
+    let task = tokio::spawn(async move { projector.run(token).await });
+
+    // Restart (kill -9) while the projector is well behind, several times, each once it has
+    // applied something more: thousands are still to come each time.
+    let mut previous = 0;
+    for _ in 0..RESTARTS {
+        let at_restart = checkpoint_until_in(&env.pool, "positions", |p| p > previous).await?;
+        env.nats.restart()?;
+        eprintln!("restarted NATS at checkpoint {at_restart} of {backlog_last}");
+        assert!(at_restart < backlog_last - 1000, "restarted while behind");
+        previous = at_restart;
+    }
+
+    let mut last = backlog_last;
+    for _ in 0..20 {
+        last = append_retrying(&env.log).await?;
+    }
+    assert!(
+        wait_for_position(&env.pool, "positions", last, PATIENCE).await?,
+        "projection did not reach {last}"
+    );
+    shutdown.cancel();
+    task.await??;
+
+    // Exactly what a clean replay yields: every position once, none skipped.
+    let applied = applied_positions(&env.pool).await?;
+    let missing: Vec<u64> = (1..=last)
+        .filter(|p| applied.binary_search(p).is_err())
+        .collect();
+    assert!(missing.is_empty(), "positions never applied: {missing:?}");
+    assert_eq!(applied, (1..=last).collect::<Vec<_>>());
+    Ok(())
+}
+
+async fn counted_rows(pool: &PgPool) -> anyhow::Result<BTreeSet<(Uuid, String, i64)>> {
+    let rows: Vec<(Uuid, String, i64)> =
+        sqlx::query_as("SELECT event_id, entity, n FROM counter.counted")
+            .fetch_all(pool)
+            .await?;
+    Ok(rows.into_iter().collect())
+}
+
+#[tokio::test]
+async fn a_rebuild_with_short_fetches_swaps_in_the_whole_log() -> anyhow::Result<()> {
+    let env = env().await?;
+    let (_, _) = append_counted(&env.log, 3000).await?;
+    let worker = spawn(&env, config());
+    let at_start = env.log.last_position().await?;
+    reach(&env.pool, at_start).await?;
+
+    // Events keep arriving, and a reader waits for the newest one, while the rebuild replays
+    // in batches of 3 messages: many short fetches, some of them empty while the log goes on.
+    let appender = {
+        let log = env.log.clone();
+        tokio::spawn(async move { append_counted(&log, 300).await })
+    };
+    let tiny_batches = ProjectorConfig {
+        batch_size: 3,
+        ..config()
+    };
+    let projector = Projector::new(Counter, env.log.clone(), env.pool.clone(), tiny_batches);
+    let report = projector.rebuild(|_, _| {}).await?;
+    let (last, _) = appender.await??;
+    assert!(
+        wait_for_position(&env.pool, "counter", last, PATIENCE).await?,
+        "readers waiting for a position are served after the swap"
+    );
+    let live = counted_rows(&env.pool).await?;
+    worker.stop().await?;
+
+    assert!(
+        report.position >= at_start,
+        "swapped in at {}, before the log's last position {at_start} at the start",
+        report.position
+    );
+    assert_eq!(live.len() as u64, last, "one row per event, none missing");
+    // The same rows as a clean rebuild of the whole log, done with nothing running.
+    let report = Projector::new(Counter, env.log.clone(), env.pool.clone(), config())
+        .rebuild(|_, _| {})
+        .await?;
+    assert_eq!(report.position, last);
+    assert_eq!(counted_rows(&env.pool).await?, live);
+    assert!(parked(&env.pool).await?.is_empty());
+    Ok(())
+}
+
+/// The loss a reconnect can cause, made on purpose: another client pulls messages from the
+/// projector's durable consumer and never acks them, so the projector's deliveries skip them.
+/// Before the gap check, the projector applied what came next and its ack (`AckPolicy::All`)
+/// covered the missing ones, which were then never delivered again.
+#[tokio::test]
+async fn messages_lost_in_flight_are_delivered_again_not_skipped() -> anyhow::Result<()> {
+    let env = env().await?;
+    create_positions_schema(&env.pool).await?;
+    let (last, _) = append_counted(&env.log, 3000).await?;
+    let small_batches = ProjectorConfig {
+        batch_size: 10,
+        ..config()
+    };
+    let shutdown = CancellationToken::new();
+    let projector = Projector::new(Positions, env.log.clone(), env.pool.clone(), small_batches);
+    let token = shutdown.clone();
+    let task = tokio::spawn(async move { projector.run(token).await });
+
+    // The thief: from the projector's consumer (again after the projector recreates it, which
+    // is what a gap makes it do), take messages and never ack them.
+    let stream = env
+        .log
+        .jetstream()
+        .get_stream(&env.log.config().stream)
+        .await?;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let mut stolen = Vec::new();
+    while stolen.len() < 50 && checkpoint(&env.pool, "positions").await? < last - 500 {
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the thief ran out of time"
+        );
+        let Ok(consumer) = stream.get_consumer::<pull::Config>("positions").await else {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            continue;
+        };
+        let Ok(mut batch) = consumer.fetch().max_messages(5).messages().await else {
+            continue;
+        };
+        while let Some(Ok(message)) = batch.next().await {
+            stolen.push(message.info().map_err(anyhow::Error::msg)?.stream_sequence);
+        }
+    }
+    assert!(
+        !stolen.is_empty(),
+        "the test took no message from the projector"
+    );
+
+    assert!(
+        wait_for_position(&env.pool, "positions", last, PATIENCE).await?,
+        "projection did not reach {last}"
+    );
+    shutdown.cancel();
+    task.await??;
+    let applied: BTreeSet<u64> = applied_positions(&env.pool).await?.into_iter().collect();
+    let missing: Vec<&u64> = stolen.iter().filter(|p| !applied.contains(p)).collect();
+    assert!(
+        missing.is_empty(),
+        "taken from the projector and never applied: {missing:?}"
+    );
+    assert_eq!(applied, (1..=last).collect::<BTreeSet<_>>());
     Ok(())
 }

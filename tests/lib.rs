@@ -24,6 +24,49 @@ pub struct TestApp {
     /// The projectors of every registered read model (`samskab::projections`).
     pub worker: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     pub server_stop: CancellationToken,
+    /// The log's last position after `spawn_app`'s own set-up (the registered municipalities).
+    pub setup_position: u64,
+}
+
+/// The municipalities every test app has registered (as `seed-demo` does): a token for any
+/// other tenant is refused until it is registered.
+pub const MUNICIPALITIES: [(&str, u16, &str); 3] = [
+    ("rodovre", 175, "Rødovre Kommune"),
+    ("roskilde", 265, "Roskilde Kommune"),
+    ("syddjurs", 706, "Syddjurs Kommune"),
+];
+
+async fn register_municipalities(log: &EventLog) -> u64 {
+    use samskab_domain::{
+        DomainEvent, Kommunekode, MunicipalityEvent, MunicipalityRegistered, Name,
+    };
+    let mut position = 0;
+    for (slug, code, name) in MUNICIPALITIES {
+        let tenant = TenantId::parse(slug).expect("tenant");
+        let event = MunicipalityEvent::Registered(MunicipalityRegistered {
+            tenant: tenant.clone(),
+            kommunekode: Kommunekode::parse(code).expect("kommunekode"),
+            name: Name::parse(name).expect("name"),
+        });
+        let entity = samskab_eventlog::EntityRef::new(slug, "municipality", slug).expect("entity");
+        let meta = samskab_eventlog::CommandMeta {
+            actor: "user:test-setup".into(),
+            correlation_id: uuid::Uuid::now_v7(),
+            causation_id: None,
+            idempotency_key: None,
+            request_fingerprint: None,
+        };
+        let events = vec![samskab_eventlog::NewEvent {
+            event_type: event.event_type().to_string(),
+            data: event.to_payload(),
+        }];
+        position = log
+            .append(&entity, 0, &meta, events)
+            .await
+            .expect("register municipality")
+            .position;
+    }
+    position
 }
 
 pub struct Options {
@@ -69,6 +112,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let log = EventLog::create_or_update(&nats.url(), config)
         .await
         .expect("event log");
+    let setup_position = register_municipalities(&log).await;
     let keys = TokenKeys::from_secret(b"a test secret that is long enough for hs256");
     let state = AppState {
         log: log.clone(),
@@ -79,6 +123,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
             ..Default::default()
         },
         read_models: samskab::projections::read_models().into(),
+        municipalities: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -102,6 +147,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         worker_stop: CancellationToken::new(),
         worker: None,
         server_stop,
+        setup_position,
     };
     if options.with_worker {
         app.start_worker();
@@ -198,9 +244,14 @@ impl TestApp {
         read(response).await
     }
 
-    /// Every message in the log (its last position); 0 means nothing was appended.
+    /// The log's last position.
     pub async fn log_position(&self) -> u64 {
         self.log.last_position().await.expect("log position")
+    }
+
+    /// Messages appended since `spawn_app`'s set-up: 0 means the test appended nothing.
+    pub async fn appended(&self) -> u64 {
+        self.log_position().await - self.setup_position
     }
 }
 

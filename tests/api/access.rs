@@ -59,7 +59,7 @@ async fn every_route_answers_every_role_as_the_access_table_says() {
         wrong.is_empty(),
         "answers that disagree with the table: {wrong:#?}"
     );
-    assert_eq!(app.log_position().await, 0, "no refused command appended");
+    assert_eq!(app.appended().await, 0, "no refused command appended");
 }
 
 #[test]

@@ -53,7 +53,7 @@ async fn concurrent_registrations_with_one_key_create_one_volunteer_and_answer_a
         1,
         "one attempt did the work, the others were answered with it"
     );
-    assert_eq!(app.log_position().await, 1, "one message in the log");
+    assert_eq!(app.appended().await, 1, "one message in the log");
     let position = first["position"].as_u64().expect("position");
     let (status, page) = app
         .get(&format!("/volunteers?min_position={position}"), &token)
@@ -93,7 +93,7 @@ async fn a_change_retried_after_other_changes_answers_as_the_first_time() {
     assert_eq!(again["event_ids"], first["event_ids"]);
     assert_eq!(again["replayed"], json!(true));
     assert_eq!(
-        app.log_position().await,
+        app.appended().await,
         3,
         "register, first change, later change"
     );
@@ -131,7 +131,7 @@ async fn a_key_reused_for_a_different_request_is_refused_and_changes_nothing() {
         problem["type"],
         "https://samskab.dk/problems/idempotency-key-reused"
     );
-    assert_eq!(app.log_position().await, 1);
+    assert_eq!(app.appended().await, 1);
     // The key is the caller's municipality's: another one may use the same key.
     let roskilde = app.token("roskilde", Role::Caseworker);
     let (status, theirs) = post_keyed(

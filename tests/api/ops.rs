@@ -71,6 +71,17 @@ async fn commands_answer_503_while_nats_is_down_and_work_again_after() {
 #[tokio::test]
 async fn projection_lag_is_reported() {
     let mut app = spawn_app().await;
+    // The set-up's own events applied first, so the lag is only what this test appends.
+    assert!(
+        samskab_projection::wait_for_position(
+            &app.pool,
+            "directory",
+            app.setup_position,
+            std::time::Duration::from_secs(10)
+        )
+        .await
+        .expect("checkpoint")
+    );
     app.kill_worker().await;
     let token = app.token("rodovre", Role::Caseworker);
     for n in 0..5 {

@@ -171,6 +171,17 @@ impl FromRequestParts<AppState> for Principal {
             .ok_or(ApiError::Unauthenticated(
                 "send Authorization: Bearer <token>",
             ))?;
-        state.tokens.verify(token.trim())
+        let principal = state.tokens.verify(token.trim())?;
+        if principal.tenant.as_str() != PLATFORM_TENANT
+            && !state
+                .municipalities
+                .is_registered(&state.log, &principal.tenant)
+                .await?
+        {
+            return Err(ApiError::Unauthenticated(
+                "the token's municipality is not registered",
+            ));
+        }
+        Ok(principal)
     }
 }

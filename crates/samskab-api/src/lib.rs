@@ -15,6 +15,7 @@ pub mod auth;
 pub mod body;
 pub mod commands;
 pub mod fields;
+pub mod municipalities;
 pub mod openapi;
 pub mod problem;
 pub mod read;

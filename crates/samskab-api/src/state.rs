@@ -7,6 +7,7 @@ use samskab_projection::ReadModel;
 use sqlx::PgPool;
 
 use crate::auth::TokenKeys;
+use crate::municipalities::Municipalities;
 
 /// Settings of the HTTP API, validated by the binary at start-up.
 #[derive(Debug, Clone)]
@@ -38,4 +39,6 @@ pub struct AppState {
     pub config: ApiConfig,
     /// The read models this installation projects (the binary's registry), for lag reports.
     pub read_models: Arc<[ReadModel]>,
+    /// Which tenants are registered municipalities (a token for another is refused).
+    pub municipalities: Municipalities,
 }

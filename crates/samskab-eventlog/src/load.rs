@@ -33,6 +33,26 @@ impl History {
 }
 
 impl EventLog {
+    /// True when the entity has at least one event: one direct get of its subject's last
+    /// message (e.g. is this tenant a registered municipality?).
+    pub async fn has_events(&self, entity: &EntityRef) -> Result<bool, LoadError> {
+        let stream = self
+            .js
+            .get_stream_no_info(&self.config.stream)
+            .await
+            .map_err(|e| LoadError::Unavailable(Box::new(e)))?;
+        match stream
+            .direct_get_last_for_subject(entity.subject(&self.config.subject_prefix))
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == async_nats::jetstream::stream::DirectGetErrorKind::NotFound => {
+                Ok(false)
+            }
+            Err(e) => Err(LoadError::Unavailable(Box::new(e))),
+        }
+    }
+
     /// Loads every event of one entity with batch direct get (ADR-31): one request returns up to
     /// [`BATCH`] messages of the subject, without creating a consumer. See the benchmark for
     /// how this compares with an ordered consumer.

@@ -117,6 +117,7 @@ async fn serve(args: ServeArgs, with_workers: bool) -> anyhow::Result<()> {
         tokens,
         config: api_config,
         read_models: projections::read_models().into(),
+        municipalities: Default::default(),
     };
     let app = samskab_api::router(state);
     let stop = shutdown.clone();

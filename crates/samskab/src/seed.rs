@@ -119,6 +119,7 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
         tokens,
         config: samskab_api::ApiConfig::default(),
         read_models: samskab::projections::read_models().into(),
+        municipalities: Default::default(),
     };
     let admin = Principal {
         tenant: TenantId::parse(samskab_api::auth::PLATFORM_TENANT).map_err(anyhow::Error::msg)?,

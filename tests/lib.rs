@@ -114,17 +114,17 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         .expect("event log");
     let setup_position = register_municipalities(&log).await;
     let keys = TokenKeys::from_secret(b"a test secret that is long enough for hs256");
-    let state = AppState {
-        log: log.clone(),
-        pool: pool.clone(),
-        tokens: keys.clone(),
-        config: samskab_api::ApiConfig {
-            body_limit: options.body_limit,
-            ..Default::default()
-        },
-        read_models: samskab::projections::read_models().into(),
-        municipalities: Default::default(),
+    let config = samskab_api::ApiConfig {
+        body_limit: options.body_limit,
+        ..Default::default()
     };
+    let state = AppState::new(
+        log.clone(),
+        pool.clone(),
+        keys.clone(),
+        config,
+        samskab::projections::read_models().into(),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -247,6 +247,29 @@ impl TestApp {
     /// The log's last position.
     pub async fn log_position(&self) -> u64 {
         self.log.last_position().await.expect("log position")
+    }
+
+    /// A second API instance on the same log and database (its own caches), as a deployment
+    /// with several API processes has; stopped with this one. Its base URL.
+    pub async fn another_api(&self) -> String {
+        let state = AppState::new(
+            self.log.clone(),
+            self.pool.clone(),
+            self.keys.clone(),
+            samskab_api::ApiConfig::default(),
+            samskab::projections::read_models().into(),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        let stop = self.server_stop.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, samskab_api::router(state))
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await
+        });
+        format!("http://{address}")
     }
 
     /// Messages appended since `spawn_app`'s set-up: 0 means the test appended nothing.

@@ -3,6 +3,7 @@
 
 mod access;
 mod bad_input;
+mod decisions;
 mod flow;
 mod idempotency;
 mod ops;

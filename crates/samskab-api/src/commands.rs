@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use samskab_domain::{Decider, DomainError, DomainEvent, EntityKind, TenantId};
 use samskab_eventlog::{
-    AppendError, Appended, CommandMeta, EntityRef, History, LoadError, NewEvent,
+    AppendError, Appended, CommandMeta, EntityRef, History, LoadError, NewEvent, StoredCommand,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -20,6 +20,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::Principal;
+use crate::decisions::{DecisionCache, Known};
 use crate::problem::{ApiError, FieldError};
 use crate::state::AppState;
 
@@ -303,28 +304,45 @@ pub async fn execute<D: Decider>(
         idempotency_key: ctx.idempotency_key.clone(),
         request_fingerprint: Some(ctx.fingerprint.clone()),
     };
+    let decisions = &ctx.state.decisions;
     let mut attempts = 0;
+    // The entity as last read: from the decision cache first, from the log when that is stale.
+    let mut known = None;
     loop {
-        let (decision_state, expected) = match creates {
-            // A retried create meets its first attempt in `append` (its id is derived from the
-            // key, so the subject is the same and expected-sequence 0 fails).
-            Creates::New => (D::State::default(), 0),
-            Creates::Existing => {
-                let history = load_history(ctx.state, entity).await?;
-                // A retried change finds its first attempt in the history it loads anyway.
-                if let Some(key) = &ctx.idempotency_key
-                    && let Some(first) = history.command_with_key(entity.tenant(), key)
-                {
-                    let appended = first.replay(Some(&ctx.fingerprint)).map_err(append_error)?;
-                    return Ok(Outcome {
-                        position: appended.position,
-                        appended: Some(appended),
-                    });
-                }
-                (fold::<D>(&history)?, history.last_position)
-            }
+        let current = match creates {
+            Creates::New => Known {
+                state: D::State::default(),
+                last_position: 0,
+                keyed: Default::default(),
+                checked: true,
+            },
+            Creates::Existing => match known.take() {
+                Some(known) => known,
+                None => decisions.read::<D>(log, entity).await?,
+            },
         };
-        let events = D::decide(&decision_state, &command).map_err(domain_error)?;
+        if let Some(key) = &ctx.idempotency_key
+            && let Some(first) = current.command_with_key(entity.tenant(), key)
+        {
+            let appended = first.replay(Some(&ctx.fingerprint)).map_err(append_error)?;
+            return Ok(Outcome {
+                position: appended.position,
+                appended: Some(appended),
+            });
+        }
+        let expected = current.last_position;
+        let decided = D::decide(&current.state, &command);
+        // Appending nothing (no change, or a refusal) is only as right as the state decided on:
+        // a cached one is first checked against the log, and caught up if it is behind.
+        let appends = matches!(&decided, Ok(events) if !events.is_empty());
+        if !appends
+            && !current.checked
+            && log.entity_position(entity).await.map_err(load_error)? != expected
+        {
+            known = Some(decisions.catch_up::<D>(log, entity, current).await?);
+            continue;
+        }
+        let events = decided.map_err(domain_error)?;
         if events.is_empty() {
             return Ok(Outcome {
                 appended: None,
@@ -340,6 +358,7 @@ pub async fn execute<D: Decider>(
             .collect();
         match log.append(entity, expected, &meta, new_events).await {
             Ok(appended) => {
+                remember_decided::<D>(decisions, entity, current, &events, &appended, &meta);
                 return Ok(Outcome {
                     position: appended.position,
                     appended: Some(appended),
@@ -348,39 +367,82 @@ pub async fn execute<D: Decider>(
             Err(AppendError::Conflict { .. }) if creates == Creates::New => {
                 return Err(domain_error(DomainError::AlreadyExists { kind: D::KIND }));
             }
-            // Someone else changed the entity between our read and our append: decide again on
-            // the newer state, a few times, then give the client the conflict.
             Err(AppendError::Conflict { .. }) if attempts < ctx.state.config.conflict_retries => {
+                // Someone appended first (or the cached state was behind): decide again on the
+                // events since.
                 attempts += 1;
+                known = Some(decisions.catch_up::<D>(log, entity, current).await?);
             }
             Err(e) => return Err(append_error(e)),
         }
     }
 }
 
-/// The entity's history and its decision state (see [`fold`]).
-pub async fn load_state<D: Decider>(
-    state: &AppState,
+/// After an append, the state it led to is kept for the next command on the entity: the
+/// decided events folded onto the state they were decided on (the expected sequence held, so
+/// nothing came between).
+fn remember_decided<D: Decider>(
+    decisions: &DecisionCache,
     entity: &EntityRef,
-) -> Result<(D::State, u64), ApiError> {
-    let history = load_history(state, entity).await?;
-    Ok((fold::<D>(&history)?, history.last_position))
+    decided_on: Known<D::State>,
+    events: &[D::Event],
+    appended: &Appended,
+    meta: &CommandMeta,
+) {
+    if appended.replayed {
+        // The answer is an earlier attempt's: what it led to is not known here.
+        decisions.forget(entity);
+        return;
+    }
+    let mut keyed = decided_on.keyed.as_ref().clone();
+    if let Some(key) = &meta.idempotency_key {
+        keyed.push(StoredCommand {
+            key_hash: Some(samskab_eventlog::idempotency::key_hash(
+                entity.tenant(),
+                key,
+            )),
+            fingerprint: meta.request_fingerprint.clone(),
+            appended: appended.clone(),
+        });
+    }
+    let state = events.iter().fold(decided_on.state, D::evolve);
+    decisions.remember::<D>(
+        entity,
+        &Known {
+            state,
+            last_position: appended.position,
+            keyed: keyed.into(),
+            checked: true,
+        },
+    );
 }
 
 pub(crate) async fn load_history(
     state: &AppState,
     entity: &EntityRef,
 ) -> Result<History, ApiError> {
-    state.log.load(entity).await.map_err(|e| match e {
+    state.log.load(entity).await.map_err(load_error)
+}
+
+pub(crate) fn load_error(e: LoadError) -> ApiError {
+    match e {
         LoadError::Unavailable(_) => ApiError::Unavailable("the event log is unavailable".into()),
         other => ApiError::Internal(other.into()),
-    })
+    }
 }
 
 /// Folds the entity's history into its decision state. An event the domain does not know is
 /// reported (logged and answered 500): deciding on a partial history could break a rule.
 pub(crate) fn fold<D: Decider>(history: &History) -> Result<D::State, ApiError> {
-    let mut decision_state = D::State::default();
+    fold_onto::<D>(D::State::default(), history)
+}
+
+/// `history`'s events folded onto `state` (see [`fold`]).
+pub(crate) fn fold_onto<D: Decider>(
+    state: D::State,
+    history: &History,
+) -> Result<D::State, ApiError> {
+    let mut decision_state = state;
     for recorded in &history.events {
         let event = D::Event::from_payload(&recorded.envelope.event_type, &recorded.envelope.data)
             .map_err(|e| {

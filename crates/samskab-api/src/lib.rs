@@ -14,6 +14,7 @@ pub mod access;
 pub mod auth;
 pub mod body;
 pub mod commands;
+pub mod decisions;
 pub mod fields;
 pub mod municipalities;
 pub mod openapi;

@@ -7,6 +7,7 @@ use samskab_projection::ReadModel;
 use sqlx::PgPool;
 
 use crate::auth::TokenKeys;
+use crate::decisions::DecisionCache;
 use crate::municipalities::Municipalities;
 
 /// Settings of the HTTP API, validated by the binary at start-up.
@@ -41,4 +42,27 @@ pub struct AppState {
     pub read_models: Arc<[ReadModel]>,
     /// Which tenants are registered municipalities (a token for another is refused).
     pub municipalities: Municipalities,
+    /// Entities' decision states between commands (see `decisions.rs`).
+    pub decisions: DecisionCache,
+}
+
+impl AppState {
+    /// The state of one process: its connections and settings, with empty caches.
+    pub fn new(
+        log: EventLog,
+        pool: PgPool,
+        tokens: TokenKeys,
+        config: ApiConfig,
+        read_models: Arc<[ReadModel]>,
+    ) -> Self {
+        Self {
+            log,
+            pool,
+            tokens,
+            config,
+            read_models,
+            municipalities: Municipalities::default(),
+            decisions: DecisionCache::default(),
+        }
+    }
 }

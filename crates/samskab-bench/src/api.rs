@@ -119,6 +119,7 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
     ];
     drive_rows(args, report, &sealed, &rows).await?;
     forget_and_export(report, &sealed).await?;
+    long_history(report, &sealed).await?;
     stop(sealed).await?;
     Ok(())
 }
@@ -152,6 +153,127 @@ async fn drive_rows(
         report.add(with_errors(figure, &run));
     }
     Ok(())
+}
+
+/// A command on an entity with [`LONG_HISTORY`] earlier events beside one on an entity with
+/// one: `PUT /volunteers/{id}` one after another, each a change. The first command of a process
+/// on the long one loads its whole history (shown as its own row, "cold"); after that the
+/// decision state is kept (`samskab_api::decisions`).
+const LONG_HISTORY: usize = 10_000;
+
+async fn long_history(report: &mut Report, app: &samskab_e2e::TestApp) -> anyhow::Result<()> {
+    const COMMANDS: usize = 300;
+    let token = app.token(TENANT, Role::Caseworker);
+    let long = registered(app, &token).await?;
+    let short = registered(app, &token).await?;
+    // The history written straight to the log (what years of updates leave behind): the API
+    // has not seen it, so its first command on the entity loads it all.
+    let entity = samskab_eventlog::EntityRef::new(TENANT, "volunteer", &long)?;
+    let mut expected = app.log.entity_position(&entity).await?;
+    let template = volunteer_body("Frivillig Lang");
+    for n in 0..LONG_HISTORY {
+        let update = profile_updated(&long, n)?;
+        expected = app
+            .log
+            .append(&entity, expected, &crate::fixtures::meta(), vec![update])
+            .await?
+            .position;
+    }
+    let mut bodies = [template.clone(), template];
+    bodies[1]["name"] = serde_json::json!("Frivillig Lang Anden");
+    for body in &mut bodies {
+        body.as_object_mut().map(|b| b.remove("consent"));
+    }
+    let started = Instant::now();
+    put_volunteer(app, &token, &long, &bodies[0]).await?;
+    let cold = started.elapsed();
+    report.add(
+        Figure::new(
+            2,
+            "command.cold",
+            format!("PUT /volunteers/{{id}}, {LONG_HISTORY} earlier events, first (loads them)"),
+            1.0 / cold.as_secs_f64().max(1e-9),
+            "cmd/s",
+        )
+        .latency(cold, cold, cold),
+    );
+    for (key, name, id) in [
+        (
+            "command.new",
+            "PUT /volunteers/{id}, 1 earlier event".to_string(),
+            &short,
+        ),
+        (
+            "command.long",
+            format!("PUT /volunteers/{{id}}, {LONG_HISTORY} earlier events"),
+            &long,
+        ),
+    ] {
+        let mut latencies = histogram();
+        let started = Instant::now();
+        for n in 0..COMMANDS {
+            let sent = Instant::now();
+            put_volunteer(app, &token, id, &bodies[(n + 1) % 2]).await?;
+            record(&mut latencies, sent.elapsed());
+        }
+        let rate = COMMANDS as f64 / started.elapsed().as_secs_f64();
+        let mut figure = Figure::new(2, key, name, rate, "cmd/s").latency(
+            quantile(&latencies, 0.5),
+            quantile(&latencies, 0.99),
+            quantile(&latencies, 1.0),
+        );
+        figure.ratio = report.ratio(rate, "command.new", Of::Value);
+        report.add(figure);
+    }
+    Ok(())
+}
+
+async fn registered(app: &samskab_e2e::TestApp, token: &str) -> anyhow::Result<String> {
+    let (status, created) = app
+        .post("/volunteers", token, &volunteer_body("Frivillig Lang"))
+        .await;
+    match created["id"].as_str() {
+        Some(id) if status == 201 => Ok(id.to_string()),
+        _ => bail!("registration answered {status}: {created}"),
+    }
+}
+
+async fn put_volunteer(
+    app: &samskab_e2e::TestApp,
+    token: &str,
+    id: &str,
+    body: &serde_json::Value,
+) -> anyhow::Result<()> {
+    let (status, answer) = app.put(&format!("/volunteers/{id}"), token, body).await;
+    if status != 202
+        || answer["event_ids"]
+            .as_array()
+            .is_none_or(|ids| ids.is_empty())
+    {
+        bail!("PUT answered {status} without an event: {answer}");
+    }
+    Ok(())
+}
+
+/// The `n`th profile update of volunteer `id`, as the domain would append it.
+fn profile_updated(id: &str, n: usize) -> anyhow::Result<samskab_eventlog::NewEvent> {
+    use samskab_domain::{
+        DomainEvent, VolunteerEvent, VolunteerId, VolunteerProfileUpdated, fixtures,
+    };
+    let id = VolunteerId::from_uuid(uuid::Uuid::parse_str(id)?);
+    let event = VolunteerEvent::ProfileUpdated(VolunteerProfileUpdated {
+        id,
+        personal: Some(fixtures::volunteer_personal(if n.is_multiple_of(2) {
+            "Frivillig Lang"
+        } else {
+            "Frivillig Langsom"
+        })),
+        profile: fixtures::volunteer_profile(),
+    });
+    Ok(samskab_eventlog::NewEvent {
+        event_type: event.event_type().to_owned(),
+        data: event.to_payload(),
+    })
 }
 
 /// Forgetting one person and exporting one person, one at a time (what a case worker does):

@@ -33,9 +33,15 @@ impl History {
 }
 
 impl EventLog {
-    /// True when the entity has at least one event: one direct get of its subject's last
-    /// message (e.g. is this tenant a registered municipality?).
+    /// True when the entity has at least one event (e.g. is this tenant a registered
+    /// municipality?).
     pub async fn has_events(&self, entity: &EntityRef) -> Result<bool, LoadError> {
+        Ok(self.entity_position(entity).await? > 0)
+    }
+
+    /// The log position of the entity's last message, 0 when it has none: one direct get of
+    /// its subject's last message, whatever the length of its history.
+    pub async fn entity_position(&self, entity: &EntityRef) -> Result<u64, LoadError> {
         let stream = self
             .js
             .get_stream_no_info(&self.config.stream)
@@ -45,9 +51,9 @@ impl EventLog {
             .direct_get_last_for_subject(entity.subject(&self.config.subject_prefix))
             .await
         {
-            Ok(_) => Ok(true),
+            Ok(message) => Ok(message.sequence),
             Err(e) if e.kind() == async_nats::jetstream::stream::DirectGetErrorKind::NotFound => {
-                Ok(false)
+                Ok(0)
             }
             Err(e) => Err(LoadError::Unavailable(Box::new(e))),
         }
@@ -58,9 +64,19 @@ impl EventLog {
     /// how this compares with an ordered consumer.
     #[instrument(level = "debug", skip(self), fields(entity = %entity))]
     pub async fn load(&self, entity: &EntityRef) -> Result<History, LoadError> {
+        self.load_after(entity, 0).await
+    }
+
+    /// The entity's events after log position `after` (what a cached decision state has not
+    /// seen yet). `last_position` is `after` when there are none.
+    #[instrument(level = "debug", skip(self), fields(entity = %entity))]
+    pub async fn load_after(&self, entity: &EntityRef, after: u64) -> Result<History, LoadError> {
         let subject = entity.subject(&self.config.subject_prefix);
-        let mut history = History::default();
-        let mut from = 1;
+        let mut history = History {
+            last_position: after,
+            ..History::default()
+        };
+        let mut from = after + 1;
         loop {
             let mut batch = self
                 .js

@@ -111,14 +111,13 @@ async fn serve(args: ServeArgs, with_workers: bool) -> anyhow::Result<()> {
     if args.print_demo_tokens {
         seed::print_tokens(&tokens, &url)?;
     }
-    let state = samskab_api::AppState {
+    let state = samskab_api::AppState::new(
         log,
         pool,
         tokens,
-        config: api_config,
-        read_models: projections::read_models().into(),
-        municipalities: Default::default(),
-    };
+        api_config,
+        projections::read_models().into(),
+    );
     let app = samskab_api::router(state);
     let stop = shutdown.clone();
     axum::serve(listener, app)

@@ -113,14 +113,13 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
         .context("applying migrations")?;
     // Seeding signs no tokens; a throwaway key satisfies the state's shape.
     let tokens = TokenKeys::from_secret(uuid::Uuid::new_v4().as_bytes());
-    let state = AppState {
+    let state = AppState::new(
         log,
         pool,
         tokens,
-        config: samskab_api::ApiConfig::default(),
-        read_models: samskab::projections::read_models().into(),
-        municipalities: Default::default(),
-    };
+        samskab_api::ApiConfig::default(),
+        samskab::projections::read_models().into(),
+    );
     let admin = Principal {
         tenant: TenantId::parse(samskab_api::auth::PLATFORM_TENANT).map_err(anyhow::Error::msg)?,
         actor: "user:seed-demo".into(),

@@ -70,7 +70,9 @@ impl EventLog {
         }
         let subject = entity.subject(&self.config.subject_prefix);
         let mut envelopes = envelopes(entity, meta, events);
-        self.seal(entity, expected == 0, &mut envelopes).await?;
+        let pending_key = self
+            .seal_sending_key(entity, expected == 0, &mut envelopes)
+            .await?;
         let event_ids: Vec<Uuid> = envelopes.iter().map(|e| e.id).collect();
 
         let key_hash = meta
@@ -98,12 +100,21 @@ impl EventLog {
                 message = message.header(idempotency::FINGERPRINT_HEADER, fingerprint);
             }
         }
-        let published = self
-            .js
-            .send_publish(subject.clone(), message)
-            .await
-            .map_err(unavailable)?
-            .await;
+        let sent = self.js.send_publish(subject.clone(), message).await;
+        let published = match sent {
+            Ok(ack) => ack.await,
+            Err(e) => {
+                self.settle_key(pending_key, false).await?;
+                return Err(unavailable(e));
+            }
+        };
+        // Stored: acked and new. A refusal or a duplicate stored nothing of this attempt; any
+        // other failure (a lost ack) may have stored it, so its key must be kept too.
+        let events_stored = match &published {
+            Ok(ack) => !ack.duplicate,
+            Err(e) => e.kind() != PublishErrorKind::WrongLastSequence,
+        };
+        self.settle_key(pending_key, events_stored).await?;
         let ack = match published {
             Ok(ack) => ack,
             Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => {

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use samskab_privacy::{DataKey, DataSubject, Vault, personal};
+use samskab_privacy::{DataKey, DataSubject, PendingKey, Vault, personal};
 
 use crate::envelope::{EventEnvelope, RecordedEvent};
 use crate::error::{AppendError, LoadError};
@@ -61,6 +61,55 @@ impl EventLog {
             personal::seal(&mut envelope.data, &key, &aad);
         }
         Ok(())
+    }
+
+    /// As [`EventLog::seal`], but a new entity's new data key is only sent, not awaited: the
+    /// caller publishes the events at the same time and then [`EventLog::settle_key`]s, so a
+    /// registration costs one round trip, not two.
+    pub(crate) async fn seal_sending_key(
+        &self,
+        entity: &EntityRef,
+        is_new: bool,
+        envelopes: &mut [EventEnvelope],
+    ) -> Result<Option<PendingKey>, AppendError> {
+        let Some(vault) = &self.vault else {
+            return Ok(None);
+        };
+        if !is_new
+            || !envelopes
+                .iter()
+                .any(|e| personal::has_plain_personal_data(&e.data))
+        {
+            self.seal(entity, is_new, envelopes).await?;
+            return Ok(None);
+        }
+        let subject = subject_of_entity(entity)?;
+        let pending = vault
+            .start_new_key(&subject)
+            .await
+            .map_err(|e| AppendError::Unavailable(Box::new(e)))?;
+        for envelope in envelopes {
+            let aad = personal::associated_data(&subject, &envelope.id.to_string());
+            personal::seal(&mut envelope.data, pending.key(), &aad);
+        }
+        Ok(Some(pending))
+    }
+
+    /// Settles the key [`EventLog::seal_sending_key`] sent, once the events' fate is known:
+    /// `events_stored` (or maybe stored: a lost ack) means the key must be in the store before
+    /// the command is answered.
+    pub(crate) async fn settle_key(
+        &self,
+        pending: Option<PendingKey>,
+        events_stored: bool,
+    ) -> Result<(), AppendError> {
+        match (&self.vault, pending) {
+            (Some(vault), Some(pending)) => vault
+                .confirm(pending, events_stored)
+                .await
+                .map_err(|e| AppendError::Unavailable(Box::new(e))),
+            _ => Ok(()),
+        }
     }
 
     /// The data keys of `subjects` (see [`sealed_subjects`]): one request for all of them (a

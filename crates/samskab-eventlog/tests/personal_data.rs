@@ -154,3 +154,43 @@ async fn after_a_forgetting_new_personal_data_gets_a_new_key_and_the_old_stays_u
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn an_earlier_attempts_unused_key_is_replaced_by_the_one_the_events_were_sealed_with()
+-> anyhow::Result<()> {
+    // A create whose key was stored but whose event was not (a crash between the two), then
+    // retried: the key written with the events must be the one in the store.
+    let server = NatsServer::start()?;
+    let log = EventLog::create_or_update(&server.url(), LogConfig::default()).await?;
+    let soeren = volunteer("soeren")?;
+    let vault = log.vault().expect("sealed");
+    let subject = samskab_privacy::DataSubject::new("rodovre", "volunteer", "soeren")?;
+    let unused = vault.key_for_sealing(&subject, true).await?;
+    // A fresh process: it has not seen the earlier attempt's key.
+    let fresh = EventLog::connect(&server.url(), LogConfig::default()).await?;
+    fresh
+        .append(
+            &soeren,
+            0,
+            &meta(),
+            vec![registered("Søren Anden Gang", "2610")],
+        )
+        .await?;
+    let history = EventLog::connect(&server.url(), LogConfig::default())
+        .await?
+        .load(&soeren)
+        .await?;
+    assert_eq!(
+        history.events[0].envelope.data["personal"]["name"],
+        json!("Søren Anden Gang")
+    );
+    let stored = EventLog::connect(&server.url(), LogConfig::default())
+        .await?
+        .vault()
+        .expect("sealed")
+        .fetch(&subject)
+        .await?
+        .expect("a key");
+    assert_ne!(stored.id, unused.id);
+    Ok(())
+}

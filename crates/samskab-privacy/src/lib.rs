@@ -18,4 +18,4 @@ pub mod vault;
 
 pub use cipher::{DataKey, SecretKey, Tampered};
 pub use master::{MasterKeyError, MasterKeys};
-pub use vault::{DataSubject, KeyStoreConfig, Vault, VaultError};
+pub use vault::{DataSubject, KeyStoreConfig, PendingKey, Vault, VaultError};

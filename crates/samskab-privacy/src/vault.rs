@@ -13,7 +13,7 @@ use async_nats::jetstream::{self, context::PublishErrorKind, stream};
 use bytes::Bytes;
 use futures::StreamExt;
 use jetstream_extra::batch_fetch::{BatchFetchErrorKind, BatchFetchExt};
-use tracing::{debug, info};
+use tracing::{debug, error, info, warn};
 
 use crate::cipher::DataKey;
 use crate::master::{MasterKeys, UnwrapError, WrappedKey};
@@ -303,6 +303,99 @@ impl Vault {
         }
     }
 
+    /// A new subject's data key, its write to the store already sent but not yet confirmed:
+    /// the caller publishes what it sealed with it at the same time, then [`Vault::confirm`]s,
+    /// so a registration waits for one round trip, not two. Nothing sealed with the key may be
+    /// answered as stored before `confirm` succeeded.
+    pub async fn start_new_key(&self, subject: &DataSubject) -> Result<PendingKey, VaultError> {
+        let key = DataKey::generate();
+        let ack = self.send_key(subject, &key).await?;
+        Ok(PendingKey {
+            subject: subject.clone(),
+            key,
+            ack: Some(ack),
+        })
+    }
+
+    async fn send_key(
+        &self,
+        subject: &DataSubject,
+        key: &DataKey,
+    ) -> Result<async_nats::jetstream::context::PublishAckFuture, VaultError> {
+        let wrapped = self.inner.master.wrap(subject.as_str(), key);
+        let payload = serde_json::to_vec(&wrapped).map_err(unavailable)?;
+        let mut headers = async_nats::HeaderMap::new();
+        // One key per subject: a second writer meets the first one's key.
+        headers.insert("Nats-Expected-Last-Subject-Sequence", "0");
+        self.inner
+            .js
+            .publish_with_headers(self.subject_of(subject), headers, Bytes::from(payload))
+            .await
+            .map_err(unavailable)
+    }
+
+    /// Settles a [`PendingKey`]. `sealed_data_stored`: what was sealed with it is in the log
+    /// (the event append succeeded); then the store must end up holding this very key, and
+    /// this makes sure of it: a key found there instead can only be an earlier attempt's that
+    /// sealed nothing that was stored (the entity had no events), so it is erased and replaced.
+    /// Otherwise the key is of no use and nothing more is done.
+    pub async fn confirm(
+        &self,
+        mut pending: PendingKey,
+        sealed_data_stored: bool,
+    ) -> Result<(), VaultError> {
+        let first = match pending.ack.take() {
+            Some(ack) => ack.await,
+            None => return Ok(()),
+        };
+        if first.is_ok() {
+            self.remember(&pending.subject, &pending.key);
+            return Ok(());
+        }
+        if !sealed_data_stored {
+            return Ok(());
+        }
+        let subject = &pending.subject;
+        for attempt in 1..=3 {
+            let stored = self.fetch_uncached(subject).await;
+            match stored {
+                Ok(Some(key)) if key.id == pending.key.id => {
+                    self.remember(subject, &pending.key);
+                    return Ok(());
+                }
+                Ok(Some(_)) => {
+                    warn!(%subject, "an earlier attempt's unused data key is replaced");
+                    self.forget(subject).await?;
+                }
+                Ok(None) => {}
+                Err(e) => warn!(%subject, attempt, error = %e, "data key not confirmed; retrying"),
+            }
+            if let Ok(ack) = self.send_key(subject, &pending.key).await
+                && ack.await.is_ok()
+            {
+                self.remember(subject, &pending.key);
+                return Ok(());
+            }
+        }
+        error!(%subject, "personal data was stored but its data key could not be; it cannot be read");
+        Err(unavailable(std::io::Error::other(
+            "the data key could not be stored",
+        )))
+    }
+
+    /// The stored key, bypassing this process's cache.
+    async fn fetch_uncached(&self, subject: &DataSubject) -> Result<Option<DataKey>, VaultError> {
+        let stream = self.stream().await?;
+        match stream
+            .direct_get_last_for_subject(self.subject_of(subject))
+            .await
+        {
+            Ok(message) => Ok(Some(self.unwrap_stored(subject, &message.payload)?)),
+            Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
     /// The data key of one subject; `None` when it has none (forgotten, or never had data).
     pub async fn fetch(&self, subject: &DataSubject) -> Result<Option<DataKey>, VaultError> {
         if let Some(key) = self.cached(subject) {
@@ -419,6 +512,19 @@ impl Vault {
             .get_stream_no_info(&self.inner.config.stream)
             .await
             .map_err(unavailable)
+    }
+}
+
+/// A new subject's data key whose write is in flight (see [`Vault::start_new_key`]).
+pub struct PendingKey {
+    subject: DataSubject,
+    key: DataKey,
+    ack: Option<async_nats::jetstream::context::PublishAckFuture>,
+}
+
+impl PendingKey {
+    pub fn key(&self) -> &DataKey {
+        &self.key
     }
 }
 

@@ -404,3 +404,60 @@ async fn consent_is_given_and_withdrawn_per_purpose_and_withdrawal_always_works(
         .await;
     assert_eq!(shown["purposes"], json!([]));
 }
+
+#[tokio::test]
+async fn a_parked_event_keeps_its_personal_data_sealed() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    let (status, created) = app
+        .post("/volunteers", &token, &volunteer_body("Parkeret Person"))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().expect("id").to_string();
+    // An event this version does not know (a newer one appended it), with personal data: the
+    // directory parks it, and the parked copy is the message as stored.
+    let entity = samskab_eventlog::EntityRef::new("rodovre", "volunteer", &id).expect("entity");
+    let meta = samskab_eventlog::CommandMeta {
+        actor: "user:newer-version".into(),
+        correlation_id: uuid::Uuid::now_v7(),
+        causation_id: None,
+        idempotency_key: None,
+        request_fingerprint: None,
+    };
+    let unknown = samskab_eventlog::NewEvent {
+        event_type: "dk.samskab.volunteer.renamed_in_future.v1".into(),
+        data: json!({"personal": {"name": "Parkeret Hemmelighed"}}),
+    };
+    let appended = app
+        .log
+        .append(
+            &entity,
+            created["position"].as_u64().expect("position"),
+            &meta,
+            vec![unknown],
+        )
+        .await
+        .expect("append");
+    assert!(
+        samskab_projection::wait_for_position(
+            &app.pool,
+            "directory",
+            appended.position,
+            std::time::Duration::from_secs(60)
+        )
+        .await
+        .expect("wait")
+    );
+    let parked: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM samskab_runtime.parked_event
+         WHERE event_type = 'dk.samskab.volunteer.renamed_in_future.v1'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("parked");
+    assert_eq!(parked, 1, "the event is parked");
+    assert_eq!(
+        tables_containing(&app.pool, "Hemmelighed").await,
+        Vec::<String>::new()
+    );
+}

@@ -36,6 +36,17 @@ pub const MUNICIPALITIES: [(&str, u16, &str); 3] = [
     ("syddjurs", 706, "Syddjurs Kommune"),
 ];
 
+/// Who and why, for an append a test makes itself.
+fn meta(actor: &str) -> samskab_eventlog::CommandMeta {
+    samskab_eventlog::CommandMeta {
+        actor: actor.into(),
+        correlation_id: uuid::Uuid::now_v7(),
+        causation_id: None,
+        idempotency_key: None,
+        request_fingerprint: None,
+    }
+}
+
 async fn register_municipalities(log: &EventLog) -> u64 {
     use samskab_domain::{
         DomainEvent, Kommunekode, MunicipalityEvent, MunicipalityRegistered, Name,
@@ -49,19 +60,12 @@ async fn register_municipalities(log: &EventLog) -> u64 {
             name: Name::parse(name).expect("name"),
         });
         let entity = samskab_eventlog::EntityRef::new(slug, "municipality", slug).expect("entity");
-        let meta = samskab_eventlog::CommandMeta {
-            actor: "user:test-setup".into(),
-            correlation_id: uuid::Uuid::now_v7(),
-            causation_id: None,
-            idempotency_key: None,
-            request_fingerprint: None,
-        };
         let events = vec![samskab_eventlog::NewEvent {
             event_type: event.event_type().to_string(),
             data: event.to_payload(),
         }];
         position = log
-            .append(&entity, 0, &meta, events)
+            .append(&entity, 0, &meta("user:test-setup"), events)
             .await
             .expect("register municipality")
             .position;
@@ -270,6 +274,46 @@ impl TestApp {
                 .await
         });
         format!("http://{address}")
+    }
+
+    /// Rebuilds every registered read model from the log, as `samskab rebuild` does.
+    pub async fn rebuild_all(&self) {
+        for registered in samskab::projections::all() {
+            registered
+                .projector(
+                    self.log.clone(),
+                    self.pool.clone(),
+                    ProjectorConfig::default(),
+                )
+                .rebuild(&|_, _| {})
+                .await
+                .expect("rebuild");
+        }
+    }
+
+    /// Appends an event straight to the log, bypassing the domain (what another version of
+    /// samskab, or someone with write access to the stream, could have written) after
+    /// position `expected` of the entity.
+    pub async fn append_raw(
+        &self,
+        entity: &samskab_eventlog::EntityRef,
+        expected: u64,
+        event_type: &str,
+        data: Value,
+    ) -> samskab_eventlog::Appended {
+        let event = samskab_eventlog::NewEvent {
+            event_type: event_type.into(),
+            data,
+        };
+        self.log
+            .append(
+                entity,
+                expected,
+                &meta("user:outside-the-domain"),
+                vec![event],
+            )
+            .await
+            .expect("append")
     }
 
     /// Messages appended since `spawn_app`'s set-up: 0 means the test appended nothing.

@@ -257,27 +257,14 @@ async fn an_event_type_this_version_does_not_know_is_reported_not_a_panic() {
     let id = created["id"].as_str().expect("id").to_string();
     // A newer version of samskab appended an event type this one has never seen.
     let entity = samskab_eventlog::EntityRef::new("rodovre", "volunteer", &id).expect("entity");
-    let meta = samskab_eventlog::CommandMeta {
-        actor: "user:newer-version".into(),
-        correlation_id: uuid::Uuid::now_v7(),
-        causation_id: None,
-        idempotency_key: None,
-        request_fingerprint: None,
-    };
-    let future = samskab_eventlog::NewEvent {
-        event_type: "dk.samskab.volunteer.teleported.v1".into(),
-        data: json!({}),
-    };
     let appended = app
-        .log
-        .append(
+        .append_raw(
             &entity,
             created["position"].as_u64().expect("position"),
-            &meta,
-            vec![future],
+            "dk.samskab.volunteer.teleported.v1",
+            json!({}),
         )
-        .await
-        .expect("append");
+        .await;
 
     let mut update = volunteer_body("Mette");
     update.as_object_mut().expect("object").remove("consent");

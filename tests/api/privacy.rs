@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 
 use samskab_api::Role;
 use samskab_e2e::{spawn_app, volunteer_body};
-use samskab_projection::ProjectorConfig;
 use serde_json::{Value, json};
 
 /// Everything this test process logs, at every level, to search afterwards.
@@ -213,17 +212,7 @@ async fn a_forgotten_volunteer_is_found_nowhere_and_the_statistics_stay() {
     }
 
     // A rebuild replays the whole log: it cannot open the person's data any more.
-    for registered in samskab::projections::all() {
-        registered
-            .projector(
-                app.log.clone(),
-                app.pool.clone(),
-                ProjectorConfig::default(),
-            )
-            .rebuild(&|_, _| {})
-            .await
-            .expect("rebuild");
-    }
+    app.rebuild_all().await;
     let (_, rebuilt) = app.get(&format!("/volunteers/{id}"), &token).await;
     assert_eq!(rebuilt["status"], "forgotten");
     assert_eq!(rebuilt["postcode"], "2610");
@@ -311,17 +300,7 @@ async fn an_organisations_forgotten_contact_is_found_nowhere_and_the_organisatio
         )
         .await;
     assert_eq!(shown["contact_person"], "Niels Næste");
-    for registered in samskab::projections::all() {
-        registered
-            .projector(
-                app.log.clone(),
-                app.pool.clone(),
-                ProjectorConfig::default(),
-            )
-            .rebuild(&|_, _| {})
-            .await
-            .expect("rebuild");
-    }
+    app.rebuild_all().await;
     let (_, rebuilt) = app.get(&format!("/organisations/{id}"), &token).await;
     assert_eq!(rebuilt["contact_person"], "Niels Næste");
     assert_eq!(
@@ -417,27 +396,14 @@ async fn a_parked_event_keeps_its_personal_data_sealed() {
     // An event this version does not know (a newer one appended it), with personal data: the
     // directory parks it, and the parked copy is the message as stored.
     let entity = samskab_eventlog::EntityRef::new("rodovre", "volunteer", &id).expect("entity");
-    let meta = samskab_eventlog::CommandMeta {
-        actor: "user:newer-version".into(),
-        correlation_id: uuid::Uuid::now_v7(),
-        causation_id: None,
-        idempotency_key: None,
-        request_fingerprint: None,
-    };
-    let unknown = samskab_eventlog::NewEvent {
-        event_type: "dk.samskab.volunteer.renamed_in_future.v1".into(),
-        data: json!({"personal": {"name": "Parkeret Hemmelighed"}}),
-    };
     let appended = app
-        .log
-        .append(
+        .append_raw(
             &entity,
             created["position"].as_u64().expect("position"),
-            &meta,
-            vec![unknown],
+            "dk.samskab.volunteer.renamed_in_future.v1",
+            json!({"personal": {"name": "Parkeret Hemmelighed"}}),
         )
-        .await
-        .expect("append");
+        .await;
     assert!(
         samskab_projection::wait_for_position(
             &app.pool,

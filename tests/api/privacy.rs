@@ -46,24 +46,16 @@ impl CapturedLogs {
     }
 }
 
-/// Waits until the NATS server has written `event_id` (a just-appended event) to its files,
-/// which it does asynchronously: a search of the files for what must *not* be there proves
-/// something only after that.
+/// Waits until the NATS server has written `event_id` (a just-appended event) to its files:
+/// a search of the files for what must *not* be there proves something only after that.
 async fn until_on_disk(app: &samskab_e2e::TestApp, event_id: &Value) {
-    let needle = event_id.as_str().expect("event id").to_string();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while app
+    let needle = event_id.as_str().expect("event id");
+    let files = app
         .nats
-        .files_containing(needle.as_bytes())
-        .expect("search")
-        .is_empty()
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "event {needle} never reached the disk"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+        .wait_for_files_containing(needle.as_bytes(), true)
+        .await
+        .expect("search");
+    assert!(!files.is_empty(), "event {needle} never reached the disk");
 }
 
 /// Every row of every table in the database (runtime, read models, parked events, migrations'

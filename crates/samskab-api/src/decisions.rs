@@ -40,10 +40,7 @@ pub struct Known<S> {
 impl<S> Known<S> {
     /// The entity's command sent with this tenant's `key`, if one landed.
     pub fn command_with_key(&self, tenant: &str, key: &str) -> Option<&StoredCommand> {
-        let hash = samskab_eventlog::idempotency::key_hash(tenant, key);
-        self.keyed
-            .iter()
-            .find(|c| c.key_hash.as_deref() == Some(hash.as_str()))
+        samskab_eventlog::idempotency::find_keyed(&self.keyed, tenant, key)
     }
 }
 

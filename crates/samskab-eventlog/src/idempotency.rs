@@ -41,6 +41,19 @@ pub fn key_hash(tenant: &str, key: &str) -> String {
     format!("{:x}", hasher.finalize())
 }
 
+/// The command among `keyed` (an entity's commands sent with a key) that was sent with this
+/// tenant's `key`, if one landed.
+pub fn find_keyed<'a>(
+    keyed: &'a [StoredCommand],
+    tenant: &str,
+    key: &str,
+) -> Option<&'a StoredCommand> {
+    let hash = key_hash(tenant, key);
+    keyed
+        .iter()
+        .find(|c| c.key_hash.as_deref() == Some(hash.as_str()))
+}
+
 /// A command as its message in the log records it: enough to answer a retry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCommand {

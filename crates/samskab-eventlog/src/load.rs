@@ -25,10 +25,7 @@ impl History {
     /// The entity's command sent with this tenant's `key`, if one landed: a retried change
     /// answers with it instead of deciding again (see `idempotency.rs`).
     pub fn command_with_key(&self, tenant: &str, key: &str) -> Option<&StoredCommand> {
-        let hash = idempotency::key_hash(tenant, key);
-        self.keyed
-            .iter()
-            .find(|c| c.key_hash.as_deref() == Some(hash.as_str()))
+        idempotency::find_keyed(&self.keyed, tenant, key)
     }
 }
 

@@ -1,8 +1,6 @@
 //! Personal data in the log against a real NATS server: sealed on disk, opened on load, unread
 //! once forgotten, and bound to its event.
 
-use std::time::{Duration, Instant};
-
 use samskab_eventlog::{CommandMeta, EntityRef, EventLog, LoadError, LogConfig, NewEvent};
 use samskab_testkit::NatsServer;
 use serde_json::{Value, json};
@@ -29,19 +27,6 @@ fn volunteer(id: &str) -> anyhow::Result<EntityRef> {
     Ok(EntityRef::new("rodovre", "volunteer", id)?)
 }
 
-/// Waits until the server has written `needle` to its files (the file store writes blocks
-/// asynchronously), up to a few seconds; the files that hold it.
-async fn on_disk(server: &NatsServer, needle: &str) -> anyhow::Result<usize> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let files = server.files_containing(needle.as_bytes())?;
-        if !files.is_empty() || Instant::now() > deadline {
-            return Ok(files.len());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test]
 async fn personal_data_is_sealed_on_disk_opened_on_load_and_gone_once_forgotten()
 -> anyhow::Result<()> {
@@ -58,7 +43,12 @@ async fn personal_data_is_sealed_on_disk_opened_on_load_and_gone_once_forgotten(
     .await?;
 
     // The message is on disk (its profile is), and the name is not, in any file.
-    assert!(on_disk(&server, marker_postcode).await? > 0);
+    assert!(
+        !server
+            .wait_for_files_containing(marker_postcode.as_bytes(), true)
+            .await?
+            .is_empty()
+    );
     assert!(server.files_containing("Sealmark".as_bytes())?.is_empty());
     assert!(server.files_containing(b"soeren@example.dk")?.is_empty());
 

@@ -273,19 +273,7 @@ impl Vault {
             return Ok(key);
         }
         let key = DataKey::generate();
-        let wrapped = self.inner.master.wrap(subject.as_str(), &key);
-        let payload = serde_json::to_vec(&wrapped).map_err(unavailable)?;
-        let mut headers = async_nats::HeaderMap::new();
-        // The key is created once: a second writer (a retry, a concurrent command) meets the
-        // first one's key and uses it.
-        headers.insert("Nats-Expected-Last-Subject-Sequence", "0");
-        let published = self
-            .inner
-            .js
-            .publish_with_headers(self.subject_of(subject), headers, Bytes::from(payload))
-            .await
-            .map_err(unavailable)?
-            .await;
+        let published = self.send_key(subject, &key).await?.await;
         match published {
             Ok(_) => {
                 self.remember(subject, &key);
@@ -401,19 +389,11 @@ impl Vault {
         if let Some(key) = self.cached(subject) {
             return Ok(Some(key));
         }
-        let stream = self.stream().await?;
-        match stream
-            .direct_get_last_for_subject(self.subject_of(subject))
-            .await
-        {
-            Ok(message) => {
-                let key = self.unwrap_stored(subject, &message.payload)?;
-                self.remember(subject, &key);
-                Ok(Some(key))
-            }
-            Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => Ok(None),
-            Err(e) => Err(unavailable(e)),
+        let key = self.fetch_uncached(subject).await?;
+        if let Some(key) = &key {
+            self.remember(subject, key);
         }
+        Ok(key)
     }
 
     /// The data keys of many subjects at once (a projector's batch): one multi-last direct get

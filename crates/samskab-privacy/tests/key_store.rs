@@ -30,23 +30,6 @@ async fn stored_wrapped_key(server: &NatsServer, subject: &DataSubject) -> anyho
     Ok(wrapped.wrapped)
 }
 
-/// Polls the server's files until `present` holds for `needle` (the file store writes its
-/// blocks asynchronously, so a just-stored message reaches the disk a moment later).
-async fn until_on_disk(
-    server: &NatsServer,
-    needle: &str,
-    present: bool,
-) -> anyhow::Result<Vec<std::path::PathBuf>> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let files = server.files_containing(needle.as_bytes())?;
-        if files.is_empty() != present || Instant::now() > deadline {
-            return Ok(files);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test]
 async fn forgetting_erases_the_wrapped_key_from_the_servers_files() -> anyhow::Result<()> {
     let mut server = NatsServer::start()?;
@@ -62,7 +45,9 @@ async fn forgetting_erases_the_wrapped_key_from_the_servers_files() -> anyhow::R
     let key = vault.key_for_sealing(&soeren, true).await?;
     assert_eq!(vault.fetch(&soeren).await?, Some(key));
     let wrapped = stored_wrapped_key(&server, &soeren).await?;
-    let before = until_on_disk(&server, &wrapped, true).await?;
+    let before = server
+        .wait_for_files_containing(wrapped.as_bytes(), true)
+        .await?;
     assert!(
         !before.is_empty(),
         "the wrapped key must first be found on disk, or the search proves nothing"
@@ -70,7 +55,9 @@ async fn forgetting_erases_the_wrapped_key_from_the_servers_files() -> anyhow::R
 
     assert!(vault.forget(&soeren).await?);
     assert_eq!(vault.fetch(&soeren).await?, None);
-    let after = until_on_disk(&server, &wrapped, false).await?;
+    let after = server
+        .wait_for_files_containing(wrapped.as_bytes(), false)
+        .await?;
     assert_eq!(
         after,
         Vec::<std::path::PathBuf>::new(),

@@ -12,6 +12,7 @@
 //! itself (connection lost, serialisation failure, ...) is not the event's fault: it aborts the
 //! batch unparked, to be retried.
 
+use std::ops::Range;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -21,15 +22,63 @@ use sqlx::{PgConnection, PgPool};
 use crate::park::{self, Parked};
 use crate::{ApplyError, Projection, checkpoint};
 
-/// One message of the log as the runtime handles it: a command's events, decoded and with
-/// their personal data opened (see [`decode`]), and the message as stored, which is what a
+/// One message of the log as the runtime handles it: where its events are in the batch
+/// (decoded, personal data opened; see [`decode`]), and the message as stored, which is what a
 /// parked event keeps (sealed: parking never writes personal data in plain text).
 #[derive(Debug)]
 pub(crate) struct LogMessage {
     pub seq: u64,
     pub subject: String,
     pub payload: Bytes,
-    pub events: Result<Vec<RecordedEvent>, LoadError>,
+    /// Its events' place in [`Batch::events`], or why it has none.
+    events: Result<Range<usize>, LoadError>,
+}
+
+/// Delivered messages in log order, and all their events in one run, so the common case hands
+/// them to [`Projection::apply_batch`] as they are, without a copy.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    messages: Vec<LogMessage>,
+    events: Vec<RecordedEvent>,
+}
+
+impl std::ops::Deref for Batch {
+    type Target = [LogMessage];
+    fn deref(&self) -> &[LogMessage] {
+        &self.messages
+    }
+}
+
+impl Batch {
+    /// Decodes messages (stream sequence, subject, payload), personal data still sealed.
+    pub(crate) fn from_payloads(delivered: Vec<(u64, String, Bytes)>) -> Self {
+        let mut batch = Batch::default();
+        for (seq, subject, payload) in delivered {
+            let events = decode_message(seq, &payload).map(|decoded| {
+                let start = batch.events.len();
+                batch.events.extend(decoded);
+                start..batch.events.len()
+            });
+            batch.messages.push(LogMessage {
+                seq,
+                subject,
+                payload,
+                events,
+            });
+        }
+        batch
+    }
+
+    /// A message's events, or why it has none.
+    fn events_of<'a>(
+        &'a self,
+        message: &'a LogMessage,
+    ) -> Result<&'a [RecordedEvent], &'a LoadError> {
+        match &message.events {
+            Ok(range) => Ok(&self.events[range.clone()]),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 /// Decodes delivered messages and opens their personal data, with one key-store request for
@@ -38,31 +87,17 @@ pub(crate) struct LogMessage {
 pub(crate) async fn decode(
     log: &EventLog,
     delivered: Vec<(u64, String, Bytes)>,
-) -> Result<Vec<LogMessage>, LoadError> {
-    let mut messages: Vec<LogMessage> = delivered
-        .into_iter()
-        .map(|(seq, subject, payload)| LogMessage {
-            events: decode_message(seq, &payload),
-            seq,
-            subject,
-            payload,
-        })
-        .collect();
-    let subjects = sealed_subjects(
-        messages
-            .iter()
-            .filter_map(|m| m.events.as_ref().ok())
-            .flatten(),
-    );
-    let keys = log.opening_keys(subjects).await?;
-    for message in &mut messages {
-        if let Ok(events) = &mut message.events
-            && let Err(e) = keys.open(events)
+) -> Result<Batch, LoadError> {
+    let mut batch = Batch::from_payloads(delivered);
+    let keys = log.opening_keys(sealed_subjects(&batch.events)).await?;
+    for message in &mut batch.messages {
+        if let Ok(range) = &message.events
+            && let Err(e) = keys.open(&mut batch.events[range.clone()])
         {
             message.events = Err(e);
         }
     }
-    Ok(messages)
+    Ok(batch)
 }
 
 /// The envelope of one event as stored (personal data sealed), for the parked-event table.
@@ -116,7 +151,7 @@ pub(crate) async fn apply_batch<P: Projection>(
     pool: &PgPool,
     projection: &P,
     target: Target<'_>,
-    messages: &[LogMessage],
+    messages: &Batch,
 ) -> Result<Outcome, BatchError> {
     let started = Instant::now();
     let mut tx = pool.begin().await?;
@@ -171,7 +206,7 @@ pub(crate) async fn apply_messages<P: Projection>(
     conn: &mut PgConnection,
     projection: &P,
     name: &str,
-    messages: &[LogMessage],
+    messages: &Batch,
 ) -> Result<Outcome, BatchError> {
     let from = checkpoint::read(&mut *conn, name).await?;
     sqlx::raw_sql("SAVEPOINT samskab_batch")
@@ -203,20 +238,20 @@ async fn isolated_attempt<P: Projection>(
     conn: &mut PgConnection,
     projection: &P,
     name: &str,
-    messages: &[LogMessage],
+    messages: &Batch,
     from: u64,
 ) -> Result<Outcome, BatchError> {
     let mut outcome = Outcome {
         position: from,
         ..Outcome::default()
     };
-    for message in messages {
+    for message in messages.iter() {
         if message.seq <= from {
             outcome.skipped += 1;
             continue;
         }
         outcome.position = outcome.position.max(message.seq);
-        let events = match &message.events {
+        let events = match messages.events_of(message) {
             Ok(events) => events,
             Err(e) => {
                 park_undecodable(&mut *conn, name, message, e).await?;
@@ -291,25 +326,27 @@ async fn fast_attempt<P: Projection>(
     conn: &mut PgConnection,
     projection: &P,
     name: &str,
-    messages: &[LogMessage],
+    messages: &Batch,
     from: u64,
 ) -> Result<Option<Outcome>, BatchError> {
     let mut outcome = Outcome {
         position: from,
         ..Outcome::default()
     };
-    let mut events = Vec::with_capacity(messages.len());
-    for message in messages {
+    // Messages come in log order, so those above the checkpoint are the batch's tail, and
+    // their events the tail of its run of events.
+    let mut first_event = messages.events.len();
+    for message in messages.iter() {
         if message.seq <= from {
             outcome.skipped += 1;
             continue;
         }
         outcome.position = outcome.position.max(message.seq);
         match &message.events {
-            Ok(decoded) => {
+            Ok(range) => {
                 outcome.messages += 1;
-                outcome.events += decoded.len() as u64;
-                events.extend(decoded.iter().cloned());
+                outcome.events += range.len() as u64;
+                first_event = first_event.min(range.start);
             }
             Err(e) => {
                 park_undecodable(&mut *conn, name, message, e).await?;
@@ -317,7 +354,10 @@ async fn fast_attempt<P: Projection>(
             }
         }
     }
-    match projection.apply_batch(&mut *conn, &events).await {
+    match projection
+        .apply_batch(&mut *conn, &messages.events[first_event..])
+        .await
+    {
         Ok(()) => Ok(Some(outcome)),
         Err(ApplyError::Database(e)) if is_not_the_events_fault(&e) => Err(BatchError::Database(e)),
         Err(_) => Ok(None),
@@ -420,7 +460,11 @@ mod tests {
         }
     }
 
-    fn message(seq: u64) -> LogMessage {
+    fn batch(seqs: std::ops::RangeInclusive<u64>) -> Batch {
+        Batch::from_payloads(seqs.map(message).collect())
+    }
+
+    fn message(seq: u64) -> (u64, String, Bytes) {
         let id = uuid_for(seq);
         let envelope = EventEnvelope {
             specversion: "1.0".into(),
@@ -439,12 +483,7 @@ mod tests {
             data: serde_json::json!({}),
         };
         let payload = Bytes::from(serde_json::to_vec(&[envelope]).expect("serialises"));
-        LogMessage {
-            seq,
-            subject: "samskab.ev.t.thing.x".into(),
-            events: decode_message(seq, &payload),
-            payload,
-        }
+        (seq, "samskab.ev.t.thing.x".into(), payload)
     }
 
     fn uuid_for(seq: u64) -> uuid::Uuid {
@@ -473,7 +512,7 @@ mod tests {
             lock: true,
             fence: None,
         };
-        let first: Vec<_> = (1..=3).map(message).collect();
+        let first = batch(1..=3);
         let outcome = apply_batch(&pool, &Rows, target, &first).await?;
         assert_eq!(
             (outcome.events, outcome.skipped, outcome.position),
@@ -482,7 +521,7 @@ mod tests {
 
         // Committed, then the process died before the ack: the server redelivers 1..3, now
         // together with 4 and 5.
-        let again: Vec<_> = (1..=5).map(message).collect();
+        let again = batch(1..=5);
         let outcome = apply_batch(&pool, &Rows, target, &again).await?;
         assert_eq!(
             (outcome.events, outcome.skipped, outcome.position),

@@ -22,7 +22,7 @@ use futures::{FutureExt, StreamExt};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
-use crate::batch::{self, BatchError, LogMessage, Target};
+use crate::batch::{self, Batch, BatchError, Target};
 use crate::sequence::{Admit, Gap, Sequencer, covers_whole_stream};
 use crate::{Projection, Projector, checkpoint, leader};
 
@@ -279,7 +279,7 @@ impl<P: Projection> Projector<P> {
         &self,
         shutdown: &CancellationToken,
         target: Target<'_>,
-        batch: &[LogMessage],
+        batch: &Batch,
     ) -> anyhow::Result<Option<batch::Outcome>> {
         let mut backoff = Backoff::new();
         loop {

@@ -24,7 +24,7 @@ use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pu
 use futures::StreamExt;
 use tracing::{info, warn};
 
-use crate::batch::{self, BatchError, LogMessage, Target};
+use crate::batch::{self, Batch, BatchError, Target};
 use crate::consumer::{Backoff, filter_config};
 use crate::sequence::covers_whole_stream;
 use samskab_eventlog::EventLog;
@@ -229,7 +229,7 @@ impl<P: Projection> Projector<P> {
         &self,
         replay: &mut Replay,
         until: u64,
-    ) -> anyhow::Result<Option<Vec<LogMessage>>> {
+    ) -> anyhow::Result<Option<Batch>> {
         let max = self.config.batch_size;
         let batch = fetch(&self.log, &replay.consumer, max, None).await?;
         if !batch.is_empty() {
@@ -264,7 +264,7 @@ impl<P: Projection> Projector<P> {
     async fn replay_with_retry(
         &self,
         target: Target<'_>,
-        batch: &[LogMessage],
+        batch: &Batch,
     ) -> anyhow::Result<batch::Outcome> {
         let mut backoff = Backoff::new();
         let mut attempts = 0;
@@ -292,7 +292,7 @@ async fn fetch(
     consumer: &PullConsumer,
     max: usize,
     wait: Option<Duration>,
-) -> anyhow::Result<Vec<LogMessage>> {
+) -> anyhow::Result<Batch> {
     let messages = match wait {
         None => consumer.fetch().max_messages(max).messages().await,
         Some(wait) => {

@@ -39,6 +39,25 @@ impl NatsServer {
         crate::files_containing(self.store.path(), needle)
     }
 
+    /// Waits, up to 10 s, until `needle` is in the server's files (`present`) or in none of
+    /// them, and returns the files that hold it then. The file store writes its blocks
+    /// asynchronously: a search for what must *not* be on disk proves something only once what
+    /// was written with it is there, and an erase takes a moment to reach the file.
+    pub async fn wait_for_files_containing(
+        &self,
+        needle: &[u8],
+        present: bool,
+    ) -> anyhow::Result<Vec<PathBuf>> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let files = self.files_containing(needle)?;
+            if files.is_empty() != present || Instant::now() > deadline {
+                return Ok(files);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Stops the server with SIGKILL (no graceful flush: what was acknowledged must survive).
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

@@ -419,3 +419,53 @@ async fn a_parked_event_keeps_its_personal_data_sealed() {
         Vec::<String>::new()
     );
 }
+
+#[tokio::test]
+async fn an_organisations_contact_is_in_its_export_until_it_is_forgotten() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    let body = json!({
+        "name": "Æblehavens Venner", "kind": "association", "cvr": null,
+        "email": "karen@example.dk", "phone": null, "contact_person": "Karen Kontaktsen",
+    });
+    let (status, created) = app.post("/organisations", &token, &body).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().expect("id").to_string();
+    let export = format!("/organisations/{id}/contact/export");
+
+    let (status, before) = app.get(&export, &token).await;
+    assert_eq!(status, 200, "{before}");
+    assert_eq!(before["contact"]["person"], "Karen Kontaktsen");
+    assert_eq!(
+        before["events"][0]["data"]["personal"]["email"],
+        "karen@example.dk"
+    );
+    assert_eq!(before["events"][0]["actor"], "user:tester-caseworker");
+
+    let (status, _) = app
+        .post(
+            &format!("/organisations/{id}/contact/forget"),
+            &token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let (status, after) = app.get(&export, &token).await;
+    assert_eq!(status, 200, "{after}");
+    assert_eq!(after["contact"], Value::Null);
+    assert!(
+        after["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .all(|e| e["data"]["personal"].is_null()),
+        "{after}"
+    );
+    let (status, _) = app
+        .get(
+            "/organisations/00000000-0000-0000-0000-000000000000/contact/export",
+            &token,
+        )
+        .await;
+    assert_eq!(status, 404);
+}

@@ -83,6 +83,7 @@ pub const ACCESS: &[Access] = &[
     only("PUT", "/organisations/{id}", &[Caseworker]),
     only("POST", "/organisations/{id}/deactivate", &[Caseworker]),
     only("POST", "/organisations/{id}/contact/forget", &[Caseworker]),
+    only("GET", "/organisations/{id}/contact/export", &[Caseworker]),
     persons("GET", "/organisations", READERS),
     persons("GET", "/organisations/{id}", READERS),
     only("POST", "/volunteers", &[Caseworker]),

@@ -15,6 +15,7 @@ pub mod auth;
 pub mod body;
 pub mod commands;
 pub mod decisions;
+pub mod export;
 pub mod fields;
 pub mod municipalities;
 pub mod openapi;

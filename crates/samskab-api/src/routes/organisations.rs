@@ -6,7 +6,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use samskab_domain::{
     Contact, Cvr, DeactivationReason, Email, Name, Organisation, OrganisationCommand,
-    OrganisationId, OrganisationKind, Phone,
+    OrganisationId, OrganisationKind, OrganisationState, Phone,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -16,7 +16,8 @@ use uuid::Uuid;
 use crate::access;
 use crate::auth::Principal;
 use crate::body::JsonBody;
-use crate::commands::{CommandAccepted, CommandRequest};
+use crate::commands::{CommandAccepted, CommandRequest, fold};
+use crate::export::{ExportedEvent, exported, history_of};
 use crate::fields::FieldCheck;
 use crate::problem::ApiError;
 use crate::read::{
@@ -32,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_organisation, update_organisation))
         .routes(routes!(deactivate_organisation))
         .routes(routes!(forget_contact))
+        .routes(routes!(export_contact))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -170,6 +172,44 @@ async fn forget_contact(cmd: CommandRequest, EntityId(id): EntityId) -> Result<R
     let command = OrganisationCommand::ForgetContact { at: Utc::now() };
     cmd.forget::<Organisation>(OrganisationId::from(id), command)
         .await
+}
+
+/// Everything held about an organisation's contact person (GDPR art. 15), read from the log
+/// and decrypted: the contact as it stands, and every event of the organisation (the contact
+/// is under `personal` in its data), with when and by whom.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactExport {
+    pub id: Uuid,
+    /// Contact person, e-mail and phone as held now; null once forgotten.
+    #[schema(value_type = Option<Object>)]
+    pub contact: Option<serde_json::Value>,
+    pub events: Vec<ExportedEvent>,
+    pub exported_at: DateTime<Utc>,
+}
+
+#[utoipa::path(get, path = "/organisations/{id}/contact/export", tag = "organisations",
+    params(("id" = Uuid, Path)), responses((status = 200, body = ContactExport)),
+    security(("bearer" = [])))]
+async fn export_contact(
+    State(state): State<AppState>,
+    principal: Principal,
+    EntityId(id): EntityId,
+) -> Result<axum::Json<ContactExport>, ApiError> {
+    let history = history_of::<Organisation>(&state, &principal, id).await?;
+    let contact = match fold::<Organisation>(&history)? {
+        OrganisationState::NotRegistered => return Err(ApiError::NotFound),
+        OrganisationState::Active(details) | OrganisationState::Deactivated(details) => {
+            details.contact
+        }
+    };
+    Ok(axum::Json(ContactExport {
+        id,
+        contact: contact
+            .map(|c| serde_json::to_value(c).map_err(|e| ApiError::Internal(e.into())))
+            .transpose()?,
+        events: exported(history.events),
+        exported_at: Utc::now(),
+    }))
 }
 
 /// An organisation as the read model holds it. The contact (person, e-mail, phone) is personal

@@ -3,14 +3,12 @@
 use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use samskab_domain::Decider;
 use samskab_domain::{
     AgeBand, Availability, AvailabilitySlot, ChildCertificate, ChildCertificateStatus, Consent,
     ConsentPurpose, Contact, DayPart, Email, LanguageCode, Name, Phone, Postcode, Purpose, Tag,
     TargetGroup, Volunteer, VolunteerCommand, VolunteerId, VolunteerPersonalData, VolunteerProfile,
     VolunteerState, Weekday,
 };
-use samskab_eventlog::EntityRef;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -19,7 +17,8 @@ use uuid::Uuid;
 use crate::access;
 use crate::auth::Principal;
 use crate::body::{JsonBody, whole};
-use crate::commands::{CommandAccepted, CommandRequest, NO_BODY, fold, load_history};
+use crate::commands::{CommandAccepted, CommandRequest, NO_BODY, fold};
+use crate::export::{ExportedEvent, exported, history_of};
 use crate::fields::FieldCheck;
 use crate::problem::ApiError;
 use crate::read::{
@@ -387,21 +386,6 @@ pub struct VolunteerExport {
     pub exported_at: DateTime<Utc>,
 }
 
-/// One event about the person, its personal data decrypted (null once forgotten).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ExportedEvent {
-    pub event_id: Uuid,
-    #[serde(rename = "type")]
-    pub event_type: String,
-    pub time: DateTime<Utc>,
-    /// Who caused it: `user:<id>` of the case worker.
-    pub actor: String,
-    /// Log position.
-    pub position: u64,
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
-}
-
 #[utoipa::path(get, path = "/volunteers/{id}/export", tag = "volunteers",
     params(("id" = Uuid, Path)), responses((status = 200, body = VolunteerExport)),
     security(("bearer" = [])))]
@@ -410,13 +394,7 @@ async fn export_volunteer(
     principal: Principal,
     EntityId(id): EntityId,
 ) -> Result<axum::Json<VolunteerExport>, ApiError> {
-    let entity = EntityRef::new(
-        principal.tenant.as_str(),
-        Volunteer::KIND.as_str(),
-        &id.to_string(),
-    )
-    .map_err(|e| ApiError::Internal(e.into()))?;
-    let history = load_history(&state, &entity).await?;
+    let history = history_of::<Volunteer>(&state, &principal, id).await?;
     let (status, record) = match fold::<Volunteer>(&history)? {
         VolunteerState::NotRegistered => return Err(ApiError::NotFound),
         VolunteerState::Active(details) => (
@@ -431,23 +409,11 @@ async fn export_volunteer(
         VolunteerState::ConsentWithdrawn { .. } => ("consent_withdrawn", None),
         VolunteerState::Forgotten { .. } => ("forgotten", None),
     };
-    let events = history
-        .events
-        .into_iter()
-        .map(|e| ExportedEvent {
-            event_id: e.envelope.id,
-            event_type: e.envelope.event_type,
-            time: e.envelope.time,
-            actor: e.envelope.actor,
-            position: e.position,
-            data: e.envelope.data,
-        })
-        .collect();
     Ok(axum::Json(VolunteerExport {
         id,
         status: status.into(),
         record,
-        events,
+        events: exported(history.events),
         exported_at: Utc::now(),
     }))
 }

@@ -256,6 +256,11 @@ impl TestApp {
     /// A second API instance on the same log and database (its own caches), as a deployment
     /// with several API processes has; stopped with this one. Its base URL.
     pub async fn another_api(&self) -> String {
+        self.another_api_with_state().await.0
+    }
+
+    /// [`TestApp::another_api`], and that instance's state (to look at what it keeps).
+    pub async fn another_api_with_state(&self) -> (String, AppState) {
         let state = AppState::new(
             self.log.clone(),
             self.pool.clone(),
@@ -268,12 +273,13 @@ impl TestApp {
             .expect("bind");
         let address = listener.local_addr().expect("address");
         let stop = self.server_stop.clone();
+        let router = samskab_api::router(state.clone());
         tokio::spawn(async move {
-            axum::serve(listener, samskab_api::router(state))
+            axum::serve(listener, router)
                 .with_graceful_shutdown(async move { stop.cancelled().await })
                 .await
         });
-        format!("http://{address}")
+        (format!("http://{address}"), state)
     }
 
     /// Rebuilds every registered read model from the log, as `samskab rebuild` does.

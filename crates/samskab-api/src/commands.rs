@@ -11,7 +11,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use samskab_domain::{Decider, DomainError, DomainEvent, EntityKind, TenantId};
 use samskab_eventlog::{
-    AppendError, Appended, CommandMeta, EntityRef, History, LoadError, NewEvent, StoredCommand,
+    AppendError, Appended, CommandMeta, EntityRef, EventLog, History, LoadError, NewEvent,
+    StoredCommand,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -310,12 +311,7 @@ pub async fn execute<D: Decider>(
     let mut known = None;
     loop {
         let current = match creates {
-            Creates::New => Known {
-                state: D::State::default(),
-                last_position: 0,
-                keyed: Default::default(),
-                checked: true,
-            },
+            Creates::New => Known::new_entity(),
             Creates::Existing => match known.take() {
                 Some(known) => known,
                 None => decisions.read::<D>(log, entity).await?,
@@ -358,7 +354,7 @@ pub async fn execute<D: Decider>(
             .collect();
         match log.append(entity, expected, &meta, new_events).await {
             Ok(appended) => {
-                remember_decided::<D>(decisions, entity, current, &events, &appended, &meta);
+                remember_decided::<D>(log, decisions, entity, current, &events, &appended, &meta);
                 return Ok(Outcome {
                     position: appended.position,
                     appended: Some(appended),
@@ -382,6 +378,7 @@ pub async fn execute<D: Decider>(
 /// decided events folded onto the state they were decided on (the expected sequence held, so
 /// nothing came between).
 fn remember_decided<D: Decider>(
+    log: &EventLog,
     decisions: &DecisionCache,
     entity: &EntityRef,
     decided_on: Known<D::State>,
@@ -407,12 +404,14 @@ fn remember_decided<D: Decider>(
     }
     let state = events.iter().fold(decided_on.state, D::evolve);
     decisions.remember::<D>(
+        log,
         entity,
-        &Known {
+        &mut Known {
             state,
             last_position: appended.position,
             keyed: keyed.into(),
             checked: true,
+            unsaved: decided_on.unsaved + events.len(),
         },
     );
 }

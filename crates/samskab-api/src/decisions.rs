@@ -1,5 +1,6 @@
 //! Decision states kept between commands, so a command on a long-lived entity costs what one on
-//! a new entity costs: no history is loaded when the entity's state is known here.
+//! a new entity costs: no history is loaded when the entity's state is known here, and only
+//! the events after its snapshot when it is not.
 //!
 //! The cache holds, per entity, the folded state, the log position it was folded to and the
 //! entity's commands sent with an idempotency key. It is never trusted blindly (another API
@@ -11,20 +12,36 @@
 //!   last position in the log first (one direct get, whatever the history's length).
 //!
 //! Bounded: past [`CAPACITY`] entities the cache starts over. Kept in memory only, like every
-//! decided state (it may hold decrypted personal data; nothing of it is written anywhere).
+//! decided state (it may hold decrypted personal data).
+//!
+//! **Snapshots.** Once [`SNAPSHOT_EVERY`] of an entity's events have been folded here since its
+//! last snapshot, the state (with its keyed commands) is saved as a snapshot beside the log,
+//! sealed with the entity's data key (`samskab_eventlog::Snapshot`). A process that does not
+//! know the entity starts from the snapshot of its `Decider::STATE_VERSION` and folds only the
+//! events after it. A snapshot is exact as of its position (a state is only kept here when
+//! nothing can have come between), and a missing or unreadable one means folding the whole
+//! history. Saving happens after the answer, in the background; a failed save is logged and
+//! costs the next process a longer load, nothing else.
 
 use std::any::Any;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use samskab_domain::Decider;
 use samskab_eventlog::{EntityRef, EventLog, History, StoredCommand};
+use serde::{Deserialize, Serialize};
+use tracing::{debug, warn};
 
 use crate::commands::{fold_onto, load_error};
 use crate::problem::ApiError;
 
 /// How many entities' states a process keeps.
 pub const CAPACITY: usize = 20_000;
+
+/// Save an entity's snapshot once this many of its events were folded since the last one: a
+/// process that starts without the state then loads at most about this many.
+pub const SNAPSHOT_EVERY: usize = 100;
 
 /// An entity's decision state as last read.
 pub struct Known<S> {
@@ -35,6 +52,21 @@ pub struct Known<S> {
     pub keyed: Arc<Vec<StoredCommand>>,
     /// True when read from the log just now; false when taken from the cache.
     pub checked: bool,
+    /// Events folded into `state` since its last snapshot was saved (or since the first).
+    pub unsaved: usize,
+}
+
+impl<S: Default> Known<S> {
+    /// The state before the entity's first event.
+    pub fn new_entity() -> Self {
+        Self {
+            state: S::default(),
+            last_position: 0,
+            keyed: Default::default(),
+            checked: true,
+            unsaved: 0,
+        }
+    }
 }
 
 impl<S> Known<S> {
@@ -48,12 +80,23 @@ struct Entry {
     state: Box<dyn Any + Send + Sync>,
     last_position: u64,
     keyed: Arc<Vec<StoredCommand>>,
+    unsaved: usize,
+}
+
+/// What a snapshot holds: the state and the keyed commands up to its position. (Written from
+/// references, read into owned values.)
+#[derive(Serialize, Deserialize)]
+struct SnapshotBody<S, K = Vec<StoredCommand>> {
+    state: S,
+    keyed: K,
 }
 
 /// See the module docs. Cheap to clone; one per process.
 #[derive(Clone, Default)]
 pub struct DecisionCache {
     entries: Arc<Mutex<HashMap<EntityRef, Arc<Entry>>>>,
+    /// Events this process has folded from the log, in all (what snapshots save).
+    events_loaded: Arc<AtomicU64>,
 }
 
 impl DecisionCache {
@@ -65,10 +108,17 @@ impl DecisionCache {
             last_position: entry.last_position,
             keyed: entry.keyed.clone(),
             checked: false,
+            unsaved: entry.unsaved,
         })
     }
 
-    /// The entity's state: the cached one (unchecked), or its whole history loaded and folded.
+    /// How many events this process has loaded from the log to work out decision states.
+    pub fn events_loaded(&self) -> u64 {
+        self.events_loaded.load(Ordering::Relaxed)
+    }
+
+    /// The entity's state: the cached one (unchecked), or its snapshot with the events after
+    /// it, or its whole history, folded.
     pub async fn read<D: Decider>(
         &self,
         log: &EventLog,
@@ -77,15 +127,39 @@ impl DecisionCache {
         if let Some(known) = self.cached::<D>(entity) {
             return Ok(known);
         }
-        let history = log.load(entity).await.map_err(load_error)?;
-        let known = Known {
-            state: fold_onto::<D>(D::State::default(), &history)?,
-            last_position: history.last_position,
-            keyed: Arc::new(history.keyed),
-            checked: true,
+        let start = self
+            .snapshot::<D>(log, entity)
+            .await
+            .unwrap_or_else(Known::new_entity);
+        self.catch_up::<D>(log, entity, start).await
+    }
+
+    /// The entity's snapshot of this state version, if there is a readable one.
+    async fn snapshot<D: Decider>(
+        &self,
+        log: &EventLog,
+        entity: &EntityRef,
+    ) -> Option<Known<D::State>> {
+        let snapshot = match log.load_snapshot(entity, D::STATE_VERSION).await {
+            Ok(snapshot) => snapshot?,
+            Err(e) => {
+                warn!(entity = %entity, error = %e, "cannot read the snapshot; folding the whole history");
+                return None;
+            }
         };
-        self.remember::<D>(entity, &known);
-        Ok(known)
+        match serde_json::from_value::<SnapshotBody<D::State>>(snapshot.body) {
+            Ok(body) => Some(Known {
+                state: body.state,
+                last_position: snapshot.position,
+                keyed: Arc::new(body.keyed),
+                checked: false,
+                unsaved: 0,
+            }),
+            Err(e) => {
+                warn!(entity = %entity, error = %e, "snapshot does not fit the state (bump STATE_VERSION?); folding the whole history");
+                None
+            }
+        }
     }
 
     /// `known` brought up to the log: the events after its position folded in.
@@ -99,20 +173,34 @@ impl DecisionCache {
             .load_after(entity, known.last_position)
             .await
             .map_err(load_error)?;
+        self.events_loaded
+            .fetch_add(newer.events.len() as u64, Ordering::Relaxed);
         let mut keyed = known.keyed.as_ref().clone();
         keyed.extend(newer.keyed.iter().cloned());
-        let caught_up = Known {
+        let mut caught_up = Known {
             state: fold_onto::<D>(known.state, &newer)?,
             last_position: newer.last_position,
             keyed: Arc::new(keyed),
             checked: true,
+            unsaved: known.unsaved + newer.events.len(),
         };
-        self.remember::<D>(entity, &caught_up);
+        self.remember::<D>(log, entity, &mut caught_up);
         Ok(caught_up)
     }
 
-    /// Keeps `known` for the next command, unless a newer state is kept already.
-    pub fn remember<D: Decider>(&self, entity: &EntityRef, known: &Known<D::State>) {
+    /// Keeps `known` for the next command, unless a newer state is kept already; and saves it
+    /// as the entity's snapshot when [`SNAPSHOT_EVERY`] events have been folded since the last
+    /// (then `known.unsaved` starts again from 0).
+    pub fn remember<D: Decider>(
+        &self,
+        log: &EventLog,
+        entity: &EntityRef,
+        known: &mut Known<D::State>,
+    ) {
+        if known.unsaved >= SNAPSHOT_EVERY {
+            save_snapshot::<D>(log, entity, known);
+            known.unsaved = 0;
+        }
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
@@ -131,6 +219,7 @@ impl DecisionCache {
                 state: Box::new(known.state.clone()),
                 last_position: known.last_position,
                 keyed: known.keyed.clone(),
+                unsaved: known.unsaved,
             }),
         );
     }
@@ -141,4 +230,30 @@ impl DecisionCache {
             entries.remove(entity);
         }
     }
+}
+
+/// Saves `known` as the entity's snapshot, in the background (the command's answer does not
+/// wait for it).
+fn save_snapshot<D: Decider>(log: &EventLog, entity: &EntityRef, known: &Known<D::State>) {
+    let body = SnapshotBody {
+        state: &known.state,
+        keyed: known.keyed.as_ref(),
+    };
+    let body = match serde_json::to_value(&body) {
+        Ok(body) => body,
+        Err(e) => {
+            warn!(entity = %entity, error = %e, "cannot serialise the state for a snapshot");
+            return;
+        }
+    };
+    let (log, entity, position) = (log.clone(), entity.clone(), known.last_position);
+    tokio::spawn(async move {
+        match log
+            .save_snapshot(&entity, D::STATE_VERSION, position, body)
+            .await
+        {
+            Ok(()) => debug!(entity = %entity, position, "snapshot saved"),
+            Err(e) => warn!(entity = %entity, error = %e, "cannot save a snapshot"),
+        }
+    });
 }

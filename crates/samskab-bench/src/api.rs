@@ -157,8 +157,9 @@ async fn drive_rows(
 
 /// A command on an entity with [`LONG_HISTORY`] earlier events beside one on an entity with
 /// one: `PUT /volunteers/{id}` one after another, each a change. The first command of a process
-/// on the long one loads its whole history (shown as its own row, "cold"); after that the
-/// decision state is kept (`samskab_api::decisions`).
+/// on the long one loads its whole history when there is no snapshot (shown as its own row,
+/// "cold"), and the snapshot and what came after it when there is one (a second instance,
+/// "snapshot"); after that the decision state is kept (`samskab_api::decisions`).
 const LONG_HISTORY: usize = 10_000;
 
 async fn long_history(report: &mut Report, app: &samskab_e2e::TestApp) -> anyhow::Result<()> {
@@ -185,35 +186,56 @@ async fn long_history(report: &mut Report, app: &samskab_e2e::TestApp) -> anyhow
         body.as_object_mut().map(|b| b.remove("consent"));
     }
     let started = Instant::now();
-    put_volunteer(app, &token, &long, &bodies[0]).await?;
+    put_volunteer(app, &token, &app.url(""), &long, &bodies[0]).await?;
     let cold = started.elapsed();
     report.add(
         Figure::new(
             2,
             "command.cold",
-            format!("PUT /volunteers/{{id}}, {LONG_HISTORY} earlier events, first (loads them)"),
+            format!(
+                "PUT /volunteers/{{id}}, {LONG_HISTORY} earlier events, first, no snapshot (loads them)"
+            ),
             1.0 / cold.as_secs_f64().max(1e-9),
             "cmd/s",
         )
         .latency(cold, cold, cold),
     );
-    for (key, name, id) in [
+    // That first command saved a snapshot (in the background). A second API instance, which
+    // has never seen the entity, starts from it: the first command of a process after a
+    // restart.
+    wait_for_snapshot(app, &entity).await?;
+    let other = app.another_api().await;
+    let started = Instant::now();
+    put_volunteer(app, &token, &other, &long, &bodies[1]).await?;
+    let warm_start = started.elapsed();
+    let mut warm_start = Figure::new(
+        2,
+        "command.snapshot",
+        format!("PUT /volunteers/{{id}}, {LONG_HISTORY} earlier events, first, from its snapshot"),
+        1.0 / warm_start.as_secs_f64().max(1e-9),
+        "cmd/s",
+    )
+    .latency(warm_start, warm_start, warm_start);
+    // Each command changes the name, from the one the entity has now.
+    for (key, name, id, first) in [
         (
             "command.new",
             "PUT /volunteers/{id}, 1 earlier event".to_string(),
             &short,
+            1,
         ),
         (
             "command.long",
             format!("PUT /volunteers/{{id}}, {LONG_HISTORY} earlier events"),
             &long,
+            0,
         ),
     ] {
         let mut latencies = histogram();
         let started = Instant::now();
         for n in 0..COMMANDS {
             let sent = Instant::now();
-            put_volunteer(app, &token, id, &bodies[(n + 1) % 2]).await?;
+            put_volunteer(app, &token, &app.url(""), id, &bodies[(n + first) % 2]).await?;
             record(&mut latencies, sent.elapsed());
         }
         let rate = COMMANDS as f64 / started.elapsed().as_secs_f64();
@@ -224,6 +246,30 @@ async fn long_history(report: &mut Report, app: &samskab_e2e::TestApp) -> anyhow
         );
         figure.ratio = report.ratio(rate, "command.new", Of::Value);
         report.add(figure);
+    }
+    // Against one command on a new entity (its mean time, as a rate).
+    warm_start.ratio = report.ratio(warm_start.value, "command.new", Of::Value);
+    report.add(warm_start);
+    Ok(())
+}
+
+/// Waits until the entity's decision state is saved as a snapshot.
+async fn wait_for_snapshot(
+    app: &samskab_e2e::TestApp,
+    entity: &samskab_eventlog::EntityRef,
+) -> anyhow::Result<()> {
+    use samskab_domain::Decider;
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    while app
+        .log
+        .load_snapshot(entity, samskab_domain::Volunteer::STATE_VERSION)
+        .await?
+        .is_none()
+    {
+        if Instant::now() > deadline {
+            bail!("no snapshot of {entity} was saved");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     Ok(())
 }
@@ -238,13 +284,22 @@ async fn registered(app: &samskab_e2e::TestApp, token: &str) -> anyhow::Result<S
     }
 }
 
+/// `PUT /volunteers/{id}` at the API instance at `base`.
 async fn put_volunteer(
     app: &samskab_e2e::TestApp,
     token: &str,
+    base: &str,
     id: &str,
     body: &serde_json::Value,
 ) -> anyhow::Result<()> {
-    let (status, answer) = app.put(&format!("/volunteers/{id}"), token, body).await;
+    let response = app
+        .http
+        .put(format!("{base}/volunteers/{id}"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await?;
+    let (status, answer) = samskab_e2e::read(response).await;
     if status != 202
         || answer["event_ids"]
             .as_array()

@@ -3,6 +3,7 @@
 
 use crate::{DomainError, EntityKind};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 /// Every event enum implements this, so the event log can store and read it without knowing the
 /// entity.
@@ -39,8 +40,20 @@ pub enum EventDecodeError {
 /// the events, and appends what `decide` returns.
 pub trait Decider {
     const KIND: EntityKind;
-    /// `Default` is "not yet registered", the state before the first event.
-    type State: Default + Clone + std::fmt::Debug + Send + Sync + 'static;
+    /// `Default` is "not yet registered", the state before the first event. Serialisable, so
+    /// a decision state can be kept as a snapshot beside the log (the API's `decisions.rs`).
+    type State: Default
+        + Clone
+        + std::fmt::Debug
+        + Serialize
+        + DeserializeOwned
+        + Send
+        + Sync
+        + 'static;
+    /// The version of `State`'s shape and meaning. A snapshot of another version is not used
+    /// (the history is folded instead), so bump it whenever `State` or `evolve` changes what a
+    /// state holds; the pinned snapshot shapes in the domain's tests fail until you do.
+    const STATE_VERSION: u32;
     type Command: std::fmt::Debug + Send + Sync;
     type Event: DomainEvent;
 

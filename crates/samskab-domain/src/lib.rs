@@ -30,6 +30,9 @@ pub mod volunteer;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 
+#[cfg(test)]
+mod state_snapshots;
+
 pub use decider::{Decider, DomainEvent, EventDecodeError};
 pub use domain_error::DomainError;
 pub use entity_kind::EntityKind;

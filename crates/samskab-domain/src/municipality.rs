@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 /// The municipality decider.
 pub struct Municipality;
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum MunicipalityState {
     #[default]
     NotRegistered,
@@ -53,6 +53,7 @@ impl MunicipalityEvent {
 impl Decider for Municipality {
     const KIND: EntityKind = EntityKind::Municipality;
     type State = MunicipalityState;
+    const STATE_VERSION: u32 = 1;
     type Command = MunicipalityCommand;
     type Event = MunicipalityEvent;
 

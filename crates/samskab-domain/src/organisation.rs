@@ -29,7 +29,7 @@ pub struct OrganisationDetails {
     pub contact: Option<Contact>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum OrganisationState {
     #[default]
     NotRegistered,
@@ -124,6 +124,7 @@ fn require_cvr_where_the_kind_has_one(
 impl Decider for Organisation {
     const KIND: EntityKind = EntityKind::Organisation;
     type State = OrganisationState;
+    const STATE_VERSION: u32 = 1;
     type Command = OrganisationCommand;
     type Event = OrganisationEvent;
 

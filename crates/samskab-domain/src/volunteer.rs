@@ -72,7 +72,7 @@ fn first_occurrences<T: PartialEq + Clone>(items: &[T]) -> Vec<T> {
 }
 
 /// What a decision needs to know about a registered volunteer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VolunteerDetails {
     pub id: VolunteerId,
     /// `None` when the personal data could not be read back (forgotten: its key was deleted).
@@ -88,7 +88,7 @@ pub struct VolunteerDetails {
 // Nearly every state anyone holds (in a decision or in a cache) is `Active`, so boxing the
 // large variant would save no memory and only add an allocation.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum VolunteerState {
     #[default]
     NotRegistered,
@@ -325,6 +325,7 @@ fn forgotten() -> DomainError {
 impl Decider for Volunteer {
     const KIND: EntityKind = EntityKind::Volunteer;
     type State = VolunteerState;
+    const STATE_VERSION: u32 = 1;
     type Command = VolunteerCommand;
     type Event = VolunteerEvent;
 

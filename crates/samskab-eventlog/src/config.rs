@@ -32,6 +32,9 @@ pub struct LogConfig {
     /// The key store's stream and subject prefix (`samskab-privacy`).
     pub keys_stream: String,
     pub keys_subject_prefix: String,
+    /// The snapshot stream and its subject prefix (`snapshot.rs`).
+    pub snapshots_stream: String,
+    pub snapshots_subject_prefix: String,
 }
 
 impl LogConfig {
@@ -67,6 +70,8 @@ impl Default for LogConfig {
             personal_data: PersonalData::Sealed(MasterKeys::ephemeral()),
             keys_stream: "SAMSKAB_KEYS".into(),
             keys_subject_prefix: "samskab.key".into(),
+            snapshots_stream: "SAMSKAB_SNAPSHOTS".into(),
+            snapshots_subject_prefix: "samskab.snap".into(),
         }
     }
 }

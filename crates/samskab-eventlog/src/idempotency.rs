@@ -54,8 +54,9 @@ pub fn find_keyed<'a>(
         .find(|c| c.key_hash.as_deref() == Some(hash.as_str()))
 }
 
-/// A command as its message in the log records it: enough to answer a retry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A command as its message in the log records it: enough to answer a retry. Serialisable, as
+/// part of a decision state's snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StoredCommand {
     pub key_hash: Option<String>,
     pub fingerprint: Option<String>,

@@ -11,6 +11,8 @@
 //! - [`EventLog::load`]: an entity's history by batch direct get.
 //! - Personal data (`personal.rs`): an event payload's `personal` member is sealed with its
 //!   entity's data key on append and opened on every read; [`EventLog::forget`] erases the key.
+//! - Snapshots (`snapshot.rs`): an entity's decision state beside the log, sealed like its
+//!   personal data, so a command on a long-lived entity need not load its whole history.
 
 mod append;
 mod atomic;
@@ -21,6 +23,7 @@ pub mod idempotency;
 mod load;
 mod log;
 mod personal;
+mod snapshot;
 mod subject;
 
 pub use append::{Appended, CommandMeta, NewEvent};
@@ -32,4 +35,5 @@ pub use idempotency::StoredCommand;
 pub use load::History;
 pub use log::EventLog;
 pub use personal::{OpeningKeys, sealed_subjects};
+pub use snapshot::Snapshot;
 pub use subject::{EntityRef, InvalidToken, validate_token};

@@ -7,6 +7,7 @@ use samskab_privacy::{KeyStoreConfig, Vault};
 
 use crate::config::{LogConfig, PersonalData};
 use crate::error::LogError;
+use crate::snapshot;
 
 /// A handle on the event stream. Cheap to clone; share one per process.
 #[derive(Clone)]
@@ -35,12 +36,14 @@ impl EventLog {
     pub async fn create_or_update(url: &str, config: LogConfig) -> Result<Self, LogError> {
         let client = Self::connect_client(url).await?;
         let js = jetstream::new(client.clone());
-        js.create_or_update_stream(stream_config(&config))
-            .await
-            .map_err(|e| LogError::Stream {
-                stream: config.stream.clone(),
-                source: Box::new(e),
-            })?;
+        for wanted in [stream_config(&config), snapshot::stream_config(&config)] {
+            js.create_or_update_stream(wanted.clone())
+                .await
+                .map_err(|e| LogError::Stream {
+                    stream: wanted.name.clone(),
+                    source: Box::new(e),
+                })?;
+        }
         info!(
             replicas = config.replicas,
             "event stream created or updated"
@@ -83,32 +86,8 @@ impl EventLog {
         config: LogConfig,
     ) -> Result<Self, LogError> {
         let js = jetstream::new(client.clone());
-        let mut stream = js
-            .get_stream(&config.stream)
-            .await
-            .map_err(|e| match e.kind() {
-                jetstream::context::GetStreamErrorKind::JetStream(js_error)
-                    if js_error.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND =>
-                {
-                    LogError::StreamMissing {
-                        stream: config.stream.clone(),
-                    }
-                }
-                _ => LogError::Stream {
-                    stream: config.stream.clone(),
-                    source: Box::new(e),
-                },
-            })?;
-        let info = stream.info().await.map_err(|e| LogError::Stream {
-            stream: config.stream.clone(),
-            source: Box::new(e),
-        })?;
-        let differences = differences(&info.config, &stream_config(&config));
-        if !differences.is_empty() {
-            return Err(LogError::StreamDiffers {
-                stream: config.stream.clone(),
-                differences: differences.join("; "),
-            });
+        for wanted in [stream_config(&config), snapshot::stream_config(&config)] {
+            check_stream(&js, &wanted).await?;
         }
         let vault = match &config.personal_data {
             PersonalData::Sealed(master) => {
@@ -155,6 +134,38 @@ impl EventLog {
     pub fn is_connected(&self) -> bool {
         self.client.connection_state() == async_nats::connection::State::Connected
     }
+}
+
+/// Refuses a stream that is missing or not as `wanted` (see [`EventLog::connect`]).
+async fn check_stream(js: &jetstream::Context, wanted: &stream::Config) -> Result<(), LogError> {
+    let mut stream = js
+        .get_stream(&wanted.name)
+        .await
+        .map_err(|e| match e.kind() {
+            jetstream::context::GetStreamErrorKind::JetStream(js_error)
+                if js_error.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND =>
+            {
+                LogError::StreamMissing {
+                    stream: wanted.name.clone(),
+                }
+            }
+            _ => LogError::Stream {
+                stream: wanted.name.clone(),
+                source: Box::new(e),
+            },
+        })?;
+    let info = stream.info().await.map_err(|e| LogError::Stream {
+        stream: wanted.name.clone(),
+        source: Box::new(e),
+    })?;
+    let differences = differences(&info.config, wanted);
+    if !differences.is_empty() {
+        return Err(LogError::StreamDiffers {
+            stream: wanted.name.clone(),
+            differences: differences.join("; "),
+        });
+    }
+    Ok(())
 }
 
 /// The key store beside the stream, with the stream's replicas.

@@ -135,15 +135,18 @@ impl EventLog {
     }
 
     /// Forgets the entity's data subject: erases its data key, so no event's personal data
-    /// about it can be opened again, here or in any rebuild. True when there was a key.
+    /// about it can be opened again, here or in any rebuild, and deletes its snapshot. True
+    /// when there was a key.
     pub async fn forget(&self, entity: &EntityRef) -> Result<bool, AppendError> {
         let Some(vault) = &self.vault else {
             return Ok(false);
         };
-        vault
+        let had_key = vault
             .forget(&subject_of_entity(entity)?)
             .await
-            .map_err(|e| AppendError::Unavailable(Box::new(e)))
+            .map_err(|e| AppendError::Unavailable(Box::new(e)))?;
+        self.delete_snapshot(entity).await?;
+        Ok(had_key)
     }
 }
 

@@ -1,0 +1,94 @@
+//! Decision states are kept as snapshots beside the log (the API's `decisions.rs`), as JSON. A
+//! state read back from its snapshot and folded on must be the state folded from the whole
+//! history; and each state's JSON shape is pinned here to its `STATE_VERSION`, so a change to
+//! what a state holds cannot go out without the version bump that retires the old snapshots.
+
+use proptest::collection::vec;
+use proptest::prelude::*;
+
+use crate::fixtures::*;
+use crate::values::Purpose;
+use crate::volunteer::VolunteerPurposeConsent;
+use crate::{Decider, Municipality, Organisation, OrganisationEvent, Volunteer, VolunteerEvent};
+
+/// The state after `events[..split]`, written as a snapshot and read back, then the rest of
+/// the events folded onto it.
+fn resumed<D: Decider>(events: &[D::Event], split: usize) -> D::State {
+    let split = split.min(events.len());
+    let before = D::replay(&events[..split]);
+    let snapshot = serde_json::to_value(&before).expect("a state serialises");
+    let read: D::State = serde_json::from_value(snapshot).expect("a snapshot deserialises");
+    events[split..].iter().fold(read, D::evolve)
+}
+
+proptest! {
+    #[test]
+    fn a_volunteer_resumed_from_a_snapshot_is_the_volunteer_folded_whole(
+        events in vec(arb_volunteer_event(volunteer_id()), 0..12),
+        split in 0usize..12,
+    ) {
+        prop_assert_eq!(resumed::<Volunteer>(&events, split), Volunteer::replay(&events));
+    }
+
+    #[test]
+    fn an_organisation_resumed_from_a_snapshot_is_the_organisation_folded_whole(
+        events in vec(arb_organisation_event(org_id()), 0..12),
+        split in 0usize..12,
+    ) {
+        prop_assert_eq!(resumed::<Organisation>(&events, split), Organisation::replay(&events));
+    }
+
+    #[test]
+    fn a_municipality_resumed_from_a_snapshot_is_the_municipality_folded_whole(
+        events in vec(arb_municipality_event("rodovre".into()), 0..4),
+        split in 0usize..4,
+    ) {
+        prop_assert_eq!(resumed::<Municipality>(&events, split), Municipality::replay(&events));
+    }
+}
+
+/// If this fails, what a decision state holds has changed: bump that decider's
+/// `STATE_VERSION` (snapshots of the old shape are then not used) and pin the new JSON here.
+#[test]
+fn each_states_snapshot_shape_is_pinned_to_its_version() {
+    let volunteer = Volunteer::replay(&[
+        volunteer_registered(volunteer_id(), "Søren Snedker"),
+        VolunteerEvent::PurposeConsentGiven(VolunteerPurposeConsent {
+            id: volunteer_id(),
+            purpose: Purpose::Matching,
+            at: at(2025, 3, 2),
+        }),
+    ]);
+    let organisation = Organisation::replay(&[OrganisationEvent::Registered(
+        organisation_details(org_id(), "Æblehaven"),
+    )]);
+    let municipality =
+        Municipality::replay(&[municipality_registered("rodovre", 175, "Rødovre Kommune")]);
+    let shape = |state: serde_json::Result<String>| state.expect("a state serialises");
+    assert_eq!(
+        (
+            Volunteer::STATE_VERSION,
+            shape(serde_json::to_string(&volunteer))
+        ),
+        (1, PINNED_VOLUNTEER.to_string())
+    );
+    assert_eq!(
+        (
+            Organisation::STATE_VERSION,
+            shape(serde_json::to_string(&organisation))
+        ),
+        (1, PINNED_ORGANISATION.to_string())
+    );
+    assert_eq!(
+        (
+            Municipality::STATE_VERSION,
+            shape(serde_json::to_string(&municipality))
+        ),
+        (1, PINNED_MUNICIPALITY.to_string())
+    );
+}
+
+const PINNED_VOLUNTEER: &str = r#"{"Active":{"id":"01950000-0000-7000-8000-000000000002","personal":{"name":"Søren Snedker","contact":{"email":"soren@example.dk","phone":"+4512345678","person":null},"birth_year":1958},"profile":{"postcode":"2610","age_band":"67_plus","skills":["snedker","lektiehjælp"],"resources":["har bil"],"languages":["da","uk"],"availability":{"slots":[{"weekday":"mon","part":"morning"},{"weekday":"tue","part":"evening"}],"hours_per_week":5},"target_groups":["children","refugees"],"child_certificate":{"status":"approved","assessed_on":"2025-02-01","valid_until":"2027-02-01"}},"consent":{"purpose":"Formidling af frivilligt arbejde i Rødovre Kommune","given_at":"2025-03-01T10:00:00Z"},"purposes":{"matching":"2025-03-02T10:00:00Z"}}}"#;
+const PINNED_ORGANISATION: &str = r#"{"Active":{"id":"01950000-0000-7000-8000-000000000001","name":"Æblehaven","cvr":"13748136","kind":"association","personal":{"email":"info@aeblehaven.dk","phone":"+4536377000","person":"Åse Æbelø"}}}"#;
+const PINNED_MUNICIPALITY: &str =
+    r#"{"Registered":{"tenant":"rodovre","kommunekode":175,"name":"Rødovre Kommune"}}"#;

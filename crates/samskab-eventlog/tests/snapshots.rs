@@ -1,0 +1,154 @@
+//! Snapshots against a real NATS server: sealed on disk with the entity's key, found only by the
+//! version they were saved with, bound to their entity, and gone once the person is forgotten.
+
+use samskab_eventlog::{CommandMeta, EntityRef, EventLog, LogConfig, NewEvent, Snapshot};
+use samskab_testkit::NatsServer;
+use serde_json::json;
+use uuid::Uuid;
+
+fn meta() -> CommandMeta {
+    CommandMeta {
+        actor: "user:test".into(),
+        correlation_id: Uuid::now_v7(),
+        causation_id: None,
+        idempotency_key: None,
+        request_fingerprint: None,
+    }
+}
+
+fn volunteer(id: &str) -> anyhow::Result<EntityRef> {
+    Ok(EntityRef::new("rodovre", "volunteer", id)?)
+}
+
+async fn registered(log: &EventLog, entity: &EntityRef) -> anyhow::Result<u64> {
+    let event = NewEvent {
+        event_type: "dk.samskab.test.registered.v1".into(),
+        data: json!({"personal": {"name": "Karen Snapmark"}}),
+    };
+    Ok(log.append(entity, 0, &meta(), vec![event]).await?.position)
+}
+
+#[tokio::test]
+async fn a_snapshot_is_sealed_on_disk_and_read_back_by_its_version_only() -> anyhow::Result<()> {
+    let server = NatsServer::start()?;
+    let log = EventLog::create_or_update(&server.url(), LogConfig::default()).await?;
+    let karen = volunteer("karen")?;
+    let position = registered(&log, &karen).await?;
+    let body = json!({"state": {"name": "Karen Snapstate"}, "marker": "snapshot-marker-4711"});
+
+    assert_eq!(log.load_snapshot(&karen, 1).await?, None, "none saved yet");
+    log.save_snapshot(&karen, 1, position, body.clone()).await?;
+    assert_eq!(
+        log.load_snapshot(&karen, 1).await?,
+        Some(Snapshot {
+            position,
+            body: body.clone()
+        })
+    );
+    assert_eq!(
+        log.load_snapshot(&karen, 2).await?,
+        None,
+        "a snapshot of another state version is not used"
+    );
+
+    // On disk the snapshot is sealed: neither its marker nor the name is in any file. (The
+    // event's own message is on disk by now: wait for the snapshot's subject.)
+    assert!(
+        !server
+            .wait_for_files_containing(b"samskab.snap.rodovre.volunteer.karen", true)
+            .await?
+            .is_empty()
+    );
+    assert!(server.files_containing(b"snapshot-marker-4711")?.is_empty());
+    assert!(server.files_containing("Snapstate".as_bytes())?.is_empty());
+
+    // A newer snapshot replaces the older one.
+    log.save_snapshot(&karen, 1, position + 7, json!({"n": 2}))
+        .await?;
+    assert_eq!(
+        log.load_snapshot(&karen, 1).await?.map(|s| s.position),
+        Some(position + 7)
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_snapshot_copied_to_another_entity_does_not_open() -> anyhow::Result<()> {
+    let server = NatsServer::start()?;
+    let log = EventLog::create_or_update(&server.url(), LogConfig::default()).await?;
+    let karen = volunteer("karen")?;
+    let position = registered(&log, &karen).await?;
+    log.save_snapshot(&karen, 1, position, json!({"who": "karen"}))
+        .await?;
+
+    // Someone with access to the store copies Karen's sealed snapshot to another entity's
+    // subject: it is bound to Karen, so it reads as none.
+    let stream = log
+        .jetstream()
+        .get_stream(&log.config().snapshots_stream)
+        .await?;
+    let stored = stream
+        .direct_get_last_for_subject("samskab.snap.rodovre.volunteer.karen")
+        .await?;
+    let other = volunteer("other")?;
+    registered(&log, &other).await?;
+    log.jetstream()
+        .publish("samskab.snap.rodovre.volunteer.other", stored.payload)
+        .await?
+        .await?;
+    assert_eq!(log.load_snapshot(&other, 1).await?, None);
+    Ok(())
+}
+
+#[tokio::test]
+async fn forgetting_the_person_deletes_their_snapshot() -> anyhow::Result<()> {
+    let server = NatsServer::start()?;
+    let log = EventLog::create_or_update(&server.url(), LogConfig::default()).await?;
+    let karen = volunteer("karen")?;
+    let position = registered(&log, &karen).await?;
+    log.save_snapshot(&karen, 1, position, json!({"who": "karen"}))
+        .await?;
+    assert!(log.load_snapshot(&karen, 1).await?.is_some());
+
+    assert!(log.forget(&karen).await?, "Karen had a key");
+    assert_eq!(log.load_snapshot(&karen, 1).await?, None);
+    let stream = log
+        .jetstream()
+        .get_stream(&log.config().snapshots_stream)
+        .await?;
+    assert!(
+        stream
+            .direct_get_last_for_subject("samskab.snap.rodovre.volunteer.karen")
+            .await
+            .is_err(),
+        "the snapshot message itself is gone"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_snapshot_sealed_with_an_erased_key_reads_as_none() -> anyhow::Result<()> {
+    let server = NatsServer::start()?;
+    let log = EventLog::create_or_update(&server.url(), LogConfig::default()).await?;
+    let karen = volunteer("karen")?;
+    let position = registered(&log, &karen).await?;
+    log.save_snapshot(&karen, 1, position, json!({"who": "karen"}))
+        .await?;
+    let stream = log
+        .jetstream()
+        .get_stream(&log.config().snapshots_stream)
+        .await?;
+    let stored = stream
+        .direct_get_last_for_subject("samskab.snap.rodovre.volunteer.karen")
+        .await?;
+
+    // A copy kept from before the forgetting (a backup, say) is put back: it is sealed with
+    // the erased key, so nothing of it can be read.
+    log.forget(&karen).await?;
+    log.jetstream()
+        .publish("samskab.snap.rodovre.volunteer.karen", stored.payload)
+        .await?
+        .await?;
+    assert_eq!(log.load_snapshot(&karen, 1).await?, None);
+    Ok(())
+}

@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
 use crate::batch::{self, Batch, BatchError, Target};
-use crate::sequence::{Admit, Gap, Sequencer, covers_whole_stream};
+use crate::sequence::{Admit, Gap, Sequencer};
 use crate::{Projection, Projector, checkpoint, leader};
 
 /// How long an in-flight batch may still finish after shutdown was requested, before it is
@@ -70,6 +70,17 @@ pub(crate) fn filter_config(filters: Vec<String>) -> (String, Vec<String>) {
     }
 }
 
+/// Where a consumer for a projection at `position` starts: at `position + 1`.
+pub(crate) fn deliver_after(position: u64) -> DeliverPolicy {
+    if position == 0 {
+        DeliverPolicy::All
+    } else {
+        DeliverPolicy::ByStartSequence {
+            start_sequence: position + 1,
+        }
+    }
+}
+
 /// Why [`Projector::consume`] returned.
 enum Stopped {
     Shutdown,
@@ -99,23 +110,18 @@ impl<P: Projection> Projector<P> {
             .filter_subjects(&self.log.config().subject_prefix);
         // Read before the consumer exists, so no message it delivers can be below it.
         let first_in_stream = stream.cached_info().state.first_sequence;
-        let sequencer = if covers_whole_stream(&filters, &self.log.config().subject_prefix) {
-            Sequencer::whole_stream(after, first_in_stream)
-        } else {
-            Sequencer::unchecked()
-        };
+        let sequencer = Sequencer::for_filters(
+            &filters,
+            &self.log.config().subject_prefix,
+            after,
+            first_in_stream,
+        );
         let (filter_subject, filter_subjects) = filter_config(filters);
         let consumer = stream
             .create_consumer(pull::Config {
                 durable_name: Some(name.to_string()),
                 description: Some(format!("samskab projection {name}")),
-                deliver_policy: if after == 0 {
-                    DeliverPolicy::All
-                } else {
-                    DeliverPolicy::ByStartSequence {
-                        start_sequence: after + 1,
-                    }
-                },
+                deliver_policy: deliver_after(after),
                 // Ack only the last message of a committed batch: it acks the batch.
                 ack_policy: AckPolicy::All,
                 ack_wait: self.config.ack_wait,
@@ -318,16 +324,19 @@ impl<P: Projection> Projector<P> {
 }
 
 /// The part of a delivered batch to apply (see [`Sequencer`]).
-struct Admitted<'a> {
-    /// Stream sequence, subject and payload of each message to apply, in log order.
-    raw: Vec<(u64, String, bytes::Bytes)>,
+pub(crate) struct Admitted<'a> {
+    /// Stream sequence, subject and payload of each message to apply, in log order (what
+    /// [`batch::decode`] takes).
+    pub raw: Vec<(u64, String, bytes::Bytes)>,
     /// The last message to apply: what the ack covers when a gap cut the batch short.
-    last_applied: Option<&'a jetstream::Message>,
+    pub last_applied: Option<&'a jetstream::Message>,
     /// Messages missing before the rest of the batch, which is not applied.
-    gap: Option<Gap>,
+    pub gap: Option<Gap>,
 }
 
-fn admit<'a>(
+/// Runs delivered messages through `sequencer`: the contiguous prefix to apply, cut at a gap.
+/// Used by the live worker and by the rebuild's replay.
+pub(crate) fn admit<'a>(
     sequencer: &mut Sequencer,
     delivered: &'a [jetstream::Message],
 ) -> anyhow::Result<Admitted<'a>> {

@@ -11,6 +11,11 @@
 //!    An empty fetch before that is no end (the replay waits for more, and fails after
 //!    `REPLAY_STALL_LIMIT` without any, swapping nothing in); a projection with a subject
 //!    filter skips sequences, so for it the consumer's pending count (0) says it is there.
+//!    For a projection over the whole stream every delivery must be position + 1, as for the
+//!    live worker (`sequence.rs`): messages lost in flight (a message further on, or a consumer
+//!    that has delivered past the position while nothing more reaches the replay) never come
+//!    again without acks, so the replay applies up to the gap, replaces its consumer by one
+//!    starting at position + 1, and goes on; the catch-up in step 3 does the same.
 //! 3. In one transaction: take the projection's advisory lock (the live worker pauses between
 //!    batches), catch up into the rebuild schema to the log's last position as of holding the
 //!    lock (so at or past the live checkpoint), rename the live schema to
@@ -20,14 +25,14 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull};
+use async_nats::jetstream::consumer::{AckPolicy, PullConsumer, pull};
+use async_nats::jetstream::{self, stream};
 use futures::StreamExt;
 use tracing::{info, warn};
 
 use crate::batch::{self, Batch, BatchError, Target};
-use crate::consumer::{Backoff, filter_config};
-use crate::sequence::covers_whole_stream;
-use samskab_eventlog::EventLog;
+use crate::consumer::{Backoff, admit, deliver_after, filter_config};
+use crate::sequence::{Gap, Sequencer};
 
 use crate::{Projection, Projector, ident};
 
@@ -52,11 +57,23 @@ pub struct RebuildReport {
 /// The replay consumer and how far the rebuild schema has got with it.
 struct Replay {
     consumer: PullConsumer,
-    /// The projection takes every subject, so its position must reach a log position; one with
-    /// a subject filter skips sequences and is done when the consumer has nothing pending.
-    whole_stream: bool,
+    /// Checks the deliveries for gaps when the projection takes every subject; then its
+    /// position must also reach a log position. One with a subject filter skips sequences and
+    /// is done when the consumer has nothing pending.
+    sequencer: Sequencer,
     /// The rebuild schema's checkpoint.
     position: u64,
+    /// Messages missing after the batch last returned: once it is applied, the consumer is
+    /// replaced by one starting at `position + 1`.
+    gap: Option<Gap>,
+}
+
+impl Replay {
+    /// After a commit: the rebuild schema's checkpoint is `position`.
+    fn applied(&mut self, position: u64) {
+        self.position = position;
+        self.sequencer.applied(position);
+    }
 }
 
 impl<P: Projection> Projector<P> {
@@ -73,13 +90,17 @@ impl<P: Projection> Projector<P> {
 
         // The log as of now: the rebuild is not swapped in before it has replayed this far.
         let total = self.log.last_position().await?;
-        let whole_stream = covers_whole_stream(
+        // Read before the consumer exists, so no message it delivers can be below it.
+        let first_in_stream = self.stream().await?.cached_info().state.first_sequence;
+        let sequencer = Sequencer::for_filters(
             &self
                 .projection
                 .filter_subjects(&self.log.config().subject_prefix),
             &self.log.config().subject_prefix,
+            0,
+            first_in_stream,
         );
-        let consumer = self.replay_consumer().await?;
+        let consumer = self.replay_consumer(0).await?;
         let target = Target {
             name,
             schema: &fresh,
@@ -88,15 +109,16 @@ impl<P: Projection> Projector<P> {
         };
         let mut replay = Replay {
             consumer,
-            whole_stream,
+            sequencer,
             position: 0,
+            gap: None,
         };
         let mut events = 0;
         let mut reported = 0;
         while let Some(batch) = self.next_replay_batch(&mut replay, total).await? {
             let outcome = self.replay_with_retry(target, &batch).await?;
             events += outcome.events;
-            replay.position = outcome.position;
+            replay.applied(outcome.position);
             if replay.position - reported >= PROGRESS_EVERY {
                 progress(replay.position, total.max(replay.position));
                 reported = replay.position;
@@ -126,7 +148,7 @@ impl<P: Projection> Projector<P> {
         while let Some(batch) = self.next_replay_batch(&mut replay, log_end).await? {
             let outcome = batch::apply_messages(&mut tx, &self.projection, name, &batch).await?;
             events += outcome.events;
-            replay.position = outcome.position;
+            replay.applied(outcome.position);
         }
         let position = replay.position;
         let old = format!("{live}_old_{}", unix_time());
@@ -178,22 +200,27 @@ impl<P: Projection> Projector<P> {
         Ok(())
     }
 
-    /// An ephemeral consumer from sequence 1 without acks: nothing to redeliver, and the
-    /// server removes it on its own if the rebuild dies.
-    async fn replay_consumer(&self) -> anyhow::Result<PullConsumer> {
-        let stream = self
+    async fn stream(&self) -> anyhow::Result<stream::Stream> {
+        Ok(self
             .log
             .jetstream()
             .get_stream(&self.log.config().stream)
-            .await?;
+            .await?)
+    }
+
+    /// An ephemeral consumer from log position `after` + 1 without acks: nothing to
+    /// redeliver, and the server removes it on its own if the rebuild dies.
+    async fn replay_consumer(&self, after: u64) -> anyhow::Result<PullConsumer> {
         let (filter_subject, filter_subjects) = filter_config(
             self.projection
                 .filter_subjects(&self.log.config().subject_prefix),
         );
-        Ok(stream
+        Ok(self
+            .stream()
+            .await?
             .create_consumer(pull::Config {
                 description: Some(format!("samskab rebuild of {}", self.projection.name())),
-                deliver_policy: DeliverPolicy::All,
+                deliver_policy: deliver_after(after),
                 ack_policy: AckPolicy::None,
                 filter_subject,
                 filter_subjects,
@@ -207,12 +234,7 @@ impl<P: Projection> Projector<P> {
     async fn delete_replay_consumer(&self, consumer: &PullConsumer) {
         let name = consumer.cached_info().name.clone();
         let result = async {
-            self.log
-                .jetstream()
-                .get_stream(&self.log.config().stream)
-                .await?
-                .delete_consumer(&name)
-                .await?;
+            self.stream().await?.delete_consumer(&name).await?;
             anyhow::Ok(())
         }
         .await;
@@ -225,40 +247,75 @@ impl<P: Projection> Projector<P> {
     /// and the consumer has nothing more at once. An empty fetch before `until` does not end
     /// the replay (a fetch may come back empty while the server still has messages for the
     /// consumer): it waits for more, and fails after [`REPLAY_STALL_LIMIT`] without any.
+    ///
+    /// Deliveries go through the replay's [`Sequencer`], as in the live worker: a batch is cut
+    /// at a gap, and the next call, once the batch is applied, replaces the consumer by one
+    /// starting at the position + 1. A consumer that has delivered past the position while an
+    /// empty fetch says nothing more reaches the replay lost the messages in between: a gap.
     async fn next_replay_batch(
         &self,
         replay: &mut Replay,
         until: u64,
     ) -> anyhow::Result<Option<Batch>> {
         let max = self.config.batch_size;
-        let batch = fetch(&self.log, &replay.consumer, max, None).await?;
-        if !batch.is_empty() {
-            return Ok(Some(batch));
-        }
-        let stalled_at = Instant::now() + REPLAY_STALL_LIMIT;
+        // Set once a fetch came back empty: from then on fetches wait at the server.
+        let mut stalled_at = None;
         loop {
-            let pending = replay.consumer.get_info().await?.num_pending;
-            let reached = if replay.whole_stream {
+            if let Some(gap) = replay.gap.take() {
+                self.replace_replay_consumer(replay, gap).await?;
+            }
+            let wait = stalled_at.map(|_| REPLAY_WAIT);
+            let delivered = fetch(&replay.consumer, max, wait).await?;
+            if !delivered.is_empty() {
+                let admitted = admit(&mut replay.sequencer, &delivered)?;
+                replay.gap = admitted.gap;
+                if !admitted.raw.is_empty() {
+                    return Ok(Some(batch::decode(&self.log, admitted.raw).await?));
+                }
+                // Only redeliveries, or a gap right after the position: nothing to apply.
+                stalled_at = None;
+                continue;
+            }
+            let info = replay.consumer.get_info().await?;
+            let reached = if replay.sequencer.checks_gaps() {
                 replay.position >= until
             } else {
-                pending == 0
+                info.num_pending == 0
             };
             if reached {
                 return Ok(None);
             }
+            let stalled_at = *stalled_at.get_or_insert_with(|| Instant::now() + REPLAY_STALL_LIMIT);
             anyhow::ensure!(
                 Instant::now() < stalled_at,
-                "the replay of {} is stuck at log position {} of {until} ({pending} messages \
+                "the replay of {} is stuck at log position {} of {until} ({} messages \
                  pending at the consumer, none delivered for {REPLAY_STALL_LIMIT:?}); nothing \
                  was swapped in, run the rebuild again",
                 self.projection.name(),
                 replay.position,
+                info.num_pending,
             );
-            let batch = fetch(&self.log, &replay.consumer, max, Some(REPLAY_WAIT)).await?;
-            if !batch.is_empty() {
-                return Ok(Some(batch));
-            }
+            // No fetch of the replay's is open: what the consumer has delivered past the
+            // position went elsewhere.
+            replay.gap = replay.sequencer.lost(info.delivered.stream_sequence);
         }
+    }
+
+    /// After a gap in the replay's deliveries: a new consumer from the position + 1 (which the
+    /// batch up to the gap has reached), and the old one deleted.
+    async fn replace_replay_consumer(&self, replay: &mut Replay, gap: Gap) -> anyhow::Result<()> {
+        warn!(
+            projection = self.projection.name(),
+            missing_from = gap.missing_from,
+            missing_to = gap.missing_to,
+            position = replay.position,
+            "messages missing from the replay (lost in flight?); applied up to them, \
+             replaying again from the position + 1"
+        );
+        let consumer = self.replay_consumer(replay.position).await?;
+        let old = std::mem::replace(&mut replay.consumer, consumer);
+        self.delete_replay_consumer(&old).await;
+        Ok(())
     }
 
     async fn replay_with_retry(
@@ -288,11 +345,10 @@ impl<P: Projection> Projector<P> {
 /// Up to `max` messages the consumer delivers within `wait` (`None`: only what it can deliver
 /// at once); empty when there are none.
 async fn fetch(
-    log: &EventLog,
     consumer: &PullConsumer,
     max: usize,
     wait: Option<Duration>,
-) -> anyhow::Result<Batch> {
+) -> anyhow::Result<Vec<jetstream::Message>> {
     let messages = match wait {
         None => consumer.fetch().max_messages(max).messages().await,
         Some(wait) => {
@@ -305,19 +361,11 @@ async fn fetch(
         }
     };
     let mut messages = messages.map_err(|e| anyhow::anyhow!("fetch: {e}"))?;
-    let mut raw = Vec::new();
+    let mut delivered = Vec::new();
     while let Some(message) = messages.next().await {
-        let message = message.map_err(|e| anyhow::anyhow!("fetch: {e}"))?;
-        let info = message
-            .info()
-            .map_err(|e| anyhow::anyhow!("message without JetStream metadata: {e}"))?;
-        raw.push((
-            info.stream_sequence,
-            message.subject.to_string(),
-            message.payload.clone(),
-        ));
+        delivered.push(message.map_err(|e| anyhow::anyhow!("fetch: {e}"))?);
     }
-    Ok(batch::decode(log, raw).await?)
+    Ok(delivered)
 }
 
 fn unix_time() -> u64 {

@@ -5,7 +5,9 @@
 //! projection over the whole stream therefore needs exactly checkpoint + 1 next. A message
 //! further on means messages were lost on the way (e.g. in flight across a NATS restart); with
 //! `AckPolicy::All` its ack would also ack the lost ones, which would then never be applied. So
-//! the live worker applies up to the gap and re-positions its consumer at checkpoint + 1.
+//! the live worker applies up to the gap and re-positions its consumer at checkpoint + 1. The
+//! rebuild's replay (no acks, so nothing lost ever comes again) does the same with its
+//! ephemeral consumer.
 //!
 //! A projection with a subject filter legitimately skips sequences (the other subjects'), so
 //! its deliveries are not checked here.
@@ -51,6 +53,27 @@ impl Sequencer {
         Self { next: None }
     }
 
+    /// For a projection with subject filters `filters` at `checkpoint`: checked
+    /// ([`Self::whole_stream`]) when they take every subject of the stream, which captures
+    /// `<subject_prefix>.>`, [`Self::unchecked`] otherwise.
+    pub fn for_filters(
+        filters: &[String],
+        subject_prefix: &str,
+        checkpoint: u64,
+        first_in_stream: u64,
+    ) -> Self {
+        if covers_whole_stream(filters, subject_prefix) {
+            Self::whole_stream(checkpoint, first_in_stream)
+        } else {
+            Self::unchecked()
+        }
+    }
+
+    /// Whether deliveries are checked for gaps: the projection is over the whole stream.
+    pub fn checks_gaps(&self) -> bool {
+        self.next.is_some()
+    }
+
     /// Decides about the message at stream sequence `seq`, in delivery order.
     pub fn admit(&mut self, seq: u64) -> Admit {
         let Some(next) = self.next else {
@@ -67,6 +90,19 @@ impl Sequencer {
                 missing_to: seq - 1,
             })
         }
+    }
+
+    /// The consumer has delivered up to stream sequence `delivered_up_to`, and nothing of it is
+    /// still on its way to the projection (no pull request of its is open): if that is at or
+    /// past the next message needed, the messages from there were delivered elsewhere, lost.
+    /// A consumer without acks never delivers them again, and no later delivery shows the gap
+    /// when they were the last ones.
+    pub fn lost(&self, delivered_up_to: u64) -> Option<Gap> {
+        let next = self.next?;
+        (delivered_up_to >= next).then_some(Gap {
+            missing_from: next,
+            missing_to: delivered_up_to,
+        })
     }
 
     /// After a commit: the checkpoint is `position`. It can be ahead of what this consumer
@@ -174,9 +210,32 @@ mod tests {
     }
 
     #[test]
+    fn messages_delivered_past_the_next_one_needed_are_lost() {
+        let mut s = Sequencer::whole_stream(0, 1);
+        assert_eq!(batch(&mut s, &[1, 2]), (vec![1, 2], None));
+        assert_eq!(s.lost(2), None, "everything delivered has arrived");
+        assert_eq!(s.lost(5), gap(3, 5));
+        // Over an expired head a new consumer has "delivered" up to the first sequence - 1.
+        let s = Sequencer::whole_stream(0, 100);
+        assert_eq!(s.lost(99), None);
+        assert_eq!(Sequencer::unchecked().lost(99), None);
+    }
+
+    #[test]
     fn a_filtered_projection_admits_everything() {
         let mut s = Sequencer::unchecked();
         assert_eq!(batch(&mut s, &[3, 7, 5, 40]), (vec![3, 7, 5, 40], None));
+    }
+
+    #[test]
+    fn only_a_projection_over_the_whole_stream_is_checked() {
+        let prefix = "samskab.ev";
+        let mut s = Sequencer::for_filters(&["samskab.ev.>".into()], prefix, 10, 1);
+        assert!(s.checks_gaps());
+        assert_eq!(batch(&mut s, &[10, 11, 13]), (vec![11], gap(12, 12)));
+        let mut s = Sequencer::for_filters(&["samskab.ev.t1.>".into()], prefix, 10, 1);
+        assert!(!s.checks_gaps());
+        assert_eq!(batch(&mut s, &[3, 13]), (vec![3, 13], None));
     }
 
     #[test]

@@ -922,3 +922,103 @@ async fn messages_lost_in_flight_are_delivered_again_not_skipped() -> anyhow::Re
     assert_eq!(applied, (1..=last).collect::<BTreeSet<_>>());
     Ok(())
 }
+
+/// The same loss during a rebuild: another client pulls messages from the rebuild's replay
+/// consumer (again after the rebuild replaces it, which is what a gap makes it do). The replay
+/// has no acks, so a taken message never comes back on that consumer. Before the gap check,
+/// the rebuild applied what came next and swapped in a read model without the taken ones.
+#[tokio::test]
+async fn a_rebuild_replays_messages_lost_in_flight_instead_of_skipping_them() -> anyhow::Result<()>
+{
+    let env = env().await?;
+    create_positions_schema(&env.pool).await?;
+    let (last, _) = append_counted(&env.log, 3000).await?;
+    let small_batches = ProjectorConfig {
+        batch_size: 10,
+        ..config()
+    };
+
+    // The thief: find the replay consumer by its description, take a few messages, and look
+    // again (the rebuild replaces its consumer after a gap), until it has taken 50 or the
+    // rebuild has returned. (Unbounded, on a busy machine it outpaces the replay, which then
+    // spends its time replacing consumers.)
+    let done = CancellationToken::new();
+    let thief = {
+        let done = done.clone();
+        let log = env.log.clone();
+        tokio::spawn(async move {
+            let stream = log.jetstream().get_stream(&log.config().stream).await?;
+            let deadline = tokio::time::Instant::now() + PATIENCE;
+            let mut stolen = Vec::new();
+            while stolen.len() < 50 && !done.is_cancelled() {
+                anyhow::ensure!(
+                    tokio::time::Instant::now() < deadline,
+                    "the thief ran out of time"
+                );
+                let mut replay = None;
+                let mut consumers = stream.consumers();
+                while let Some(Ok(info)) = consumers.next().await {
+                    if info.config.description.as_deref() == Some("samskab rebuild of positions") {
+                        replay = Some(info.name);
+                    }
+                }
+                let consumer = match replay {
+                    Some(name) => stream.get_consumer::<pull::Config>(&name).await.ok(),
+                    None => None,
+                };
+                let Some(consumer) = consumer else {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    continue;
+                };
+                // Bounded: a pull request to a consumer the rebuild deletes meanwhile may never
+                // be answered.
+                let take = async {
+                    let mut taken = Vec::new();
+                    if let Ok(mut batch) = consumer.fetch().max_messages(5).messages().await {
+                        while let Some(Ok(message)) = batch.next().await {
+                            if let Ok(info) = message.info() {
+                                taken.push(info.stream_sequence);
+                            }
+                        }
+                    }
+                    taken
+                };
+                tokio::select! {
+                    _ = done.cancelled() => {}
+                    taken = tokio::time::timeout(Duration::from_secs(2), take) => {
+                        stolen.extend(taken.unwrap_or_default());
+                    }
+                }
+            }
+            anyhow::Ok(stolen)
+        })
+    };
+
+    let projector = Projector::new(Positions, env.log.clone(), env.pool.clone(), small_batches);
+    let report = projector.rebuild(|_, _| {}).await;
+    done.cancel();
+    let stolen = thief.await??;
+    let report = report?;
+    assert!(
+        !stolen.is_empty(),
+        "the test took no message from the rebuild"
+    );
+    eprintln!("the thief took {} messages", stolen.len());
+
+    assert_eq!(report.position, last);
+    let applied = applied_positions(&env.pool).await?;
+    let missing: Vec<&u64> = stolen
+        .iter()
+        .filter(|p| applied.binary_search(p).is_err())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "taken from the rebuild and never applied: {missing:?}"
+    );
+    assert_eq!(
+        applied,
+        (1..=last).collect::<Vec<_>>(),
+        "every position once, none missing"
+    );
+    Ok(())
+}

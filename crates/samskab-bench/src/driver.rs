@@ -31,6 +31,19 @@ impl Run {
     pub fn max(&self) -> Duration {
         Duration::from_micros(self.latency.max())
     }
+
+    /// This run and `later` as one: operations, errors, windows and latencies added up; the
+    /// CPU shares are `later`'s.
+    pub fn and(mut self, later: Run) -> Run {
+        self.ops += later.ops;
+        self.errors += later.errors;
+        self.first_error = self.first_error.or(later.first_error);
+        self.window += later.window;
+        // Both histograms have the same bounds; a value outside them cannot occur.
+        let _ = self.latency.add(&later.latency);
+        self.cpu = later.cpu.or(self.cpu);
+        self
+    }
 }
 
 pub fn histogram() -> Histogram<u64> {

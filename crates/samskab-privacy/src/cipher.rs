@@ -11,6 +11,8 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 pub const KEY_BYTES: usize = 32;
 /// Bytes of a nonce.
 pub const NONCE_BYTES: usize = 24;
+/// Random bytes of a data key's id (shown as hex).
+const ID_BYTES: usize = 12;
 
 /// A 256-bit symmetric key. Its bytes are wiped from memory when it is dropped, and it never
 /// prints.
@@ -92,13 +94,25 @@ pub struct DataKey {
 }
 
 impl DataKey {
+    /// A fresh key and id from the operating system's CSPRNG, in one call (a registration
+    /// makes one of these; every system call on that path shows in its cost).
     pub fn generate() -> Self {
         use chacha20poly1305::aead::rand_core::RngCore;
-        let mut id = [0u8; 12];
-        OsRng.fill_bytes(&mut id);
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut random = [0u8; ID_BYTES + KEY_BYTES];
+        OsRng.fill_bytes(&mut random);
+        let (id_bytes, key_bytes) = random.split_at(ID_BYTES);
+        let mut id = String::with_capacity(2 * ID_BYTES);
+        for b in id_bytes {
+            id.push(char::from(HEX[usize::from(b >> 4)]));
+            id.push(char::from(HEX[usize::from(b & 0x0f)]));
+        }
+        let mut secret = [0u8; KEY_BYTES];
+        secret.copy_from_slice(key_bytes);
+        random.zeroize();
         Self {
-            id: id.iter().map(|b| format!("{b:02x}")).collect(),
-            secret: SecretKey::generate(),
+            id,
+            secret: SecretKey::from_bytes(secret),
         }
     }
 }

@@ -8,6 +8,7 @@ string_enum! {
         Municipality => "municipality",
         Organisation => "organisation",
         Volunteer => "volunteer",
+        Need => "need",
     }
 }
 

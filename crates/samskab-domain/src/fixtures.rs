@@ -56,6 +56,10 @@ pub fn volunteer_id() -> VolunteerId {
     VolunteerId::from_uuid(Uuid::from_u128(0x0195_0000_0000_7000_8000_0000_0000_0002))
 }
 
+pub fn need_id() -> NeedId {
+    NeedId::from_uuid(Uuid::from_u128(0x0195_0000_0000_7000_8000_0000_0000_0003))
+}
+
 pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
 }
@@ -174,6 +178,44 @@ pub fn volunteer_registered(id: VolunteerId, name_text: &str) -> VolunteerEvent 
         profile: volunteer_profile(),
         consent: volunteer_consent(),
     })
+}
+
+/// Homework help for Ukrainian refugee children (seed 004: Røde Kors in Rødovre restarts its
+/// Lektiehjælp, and activities for Ukrainian children), posted by the canonical organisation:
+/// in Rødovre (2610), Tuesday evenings, two hours a week, two volunteers, from 2025-09-02 to
+/// the summer holidays, with regular contact with children under 15.
+pub fn need_details(id: NeedId, title: &str) -> NeedDetails {
+    NeedDetails {
+        id,
+        posted_by: PostedBy::Organisation(org_id()),
+        title: NeedTitle::parse(title).expect("valid title"),
+        description: NeedDescription::parse(
+            "Røde Kors i Rødovre genstarter Lektiehjælpen. Vi søger to frivillige, der vil \
+             hjælpe ukrainske børn i 1.-6. klasse med lektierne tirsdag aften i Rødovre \
+             Frivilligcenter.\nDet er en fordel, hvis du taler ukrainsk eller russisk.",
+        )
+        .expect("valid description"),
+        target_groups: vec![TargetGroup::Children, TargetGroup::Refugees],
+        skills_required: Tag::parse_list(["Lektiehjælp"]).expect("valid tags"),
+        skills_nice_to_have: Tag::parse_list(["Matematik", "Dansk som andetsprog"])
+            .expect("valid tags"),
+        languages: vec![language("da"), language("uk")],
+        place: NeedPlace::AtPostcode(Postcode::parse("2610").expect("valid postcode")),
+        schedule: NeedSchedule::Weekly(
+            Availability::parse(
+                [AvailabilitySlot {
+                    weekday: Weekday::Tue,
+                    part: DayPart::Evening,
+                }],
+                2,
+            )
+            .expect("valid availability"),
+        ),
+        volunteers_wanted: VolunteersWanted::parse(2).expect("valid count"),
+        starts_on: date(2025, 9, 2),
+        ends_on: Some(date(2026, 6, 30)),
+        children_under_15: true,
+    }
 }
 
 // --- proptest strategies ---
@@ -433,4 +475,112 @@ pub fn arb_municipality_event(tenant_id: String) -> impl Strategy<Value = Munici
             name,
         })
     })
+}
+
+fn arb_postcode() -> impl Strategy<Value = Postcode> {
+    (800u16..=9990).prop_map(|n| Postcode::parse(&format!("{n:04}")).expect("in range"))
+}
+
+/// A need's record as `decide` accepts it when published at 10:00 on its `starts_on`: dates
+/// from 2000 on, an end within about eight years of the start, a one-off date between start and
+/// end, lists without duplicates and no skill both required and nice to have.
+pub fn arb_need_details(id: NeedId) -> impl Strategy<Value = NeedDetails> {
+    let poster = prop_oneof![
+        Just(PostedBy::Municipality),
+        any::<u128>()
+            .prop_map(|n| PostedBy::Organisation(OrganisationId::from_uuid(Uuid::from_u128(n)))),
+    ];
+    let texts = (
+        poster,
+        "[\\p{L}0-9][\\p{L}0-9 .,–-]{0,80}"
+            .prop_filter_map("valid title", |s| NeedTitle::parse(&s).ok()),
+        "[\\p{L}0-9 .,\n-]{1,300}"
+            .prop_filter_map("valid description", |s| NeedDescription::parse(&s).ok()),
+    );
+    let lists = (
+        proptest::sample::subsequence(TargetGroup::ALL, 0..=TargetGroup::ALL.len()),
+        arb_tags(),
+        arb_tags(),
+        arb_languages(),
+    );
+    let place = prop_oneof![
+        arb_postcode().prop_map(NeedPlace::AtPostcode),
+        Just(NeedPlace::Remote),
+    ];
+    // Days after 2000-01-01 (to 2035), the length in days if it ends, the one-off date's
+    // offset from the start if it is one.
+    let timing = (
+        0i64..13_000,
+        proptest::option::of(0i64..3_000),
+        proptest::option::of(0i64..3_000),
+        arb_availability(),
+    );
+    (
+        texts,
+        lists,
+        place,
+        timing,
+        1u16..=VolunteersWanted::MAX,
+        any::<bool>(),
+    )
+        .prop_map(
+            move |(
+                (posted_by, title, description),
+                (target_groups, skills_required, nice, languages),
+                place,
+                (start, length, once, availability),
+                wanted,
+                children_under_15,
+            )| {
+                let day = |offset: i64| {
+                    date(2000, 1, 1)
+                        .checked_add_signed(chrono::Duration::days(offset))
+                        .expect("in range")
+                };
+                let starts_on = day(start);
+                let ends_on = length.map(|length| day(start + length));
+                let schedule = match once {
+                    Some(offset) => NeedSchedule::OnDate {
+                        date: day(start + length.map_or(offset, |length| offset % (length + 1))),
+                    },
+                    None => NeedSchedule::Weekly(availability),
+                };
+                let skills_nice_to_have = nice
+                    .into_iter()
+                    .filter(|skill| !skills_required.contains(skill))
+                    .collect();
+                NeedDetails {
+                    id,
+                    posted_by,
+                    title,
+                    description,
+                    target_groups,
+                    skills_required,
+                    skills_nice_to_have,
+                    languages,
+                    place,
+                    schedule,
+                    volunteers_wanted: VolunteersWanted::parse(wanted).expect("in range"),
+                    starts_on,
+                    ends_on,
+                    children_under_15,
+                }
+            },
+        )
+}
+
+/// Any of a need's events, about need `id` (see [`arb_volunteer_event`]).
+pub fn arb_need_event(id: NeedId) -> impl Strategy<Value = NeedEvent> {
+    prop_oneof![
+        3 => arb_need_details(id).prop_map(NeedEvent::Published),
+        3 => arb_need_details(id).prop_map(NeedEvent::Updated),
+        2 => (proptest::option::of("[\\p{L} .,]{1,60}"), arb_datetime()).prop_map(move |(reason, at)| {
+            NeedEvent::Closed(NeedClosed {
+                id,
+                reason: reason.and_then(|r| ClosingReason::parse(&r).ok()),
+                at,
+            })
+        }),
+        2 => arb_datetime().prop_map(move |at| NeedEvent::Reopened(NeedReopened { id, at })),
+    ]
 }

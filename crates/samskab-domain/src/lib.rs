@@ -11,7 +11,7 @@
 //!   constructor returning [`InvalidValue`], so bad input is turned away at the edge and the rest
 //!   of the code never sees an invalid value. Deserialisation re-validates.
 //! - [`decider`]: the [`Decider`] and [`DomainEvent`] traits the API and event log code against.
-//! - [`municipality`], [`organisation`], [`volunteer`]: one decider per entity.
+//! - [`municipality`], [`organisation`], [`volunteer`], [`need`]: one decider per entity.
 
 #[macro_use]
 mod macros;
@@ -21,6 +21,7 @@ pub mod domain_error;
 pub mod entity_kind;
 pub mod invalid_value;
 pub mod municipality;
+pub mod need;
 pub mod organisation;
 pub mod values;
 pub mod volunteer;
@@ -39,6 +40,10 @@ pub use entity_kind::EntityKind;
 pub use invalid_value::InvalidValue;
 pub use municipality::{
     Municipality, MunicipalityCommand, MunicipalityEvent, MunicipalityRegistered, MunicipalityState,
+};
+pub use need::{
+    Need, NeedClosed, NeedCommand, NeedDetails, NeedEvent, NeedPlace, NeedReopened, NeedSchedule,
+    NeedState, PostedBy,
 };
 pub use organisation::{
     Organisation, OrganisationCommand, OrganisationContactForgotten, OrganisationDeactivated,

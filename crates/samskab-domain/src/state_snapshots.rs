@@ -9,7 +9,10 @@ use proptest::prelude::*;
 use crate::fixtures::*;
 use crate::values::Purpose;
 use crate::volunteer::VolunteerPurposeConsent;
-use crate::{Decider, Municipality, Organisation, OrganisationEvent, Volunteer, VolunteerEvent};
+use crate::{
+    ClosingReason, Decider, Municipality, Need, NeedClosed, NeedEvent, Organisation,
+    OrganisationEvent, Volunteer, VolunteerEvent,
+};
 
 /// The state after `events[..split]`, written as a snapshot and read back, then the rest of
 /// the events folded onto it.
@@ -45,6 +48,14 @@ proptest! {
     ) {
         prop_assert_eq!(resumed::<Municipality>(&events, split), Municipality::replay(&events));
     }
+
+    #[test]
+    fn a_need_resumed_from_a_snapshot_is_the_need_folded_whole(
+        events in vec(arb_need_event(need_id()), 0..12),
+        split in 0usize..12,
+    ) {
+        prop_assert_eq!(resumed::<Need>(&events, split), Need::replay(&events));
+    }
 }
 
 /// If this fails, what a decision state holds has changed: bump that decider's
@@ -64,6 +75,14 @@ fn each_states_snapshot_shape_is_pinned_to_its_version() {
     )]);
     let municipality =
         Municipality::replay(&[municipality_registered("rodovre", 175, "Rødovre Kommune")]);
+    let need = Need::replay(&[
+        NeedEvent::Published(need_details(need_id(), "Lektiehjælp til ukrainske børn")),
+        NeedEvent::Closed(NeedClosed {
+            id: need_id(),
+            reason: ClosingReason::parse("Vi har fundet frivillige nok").ok(),
+            at: at(2026, 1, 15),
+        }),
+    ]);
     let shape = |state: serde_json::Result<String>| state.expect("a state serialises");
     assert_eq!(
         (
@@ -86,9 +105,14 @@ fn each_states_snapshot_shape_is_pinned_to_its_version() {
         ),
         (1, PINNED_MUNICIPALITY.to_string())
     );
+    assert_eq!(
+        (Need::STATE_VERSION, shape(serde_json::to_string(&need))),
+        (1, PINNED_NEED.to_string())
+    );
 }
 
 const PINNED_VOLUNTEER: &str = r#"{"Active":{"id":"01950000-0000-7000-8000-000000000002","personal":{"name":"Søren Snedker","contact":{"email":"soren@example.dk","phone":"+4512345678","person":null},"birth_year":1958},"profile":{"postcode":"2610","age_band":"67_plus","skills":["snedker","lektiehjælp"],"resources":["har bil"],"languages":["da","uk"],"availability":{"slots":[{"weekday":"mon","part":"morning"},{"weekday":"tue","part":"evening"}],"hours_per_week":5},"target_groups":["children","refugees"],"child_certificate":{"status":"approved","assessed_on":"2025-02-01","valid_until":"2027-02-01"}},"consent":{"purpose":"Formidling af frivilligt arbejde i Rødovre Kommune","given_at":"2025-03-01T10:00:00Z"},"purposes":{"matching":"2025-03-02T10:00:00Z"}}}"#;
 const PINNED_ORGANISATION: &str = r#"{"Active":{"id":"01950000-0000-7000-8000-000000000001","name":"Æblehaven","cvr":"13748136","kind":"association","personal":{"email":"info@aeblehaven.dk","phone":"+4536377000","person":"Åse Æbelø"}}}"#;
 const PINNED_MUNICIPALITY: &str =
     r#"{"Registered":{"tenant":"rodovre","kommunekode":175,"name":"Rødovre Kommune"}}"#;
+const PINNED_NEED: &str = r#"{"Closed":{"details":{"id":"01950000-0000-7000-8000-000000000003","posted_by":{"kind":"organisation","organisation_id":"01950000-0000-7000-8000-000000000001"},"title":"Lektiehjælp til ukrainske børn","description":"Røde Kors i Rødovre genstarter Lektiehjælpen. Vi søger to frivillige, der vil hjælpe ukrainske børn i 1.-6. klasse med lektierne tirsdag aften i Rødovre Frivilligcenter.\nDet er en fordel, hvis du taler ukrainsk eller russisk.","target_groups":["children","refugees"],"skills_required":["lektiehjælp"],"skills_nice_to_have":["matematik","dansk som andetsprog"],"languages":["da","uk"],"place":{"kind":"at_postcode","postcode":"2610"},"schedule":{"kind":"weekly","slots":[{"weekday":"tue","part":"evening"}],"hours_per_week":2},"volunteers_wanted":2,"starts_on":"2025-09-02","ends_on":"2026-06-30","children_under_15":true},"closed_at":"2026-01-15T10:00:00Z","reason":"Vi har fundet frivillige nok"}}"#;

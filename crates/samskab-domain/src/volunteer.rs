@@ -61,7 +61,7 @@ impl VolunteerProfile {
     }
 }
 
-fn first_occurrences<T: PartialEq + Clone>(items: &[T]) -> Vec<T> {
+pub(crate) fn first_occurrences<T: PartialEq + Clone>(items: &[T]) -> Vec<T> {
     let mut kept: Vec<T> = Vec::with_capacity(items.len());
     for item in items {
         if !kept.contains(item) {

@@ -56,6 +56,10 @@ uuid_id!(
     /// Identifies a volunteer (frivillig) within their tenant.
     VolunteerId
 );
+uuid_id!(
+    /// Identifies a need (behov, opgave) within its tenant.
+    NeedId
+);
 
 #[cfg(test)]
 mod tests {

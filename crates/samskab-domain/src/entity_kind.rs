@@ -9,6 +9,7 @@ string_enum! {
         Organisation => "organisation",
         Volunteer => "volunteer",
         Need => "need",
+        Match => "match",
     }
 }
 

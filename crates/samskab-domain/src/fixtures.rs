@@ -60,6 +60,10 @@ pub fn need_id() -> NeedId {
     NeedId::from_uuid(Uuid::from_u128(0x0195_0000_0000_7000_8000_0000_0000_0003))
 }
 
+pub fn match_id() -> MatchId {
+    MatchId::from_uuid(Uuid::from_u128(0x0195_0000_0000_7000_8000_0000_0000_0004))
+}
+
 pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
 }
@@ -581,6 +585,104 @@ pub fn arb_need_event(id: NeedId) -> impl Strategy<Value = NeedEvent> {
                 at,
             })
         }),
-        2 => arb_datetime().prop_map(move |at| NeedEvent::Reopened(NeedReopened { id, at })),
+        2 => (arb_datetime(), proptest::option::of(0i64..13_000)).prop_map(move |(at, day)| {
+            let last_day = day.map(|offset| {
+                date(2000, 1, 1)
+                    .checked_add_signed(chrono::Duration::days(offset))
+                    .expect("in range")
+            });
+            NeedEvent::Reopened(NeedReopened { id, at, last_day })
+        }),
+        // As stored before a reopening could give a new last day.
+        1 => arb_datetime().prop_map(move |at| {
+            NeedEvent::ReopenedV1(NeedReopened { id, at, last_day: None })
+        }),
+    ]
+}
+
+/// Søren (the canonical volunteer) and the homework help for Ukrainian children (the canonical
+/// need), proposed by the organisation's coordinator.
+pub fn match_details(id: MatchId) -> MatchDetails {
+    MatchDetails {
+        id,
+        volunteer_id: volunteer_id(),
+        counterpart: Counterpart::Need(need_id()),
+        proposed_by: ProposedBy::Coordinator,
+        note: MatchNote::parse_optional(Some(
+            "Tirsdag aften passer begge parter, og der er brug for en, der taler ukrainsk.",
+        ))
+        .expect("valid note"),
+    }
+}
+
+/// The canonical proposal, on 2025-09-03, the day after the need started.
+pub fn match_proposed(id: MatchId) -> MatchEvent {
+    MatchEvent::Proposed(MatchProposed {
+        details: match_details(id),
+        at: at(2025, 9, 3),
+    })
+}
+
+fn arb_match_note() -> impl Strategy<Value = Option<MatchNote>> {
+    proptest::option::of("[\\p{L}0-9 .,\n-]{1,80}")
+        .prop_map(|note| note.and_then(|n| MatchNote::parse(&n).ok()))
+}
+
+/// 1900-01 .. 2099-12.
+pub fn arb_year_month() -> impl Strategy<Value = YearMonth> {
+    (1900i32..2100, 1u32..=12)
+        .prop_map(|(year, month)| YearMonth::new(year, month).expect("in range"))
+}
+
+/// Any of a match's events, about match `id` (see [`arb_volunteer_event`]). Acceptances, starts
+/// and logged hours weigh more, so that folds reach the later states often.
+pub fn arb_match_event(id: MatchId) -> impl Strategy<Value = MatchEvent> {
+    let details = (
+        any::<u128>(),
+        any::<u128>(),
+        proptest::sample::select(ProposedBy::ALL),
+        arb_match_note(),
+    )
+        .prop_map(move |(volunteer, need, proposed_by, note)| MatchDetails {
+            id,
+            volunteer_id: VolunteerId::from_uuid(Uuid::from_u128(volunteer)),
+            counterpart: Counterpart::Need(NeedId::from_uuid(Uuid::from_u128(need))),
+            proposed_by,
+            note,
+        });
+    let side = proptest::sample::select(MatchSide::ALL);
+    prop_oneof![
+        2 => (details, arb_datetime()).prop_map(|(details, at)| {
+            MatchEvent::Proposed(MatchProposed { details, at })
+        }),
+        3 => (side.clone(), arb_datetime()).prop_map(move |(side, at)| {
+            MatchEvent::Accepted(MatchAccepted { id, side, at })
+        }),
+        1 => (side, arb_match_note(), arb_datetime()).prop_map(move |(side, reason, at)| {
+            MatchEvent::Declined(MatchDeclined { id, side, reason, at })
+        }),
+        2 => (0i64..13_000, arb_datetime()).prop_map(move |(day, at)| {
+            let on = date(2000, 1, 1)
+                .checked_add_signed(chrono::Duration::days(day))
+                .expect("in range");
+            MatchEvent::Started(MatchStarted { id, on, at })
+        }),
+        3 => (arb_year_month(), 0..=MonthlyMinutes::MAX, arb_datetime()).prop_map(
+            move |(period, minutes, at)| {
+                MatchEvent::HoursLogged(MatchHoursLogged {
+                    id,
+                    period,
+                    minutes: MonthlyMinutes::parse(minutes).expect("in range"),
+                    at,
+                })
+            }
+        ),
+        2 => (arb_match_note(), arb_datetime()).prop_map(move |(reason, at)| {
+            MatchEvent::Paused(MatchPaused { id, reason, at })
+        }),
+        2 => arb_datetime().prop_map(move |at| MatchEvent::Resumed(MatchResumed { id, at })),
+        1 => (proptest::sample::select(MatchEndReason::ALL), arb_datetime()).prop_map(
+            move |(reason, at)| MatchEvent::Ended(MatchEnded { id, reason, at })
+        ),
     ]
 }

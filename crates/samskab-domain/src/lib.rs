@@ -11,7 +11,8 @@
 //!   constructor returning [`InvalidValue`], so bad input is turned away at the edge and the rest
 //!   of the code never sees an invalid value. Deserialisation re-validates.
 //! - [`decider`]: the [`Decider`] and [`DomainEvent`] traits the API and event log code against.
-//! - [`municipality`], [`organisation`], [`volunteer`], [`need`]: one decider per entity.
+//! - [`municipality`], [`organisation`], [`volunteer`], [`need`], [`matches`](mod@matches): one
+//!   decider per entity.
 
 #[macro_use]
 mod macros;
@@ -20,6 +21,7 @@ pub mod decider;
 pub mod domain_error;
 pub mod entity_kind;
 pub mod invalid_value;
+pub mod matches;
 pub mod municipality;
 pub mod need;
 pub mod organisation;
@@ -38,6 +40,11 @@ pub use decider::{Decider, DomainEvent, EventDecodeError};
 pub use domain_error::DomainError;
 pub use entity_kind::EntityKind;
 pub use invalid_value::InvalidValue;
+pub use matches::{
+    Counterpart, Match, MatchAccepted, MatchCommand, MatchDeclined, MatchDetails, MatchEnded,
+    MatchEvent, MatchHoursLogged, MatchPaused, MatchProposed, MatchResumed, MatchStarted,
+    MatchState,
+};
 pub use municipality::{
     Municipality, MunicipalityCommand, MunicipalityEvent, MunicipalityRegistered, MunicipalityState,
 };

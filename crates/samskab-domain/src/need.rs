@@ -7,10 +7,10 @@
 //! `Forget` command.
 //!
 //! Not here: whether a need is *filled*. A need is filled when as many of its matches are
-//! active as it wants volunteers, and matches are an entity of their own, added in a later
-//! step. That count will come from the matches' events (active matches per need against
-//! [`NeedDetails::volunteers_wanted`]), not from this decider: this state only says whether the
-//! need is open for matching at all.
+//! active as it wants volunteers, and matches are an entity of their own
+//! ([`crate::matches`]). That count will come from the matches' events (active matches per need
+//! against [`NeedDetails::volunteers_wanted`]), not from this decider: this state only says
+//! whether the need is open for matching at all.
 
 use crate::volunteer::{EARLIEST_YEAR, VolunteerProfile, YEARS_AHEAD, first_occurrences};
 use crate::{
@@ -119,6 +119,23 @@ impl NeedDetails {
             NeedSchedule::Weekly(_) => self.ends_on.map(|end| (end, "ends_on")),
         }
     }
+
+    /// The same need with a new last day, as a reopening for another season gives it: a
+    /// weekly need ends on it; a one-off need takes place on it, and its end, if it has one,
+    /// moves along so that the date still lies within it.
+    pub fn with_last_day(&self, day: NaiveDate) -> NeedDetails {
+        match self.schedule {
+            NeedSchedule::OnDate { .. } => NeedDetails {
+                schedule: NeedSchedule::OnDate { date: day },
+                ends_on: self.ends_on.map(|end| end.max(day)),
+                ..self.clone()
+            },
+            NeedSchedule::Weekly(_) => NeedDetails {
+                ends_on: Some(day),
+                ..self.clone()
+            },
+        }
+    }
 }
 
 /// A need's decision state. `Default` is "not yet posted".
@@ -154,8 +171,14 @@ pub enum NeedCommand {
         reason: Option<ClosingReason>,
         at: DateTime<Utc>,
     },
-    /// `at` is "now": a need whose last day is before it cannot be reopened.
-    Reopen { at: DateTime<Utc> },
+    /// `at` is "now": a need whose last day is before it cannot be reopened as it is. A
+    /// `last_day` reopens it for another season (see [`NeedDetails::with_last_day`]): the end
+    /// of a weekly need, the date of a one-off need; not before today. `None` keeps the
+    /// dates. Only the last day moves: anything else is an update once the need is open.
+    Reopen {
+        last_day: Option<NaiveDate>,
+        at: DateTime<Utc>,
+    },
 }
 
 domain_events! {
@@ -164,7 +187,10 @@ domain_events! {
         Published(NeedDetails) = PUBLISHED_V1 => "dk.samskab.need.published.v1",
         Updated(NeedDetails) = UPDATED_V1 => "dk.samskab.need.updated.v1",
         Closed(NeedClosed) = CLOSED_V1 => "dk.samskab.need.closed.v1",
-        Reopened(NeedReopened) = REOPENED_V1 => "dk.samskab.need.reopened.v1",
+        Reopened(NeedReopened) = REOPENED_V2 => "dk.samskab.need.reopened.v2",
+        /// As `Reopened`, from before a reopening could give a new last day (its `last_day` is
+        /// absent, so `None`: the dates unchanged): read, never decided.
+        ReopenedV1(NeedReopened) = REOPENED_V1 => "dk.samskab.need.reopened.v1",
     }
 }
 
@@ -176,11 +202,14 @@ pub struct NeedClosed {
     pub at: DateTime<Utc>,
 }
 
-/// Payload of `dk.samskab.need.reopened.v1`.
+/// Payload of `dk.samskab.need.reopened.v2` (and `.v1`, which has no `last_day`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NeedReopened {
     pub id: NeedId,
     pub at: DateTime<Utc>,
+    /// The need's new last day ([`NeedDetails::with_last_day`]); `None`: its dates unchanged.
+    #[serde(default)]
+    pub last_day: Option<NaiveDate>,
 }
 
 impl NeedEvent {
@@ -189,7 +218,7 @@ impl NeedEvent {
         match self {
             NeedEvent::Published(e) | NeedEvent::Updated(e) => e.id,
             NeedEvent::Closed(e) => e.id,
-            NeedEvent::Reopened(e) => e.id,
+            NeedEvent::Reopened(e) | NeedEvent::ReopenedV1(e) => e.id,
         }
     }
 }
@@ -288,6 +317,30 @@ fn refuse_when_over(
     }
 }
 
+/// A new last day for a reopened need: a plausible date, not before the need starts (a one-off
+/// date and an end never are), and not before today (or the need would be over again).
+fn check_new_last_day(
+    details: &NeedDetails,
+    day: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    check_plausible("last_day", day, now)?;
+    if day < details.starts_on {
+        return Err(DomainError::rule(
+            "last_day",
+            format!("must not be before the need starts, {}", details.starts_on),
+        ));
+    }
+    let today = now.date_naive();
+    if day < today {
+        return Err(DomainError::rule(
+            "last_day",
+            format!("must not be before today, {today}: the need would be over again"),
+        ));
+    }
+    Ok(())
+}
+
 impl Decider for Need {
     const KIND: EntityKind = EntityKind::Need;
     type State = NeedState;
@@ -351,18 +404,22 @@ impl Decider for Need {
                     at: *at,
                 })]),
             },
-            NeedCommand::Reopen { at } => match state {
+            NeedCommand::Reopen { last_day, at } => match state {
                 NeedState::NotPosted => Err(not_found),
                 NeedState::Open(_) => Err(DomainError::conflict("the need is already open")),
                 NeedState::Closed {
                     details, closed_at, ..
                 } => {
-                    refuse_when_over(details, *at, "reopened")?;
+                    match last_day {
+                        None => refuse_when_over(details, *at, "reopened without a new last_day")?,
+                        Some(day) => check_new_last_day(details, *day, *at)?,
+                    }
                     // A clock behind the one that closed it (another API instance) records the
                     // reopening at the closing, never before.
                     Ok(vec![NeedEvent::Reopened(NeedReopened {
                         id: details.id,
                         at: (*at).max(*closed_at),
+                        last_day: *last_day,
                     })])
                 }
             },
@@ -397,8 +454,11 @@ impl Decider for Need {
             },
             // Nothing to close without a record; once closed, the first closing stands.
             (state @ (NotPosted | Closed { .. }), E::Closed(_)) => state,
-            (Closed { details, .. }, E::Reopened(_)) => Open(details),
-            (state @ (NotPosted | Open(_)), E::Reopened(_)) => state,
+            (Closed { details, .. }, E::Reopened(e) | E::ReopenedV1(e)) => match e.last_day {
+                Some(day) => Open(details.with_last_day(day)),
+                None => Open(details),
+            },
+            (state @ (NotPosted | Open(_)), E::Reopened(_) | E::ReopenedV1(_)) => state,
         }
     }
 }
@@ -453,10 +513,19 @@ mod tests {
     }
 
     fn reopened() -> NeedEvent {
-        NeedEvent::Reopened(NeedReopened {
+        NeedEvent::Reopened(reopened_payload())
+    }
+
+    fn reopened_payload() -> NeedReopened {
+        NeedReopened {
             id: need_id(),
             at: at(2026, 1, 5),
-        })
+            last_day: None,
+        }
+    }
+
+    fn reopen(last_day: Option<NaiveDate>, now: DateTime<Utc>) -> NeedCommand {
+        NeedCommand::Reopen { last_day, at: now }
     }
 
     fn not_found() -> Result<Vec<NeedEvent>, DomainError> {
@@ -852,9 +921,9 @@ mod tests {
 
     #[test]
     fn reopening_a_closed_need() {
-        let reopen = NeedCommand::Reopen { at: at(2026, 1, 5) };
+        let command = reopen(None, at(2026, 1, 5));
         assert_eq!(
-            when::<Need>(&[published(), closed()], &reopen),
+            when::<Need>(&[published(), closed()], &command),
             Ok(vec![reopened()])
         );
         assert_eq!(
@@ -865,16 +934,16 @@ mod tests {
 
     #[test]
     fn reopening_an_open_need_is_a_conflict() {
-        let reopen = NeedCommand::Reopen { at: at(2026, 1, 5) };
+        let command = reopen(None, at(2026, 1, 5));
         for history in [vec![published()], vec![published(), closed(), reopened()]] {
-            assert!(is_conflict(&when::<Need>(&history, &reopen)));
+            assert!(is_conflict(&when::<Need>(&history, &command)));
         }
     }
 
     #[test]
     fn reopening_an_unknown_need_is_not_found() {
         assert_eq!(
-            when::<Need>(&[], &NeedCommand::Reopen { at: at(2026, 1, 5) }),
+            when::<Need>(&[], &reopen(None, at(2026, 1, 5))),
             not_found()
         );
     }
@@ -882,7 +951,7 @@ mod tests {
     #[test]
     fn a_need_whose_last_day_has_passed_cannot_be_reopened() {
         // The canonical need ends on 2026-06-30.
-        let reopen_on = |y, m, d| NeedCommand::Reopen { at: at(y, m, d) };
+        let reopen_on = |y, m, d| reopen(None, at(y, m, d));
         let history = [published(), closed()];
         let result = when::<Need>(&history, &reopen_on(2026, 7, 1));
         assert_eq!(rule_field(&result), Some("ends_on"));
@@ -913,16 +982,148 @@ mod tests {
     #[test]
     fn a_reopening_timed_before_the_closing_is_recorded_at_the_closing() {
         assert_eq!(
-            when::<Need>(
-                &[published(), closed()],
-                &NeedCommand::Reopen {
-                    at: at(2025, 11, 1)
-                }
-            ),
+            when::<Need>(&[published(), closed()], &reopen(None, at(2025, 11, 1))),
             Ok(vec![NeedEvent::Reopened(NeedReopened {
                 id: need_id(),
                 at: at(2025, 12, 1),
+                last_day: None,
             })])
+        );
+    }
+
+    #[test]
+    fn a_need_that_is_over_is_reopened_for_another_season_with_a_new_last_day() {
+        // Closed on 2025-12-01; the canonical need ended on 2026-06-30, and it is now autumn.
+        let history = [published(), closed()];
+        let next_season = date(2027, 6, 30);
+        let now = at(2026, 8, 20);
+        let expected = NeedEvent::Reopened(NeedReopened {
+            id: need_id(),
+            at: now,
+            last_day: Some(next_season),
+        });
+        assert_eq!(
+            when::<Need>(&history, &reopen(Some(next_season), now)),
+            Ok(vec![expected.clone()])
+        );
+        assert_eq!(
+            Need::replay(&[published(), closed(), expected]),
+            NeedState::Open(NeedDetails {
+                ends_on: Some(next_season),
+                ..details()
+            })
+        );
+        // An ongoing need gets an end; a need not yet over may also be given a shorter one.
+        let ongoing = NeedDetails {
+            ends_on: None,
+            ..details()
+        };
+        let shorter = date(2026, 3, 31);
+        let history = [NeedEvent::Published(ongoing.clone()), closed()];
+        let result = when::<Need>(&history, &reopen(Some(shorter), at(2026, 1, 5)));
+        let Ok(events) = result else {
+            panic!("expected a reopening, got {result:?}");
+        };
+        assert_eq!(
+            Need::replay(history.iter().chain(&events)),
+            NeedState::Open(NeedDetails {
+                ends_on: Some(shorter),
+                ..ongoing
+            })
+        );
+    }
+
+    #[test]
+    fn a_one_off_need_is_reopened_on_a_new_date() {
+        // Danmark Spiser Sammen, once a year: last year's date has passed.
+        let last_year = NeedDetails {
+            schedule: NeedSchedule::OnDate {
+                date: date(2025, 10, 4),
+            },
+            ..details()
+        };
+        let next_year = date(2026, 10, 3);
+        let history = [NeedEvent::Published(last_year.clone()), closed()];
+        let now = at(2026, 8, 1);
+        let result = when::<Need>(&history, &reopen(Some(next_year), now));
+        let Ok(events) = result else {
+            panic!("expected a reopening, got {result:?}");
+        };
+        // The date moves, and the end (2026-06-30) with it, so that the date lies within it.
+        let moved = NeedDetails {
+            schedule: NeedSchedule::OnDate { date: next_year },
+            ends_on: Some(next_year),
+            ..last_year.clone()
+        };
+        assert_eq!(
+            Need::replay(history.iter().chain(&events)),
+            NeedState::Open(moved.clone())
+        );
+        assert_eq!(check_need_rules(&moved, now), Ok(moved));
+        // Without an end, only the date moves.
+        let unbounded = NeedDetails {
+            ends_on: None,
+            ..last_year
+        };
+        assert_eq!(
+            unbounded.with_last_day(next_year),
+            NeedDetails {
+                schedule: NeedSchedule::OnDate { date: next_year },
+                ..unbounded.clone()
+            }
+        );
+    }
+
+    #[test]
+    fn a_new_last_day_is_today_or_later_and_not_before_the_start() {
+        let history = [published(), closed()];
+        let now = at(2026, 8, 20);
+        let refused =
+            |day| rule_field(&when::<Need>(&history, &reopen(Some(day), now))).map(str::to_owned);
+        for day in [
+            date(2026, 8, 19),
+            date(2025, 9, 1),
+            date(1899, 12, 31),
+            date(2037, 1, 1),
+        ] {
+            assert_eq!(refused(day).as_deref(), Some("last_day"), "{day}");
+        }
+        for day in [date(2026, 8, 20), date(2036, 12, 31)] {
+            assert_eq!(refused(day), None, "{day}");
+        }
+        let result = when::<Need>(&history, &reopen(Some(date(2026, 8, 19)), now));
+        assert!(
+            matches!(&result, Err(DomainError::Rule { reason, .. }) if reason.contains("2026-08-20")),
+            "{result:?}"
+        );
+        // Still refused without one, saying what would help.
+        let result = when::<Need>(&history, &reopen(None, now));
+        assert!(
+            matches!(&result, Err(DomainError::Rule { reason, .. }) if reason.contains("new last_day")),
+            "{result:?}"
+        );
+    }
+
+    #[test]
+    fn a_reopening_stored_before_it_had_a_last_day_still_reads_and_replays() {
+        let v1 = serde_json::json!({"id": need_id(), "at": "2026-01-05T10:00:00Z"});
+        let decoded = NeedEvent::from_payload(NeedEvent::REOPENED_V1, &v1);
+        let expected = NeedEvent::ReopenedV1(NeedReopened {
+            id: need_id(),
+            at: at(2026, 1, 5),
+            last_day: None,
+        });
+        assert_eq!(decoded, Ok(expected.clone()));
+        assert_eq!(expected.id(), need_id());
+        assert_eq!(
+            Need::replay(&[published(), closed(), expected]),
+            NeedState::Open(details())
+        );
+        // What is decided now is the new version, with the field written out.
+        assert_eq!(reopened().event_type(), NeedEvent::REOPENED_V2);
+        assert_eq!(
+            reopened().to_payload(),
+            serde_json::json!({"id": need_id(), "at": "2026-01-05T10:00:00Z", "last_day": null})
         );
     }
 
@@ -946,6 +1147,15 @@ mod tests {
         );
         assert_eq!(
             Need::replay(&[published(), published(), reopened()]),
+            NeedState::Open(details())
+        );
+        // A reopening with a new last day moves nothing on a need that is open.
+        let moving = NeedEvent::Reopened(NeedReopened {
+            last_day: Some(date(2027, 6, 30)),
+            ..reopened_payload()
+        });
+        assert_eq!(
+            Need::replay(&[published(), moving]),
             NeedState::Open(details())
         );
         let second_closing = NeedEvent::Closed(NeedClosed {
@@ -1032,6 +1242,11 @@ mod tests {
             closed(),
             closed_with_reason,
             reopened(),
+            NeedEvent::Reopened(NeedReopened {
+                last_day: Some(date(2027, 6, 30)),
+                ..reopened_payload()
+            }),
+            NeedEvent::ReopenedV1(reopened_payload()),
         ] {
             assert_eq!(
                 NeedEvent::from_payload(event.event_type(), &event.to_payload()),
@@ -1044,6 +1259,7 @@ mod tests {
                 "dk.samskab.need.published.v1",
                 "dk.samskab.need.updated.v1",
                 "dk.samskab.need.closed.v1",
+                "dk.samskab.need.reopened.v2",
                 "dk.samskab.need.reopened.v1",
             ]
         );

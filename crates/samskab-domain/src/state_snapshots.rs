@@ -10,8 +10,9 @@ use crate::fixtures::*;
 use crate::values::Purpose;
 use crate::volunteer::VolunteerPurposeConsent;
 use crate::{
-    ClosingReason, Decider, Municipality, Need, NeedClosed, NeedEvent, Organisation,
-    OrganisationEvent, Volunteer, VolunteerEvent,
+    ClosingReason, Decider, Match, MatchAccepted, MatchEvent, MatchHoursLogged, MatchNote,
+    MatchPaused, MatchSide, MatchStarted, MonthlyMinutes, Municipality, Need, NeedClosed,
+    NeedEvent, Organisation, OrganisationEvent, Volunteer, VolunteerEvent, YearMonth,
 };
 
 /// The state after `events[..split]`, written as a snapshot and read back, then the rest of
@@ -56,6 +57,14 @@ proptest! {
     ) {
         prop_assert_eq!(resumed::<Need>(&events, split), Need::replay(&events));
     }
+
+    #[test]
+    fn a_match_resumed_from_a_snapshot_is_the_match_folded_whole(
+        events in vec(arb_match_event(match_id()), 0..16),
+        split in 0usize..16,
+    ) {
+        prop_assert_eq!(resumed::<Match>(&events, split), Match::replay(&events));
+    }
 }
 
 /// If this fails, what a decision state holds has changed: bump that decider's
@@ -81,6 +90,34 @@ fn each_states_snapshot_shape_is_pinned_to_its_version() {
             id: need_id(),
             reason: ClosingReason::parse("Vi har fundet frivillige nok").ok(),
             at: at(2026, 1, 15),
+        }),
+    ]);
+    let hours = |period: &str, minutes: u32, on| {
+        MatchEvent::HoursLogged(MatchHoursLogged {
+            id: match_id(),
+            period: YearMonth::parse(period).expect("valid month"),
+            minutes: MonthlyMinutes::parse(minutes).expect("valid minutes"),
+            at: on,
+        })
+    };
+    let a_match = Match::replay(&[
+        match_proposed(match_id()),
+        MatchEvent::Accepted(MatchAccepted {
+            id: match_id(),
+            side: MatchSide::Volunteer,
+            at: at(2025, 9, 4),
+        }),
+        MatchEvent::Started(MatchStarted {
+            id: match_id(),
+            on: date(2025, 9, 9),
+            at: at(2025, 9, 5),
+        }),
+        hours("2025-09", 480, at(2025, 10, 1)),
+        hours("2025-11", 360, at(2025, 12, 1)),
+        MatchEvent::Paused(MatchPaused {
+            id: match_id(),
+            reason: MatchNote::parse_optional(Some("Juleferie")).expect("valid note"),
+            at: at(2025, 12, 15),
         }),
     ]);
     let shape = |state: serde_json::Result<String>| state.expect("a state serialises");
@@ -109,6 +146,10 @@ fn each_states_snapshot_shape_is_pinned_to_its_version() {
         (Need::STATE_VERSION, shape(serde_json::to_string(&need))),
         (1, PINNED_NEED.to_string())
     );
+    assert_eq!(
+        (Match::STATE_VERSION, shape(serde_json::to_string(&a_match))),
+        (1, PINNED_MATCH.to_string())
+    );
 }
 
 const PINNED_VOLUNTEER: &str = r#"{"Active":{"id":"01950000-0000-7000-8000-000000000002","personal":{"name":"Søren Snedker","contact":{"email":"soren@example.dk","phone":"+4512345678","person":null},"birth_year":1958},"profile":{"postcode":"2610","age_band":"67_plus","skills":["snedker","lektiehjælp"],"resources":["har bil"],"languages":["da","uk"],"availability":{"slots":[{"weekday":"mon","part":"morning"},{"weekday":"tue","part":"evening"}],"hours_per_week":5},"target_groups":["children","refugees"],"child_certificate":{"status":"approved","assessed_on":"2025-02-01","valid_until":"2027-02-01"}},"consent":{"purpose":"Formidling af frivilligt arbejde i Rødovre Kommune","given_at":"2025-03-01T10:00:00Z"},"purposes":{"matching":"2025-03-02T10:00:00Z"}}}"#;
@@ -116,3 +157,4 @@ const PINNED_ORGANISATION: &str = r#"{"Active":{"id":"01950000-0000-7000-8000-00
 const PINNED_MUNICIPALITY: &str =
     r#"{"Registered":{"tenant":"rodovre","kommunekode":175,"name":"Rødovre Kommune"}}"#;
 const PINNED_NEED: &str = r#"{"Closed":{"details":{"id":"01950000-0000-7000-8000-000000000003","posted_by":{"kind":"organisation","organisation_id":"01950000-0000-7000-8000-000000000001"},"title":"Lektiehjælp til ukrainske børn","description":"Røde Kors i Rødovre genstarter Lektiehjælpen. Vi søger to frivillige, der vil hjælpe ukrainske børn i 1.-6. klasse med lektierne tirsdag aften i Rødovre Frivilligcenter.\nDet er en fordel, hvis du taler ukrainsk eller russisk.","target_groups":["children","refugees"],"skills_required":["lektiehjælp"],"skills_nice_to_have":["matematik","dansk som andetsprog"],"languages":["da","uk"],"place":{"kind":"at_postcode","postcode":"2610"},"schedule":{"kind":"weekly","slots":[{"weekday":"tue","part":"evening"}],"hours_per_week":2},"volunteers_wanted":2,"starts_on":"2025-09-02","ends_on":"2026-06-30","children_under_15":true},"closed_at":"2026-01-15T10:00:00Z","reason":"Vi har fundet frivillige nok"}}"#;
+const PINNED_MATCH: &str = r#"{"Paused":{"proposal":{"id":"01950000-0000-7000-8000-000000000004","volunteer_id":"01950000-0000-7000-8000-000000000002","counterpart":{"kind":"need","id":"01950000-0000-7000-8000-000000000003"},"proposed_by":"coordinator","note":"Tirsdag aften passer begge parter, og der er brug for en, der taler ukrainsk.","at":"2025-09-03T10:00:00Z"},"started_on":"2025-09-09","minutes":{"2025-09":480,"2025-11":360},"since":"2025-12-15T10:00:00Z","reason":"Juleferie"}}"#;

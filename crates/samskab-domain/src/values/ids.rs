@@ -60,6 +60,11 @@ uuid_id!(
     /// Identifies a need (behov, opgave) within its tenant.
     NeedId
 );
+uuid_id!(
+    /// Identifies a match between a volunteer and a need (later also a person) within its
+    /// tenant.
+    MatchId
+);
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,7 @@
 //! only how the request becomes a command (see `routes/`).
 
 use std::fmt;
+use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -391,9 +392,11 @@ fn remember_decided<D: Decider>(
         decisions.forget(entity);
         return;
     }
-    let mut keyed = decided_on.keyed.as_ref().clone();
+    // The keyed commands are shared with the cache entry: copied only when one is added, so a
+    // command without a key on an entity with many keyed ones copies nothing.
+    let mut keyed = decided_on.keyed;
     if let Some(key) = &meta.idempotency_key {
-        keyed.push(StoredCommand {
+        Arc::make_mut(&mut keyed).push(StoredCommand {
             key_hash: Some(samskab_eventlog::idempotency::key_hash(
                 entity.tenant(),
                 key,
@@ -409,7 +412,7 @@ fn remember_decided<D: Decider>(
         &mut Known {
             state,
             last_position: appended.position,
-            keyed: keyed.into(),
+            keyed,
             checked: true,
             unsaved: decided_on.unsaved + events.len(),
         },

@@ -175,12 +175,14 @@ impl DecisionCache {
             .map_err(load_error)?;
         self.events_loaded
             .fetch_add(newer.events.len() as u64, Ordering::Relaxed);
-        let mut keyed = known.keyed.as_ref().clone();
-        keyed.extend(newer.keyed.iter().cloned());
+        let mut keyed = known.keyed;
+        if !newer.keyed.is_empty() {
+            Arc::make_mut(&mut keyed).extend(newer.keyed.iter().cloned());
+        }
         let mut caught_up = Known {
             state: fold_onto::<D>(known.state, &newer)?,
             last_position: newer.last_position,
-            keyed: Arc::new(keyed),
+            keyed,
             checked: true,
             unsaved: known.unsaved + newer.events.len(),
         };

@@ -93,6 +93,57 @@ macro_rules! string_newtype_impls {
     };
 }
 
+/// A free text value type in one line: `struct X(String)`, trimmed, 1..=`max` characters, on
+/// one line (`Single`) or several (`Multiple`), with `parse`, `parse_optional` (blank is no
+/// value: a form field left empty), `as_str`, `MAX_CHARS` and the string impls. The doc
+/// comment and any extra derive are passed through.
+///
+/// ```ignore
+/// free_text! {
+///     /// Why a need was closed.
+///     pub struct ClosingReason, max 500, Multiple
+/// }
+/// ```
+macro_rules! free_text {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident, max $max:expr, $lines:ident
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub const MAX_CHARS: usize = $max;
+
+            pub fn parse(input: &str) -> Result<Self, $crate::InvalidValue> {
+                $crate::values::text::trimmed_text(
+                    input,
+                    1,
+                    Self::MAX_CHARS,
+                    $crate::values::text::Lines::$lines,
+                )
+                .map(Self)
+            }
+
+            /// `None`, empty or blank -> `Ok(None)`: nothing given.
+            pub fn parse_optional(input: Option<&str>) -> Result<Option<Self>, $crate::InvalidValue> {
+                match input.map(str::trim) {
+                    None | Some("") => Ok(None),
+                    Some(text) => Self::parse(text).map(Some),
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        string_newtype_impls!($name);
+    };
+}
+
 /// An entity's event enum from one list: each variant, its payload type, the constant naming
 /// its versioned type and the type name itself. Generates the enum, the constants, `TYPES`,
 /// and `DomainEvent` (`event_type`, `to_payload`, `from_payload`), so a new event is one line

@@ -1,9 +1,5 @@
 //! The closed sets and the free text a match's commands carry.
 
-use super::text::{Lines, trimmed_text};
-use crate::InvalidValue;
-use serde::{Deserialize, Serialize};
-
 string_enum! {
     /// Who proposed a match. Which person it was (the case worker, the organisation's
     /// coordinator, the volunteer) is the event's actor, in its envelope; this says which side
@@ -39,38 +35,16 @@ string_enum! {
     }
 }
 
-/// A short free text on a match: the proposal's note, why a side declined, why it is paused.
-/// Trimmed, 1..=500 characters, line breaks allowed. Use [`MatchNote::parse_optional`] for a
-/// form field that may be left blank.
-///
-/// A match's events are not sealed (a match names people only by id), so a note is not the
-/// place for personal details about the volunteer or the counterpart ("the mother is ill"):
-/// those could not be forgotten with the person.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct MatchNote(String);
-
-impl MatchNote {
-    pub const MAX_CHARS: usize = 500;
-
-    pub fn parse(input: &str) -> Result<Self, InvalidValue> {
-        trimmed_text(input, 1, Self::MAX_CHARS, Lines::Multiple).map(Self)
-    }
-
-    /// `None`, empty or blank -> `Ok(None)`: no note given.
-    pub fn parse_optional(input: Option<&str>) -> Result<Option<Self>, InvalidValue> {
-        match input.map(str::trim) {
-            None | Some("") => Ok(None),
-            Some(text) => Self::parse(text).map(Some),
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+free_text! {
+    /// A short free text on a match: the proposal's note, why a side declined, why it is paused.
+    /// Trimmed, 1..=500 characters, line breaks allowed. Use [`MatchNote::parse_optional`] for a
+    /// form field that may be left blank.
+    ///
+    /// A match's events are not sealed (a match names people only by id), so a note is not the
+    /// place for personal details about the volunteer or the counterpart ("the mother is ill"):
+    /// those could not be forgotten with the person.
+    pub struct MatchNote, max 500, Multiple
 }
-
-string_newtype_impls!(MatchNote);
 
 #[cfg(test)]
 mod tests {

@@ -20,7 +20,7 @@ mod postcode;
 mod tag;
 mod target_group;
 mod tenant;
-mod text;
+pub(crate) mod text;
 mod volunteers_wanted;
 mod year_month;
 

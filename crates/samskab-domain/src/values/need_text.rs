@@ -1,82 +1,30 @@
 //! A need's free texts: its title, its description, and why it was closed.
 
-use super::text::{Lines, trimmed_text};
-use crate::InvalidValue;
-use serde::{Deserialize, Serialize};
-
-/// What a need is called where volunteers look for one ("Lektiehjælp til ukrainske børn"):
-/// trimmed, 1..=200 characters, one line. Kept as typed, as a [`Name`](crate::Name) is.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct NeedTitle(String);
-
-impl NeedTitle {
-    pub const MAX_CHARS: usize = 200;
-
-    pub fn parse(input: &str) -> Result<Self, InvalidValue> {
-        trimmed_text(input, 1, Self::MAX_CHARS, Lines::Single).map(Self)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+free_text! {
+    /// What a need is called where volunteers look for one ("Lektiehjælp til ukrainske børn"):
+    /// trimmed, 1..=200 characters, one line. Kept as typed, as a [`Name`](crate::Name) is.
+    #[derive(PartialOrd, Ord)]
+    pub struct NeedTitle, max 200, Single
 }
 
-string_newtype_impls!(NeedTitle);
-
-/// What the volunteer would do, where and with whom: trimmed, 1..=5000 characters, line breaks
-/// allowed. Long enough for the texts associations post on frivilligjob.dk, short enough that
-/// a list of needs stays a list.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct NeedDescription(String);
-
-impl NeedDescription {
-    pub const MAX_CHARS: usize = 5000;
-
-    pub fn parse(input: &str) -> Result<Self, InvalidValue> {
-        trimmed_text(input, 1, Self::MAX_CHARS, Lines::Multiple).map(Self)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+free_text! {
+    /// What the volunteer would do, where and with whom: trimmed, 1..=5000 characters, line breaks
+    /// allowed. Long enough for the texts associations post on frivilligjob.dk, short enough that
+    /// a list of needs stays a list.
+    pub struct NeedDescription, max 5000, Multiple
 }
 
-string_newtype_impls!(NeedDescription);
-
-/// Why a need was closed ("Vi har fundet frivillige nok", "Aktiviteten er aflyst"): trimmed,
-/// 1..=500 characters, line breaks allowed. Use [`ClosingReason::parse_optional`] for a form
-/// field that may be left blank.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ClosingReason(String);
-
-impl ClosingReason {
-    pub const MAX_CHARS: usize = 500;
-
-    pub fn parse(input: &str) -> Result<Self, InvalidValue> {
-        trimmed_text(input, 1, Self::MAX_CHARS, Lines::Multiple).map(Self)
-    }
-
-    /// `None`, empty or blank -> `Ok(None)`: no reason given.
-    pub fn parse_optional(input: Option<&str>) -> Result<Option<Self>, InvalidValue> {
-        match input.map(str::trim) {
-            None | Some("") => Ok(None),
-            Some(text) => Self::parse(text).map(Some),
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+free_text! {
+    /// Why a need was closed ("Vi har fundet frivillige nok", "Aktiviteten er aflyst"): trimmed,
+    /// 1..=500 characters, line breaks allowed. Use [`ClosingReason::parse_optional`] for a form
+    /// field that may be left blank.
+    pub struct ClosingReason, max 500, Multiple
 }
-
-string_newtype_impls!(ClosingReason);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::InvalidValue;
 
     #[test]
     fn a_title_is_one_trimmed_line_of_at_most_200_characters() {

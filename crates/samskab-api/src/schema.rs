@@ -181,7 +181,8 @@ pub fn age_band_or_null() -> Schema {
 pub fn birth_year_or_null() -> Schema {
     // Within the last 120 years and not in the future, counted from the year the document was
     // made (the server counts from today).
-    let this_year = chrono::Datelike::year(&chrono::Utc::now());
+    let this_year =
+        chrono::Datelike::year(&samskab_domain::calendar::danish_date(chrono::Utc::now()));
     schema(json!({
         "type": ["integer", "null"],
         "minimum": this_year - samskab_domain::volunteer::OLDEST_AGE,

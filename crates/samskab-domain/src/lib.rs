@@ -17,6 +17,7 @@
 #[macro_use]
 mod macros;
 
+pub mod calendar;
 pub mod decider;
 pub mod domain_error;
 pub mod entity_kind;

@@ -18,6 +18,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::calendar::danish_date;
 use crate::{
     Decider, DomainError, EntityKind, MatchEndReason, MatchId, MatchNote, MatchSide,
     MonthlyMinutes, NeedId, ProposedBy, VolunteerId, YearMonth,
@@ -144,7 +145,7 @@ impl MatchState {
                 started_on: Some(started_on),
                 at,
                 ..
-            } => (*started_on, at.date_naive()),
+            } => (*started_on, danish_date(*at)),
             MatchState::NotProposed
             | MatchState::Proposed { .. }
             | MatchState::Agreed { .. }
@@ -343,14 +344,14 @@ fn check_start(
     proposal: &MatchProposed,
     now: DateTime<Utc>,
 ) -> Result<(), DomainError> {
-    let proposed_on = proposal.at.date_naive();
+    let proposed_on = danish_date(proposal.at);
     if on < proposed_on {
         return Err(DomainError::rule(
             "on",
             format!("must not be before the match was proposed, on {proposed_on}"),
         ));
     }
-    if let Some(limit) = now.date_naive().checked_add_months(Months::new(12))
+    if let Some(limit) = danish_date(now).checked_add_months(Months::new(12))
         && on > limit
     {
         return Err(DomainError::rule(
@@ -369,7 +370,7 @@ fn check_period(
     started_on: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<(), DomainError> {
-    if period.first_day() > now.date_naive() {
+    if period.first_day() > danish_date(now) {
         return Err(DomainError::rule(
             "period",
             format!("{period} has not begun; hours are logged for this month or an earlier one"),

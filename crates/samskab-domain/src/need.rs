@@ -12,6 +12,7 @@
 //! against [`NeedDetails::volunteers_wanted`]), not from this decider: this state only says
 //! whether the need is open for matching at all.
 
+use crate::calendar::danish_date;
 use crate::volunteer::{EARLIEST_YEAR, VolunteerProfile, YEARS_AHEAD, first_occurrences};
 use crate::{
     Availability, ClosingReason, Decider, DomainError, EntityKind, LanguageCode, NeedDescription,
@@ -233,7 +234,7 @@ fn check_plausible(field: &str, date: NaiveDate, now: DateTime<Utc>) -> Result<(
             format!("must be in {EARLIEST_YEAR} or later"),
         ));
     }
-    if date.year() > now.year() + YEARS_AHEAD {
+    if date.year() > danish_date(now).year() + YEARS_AHEAD {
         return Err(DomainError::rule(
             field,
             format!("must be within {YEARS_AHEAD} years from now"),
@@ -309,7 +310,7 @@ fn refuse_when_over(
     becoming: &str,
 ) -> Result<(), DomainError> {
     match details.last_day() {
-        Some((last, field)) if last < now.date_naive() => Err(DomainError::rule(
+        Some((last, field)) if last < danish_date(now) => Err(DomainError::rule(
             field,
             format!("the need's last day, {last}, has passed, so it cannot be {becoming}"),
         )),
@@ -331,7 +332,7 @@ fn check_new_last_day(
             format!("must not be before the need starts, {}", details.starts_on),
         ));
     }
-    let today = now.date_naive();
+    let today = danish_date(now);
     if day < today {
         return Err(DomainError::rule(
             "last_day",

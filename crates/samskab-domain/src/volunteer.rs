@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::calendar::danish_date;
 use crate::{
     AgeBand, Availability, ChildCertificate, ChildCertificateStatus, Consent, Contact, Decider,
     DomainError, EntityKind, LanguageCode, Name, Postcode, Purpose, Tag, TargetGroup, VolunteerId,
@@ -240,7 +241,7 @@ fn check_certificate_dates(
                 format!("must be in {EARLIEST_YEAR} or later"),
             ));
         }
-        if assessed > now.date_naive() {
+        if assessed > danish_date(now) {
             return Err(DomainError::rule(
                 "child_certificate.assessed_on",
                 "a børneattest cannot have been assessed in the future",
@@ -248,7 +249,7 @@ fn check_certificate_dates(
         }
     }
     if let Some(until) = certificate.valid_until()
-        && until.year() > now.year() + YEARS_AHEAD
+        && until.year() > danish_date(now).year() + YEARS_AHEAD
     {
         return Err(DomainError::rule(
             "child_certificate.valid_until",
@@ -265,7 +266,7 @@ fn check_volunteer_rules(
 ) -> Result<VolunteerProfile, DomainError> {
     let profile = profile.without_duplicates();
     check_certificate_dates(&profile, now)?;
-    let year = now.year();
+    let year = danish_date(now).year();
     if let Some(birth_year) = personal.birth_year {
         let birth_year_i32 = i32::from(birth_year);
         if birth_year_i32 > year {
@@ -583,6 +584,57 @@ mod tests {
             consent: consent_at(2025, 3, 1),
             at: at(2025, 3, 1),
         }
+    }
+
+    /// 00:30 on 1 December in Copenhagen is 23:30 on 30 November in UTC: a børneattest
+    /// assessed "today" is from today in Denmark, not from the future.
+    #[test]
+    fn a_certificate_assessed_today_in_denmark_is_accepted_just_after_midnight() {
+        use chrono::TimeZone;
+        let just_after_midnight = Utc
+            .with_ymd_and_hms(2026, 11, 30, 23, 30, 0)
+            .single()
+            .expect("a valid time");
+        let mut profile = volunteer_profile();
+        profile.child_certificate = ChildCertificate::parse(
+            ChildCertificateStatus::Approved,
+            Some(date(2026, 12, 1)),
+            Some(date(2028, 12, 1)),
+        )
+        .expect("a valid certificate");
+        let command = VolunteerCommand::Register {
+            id: volunteer_id(),
+            personal: volunteer_personal("Søren Midnat"),
+            profile: profile.clone(),
+            consent: Consent {
+                given_at: just_after_midnight,
+                ..consent_at(2026, 11, 30)
+            },
+            at: just_after_midnight,
+        };
+        assert!(
+            Volunteer::decide(&VolunteerState::NotRegistered, &command).is_ok(),
+            "{:?}",
+            Volunteer::decide(&VolunteerState::NotRegistered, &command)
+        );
+        // A day later than that is still the future.
+        profile.child_certificate = ChildCertificate::parse(
+            ChildCertificateStatus::Approved,
+            Some(date(2026, 12, 2)),
+            Some(date(2028, 12, 1)),
+        )
+        .expect("a valid certificate");
+        let command = VolunteerCommand::Register {
+            id: volunteer_id(),
+            personal: volunteer_personal("Søren Midnat"),
+            profile,
+            consent: consent_at(2026, 11, 30),
+            at: just_after_midnight,
+        };
+        assert_eq!(
+            rule_field(&Volunteer::decide(&VolunteerState::NotRegistered, &command)),
+            Some("child_certificate.assessed_on")
+        );
     }
 
     fn update(personal: VolunteerPersonalData, profile: VolunteerProfile) -> VolunteerCommand {

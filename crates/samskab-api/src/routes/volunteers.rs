@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use samskab_domain::calendar::danish_date;
 use samskab_domain::{
     AgeBand, Availability, AvailabilitySlot, ChildCertificate, ChildCertificateStatus, Consent,
     ConsentPurpose, Contact, DayPart, Email, LanguageCode, Name, Phone, Postcode, Purpose, Tag,
@@ -139,7 +140,10 @@ fn parse_volunteer(input: VolunteerInput, now: DateTime<Utc>) -> Result<ParsedVo
     let postcode = f.check("postcode", Postcode::parse(&input.postcode));
     let age_band = match (input.age_band.as_deref(), input.birth_year) {
         (Some(band), _) => f.check("age_band", AgeBand::parse(band)),
-        (None, Some(year)) => f.check("birth_year", AgeBand::from_birth_year(year, now.year())),
+        (None, Some(year)) => f.check(
+            "birth_year",
+            AgeBand::from_birth_year(year, danish_date(now).year()),
+        ),
         (None, None) => {
             f.fail("age_band", "give an age band or a birth year");
             None

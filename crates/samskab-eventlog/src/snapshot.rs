@@ -12,7 +12,9 @@
 //! - A state holds the person's decrypted personal data, so the whole snapshot is sealed with
 //!   the entity's data key, bound to the entity, the version and the position. Forgetting the
 //!   person erases that key, which makes every snapshot of theirs unreadable; the snapshot is
-//!   also deleted then.
+//!   also deleted then. A snapshot never makes a key: a state with personal data whose entity
+//!   has none (forgotten meanwhile) is not saved, and one without personal data (a need, a
+//!   match) is saved as it is.
 //!
 //! What a snapshot holds (the state, the keyed commands) is the caller's JSON; this module
 //! only stores, seals and finds it.
@@ -66,17 +68,29 @@ impl EventLog {
         position: u64,
         body: Value,
     ) -> Result<(), AppendError> {
+        let holds_personal_data = holds_personal_data(&body);
         let mut stored = json!({ "version": version, "position": position, "personal": body });
         if let (Some(vault), Some(subject)) = (&self.vault, data_subject(entity)) {
+            // The entity's key as it is; never a new one. A state read before a forgetting
+            // may be saved after the key was erased: made now, a new key would let that
+            // person's data be read again.
             let key = vault
-                .key_for_sealing(&subject, false)
+                .fetch(&subject)
                 .await
                 .map_err(|e| AppendError::Unavailable(Box::new(e)))?;
-            personal::seal(
-                &mut stored,
-                &key,
-                &associated_data(&subject, version, position),
-            );
+            match key {
+                Some(key) => personal::seal(
+                    &mut stored,
+                    &key,
+                    &associated_data(&subject, version, position),
+                ),
+                None if holds_personal_data => {
+                    debug!(entity = %entity, "no data key for a state with personal data; no snapshot");
+                    return Ok(());
+                }
+                // Nothing personal (a need, a match, a forgotten volunteer): nothing to seal.
+                None => {}
+            }
         }
         let payload =
             serde_json::to_vec(&stored).map_err(|e| AppendError::Unavailable(e.into()))?;
@@ -156,6 +170,18 @@ impl EventLog {
             .await
             .map_err(|e| AppendError::Unavailable(Box::new(e)))?;
         Ok(())
+    }
+}
+
+/// Whether a state's JSON holds personal data: a non-null `personal` member anywhere in it
+/// (the domain's convention, as in event payloads).
+fn holds_personal_data(value: &Value) -> bool {
+    match value {
+        Value::Object(members) => members.iter().any(|(name, member)| {
+            (name == personal::PERSONAL && !member.is_null()) || holds_personal_data(member)
+        }),
+        Value::Array(items) => items.iter().any(holds_personal_data),
+        _ => false,
     }
 }
 

@@ -152,3 +152,43 @@ async fn a_snapshot_sealed_with_an_erased_key_reads_as_none() -> anyhow::Result<
     assert_eq!(log.load_snapshot(&karen, 1).await?, None);
     Ok(())
 }
+
+/// A command on another instance may have read the state before a forgetting and save it as a
+/// snapshot after the key was erased: it must not get a new key (then the forgotten person's
+/// data could be read again), so it is not saved. A state without personal data (a need, a
+/// match) is saved without a key.
+#[tokio::test]
+async fn a_snapshot_never_makes_a_key() -> anyhow::Result<()> {
+    let server = NatsServer::start()?;
+    let log = EventLog::create_or_update(&server.url(), LogConfig::default()).await?;
+    let karen = volunteer("karen")?;
+    let position = registered(&log, &karen).await?;
+    log.forget(&karen).await?;
+
+    let before_forgetting = json!({"state": {"Active": {"personal": {"name": "Karen Late"}}}});
+    log.save_snapshot(&karen, 1, position, before_forgetting)
+        .await?;
+    assert_eq!(log.load_snapshot(&karen, 1).await?, None);
+    assert!(
+        log.vault()
+            .expect("sealed")
+            .fetch(&samskab_privacy::DataSubject::new(
+                "rodovre",
+                "volunteer",
+                "karen"
+            )?)
+            .await?
+            .is_none(),
+        "no new key for the forgotten person"
+    );
+    assert!(server.files_containing("Karen Late".as_bytes())?.is_empty());
+
+    let need = EntityRef::new("rodovre", "need", "lektiehjaelp")?;
+    let body = json!({"state": {"Open": {"title": "Lektiehjælp"}}, "keyed": []});
+    log.save_snapshot(&need, 1, 42, body.clone()).await?;
+    assert_eq!(
+        log.load_snapshot(&need, 1).await?,
+        Some(Snapshot { position: 42, body })
+    );
+    Ok(())
+}

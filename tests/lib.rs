@@ -38,13 +38,7 @@ pub const MUNICIPALITIES: [(&str, u16, &str); 3] = [
 
 /// Who and why, for an append a test makes itself.
 fn meta(actor: &str) -> samskab_eventlog::CommandMeta {
-    samskab_eventlog::CommandMeta {
-        actor: actor.into(),
-        correlation_id: uuid::Uuid::now_v7(),
-        causation_id: None,
-        idempotency_key: None,
-        request_fingerprint: None,
-    }
+    samskab_eventlog::CommandMeta::by(actor)
 }
 
 async fn register_municipalities(log: &EventLog) -> u64 {

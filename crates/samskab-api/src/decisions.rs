@@ -175,16 +175,18 @@ impl DecisionCache {
             .map_err(load_error)?;
         self.events_loaded
             .fetch_add(newer.events.len() as u64, Ordering::Relaxed);
+        let state = fold_onto::<D>(known.state, &newer)?;
+        let unsaved = known.unsaved + newer.events.len();
         let mut keyed = known.keyed;
         if !newer.keyed.is_empty() {
-            Arc::make_mut(&mut keyed).extend(newer.keyed.iter().cloned());
+            Arc::make_mut(&mut keyed).extend(newer.keyed);
         }
         let mut caught_up = Known {
-            state: fold_onto::<D>(known.state, &newer)?,
+            state,
             last_position: newer.last_position,
             keyed,
             checked: true,
-            unsaved: known.unsaved + newer.events.len(),
+            unsaved,
         };
         self.remember::<D>(log, entity, &mut caught_up);
         Ok(caught_up)

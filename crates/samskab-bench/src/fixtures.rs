@@ -8,19 +8,12 @@ use samskab_domain::{
     VolunteerRegistered,
 };
 use samskab_eventlog::{CommandMeta, EntityRef, NewEvent};
-use uuid::Uuid;
 
 /// The tenant every benchmark command is written for.
 pub const TENANT: &str = "rodovre";
 
 pub fn meta() -> CommandMeta {
-    CommandMeta {
-        actor: "user:bench".into(),
-        correlation_id: Uuid::now_v7(),
-        causation_id: None,
-        idempotency_key: None,
-        request_fingerprint: None,
-    }
+    CommandMeta::by("user:bench")
 }
 
 /// One small event (the raw append rate: no domain payload to speak of).

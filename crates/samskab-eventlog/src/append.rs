@@ -30,6 +30,20 @@ pub struct CommandMeta {
     pub request_fingerprint: Option<String>,
 }
 
+impl CommandMeta {
+    /// A command by `actor` that starts its own correlation, without an idempotency key (what
+    /// the seeding, the tests and the benchmark append).
+    pub fn by(actor: impl Into<String>) -> Self {
+        Self {
+            actor: actor.into(),
+            correlation_id: Uuid::now_v7(),
+            causation_id: None,
+            idempotency_key: None,
+            request_fingerprint: None,
+        }
+    }
+}
+
 /// The outcome of an append: where the command's events are in the log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Appended {

@@ -3,6 +3,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, stream};
 use tracing::info;
 
+use samskab_privacy::stream_check::{self, ShowSetting, StreamCheckError};
 use samskab_privacy::{KeyStoreConfig, Vault};
 
 use crate::config::{LogConfig, PersonalData};
@@ -138,34 +139,21 @@ impl EventLog {
 
 /// Refuses a stream that is missing or not as `wanted` (see [`EventLog::connect`]).
 async fn check_stream(js: &jetstream::Context, wanted: &stream::Config) -> Result<(), LogError> {
-    let mut stream = js
-        .get_stream(&wanted.name)
+    stream_check::check_stream(js, wanted, &STREAM_SETTINGS)
         .await
-        .map_err(|e| match e.kind() {
-            jetstream::context::GetStreamErrorKind::JetStream(js_error)
-                if js_error.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND =>
-            {
-                LogError::StreamMissing {
-                    stream: wanted.name.clone(),
-                }
-            }
-            _ => LogError::Stream {
+        .map_err(|e| match e {
+            StreamCheckError::Missing => LogError::StreamMissing {
                 stream: wanted.name.clone(),
-                source: Box::new(e),
             },
-        })?;
-    let info = stream.info().await.map_err(|e| LogError::Stream {
-        stream: wanted.name.clone(),
-        source: Box::new(e),
-    })?;
-    let differences = differences(&info.config, wanted);
-    if !differences.is_empty() {
-        return Err(LogError::StreamDiffers {
-            stream: wanted.name.clone(),
-            differences: differences.join("; "),
-        });
-    }
-    Ok(())
+            StreamCheckError::Differs(differences) => LogError::StreamDiffers {
+                stream: wanted.name.clone(),
+                differences,
+            },
+            StreamCheckError::Unavailable(source) => LogError::Stream {
+                stream: wanted.name.clone(),
+                source,
+            },
+        })
 }
 
 /// The key store beside the stream, with the stream's replicas.
@@ -177,42 +165,28 @@ fn key_store(config: &LogConfig) -> KeyStoreConfig {
     }
 }
 
-/// One stream setting, as text to compare and to show.
-type ShowSetting = fn(&stream::Config) -> String;
-
-/// Every setting of `wanted` that `actual` does not have, as "setting: the stream has X, this
-/// process expects Y". The settings are those `stream_config` sets; the environment variable
-/// is named where one sets it.
-fn differences(actual: &stream::Config, wanted: &stream::Config) -> Vec<String> {
-    let settings: [(&str, ShowSetting); 12] = [
-        ("subjects", |c| format!("{:?}", c.subjects)),
-        ("storage", |c| format!("{:?}", c.storage)),
-        ("retention", |c| format!("{:?}", c.retention)),
-        ("discard", |c| format!("{:?}", c.discard)),
-        ("replicas (SAMSKAB_STREAM_REPLICAS)", |c| {
-            c.num_replicas.to_string()
-        }),
-        ("maximum age (SAMSKAB_MAX_AGE_DAYS)", |c| {
-            format!("{:?}", c.max_age)
-        }),
-        ("duplicate window (SAMSKAB_DUPLICATE_WINDOW_SECS)", |c| {
-            format!("{:?}", c.duplicate_window)
-        }),
-        ("deny delete", |c| c.deny_delete.to_string()),
-        ("deny purge", |c| c.deny_purge.to_string()),
-        ("direct get", |c| c.allow_direct.to_string()),
-        ("atomic publish", |c| c.allow_atomic_publish.to_string()),
-        ("maximum message size", |c| c.max_message_size.to_string()),
-    ];
-    settings
-        .iter()
-        .filter_map(|(setting, show)| {
-            let (has, expects) = (show(actual), show(wanted));
-            (has != expects)
-                .then(|| format!("{setting}: the stream has {has}, this process expects {expects}"))
-        })
-        .collect()
-}
+/// What a process checks of the event and snapshot streams: the settings `stream_config` and
+/// `snapshot::stream_config` set, with the environment variable named where one sets it.
+const STREAM_SETTINGS: [(&str, ShowSetting); 12] = [
+    ("subjects", |c| format!("{:?}", c.subjects)),
+    ("storage", |c| format!("{:?}", c.storage)),
+    ("retention", |c| format!("{:?}", c.retention)),
+    ("discard", |c| format!("{:?}", c.discard)),
+    ("replicas (SAMSKAB_STREAM_REPLICAS)", |c| {
+        c.num_replicas.to_string()
+    }),
+    ("maximum age (SAMSKAB_MAX_AGE_DAYS)", |c| {
+        format!("{:?}", c.max_age)
+    }),
+    ("duplicate window (SAMSKAB_DUPLICATE_WINDOW_SECS)", |c| {
+        format!("{:?}", c.duplicate_window)
+    }),
+    ("deny delete", |c| c.deny_delete.to_string()),
+    ("deny purge", |c| c.deny_purge.to_string()),
+    ("direct get", |c| c.allow_direct.to_string()),
+    ("atomic publish", |c| c.allow_atomic_publish.to_string()),
+    ("maximum message size", |c| c.max_message_size.to_string()),
+];
 
 /// The one stream. Delete and purge are denied: the history of a grant decision cannot be
 /// rewritten, not even by an operator with the API's credentials.

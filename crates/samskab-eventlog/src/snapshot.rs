@@ -68,7 +68,7 @@ impl EventLog {
         position: u64,
         body: Value,
     ) -> Result<(), AppendError> {
-        let holds_personal_data = holds_personal_data(&body);
+        let holds_personal_data = personal::holds_personal_data(&body);
         let mut stored = json!({ "version": version, "position": position, "personal": body });
         if let (Some(vault), Some(subject)) = (&self.vault, data_subject(entity)) {
             // The entity's key as it is; never a new one. A state read before a forgetting
@@ -170,18 +170,6 @@ impl EventLog {
             .await
             .map_err(|e| AppendError::Unavailable(Box::new(e)))?;
         Ok(())
-    }
-}
-
-/// Whether a state's JSON holds personal data: a non-null `personal` member anywhere in it
-/// (the domain's convention, as in event payloads).
-fn holds_personal_data(value: &Value) -> bool {
-    match value {
-        Value::Object(members) => members.iter().any(|(name, member)| {
-            (name == personal::PERSONAL && !member.is_null()) || holds_personal_data(member)
-        }),
-        Value::Array(items) => items.iter().any(holds_personal_data),
-        _ => false,
     }
 }
 

@@ -20,11 +20,9 @@ async fn log_on(server: &NatsServer, config: LogConfig) -> EventLog {
 
 fn meta(key: Option<&str>) -> CommandMeta {
     CommandMeta {
-        actor: "user:test".into(),
-        correlation_id: Uuid::now_v7(),
-        causation_id: None,
         idempotency_key: key.map(str::to_string),
         request_fingerprint: key.map(|_| "fp".to_string()),
+        ..CommandMeta::by("user:test")
     }
 }
 

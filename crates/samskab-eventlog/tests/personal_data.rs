@@ -7,13 +7,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 fn meta() -> CommandMeta {
-    CommandMeta {
-        actor: "user:test".into(),
-        correlation_id: Uuid::now_v7(),
-        causation_id: None,
-        idempotency_key: None,
-        request_fingerprint: None,
-    }
+    CommandMeta::by("user:test")
 }
 
 fn registered(name: &str, postcode: &str) -> NewEvent {

@@ -4,20 +4,28 @@
 use samskab_eventlog::{CommandMeta, EntityRef, EventLog, LogConfig, NewEvent, Snapshot};
 use samskab_testkit::NatsServer;
 use serde_json::json;
-use uuid::Uuid;
 
 fn meta() -> CommandMeta {
-    CommandMeta {
-        actor: "user:test".into(),
-        correlation_id: Uuid::now_v7(),
-        causation_id: None,
-        idempotency_key: None,
-        request_fingerprint: None,
-    }
+    CommandMeta::by("user:test")
 }
 
 fn volunteer(id: &str) -> anyhow::Result<EntityRef> {
     Ok(EntityRef::new("rodovre", "volunteer", id)?)
+}
+
+/// The snapshot message stored on `subject`, as bytes; `None` when there is none.
+async fn stored_snapshot(log: &EventLog, subject: &str) -> anyhow::Result<Option<bytes::Bytes>> {
+    let stream = log
+        .jetstream()
+        .get_stream(&log.config().snapshots_stream)
+        .await?;
+    match stream.direct_get_last_for_subject(subject).await {
+        Ok(message) => Ok(Some(message.payload)),
+        Err(e) if e.kind() == async_nats::jetstream::stream::DirectGetErrorKind::NotFound => {
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn registered(log: &EventLog, entity: &EntityRef) -> anyhow::Result<u64> {
@@ -83,17 +91,13 @@ async fn a_snapshot_copied_to_another_entity_does_not_open() -> anyhow::Result<(
 
     // Someone with access to the store copies Karen's sealed snapshot to another entity's
     // subject: it is bound to Karen, so it reads as none.
-    let stream = log
-        .jetstream()
-        .get_stream(&log.config().snapshots_stream)
-        .await?;
-    let stored = stream
-        .direct_get_last_for_subject("samskab.snap.rodovre.volunteer.karen")
-        .await?;
+    let stored = stored_snapshot(&log, "samskab.snap.rodovre.volunteer.karen")
+        .await?
+        .expect("a snapshot is stored");
     let other = volunteer("other")?;
     registered(&log, &other).await?;
     log.jetstream()
-        .publish("samskab.snap.rodovre.volunteer.other", stored.payload)
+        .publish("samskab.snap.rodovre.volunteer.other", stored)
         .await?
         .await?;
     assert_eq!(log.load_snapshot(&other, 1).await?, None);
@@ -112,15 +116,10 @@ async fn forgetting_the_person_deletes_their_snapshot() -> anyhow::Result<()> {
 
     assert!(log.forget(&karen).await?, "Karen had a key");
     assert_eq!(log.load_snapshot(&karen, 1).await?, None);
-    let stream = log
-        .jetstream()
-        .get_stream(&log.config().snapshots_stream)
-        .await?;
     assert!(
-        stream
-            .direct_get_last_for_subject("samskab.snap.rodovre.volunteer.karen")
-            .await
-            .is_err(),
+        stored_snapshot(&log, "samskab.snap.rodovre.volunteer.karen")
+            .await?
+            .is_none(),
         "the snapshot message itself is gone"
     );
     Ok(())
@@ -134,19 +133,15 @@ async fn a_snapshot_sealed_with_an_erased_key_reads_as_none() -> anyhow::Result<
     let position = registered(&log, &karen).await?;
     log.save_snapshot(&karen, 1, position, json!({"who": "karen"}))
         .await?;
-    let stream = log
-        .jetstream()
-        .get_stream(&log.config().snapshots_stream)
-        .await?;
-    let stored = stream
-        .direct_get_last_for_subject("samskab.snap.rodovre.volunteer.karen")
-        .await?;
+    let stored = stored_snapshot(&log, "samskab.snap.rodovre.volunteer.karen")
+        .await?
+        .expect("a snapshot is stored");
 
     // A copy kept from before the forgetting (a backup, say) is put back: it is sealed with
     // the erased key, so nothing of it can be read.
     log.forget(&karen).await?;
     log.jetstream()
-        .publish("samskab.snap.rodovre.volunteer.karen", stored.payload)
+        .publish("samskab.snap.rodovre.volunteer.karen", stored)
         .await?
         .await?;
     assert_eq!(log.load_snapshot(&karen, 1).await?, None);

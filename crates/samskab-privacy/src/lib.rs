@@ -14,6 +14,7 @@
 pub mod cipher;
 pub mod master;
 pub mod personal;
+pub mod stream_check;
 pub mod vault;
 
 pub use cipher::{DataKey, SecretKey, Tampered};

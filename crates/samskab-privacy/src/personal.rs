@@ -33,6 +33,18 @@ pub fn has_sealed_personal_data(payload: &Value) -> bool {
     payload.get(PERSONAL).is_some_and(is_sealed)
 }
 
+/// True when `value` holds personal data anywhere, not only at the top: a non-null `personal`
+/// member at any depth (a decision state nests its entity's payload parts).
+pub fn holds_personal_data(value: &Value) -> bool {
+    match value {
+        Value::Object(members) => members.iter().any(|(name, member)| {
+            (name == PERSONAL && !member.is_null()) || holds_personal_data(member)
+        }),
+        Value::Array(items) => items.iter().any(holds_personal_data),
+        _ => false,
+    }
+}
+
 fn is_sealed(member: &Value) -> bool {
     member.get("sealed").and_then(Value::as_str) == Some(ALGORITHM)
 }

@@ -17,6 +17,7 @@ use tracing::{debug, error, info, warn};
 
 use crate::cipher::DataKey;
 use crate::master::{MasterKeys, UnwrapError, WrappedKey};
+use crate::stream_check::{ShowSetting, StreamCheckError, check_stream};
 
 /// A natural person whose personal data is sealed with a key of their own: in this system the
 /// entity whose events carry the data (a volunteer; an organisation's contact person).
@@ -103,6 +104,20 @@ fn unavailable<E: std::error::Error + Send + Sync + 'static>(e: E) -> VaultError
 /// cache starts over.
 const CACHE_CAPACITY: usize = 100_000;
 
+/// What a process checks of the key stream: what makes it a store that erases, one key per
+/// subject, and readable by direct get.
+const KEY_STREAM_SETTINGS: [(&str, ShowSetting); 7] = [
+    ("subjects", |c| format!("{:?}", c.subjects)),
+    ("storage", |c| format!("{:?}", c.storage)),
+    ("replicas", |c| c.num_replicas.to_string()),
+    ("deny delete", |c| c.deny_delete.to_string()),
+    ("messages per subject", |c| {
+        c.max_messages_per_subject.to_string()
+    }),
+    ("direct get", |c| c.allow_direct.to_string()),
+    ("compression", |c| format!("{:?}", c.compression)),
+];
+
 /// Subjects per multi-last direct get (the server's limit).
 const SUBJECTS_PER_REQUEST: usize = 1024;
 
@@ -141,70 +156,18 @@ impl Vault {
         config: KeyStoreConfig,
         master: MasterKeys,
     ) -> Result<Self, VaultError> {
-        let mut stream = js
-            .get_stream(&config.stream)
+        check_stream(&js, &stream_config(&config), &KEY_STREAM_SETTINGS)
             .await
-            .map_err(|e| match e.kind() {
-                jetstream::context::GetStreamErrorKind::JetStream(js_error)
-                    if js_error.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND =>
-                {
-                    VaultError::Missing {
-                        stream: config.stream.clone(),
-                    }
-                }
-                _ => unavailable(e),
+            .map_err(|e| match e {
+                StreamCheckError::Missing => VaultError::Missing {
+                    stream: config.stream.clone(),
+                },
+                StreamCheckError::Differs(differences) => VaultError::Differs {
+                    stream: config.stream.clone(),
+                    differences,
+                },
+                StreamCheckError::Unavailable(e) => VaultError::Unavailable(e),
             })?;
-        let actual = stream.info().await.map_err(unavailable)?.config.clone();
-        let wanted = stream_config(&config);
-        let differences: Vec<String> = [
-            (
-                "subjects",
-                format!("{:?}", actual.subjects),
-                format!("{:?}", wanted.subjects),
-            ),
-            (
-                "storage",
-                format!("{:?}", actual.storage),
-                format!("{:?}", wanted.storage),
-            ),
-            (
-                "replicas",
-                actual.num_replicas.to_string(),
-                wanted.num_replicas.to_string(),
-            ),
-            (
-                "deny delete",
-                actual.deny_delete.to_string(),
-                wanted.deny_delete.to_string(),
-            ),
-            (
-                "messages per subject",
-                actual.max_messages_per_subject.to_string(),
-                wanted.max_messages_per_subject.to_string(),
-            ),
-            (
-                "direct get",
-                actual.allow_direct.to_string(),
-                wanted.allow_direct.to_string(),
-            ),
-            (
-                "compression",
-                format!("{:?}", actual.compression),
-                format!("{:?}", wanted.compression),
-            ),
-        ]
-        .into_iter()
-        .filter(|(_, has, expects)| has != expects)
-        .map(|(setting, has, expects)| {
-            format!("{setting}: the stream has {has}, expected {expects}")
-        })
-        .collect();
-        if !differences.is_empty() {
-            return Err(VaultError::Differs {
-                stream: config.stream.clone(),
-                differences: differences.join("; "),
-            });
-        }
         Ok(Self::new(js, config, master))
     }
 

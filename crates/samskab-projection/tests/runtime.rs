@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use async_nats::jetstream::consumer::pull;
+use async_nats::jetstream::consumer::{PullConsumer, pull};
 use futures::StreamExt;
 
 use samskab_eventlog::{CommandMeta, EntityRef, EventLog, LogConfig, NewEvent};
@@ -94,13 +94,7 @@ fn config() -> ProjectorConfig {
 }
 
 fn meta() -> CommandMeta {
-    CommandMeta {
-        actor: "user:test".into(),
-        correlation_id: Uuid::now_v7(),
-        causation_id: None,
-        idempotency_key: None,
-        request_fingerprint: None,
-    }
+    CommandMeta::by("user:test")
 }
 
 /// Appends one command with the given event types, on a new entity; returns (position, ids).
@@ -849,6 +843,26 @@ async fn a_rebuild_with_short_fetches_swaps_in_the_whole_log() -> anyhow::Result
     Ok(())
 }
 
+/// What a thief takes from `consumer`: up to 5 messages, never acked; their stream sequences.
+/// Bounded to 2 s: a pull request to a consumer that its owner deletes meanwhile (a re-align,
+/// a replaced replay consumer) may never be answered.
+async fn take_without_ack(consumer: &PullConsumer) -> Vec<u64> {
+    let take = async {
+        let mut taken = Vec::new();
+        if let Ok(mut batch) = consumer.fetch().max_messages(5).messages().await {
+            while let Some(Ok(message)) = batch.next().await {
+                if let Ok(info) = message.info() {
+                    taken.push(info.stream_sequence);
+                }
+            }
+        }
+        taken
+    };
+    tokio::time::timeout(Duration::from_secs(2), take)
+        .await
+        .unwrap_or_default()
+}
+
 /// The loss a reconnect can cause, made on purpose: another client pulls messages from the
 /// projector's durable consumer and never acks them, so the projector's deliveries skip them.
 /// Before the gap check, the projector applied what came next and its ack (`AckPolicy::All`)
@@ -885,22 +899,7 @@ async fn messages_lost_in_flight_are_delivered_again_not_skipped() -> anyhow::Re
             tokio::time::sleep(Duration::from_millis(1)).await;
             continue;
         };
-        // Bounded: a pull request to a consumer the projector deletes meanwhile (its re-align)
-        // may never be answered.
-        let take = async {
-            let mut taken = Vec::new();
-            if let Ok(mut batch) = consumer.fetch().max_messages(5).messages().await {
-                while let Some(Ok(message)) = batch.next().await {
-                    if let Ok(info) = message.info() {
-                        taken.push(info.stream_sequence);
-                    }
-                }
-            }
-            taken
-        };
-        if let Ok(taken) = tokio::time::timeout(Duration::from_secs(2), take).await {
-            stolen.extend(taken);
-        }
+        stolen.extend(take_without_ack(&consumer).await);
     }
     assert!(
         !stolen.is_empty(),
@@ -970,24 +969,9 @@ async fn a_rebuild_replays_messages_lost_in_flight_instead_of_skipping_them() ->
                     tokio::time::sleep(Duration::from_millis(1)).await;
                     continue;
                 };
-                // Bounded: a pull request to a consumer the rebuild deletes meanwhile may never
-                // be answered.
-                let take = async {
-                    let mut taken = Vec::new();
-                    if let Ok(mut batch) = consumer.fetch().max_messages(5).messages().await {
-                        while let Some(Ok(message)) = batch.next().await {
-                            if let Ok(info) = message.info() {
-                                taken.push(info.stream_sequence);
-                            }
-                        }
-                    }
-                    taken
-                };
                 tokio::select! {
                     _ = done.cancelled() => {}
-                    taken = tokio::time::timeout(Duration::from_secs(2), take) => {
-                        stolen.extend(taken.unwrap_or_default());
-                    }
+                    taken = take_without_ack(&consumer) => stolen.extend(taken),
                 }
             }
             anyhow::Ok(stolen)

@@ -137,9 +137,17 @@ async fn sealing_rows(
     ] {
         let mut runs: [Option<Run>; 2] = [None, None];
         let mut ratios = Vec::new();
-        for _ in 0..SEALING_ROUNDS {
+        for round in 0..SEALING_ROUNDS {
             let mut rates = [0.0; 2];
-            for (i, app) in [plain, sealed].into_iter().enumerate() {
+            // Plain first in even rounds, sealed first in odd ones, so that neither always
+            // follows the other's leftovers.
+            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+            for i in order {
+                let app = [plain, sealed][i];
+                // Both projectors caught up first: the previous window's backlog (its
+                // projector's catching up, its database's writes) is not this window's work.
+                caught_up(plain).await?;
+                caught_up(sealed).await?;
                 let token = app.token(TENANT, Role::Caseworker);
                 let run = drive_registrations(&app.url(""), &token, clients, warmup, window, None)
                     .await?;
@@ -174,6 +182,22 @@ async fn sealing_rows(
             }
             report.add(figure);
         }
+    }
+    Ok(())
+}
+
+/// Waits until the app's directory projector has applied everything in its log.
+async fn caught_up(app: &samskab_e2e::TestApp) -> anyhow::Result<()> {
+    let position = app.log.last_position().await?;
+    let reached = samskab_projection::wait_for_position(
+        &app.pool,
+        samskab_projection::read_model::DIRECTORY.schema,
+        position,
+        Duration::from_secs(60),
+    )
+    .await?;
+    if !reached {
+        bail!("the projector did not reach position {position} within 60 s");
     }
     Ok(())
 }

@@ -365,3 +365,35 @@ pub fn volunteer_body(name: &str) -> Value {
 pub fn organisation_body(name: &str, cvr: Option<&str>) -> Value {
     serde_json::json!({ "name": name, "cvr": cvr, "kind": "association", "email": "kontakt@example.dk" })
 }
+
+/// The canonical need (`samskab_domain::fixtures::need_details`: homework help for Ukrainian
+/// children, Tuesday evenings in 2610) as a request body, posted by the municipality, running
+/// from today for a year (so that it is never over when a test publishes it).
+pub fn need_body(title: &str) -> Value {
+    use samskab_domain::{NeedPlace, NeedSchedule, fixtures};
+    let need = fixtures::need_details(fixtures::need_id(), title);
+    let today = samskab_domain::calendar::danish_date(chrono::Utc::now());
+    let texts = |items: Vec<&str>| serde_json::json!(items);
+    let postcode = match &need.place {
+        NeedPlace::AtPostcode(p) => Some(p.as_str().to_string()),
+        NeedPlace::Remote => None,
+    };
+    let weekly = match &need.schedule {
+        NeedSchedule::Weekly(availability) => serde_json::json!(availability),
+        NeedSchedule::OnDate { .. } => Value::Null,
+    };
+    serde_json::json!({
+        "title": need.title.as_str(),
+        "description": need.description.as_str(),
+        "target_groups": texts(need.target_groups.iter().map(|g| g.as_str()).collect()),
+        "skills_required": texts(need.skills_required.iter().map(|t| t.as_str()).collect()),
+        "skills_nice_to_have": texts(need.skills_nice_to_have.iter().map(|t| t.as_str()).collect()),
+        "languages": texts(need.languages.iter().map(|l| l.as_str()).collect()),
+        "postcode": postcode,
+        "weekly": weekly,
+        "volunteers_wanted": need.volunteers_wanted.get(),
+        "starts_on": today,
+        "ends_on": today + chrono::Duration::days(365),
+        "children_under_15": need.children_under_15,
+    })
+}

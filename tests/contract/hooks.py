@@ -106,6 +106,58 @@ def _fix_body(body):
         pass  # a form Python does not read; the server's answer is checked as it is
 
 
+def _date(value):
+    try:
+        return datetime.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None  # a form Python does not read; the server's answer is checked as it is
+
+
+def _tag(text):
+    return text.strip().lower()
+
+
+def _fix_need(body):
+    """A need's rules across fields and against today (see NeedInput's descriptions)."""
+    if not isinstance(body, dict) or "volunteers_wanted" not in body:
+        return
+    today = datetime.date.today()
+    latest = datetime.date(today.year + 10, 12, 31)
+    # Posted by the municipality: a generated id is no registered organisation.
+    if body.get("organisation_id") is not None:
+        body["organisation_id"] = None
+    starts = _date(body.get("starts_on"))
+    if starts is not None and (starts.year < 1900 or starts > latest):
+        starts = today
+        body["starts_on"] = starts.isoformat()
+    # Not before it starts, and (to be published) not over.
+    earliest_end = max(starts or today, today)
+    ends = _date(body.get("ends_on"))
+    if ends is not None:
+        ends = min(max(ends, earliest_end), latest)
+        body["ends_on"] = ends.isoformat()
+    once = _date(body.get("date"))
+    if once is not None:
+        once = min(max(once, earliest_end), ends or latest)
+        body["date"] = once.isoformat()
+    # A skill is required or nice to have, not both.
+    required = body.get("skills_required")
+    nice = body.get("skills_nice_to_have")
+    if isinstance(required, list) and isinstance(nice, list):
+        taken = {_tag(t) for t in required if isinstance(t, str)}
+        body["skills_nice_to_have"] = [t for t in nice if not (isinstance(t, str) and _tag(t) in taken)]
+
+
+def _fix_reopening(body):
+    """A new last day is not before today (nor 10 years ahead)."""
+    if not isinstance(body, dict) or set(body) != {"last_day"}:
+        return
+    day = _date(body.get("last_day"))
+    today = datetime.date.today()
+    if day is not None and (day < today or day.year > today.year + 10):
+        body["last_day"] = today.isoformat()
+
+
 # Applied right before each request, in every phase (examples, coverage, fuzzing, stateful).
 @schemathesis.hook
 def before_call(ctx, case, kwargs):
@@ -113,6 +165,8 @@ def before_call(ctx, case, kwargs):
     if meta is None or meta.generation.mode != GenerationMode.POSITIVE:
         return
     _fix_body(case.body)
+    _fix_need(case.body)
+    _fix_reopening(case.body)
     query = case.query or {}
     # `min_position` must not be beyond the log (the server says 400 at once).
     if isinstance(query.get("cvr"), str):

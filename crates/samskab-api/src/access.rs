@@ -94,6 +94,12 @@ pub const ACCESS: &[Access] = &[
     only("GET", "/volunteers/{id}/export", &[Caseworker]),
     persons("GET", "/volunteers", READERS),
     persons("GET", "/volunteers/{id}", READERS),
+    only("POST", "/needs", &[Caseworker]),
+    only("PUT", "/needs/{id}", &[Caseworker]),
+    only("POST", "/needs/{id}/close", &[Caseworker]),
+    only("POST", "/needs/{id}/reopen", &[Caseworker]),
+    only("GET", "/needs", READERS),
+    only("GET", "/needs/{id}", READERS),
 ];
 
 /// The roles that see a person's personal data, børneattest and consent where a route shows

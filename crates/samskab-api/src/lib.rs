@@ -38,6 +38,7 @@ pub fn api() -> (Router<AppState>, serde_json::Value) {
     let (routes, generated) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(routes::volunteers::router())
         .merge(routes::organisations::router())
+        .merge(routes::needs::router())
         .merge(routes::municipalities::router())
         .merge(routes::ops::router())
         .split_for_parts();
@@ -51,6 +52,7 @@ pub fn read_model_sql() -> Vec<(&'static str, String)> {
     [
         routes::volunteers::read_sql(),
         routes::organisations::read_sql(),
+        routes::needs::read_sql(),
         routes::municipalities::read_sql(),
     ]
     .concat()

@@ -16,6 +16,8 @@ use crate::state::AppState;
 pub use samskab_projection::ReadModel;
 /// The read model of municipalities, organisations and volunteers.
 pub use samskab_projection::read_model::DIRECTORY;
+/// The read model of needs (and, later, what matching ranks).
+pub use samskab_projection::read_model::MATCHING;
 
 /// A query string of type `T`; errors name the parameter.
 pub struct QueryParams<T>(pub T);

@@ -10,8 +10,8 @@
 //! (an e-mail or a phone number; a børneattest's dates by status) are in [`cross_field_rules`].
 
 use samskab_domain::{
-    AgeBand, ChildCertificateStatus, ConsentPurpose, DayPart, DeactivationReason, Email, Name,
-    OrganisationKind, Tag, TargetGroup, TenantId, Weekday,
+    AgeBand, ChildCertificateStatus, ClosingReason, ConsentPurpose, DayPart, DeactivationReason,
+    Email, Name, NeedDescription, NeedTitle, OrganisationKind, Tag, TargetGroup, TenantId, Weekday,
 };
 use serde_json::{Value, json};
 use utoipa::openapi::Schema;
@@ -261,13 +261,47 @@ fn cvr(ws: &str) -> Value {
     })
 }
 
-pub fn deactivation_reason_or_null() -> Schema {
-    // Blank means no reason.
-    let reason = text_pattern(1, DeactivationReason::MAX_CHARS, true);
+/// A reason that may be left blank (or null): then there is none.
+fn blank_or_reason(max: usize) -> Schema {
+    let reason = text_pattern(1, max, true);
     schema(json!({
         "type": ["string", "null"],
         "pattern": format!("(?:^[{WS}]*$)|(?:{reason})"),
     }))
+}
+
+pub fn deactivation_reason_or_null() -> Schema {
+    blank_or_reason(DeactivationReason::MAX_CHARS)
+}
+
+pub fn need_title() -> Schema {
+    schema(text(
+        1,
+        NeedTitle::MAX_CHARS,
+        false,
+        "Lektiehjælp til ukrainske børn",
+    ))
+}
+
+pub fn need_description() -> Schema {
+    schema(text(
+        1,
+        NeedDescription::MAX_CHARS,
+        true,
+        "Hjælp skolebørn med lektierne tirsdag eftermiddag på biblioteket.",
+    ))
+}
+
+pub fn closing_reason_or_null() -> Schema {
+    blank_or_reason(ClosingReason::MAX_CHARS)
+}
+
+pub fn postcode_or_null() -> Schema {
+    schema(nullable(json!({
+        "type": "string",
+        "pattern": padded(WS, POSTCODE_PATTERN),
+        "examples": ["2610"],
+    })))
 }
 
 pub fn tenant_slug() -> Schema {
@@ -280,41 +314,86 @@ pub fn tenant_slug() -> Schema {
     }))
 }
 
-/// One Rust input type serves both registering and updating a volunteer; the document says
-/// exactly what each takes: registering requires consent, an update takes none (it is
-/// withdrawn by its own command). Called with the whole document.
+/// Where one Rust input type serves both creating and changing an entity, the document says
+/// exactly what each takes: a field only a creation has (which the update refuses).
+struct Variants {
+    input: &'static str,
+    create: &'static str,
+    update: &'static str,
+    create_op: &'static str,
+    update_op: &'static str,
+    only_on_create: &'static str,
+    /// The creation requires the field, as this component (not null).
+    required_as: Option<&'static str>,
+    create_says: &'static str,
+    update_says: &'static str,
+}
+
+const VARIANTS: [Variants; 2] = [
+    // Registering requires consent; an update takes none (withdrawn by its own command).
+    Variants {
+        input: "VolunteerInput",
+        create: "VolunteerRegistration",
+        update: "VolunteerUpdate",
+        create_op: "/paths/~1volunteers/post",
+        update_op: "/paths/~1volunteers~1{id}/put",
+        only_on_create: "consent",
+        required_as: Some("ConsentInput"),
+        create_says: "A new volunteer: profile, personal data (kept apart in the log) and consent.",
+        update_says: "A volunteer's profile and personal data, replacing the current ones. Consent \
+            is not changed here: withdraw it with its own command.",
+    },
+    // Who posted a need is set when it is published and never changes.
+    Variants {
+        input: "NeedInput",
+        create: "NeedPublication",
+        update: "NeedUpdate",
+        create_op: "/paths/~1needs/post",
+        update_op: "/paths/~1needs~1{id}/put",
+        only_on_create: "organisation_id",
+        required_as: None,
+        create_says: "A new need, posted by the municipality or (with `organisation_id`) one of \
+            its organisations.",
+        update_says: "A need's details, replacing the current ones. Who posted it does not \
+            change: `organisation_id` is not taken here.",
+    },
+];
+
+/// Splits each input of [`VARIANTS`] into its creation and its update schema. Called with the
+/// whole document.
 pub fn request_variants(doc: &mut Value) {
-    let Some(input) = doc.pointer("/components/schemas/VolunteerInput").cloned() else {
-        return;
-    };
-    let mut registration = input.clone();
-    registration["properties"]["consent"] = json!({ "$ref": "#/components/schemas/ConsentInput" });
-    if let Some(required) = registration["required"].as_array_mut() {
-        required.push(json!("consent"));
-    }
-    registration["description"] =
-        json!("A new volunteer: profile, personal data (kept apart in the log) and consent.");
-    let mut update = input;
-    if let Some(properties) = update["properties"].as_object_mut() {
-        properties.remove("consent");
-    }
-    update["description"] = json!(
-        "A volunteer's profile and personal data, replacing the current ones. Consent is not \
-         changed here: withdraw it with its own command."
-    );
-    if let Some(schemas) = doc.pointer_mut("/components/schemas") {
-        schemas["VolunteerRegistration"] = registration;
-        schemas["VolunteerUpdate"] = update;
-    }
-    for (pointer, name) in [
-        ("/paths/~1volunteers/post", "VolunteerRegistration"),
-        ("/paths/~1volunteers~1{id}/put", "VolunteerUpdate"),
-    ] {
-        if let Some(body) = doc
-            .pointer_mut(pointer)
-            .and_then(|op| op.pointer_mut("/requestBody/content/application~1json/schema"))
-        {
-            *body = json!({ "$ref": format!("#/components/schemas/{name}") });
+    for v in &VARIANTS {
+        let Some(input) = doc
+            .pointer(&format!("/components/schemas/{}", v.input))
+            .cloned()
+        else {
+            continue;
+        };
+        let mut create = input.clone();
+        if let Some(component) = v.required_as {
+            create["properties"][v.only_on_create] =
+                json!({ "$ref": format!("#/components/schemas/{component}") });
+            if let Some(required) = create["required"].as_array_mut() {
+                required.push(json!(v.only_on_create));
+            }
+        }
+        create["description"] = json!(v.create_says);
+        let mut update = input;
+        if let Some(properties) = update["properties"].as_object_mut() {
+            properties.remove(v.only_on_create);
+        }
+        update["description"] = json!(v.update_says);
+        if let Some(schemas) = doc.pointer_mut("/components/schemas") {
+            schemas[v.create] = create;
+            schemas[v.update] = update;
+        }
+        for (pointer, name) in [(v.create_op, v.create), (v.update_op, v.update)] {
+            if let Some(body) = doc
+                .pointer_mut(pointer)
+                .and_then(|op| op.pointer_mut("/requestBody/content/application~1json/schema"))
+            {
+                *body = json!({ "$ref": format!("#/components/schemas/{name}") });
+            }
         }
     }
 }
@@ -373,6 +452,14 @@ pub fn cross_field_rules(schemas: &mut Value) {
     ]});
     if let Some(s) = schemas.get_mut("ChildCertificateInput") {
         merge(s, by_status);
+    }
+    // A need happens once, on a date, or weekly: one of the two.
+    let date_or_weekly = json!({ "oneOf": [
+        { "allOf": [present("date"), absent_or_null("weekly")] },
+        { "allOf": [present("weekly"), absent_or_null("date")] },
+    ]});
+    if let Some(s) = schemas.get_mut("NeedInput") {
+        merge(s, date_or_weekly);
     }
 }
 

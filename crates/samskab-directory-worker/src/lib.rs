@@ -20,10 +20,9 @@
 //! - **Tenant from the envelope**, never from the payload: the envelope's tenant is the one the
 //!   subject (and so the authenticated principal that appended it) carries.
 //!
-//! The binary `samskab-directory-worker` runs this projection alone; the `samskab` binary runs
-//! it in-process through this library.
+//! The `samskab` binary runs it through this library: with the API (`samskab all`) or alone
+//! (`samskab worker directory`).
 
-mod context;
 mod municipalities;
 mod organisations;
 mod volunteers;
@@ -37,7 +36,7 @@ use samskab_eventlog::RecordedEvent;
 use samskab_projection::{ApplyError, Projection, ReadModel};
 use sqlx::PgConnection;
 
-use crate::context::EventContext;
+use samskab_projection::EventContext;
 
 /// The projection's name (its checkpoint row and durable consumer) and its schema, from the
 /// catalogue of read models that the API reads too.

@@ -4,7 +4,7 @@ use samskab_domain::MunicipalityEvent;
 use samskab_projection::ApplyError;
 use sqlx::PgConnection;
 
-use crate::context::EventContext;
+use samskab_projection::EventContext;
 
 /// `ON CONFLICT DO NOTHING`: the decider keeps the first registration (a second cannot have been
 /// decided), and a repeat of the same event finds its own row.

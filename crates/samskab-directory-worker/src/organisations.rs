@@ -5,7 +5,7 @@ use samskab_domain::{OrganisationDetails, OrganisationEvent};
 use samskab_projection::ApplyError;
 use sqlx::PgConnection;
 
-use crate::context::EventContext;
+use samskab_projection::EventContext;
 
 /// A second registration keeps what we have (as the decider's `evolve` does), so `DO NOTHING`;
 /// a repeat of the same event finds its own row and changes nothing.

@@ -16,7 +16,7 @@ use sqlx::postgres::{PgArguments, Postgres};
 use sqlx::query::Query;
 use sqlx::types::Json;
 
-use crate::context::EventContext;
+use samskab_projection::EventContext;
 
 /// A profile update replaces personal data and profile. Like `evolve`, it changes only an
 /// active volunteer: without a registration there is no consent to hold the data under, and

@@ -23,6 +23,7 @@ mod batch;
 mod checkpoint;
 mod consumer;
 mod erased;
+mod event_context;
 mod ident;
 mod leader;
 mod park;
@@ -40,6 +41,7 @@ use tracing::warn;
 
 pub use checkpoint::{checkpoint, wait_for_position};
 pub use erased::RunProjection;
+pub use event_context::EventContext;
 pub use read_model::ReadModel;
 pub use rebuild::RebuildReport;
 pub use samskab_eventlog::RecordedEvent;

@@ -19,3 +19,9 @@ pub const DIRECTORY: ReadModel = ReadModel {
     name: "directory",
     schema: "directory",
 };
+
+/// Needs, and what matching searches and ranks (`samskab-matching-worker`).
+pub const MATCHING: ReadModel = ReadModel {
+    name: "matching",
+    schema: "matching",
+};

@@ -4,6 +4,7 @@
 
 use samskab_directory_worker::DirectoryProjection;
 use samskab_eventlog::EventLog;
+use samskab_matching_worker::MatchingProjection;
 use samskab_projection::{Projection, Projector, ProjectorConfig, ReadModel, RunProjection};
 use sqlx::PgPool;
 
@@ -27,7 +28,10 @@ impl Registered {
 
 /// The registry: one line per projection.
 pub fn all() -> Vec<Registered> {
-    vec![register::<DirectoryProjection>()]
+    vec![
+        register::<DirectoryProjection>(),
+        register::<MatchingProjection>(),
+    ]
 }
 
 /// The read models of [`all`], for the API's lag report.
@@ -81,5 +85,11 @@ mod tests {
         let found = named("directory").map(|r| r.read_model).ok();
         assert_eq!(found, Some(samskab_projection::read_model::DIRECTORY));
         assert!(named("nope").is_err());
+    }
+
+    #[test]
+    fn matching_is_registered_under_its_catalogue_name() {
+        let found = named("matching").map(|r| r.read_model).ok();
+        assert_eq!(found, Some(samskab_projection::read_model::MATCHING));
     }
 }

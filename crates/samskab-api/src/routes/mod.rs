@@ -9,6 +9,7 @@
 //! a new route gets its row in `access::ACCESS`, or everyone is refused.
 
 pub mod municipalities;
+pub mod needs;
 pub mod ops;
 pub mod organisations;
 pub mod volunteers;

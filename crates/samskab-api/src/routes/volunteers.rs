@@ -122,6 +122,23 @@ pub struct ConsentInput {
     pub given_at: Option<DateTime<Utc>>,
 }
 
+/// Weekly slots and hours, as a volunteer offers them and a weekly need asks for them; errors
+/// under `field` (`availability`, `weekly`).
+pub(crate) fn parse_availability(
+    f: &mut FieldCheck,
+    field: &str,
+    input: &AvailabilityInput,
+) -> Option<Availability> {
+    let slots = f.list(&format!("{field}.slots"), &input.slots, |s| {
+        let weekday = Weekday::parse(&s.weekday)
+            .map_err(|e| samskab_domain::InvalidValue(format!("weekday {e}")))?;
+        let part = DayPart::parse(&s.part)
+            .map_err(|e| samskab_domain::InvalidValue(format!("part {e}")))?;
+        Ok(AvailabilitySlot { weekday, part })
+    });
+    slots.and_then(|slots| f.check(field, Availability::parse(slots, input.hours_per_week)))
+}
+
 struct ParsedVolunteer {
     personal: VolunteerPersonalData,
     profile: VolunteerProfile,
@@ -166,19 +183,7 @@ fn parse_volunteer(input: VolunteerInput, now: DateTime<Utc>) -> Result<ParsedVo
     } else {
         f.list("languages", &input.languages, |l| LanguageCode::parse(l))
     };
-    let slots = f.list("availability.slots", &input.availability.slots, |s| {
-        let weekday = Weekday::parse(&s.weekday)
-            .map_err(|e| samskab_domain::InvalidValue(format!("weekday {e}")))?;
-        let part = DayPart::parse(&s.part)
-            .map_err(|e| samskab_domain::InvalidValue(format!("part {e}")))?;
-        Ok(AvailabilitySlot { weekday, part })
-    });
-    let availability = slots.and_then(|slots| {
-        f.check(
-            "availability",
-            Availability::parse(slots, input.availability.hours_per_week),
-        )
-    });
+    let availability = parse_availability(&mut f, "availability", &input.availability);
     let target_groups = f.list("target_groups", &input.target_groups, |t| {
         TargetGroup::parse(t)
     });

@@ -1,13 +1,14 @@
-//! What every row takes from the envelope rather than the payload.
+//! What every row takes from the envelope rather than the payload, for every worker's
+//! statements.
 
+use crate::ApplyError;
 use chrono::{DateTime, Utc};
 use samskab_eventlog::RecordedEvent;
-use samskab_projection::ApplyError;
 use uuid::Uuid;
 
 /// The envelope attributes the rows are written with.
 #[derive(Clone, Copy)]
-pub(crate) struct EventContext<'a> {
+pub struct EventContext<'a> {
     /// The row key's first half. From the envelope: it is the tenant of the subject the event
     /// was appended to, which the API took from the authenticated principal.
     pub tenant: &'a str,

@@ -1,0 +1,82 @@
+//! The matching read model: what matching searches and ranks, keyed by `(tenant, id)`, in the
+//! PostgreSQL schema `matching` (DDL in `migrations/0004_matching.sql`). So far the needs, one
+//! row each in `matching.need`, open or closed.
+//!
+//! [`MatchingProjection`] is a [`Projection`]: the runtime in `samskab-projection` pulls events
+//! from the log, opens one transaction per batch (with `search_path` set to the schema being
+//! written, which is why every statement here uses unqualified table names: a rebuild writes into
+//! a fresh schema), calls [`Projection::apply`] per event and advances the checkpoint in the same
+//! transaction.
+//!
+//! The rules are the directory worker's:
+//! - **One statement per event, no read before write.**
+//! - **Idempotent.** Applying an event twice leaves the row as applying it once.
+//! - **Mirror the decider's `evolve`** ([`samskab_domain::Need`]), so that the API's queries and
+//!   its decisions never tell a different story (a second publication keeps the first; the first
+//!   closing stands; an update of a closed need keeps it closed).
+//! - **Tenant from the envelope**, never from the payload.
+//!
+//! The `samskab` binary runs it through this library: with the API (`samskab all`) or alone
+//! (`samskab worker matching`).
+
+mod needs;
+
+use std::future::Future;
+
+use samskab_domain::{DomainEvent, EntityKind, EventDecodeError, NeedEvent};
+use samskab_eventlog::RecordedEvent;
+use samskab_projection::{ApplyError, Projection, ReadModel};
+use sqlx::PgConnection;
+
+use samskab_projection::EventContext;
+
+/// The projection's name (its checkpoint row and durable consumer) and its schema, from the
+/// catalogue of read models that the API reads too.
+pub const READ_MODEL: ReadModel = samskab_projection::read_model::MATCHING;
+
+/// The matching read model. Stateless: everything it knows is in PostgreSQL.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MatchingProjection;
+
+impl Projection for MatchingProjection {
+    fn name(&self) -> &'static str {
+        READ_MODEL.name
+    }
+
+    fn schema(&self) -> &'static str {
+        READ_MODEL.schema
+    }
+
+    fn apply<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        event: &'a RecordedEvent,
+    ) -> impl Future<Output = Result<(), ApplyError>> + Send + 'a {
+        apply_event(conn, event)
+    }
+}
+
+/// Dispatches on the entity kind in the envelope, decodes with the domain's own decoder (so the
+/// read model accepts exactly what the decider accepts) and writes.
+async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(), ApplyError> {
+    if event.envelope.entitykind == EntityKind::Need.as_str() {
+        let decoded = decode::<NeedEvent>(event)?;
+        needs::apply(conn, &EventContext::of(event)?, &decoded).await
+    } else {
+        // Municipalities, volunteers, matches, ... share the stream; what matching will need of
+        // them comes with their own tables. Skipping is not dropping: the log keeps them, and a
+        // rebuild replays them.
+        Ok(())
+    }
+}
+
+/// Decodes with the domain's decoder, from the envelope's payload in place (no copy).
+fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<E, ApplyError> {
+    let envelope = &event.envelope;
+    E::from_payload(&envelope.event_type, &envelope.data).map_err(|error| match error {
+        EventDecodeError::UnknownType(event_type) => ApplyError::UnknownEventType(event_type),
+        malformed @ EventDecodeError::Malformed { .. } => {
+            ApplyError::Malformed(malformed.to_string())
+        }
+    })
+}

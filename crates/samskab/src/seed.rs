@@ -1,5 +1,7 @@
 //! Demo data from the seeds: Rødovre, Roskilde and Syddjurs, the organisations their documents
-//! name, and made-up volunteers. Written through the same command path as the API
+//! name, needs from the seeds (Rotary's resource bank for young people at risk, seed 000;
+//! Middelfart-style social mentors, 001; the retired craftsman, 003; Rødovre's homework help and
+//! "Venner viser vej" families, 004), and made-up volunteers. Written through the same command path as the API
 //! (`samskab_api::commands::execute`), with idempotency keys, so running it twice adds nothing.
 
 use anyhow::Context;
@@ -19,7 +21,30 @@ pub struct DemoMunicipality {
     pub name: &'static str,
     pub postcodes: &'static [&'static str],
     pub organisations: &'static [(&'static str, &'static str, Option<&'static str>)],
+    pub needs: &'static [DemoNeed],
 }
+
+/// A need from the seeds, open from the day it is seeded until closed. Its skills are tags of
+/// the demo volunteers' vocabulary ([`SKILLS`]), so that matching has someone to find.
+pub struct DemoNeed {
+    /// The organisation (an index into `organisations`) that posts it; `None`: the municipality.
+    pub by: Option<usize>,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub skills_required: &'static [&'static str],
+    pub skills_nice_to_have: &'static [&'static str],
+    pub languages: &'static [&'static str],
+    pub target_groups: &'static [TargetGroup],
+    /// An index into the municipality's `postcodes`; `None`: remote.
+    pub postcode: Option<usize>,
+    pub slots: &'static [(Weekday, DayPart)],
+    pub hours_per_week: u8,
+    pub volunteers_wanted: u16,
+    pub children_under_15: bool,
+}
+
+use DayPart::{Afternoon, Evening, Morning};
+use Weekday::{Fri, Mon, Sat, Sun, Thu, Tue, Wed};
 
 pub const DEMO: &[DemoMunicipality] = &[
     DemoMunicipality {
@@ -33,6 +58,70 @@ pub const DEMO: &[DemoMunicipality] = &[
             ("Folkekøkken Rødovre", "association", None),
             ("headspace Rødovre", "ngo", None),
             ("Venner viser vej", "informal_group", None),
+        ],
+        needs: &[
+            DemoNeed {
+                by: Some(1),
+                title: "Lektiehjælp til ukrainske børn",
+                description: "Røde Kors i Rødovre genstarter Lektiehjælpen: hjælp børn i \
+                    1.-6. klasse med lektierne tirsdag aften i Rødovre Frivilligcenter. Det er \
+                    en fordel, hvis du taler ukrainsk.",
+                skills_required: &["lektiehjælp"],
+                skills_nice_to_have: &["danskundervisning"],
+                languages: &["da", "uk"],
+                target_groups: &[TargetGroup::Children, TargetGroup::Refugees],
+                postcode: Some(0),
+                slots: &[(Tue, Evening)],
+                hours_per_week: 2,
+                volunteers_wanted: 3,
+                children_under_15: true,
+            },
+            DemoNeed {
+                by: Some(4),
+                title: "Familieven til en ukrainsk familie",
+                description: "Venner viser vej: en lokal familie og en familie på flugt fra \
+                    Ukraine mødes et par gange om måneden, viser vej i hverdagen og laver \
+                    noget sammen.",
+                skills_required: &[],
+                skills_nice_to_have: &["danskundervisning", "kørsel"],
+                languages: &["da", "uk"],
+                target_groups: &[TargetGroup::Families, TargetGroup::Refugees],
+                postcode: Some(0),
+                slots: &[(Sat, Afternoon), (Sun, Afternoon)],
+                hours_per_week: 3,
+                volunteers_wanted: 10,
+                children_under_15: true,
+            },
+            DemoNeed {
+                by: Some(4),
+                title: "Aktivitetsleder til fællesspisning",
+                description: "Venner viser vej søger en aktivitetsleder, der vil stå for \
+                    fællesspisningen for ukrainske og danske familier torsdag aften.",
+                skills_required: &["madlavning"],
+                skills_nice_to_have: &["kørsel"],
+                languages: &["da"],
+                target_groups: &[TargetGroup::Families, TargetGroup::Refugees],
+                postcode: Some(0),
+                slots: &[(Thu, Evening)],
+                hours_per_week: 3,
+                volunteers_wanted: 1,
+                children_under_15: false,
+            },
+            DemoNeed {
+                by: None,
+                title: "Mentor for en ung i risikozonen",
+                description: "Ressourcebanken (efter Rotarys model): en voksen, der en gang \
+                    om ugen hjælper en ung mellem 15 og 25 med skole, job og fritid.",
+                skills_required: &["mentor"],
+                skills_nice_to_have: &["it-hjælp"],
+                languages: &["da"],
+                target_groups: &[TargetGroup::YoungPeople],
+                postcode: Some(0),
+                slots: &[(Mon, Evening), (Thu, Evening)],
+                hours_per_week: 2,
+                volunteers_wanted: 5,
+                children_under_15: false,
+            },
         ],
     },
     DemoMunicipality {
@@ -53,6 +142,38 @@ pub const DEMO: &[DemoMunicipality] = &[
                 Some("24256790"),
             ),
         ],
+        needs: &[
+            DemoNeed {
+                by: Some(1),
+                title: "Fodboldtræner for U10",
+                description: "KFUM's Boldklub Roskilde søger en træner til drengeholdet \
+                    under 10 år, tirsdag og torsdag eftermiddag.",
+                skills_required: &["fodboldtræner"],
+                skills_nice_to_have: &[],
+                languages: &["da"],
+                target_groups: &[TargetGroup::Children],
+                postcode: Some(0),
+                slots: &[(Tue, Afternoon), (Thu, Afternoon)],
+                hours_per_week: 3,
+                volunteers_wanted: 2,
+                children_under_15: true,
+            },
+            DemoNeed {
+                by: None,
+                title: "Social mentor for en ung ledig",
+                description: "Som de frivillige sociale mentorer i Middelfart: følg en ung \
+                    ledig på vej mod uddannelse eller job, i samarbejde med jobcentret.",
+                skills_required: &["mentor"],
+                skills_nice_to_have: &["bisidder"],
+                languages: &["da"],
+                target_groups: &[TargetGroup::YoungPeople],
+                postcode: Some(1),
+                slots: &[(Wed, Afternoon)],
+                hours_per_week: 1,
+                volunteers_wanted: 6,
+                children_under_15: false,
+            },
+        ],
     },
     DemoMunicipality {
         slug: "syddjurs",
@@ -63,6 +184,38 @@ pub const DEMO: &[DemoMunicipality] = &[
             ("Frivilligcenter Syddjurs", "association", None),
             ("Ebeltoft Lokalhistoriske Forening", "association", None),
             ("Rønde Idrætsforening", "association", None),
+        ],
+        needs: &[
+            DemoNeed {
+                by: Some(0),
+                title: "Håndværker til små reparationer hos ældre",
+                description: "Den pensionerede tømrer: små reparationer hos ældre, der ikke \
+                    selv kan, formiddage efter aftale.",
+                skills_required: &["tømrer"],
+                skills_nice_to_have: &["kørsel"],
+                languages: &["da"],
+                target_groups: &[TargetGroup::Elderly],
+                postcode: Some(0),
+                slots: &[(Mon, Morning), (Wed, Morning)],
+                hours_per_week: 2,
+                volunteers_wanted: 3,
+                children_under_15: false,
+            },
+            DemoNeed {
+                by: None,
+                title: "Telefonven til ensomme ældre",
+                description: "Ring til en ældre borger, der sidder meget alene, to gange om \
+                    ugen.",
+                skills_required: &[],
+                skills_nice_to_have: &["bisidder"],
+                languages: &["da"],
+                target_groups: &[TargetGroup::Lonely, TargetGroup::Elderly],
+                postcode: None,
+                slots: &[(Tue, Afternoon), (Fri, Afternoon)],
+                hours_per_week: 1,
+                volunteers_wanted: 5,
+                children_under_15: false,
+            },
         ],
     },
 ];
@@ -125,8 +278,11 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
         actor: "user:seed-demo".into(),
         roles: vec![Role::PlatformAdmin],
     };
-    let total =
-        DEMO.len() * (1 + volunteers) + DEMO.iter().map(|m| m.organisations.len()).sum::<usize>();
+    let total = DEMO.len() * (1 + volunteers)
+        + DEMO
+            .iter()
+            .map(|m| m.organisations.len() + m.needs.len())
+            .sum::<usize>();
     let mut done = 0;
     let mut last_position = 0;
     for m in DEMO {
@@ -190,6 +346,23 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
             done += 1;
         }
 
+        for (i, need) in m.needs.iter().enumerate() {
+            let key = format!("seed-demo/need/{}/{i}", m.slug);
+            let id = NeedId::from(id_for_key(&tenant, EntityKind::Need, &key));
+            let entity = EntityRef::new(m.slug, EntityKind::Need.as_str(), &id.to_string())?;
+            let command = demo_need(m, need, id)?;
+            let outcome = execute::<Need>(
+                ctx(&state, &caseworker, key),
+                &entity,
+                Creates::New,
+                command,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("publishing {}: {e}", need.title))?;
+            last_position = last_position.max(outcome.position);
+            done += 1;
+        }
+
         for n in 0..volunteers {
             let key = format!("seed-demo/volunteer/{}/{n}", m.slug);
             let id = VolunteerId::from(id_for_key(&tenant, EntityKind::Volunteer, &key));
@@ -221,6 +394,55 @@ fn ctx<'a>(state: &'a AppState, principal: &'a Principal, key: String) -> Comman
         fingerprint: key.clone(),
         idempotency_key: Some(key),
     }
+}
+
+fn demo_need(m: &DemoMunicipality, need: &DemoNeed, id: NeedId) -> anyhow::Result<NeedCommand> {
+    let e = anyhow::Error::msg;
+    let tenant = TenantId::parse(m.slug).map_err(e)?;
+    let posted_by = match need.by {
+        None => PostedBy::Municipality,
+        Some(i) => PostedBy::Organisation(OrganisationId::from(id_for_key(
+            &tenant,
+            EntityKind::Organisation,
+            &format!("seed-demo/organisation/{}/{i}", m.slug),
+        ))),
+    };
+    let place = match need.postcode {
+        None => NeedPlace::Remote,
+        Some(i) => NeedPlace::AtPostcode(Postcode::parse(m.postcodes[i]).map_err(e)?),
+    };
+    let slots = need
+        .slots
+        .iter()
+        .map(|&(weekday, part)| AvailabilitySlot { weekday, part });
+    let now = Utc::now();
+    Ok(NeedCommand::Publish {
+        details: NeedDetails {
+            id,
+            posted_by,
+            title: NeedTitle::parse(need.title).map_err(e)?,
+            description: NeedDescription::parse(need.description).map_err(e)?,
+            target_groups: need.target_groups.to_vec(),
+            skills_required: Tag::parse_list(need.skills_required.iter().copied()).map_err(e)?,
+            skills_nice_to_have: Tag::parse_list(need.skills_nice_to_have.iter().copied())
+                .map_err(e)?,
+            languages: need
+                .languages
+                .iter()
+                .map(|l| LanguageCode::parse(l))
+                .collect::<Result<_, _>>()
+                .map_err(e)?,
+            place,
+            schedule: NeedSchedule::Weekly(
+                Availability::parse(slots, need.hours_per_week).map_err(e)?,
+            ),
+            volunteers_wanted: VolunteersWanted::parse(need.volunteers_wanted).map_err(e)?,
+            starts_on: samskab_domain::calendar::danish_date(now),
+            ends_on: None,
+            children_under_15: need.children_under_15,
+        },
+        at: now,
+    })
 }
 
 fn demo_volunteer(

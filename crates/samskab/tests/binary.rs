@@ -123,6 +123,26 @@ async fn seed_demo_and_rebuild_show_progress_and_all_stops_cleanly_on_ctrl_c() {
         .expect("count");
     assert_eq!(volunteers, 15, "5 per demo municipality, once");
 
+    let rebuilt = samskab(&nats, &database, &["rebuild", "matching"])
+        .output()
+        .expect("rebuild");
+    assert!(rebuilt.status.success(), "{}", stderr(&rebuilt));
+    let needs: Vec<(String, String, bool)> = sqlx::query_as(
+        "SELECT tenant, posted_by, status = 'open' FROM matching.need ORDER BY tenant, title",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("needs");
+    // seed.rs's DEMO: four needs in Rødovre, two in Roskilde, two in Syddjurs.
+    assert_eq!(needs.len(), 8, "every demo need, once: {needs:?}");
+    assert!(needs.iter().all(|(_, _, open)| *open), "{needs:?}");
+    for posted_by in ["municipality", "organisation"] {
+        assert!(
+            needs.iter().any(|(_, p, _)| p == posted_by),
+            "a demo need posted by the {posted_by}: {needs:?}"
+        );
+    }
+
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("port")
         .local_addr()

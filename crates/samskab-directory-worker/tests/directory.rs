@@ -6,20 +6,17 @@
 //! - Direct: `DirectoryProjection::apply` is called inside a transaction with `search_path` set,
 //!   as the runtime does, to pin down idempotency and the guards event by event.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use chrono::{DateTime, Utc};
-use samskab_directory_worker::DirectoryProjection;
 use samskab_domain::fixtures::*;
 use samskab_domain::*;
-use samskab_eventlog::{CommandMeta, EntityRef, EventLog, LogConfig, NewEvent, RecordedEvent};
-use samskab_projection::CancellationToken;
-use samskab_projection::{ApplyError, Projector, ProjectorConfig};
-use samskab_testkit::NatsServer;
+use samskab_eventlog::{NewEvent, RecordedEvent};
+use samskab_projection::ApplyError;
+use samskab_testkit::projection::{ProjectorHarness, migrated_database};
 use serde_json::{Value, json};
 use sqlx::{PgPool, Row};
-use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 mod support;
@@ -40,146 +37,18 @@ fn consent_withdrawn(id: VolunteerId) -> VolunteerEvent {
     })
 }
 
-fn new_event<E: DomainEvent>(event: &E) -> NewEvent {
-    NewEvent {
-        event_type: event.event_type().to_owned(),
-        data: event.to_payload(),
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
-// Harness: NATS + PostgreSQL + a running projector
+// Harness: NATS + PostgreSQL + a running projector (`DIRECTORY.start_projector()`)
 // ---------------------------------------------------------------------------------------------
 
-struct Harness {
-    _nats: NatsServer,
-    log: EventLog,
-    pool: PgPool,
-    shutdown: CancellationToken,
-    projector: JoinHandle<()>,
-    last_position: u64,
-}
-
-impl Harness {
-    async fn start() -> anyhow::Result<Self> {
-        let nats = NatsServer::start()?;
-        let log = EventLog::create_or_update(&nats.url(), LogConfig::default()).await?;
-        let pool = migrated_database().await?;
-        let shutdown = CancellationToken::new();
-        let projector = Projector::new(
-            DirectoryProjection,
-            log.clone(),
-            pool.clone(),
-            ProjectorConfig::default(),
-        );
-        let token = shutdown.clone();
-        let projector = tokio::spawn(async move {
-            if let Err(error) = projector.run(token).await {
-                panic!("projector failed: {error:?}");
-            }
-        });
-        Ok(Self {
-            _nats: nats,
-            log,
-            pool,
-            shutdown,
-            projector,
-            last_position: 0,
-        })
-    }
-
-    /// Appends one command's events to an entity, after whatever it already has.
-    async fn append(
-        &mut self,
-        tenant: &str,
-        kind: &str,
-        id: &str,
-        events: Vec<NewEvent>,
-    ) -> anyhow::Result<u64> {
-        let entity = EntityRef::new(tenant, kind, id)?;
-        let expected = self.log.load(&entity).await?.last_position;
-        let meta = CommandMeta {
-            actor: ACTOR.into(),
-            correlation_id: Uuid::now_v7(),
-            causation_id: None,
-            idempotency_key: None,
-            request_fingerprint: None,
-        };
-        let appended = self.log.append(&entity, expected, &meta, events).await?;
-        self.last_position = appended.position;
-        Ok(appended.position)
-    }
-
-    async fn append_domain<E: DomainEvent>(
-        &mut self,
-        tenant: &str,
-        id: &str,
-        event: &E,
-    ) -> anyhow::Result<u64> {
-        self.append(tenant, E::KIND.as_str(), id, vec![new_event(event)])
-            .await
-    }
-
-    /// Waits until the projection's checkpoint has reached everything appended so far. The
-    /// deadline is a hang guard only: CI is a busy two-core machine.
-    async fn caught_up(&self) -> anyhow::Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let position: Option<i64> = sqlx::query_scalar(
-                "SELECT position FROM directory.checkpoint WHERE projection = 'directory'",
-            )
-            .fetch_optional(&self.pool)
-            .await?;
-            if position.is_some_and(|p| p >= i64::try_from(self.last_position).unwrap_or(0)) {
-                return Ok(());
-            }
-            if self.projector.is_finished() {
-                bail!("the projector stopped before catching up");
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "checkpoint at {position:?}, still short of {}",
-                    self.last_position
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    async fn stop(self) -> anyhow::Result<()> {
-        self.shutdown.cancel();
-        // A hang guard: the batch in flight gets up to SHUTDOWN_GRACE (5 s) to finish.
-        tokio::time::timeout(Duration::from_secs(30), self.projector).await??;
-        Ok(())
-    }
-}
-
-/// A row as JSON (every column), or `None` when there is none.
+/// A row of the directory as JSON (every column), or `None` when there is none.
 async fn row(pool: &PgPool, table: &str, tenant: &str, id: Uuid) -> anyhow::Result<Option<Value>> {
-    let sql = match table {
-        "organisation" => {
-            "SELECT to_jsonb(t) FROM directory.organisation t WHERE tenant = $1 AND id = $2"
-        }
-        "volunteer" => {
-            "SELECT to_jsonb(t) FROM directory.volunteer t WHERE tenant = $1 AND id = $2"
-        }
-        other => bail!("no table {other}"),
-    };
-    Ok(sqlx::query_scalar(sql)
-        .bind(tenant)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?)
+    DIRECTORY.row(pool, table, tenant, id).await
 }
 
-async fn envelope_time(log: &EventLog, tenant: &str, kind: &str, id: &str) -> Vec<String> {
-    let entity = EntityRef::new(tenant, kind, id).expect("valid entity");
-    let history = log.load(&entity).await.expect("load");
-    history
-        .events
-        .iter()
-        .map(|e| pg_time(e.envelope.time))
-        .collect()
+async fn envelope_time(h: &ProjectorHarness, tenant: &str, kind: &str, id: &str) -> Vec<String> {
+    let times = h.envelope_times(tenant, kind, id).await.expect("load");
+    times.into_iter().map(pg_time).collect()
 }
 
 /// How PostgreSQL's `to_jsonb` renders a timestamptz (microseconds, UTC session time zone
@@ -202,7 +71,7 @@ fn micros(value: &Value) -> String {
 
 #[tokio::test]
 async fn municipality_registered_is_inserted() -> anyhow::Result<()> {
-    let mut h = Harness::start().await?;
+    let mut h = DIRECTORY.start_projector().await?;
     let position = h
         .append_domain(
             "rodovre",
@@ -222,7 +91,7 @@ async fn municipality_registered_is_inserted() -> anyhow::Result<()> {
     assert_eq!(r.get::<String, _>("name"), "Rødovre Kommune");
     assert_eq!(r.get::<String, _>("registered_by"), ACTOR);
     assert_eq!(r.get::<i64, _>("position"), i64::try_from(position)?);
-    let times = envelope_time(&h.log, "rodovre", "municipality", "rodovre").await;
+    let times = envelope_time(&h, "rodovre", "municipality", "rodovre").await;
     assert_eq!(
         pg_time(r.get::<DateTime<Utc>, _>("registered_at")),
         times[0]
@@ -232,7 +101,7 @@ async fn municipality_registered_is_inserted() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn organisation_registered_updated_and_deactivated() -> anyhow::Result<()> {
-    let mut h = Harness::start().await?;
+    let mut h = DIRECTORY.start_projector().await?;
     let id = OrganisationId::new_v7();
     let key = id.to_string();
     let registered = organisation_details(id, "Rødovre Frivilligcenter");
@@ -280,7 +149,7 @@ async fn organisation_registered_updated_and_deactivated() -> anyhow::Result<()>
     assert_eq!(org["contact_person"], Value::Null);
     assert_eq!(org["active"], true);
     assert_eq!(org["position"], json!(update_position));
-    let times = envelope_time(&h.log, "rodovre", "organisation", &key).await;
+    let times = envelope_time(&h, "rodovre", "organisation", &key).await;
     assert_eq!(micros(&org["registered_at"]), times[0]);
     assert_eq!(micros(&org["updated_at"]), times[1]);
 
@@ -302,7 +171,7 @@ async fn organisation_registered_updated_and_deactivated() -> anyhow::Result<()>
     assert_eq!(org["deactivation_reason"], "Fusioneret med Røde Kors");
     assert_eq!(org["name"], "Æblehavens Venner", "details are kept");
     assert_eq!(org["position"], json!(deactivate_position));
-    let times = envelope_time(&h.log, "rodovre", "organisation", &key).await;
+    let times = envelope_time(&h, "rodovre", "organisation", &key).await;
     assert_eq!(micros(&org["deactivated_at"]), times[2]);
     assert_eq!(micros(&org["updated_at"]), times[2]);
     assert_eq!(micros(&org["registered_at"]), times[0]);
@@ -311,7 +180,7 @@ async fn organisation_registered_updated_and_deactivated() -> anyhow::Result<()>
 
 #[tokio::test]
 async fn volunteer_registered_and_profile_updated() -> anyhow::Result<()> {
-    let mut h = Harness::start().await?;
+    let mut h = DIRECTORY.start_projector().await?;
     let id = VolunteerId::new_v7();
     let key = id.to_string();
     let position = h
@@ -397,7 +266,7 @@ async fn volunteer_registered_and_profile_updated() -> anyhow::Result<()> {
         "an update keeps the consent"
     );
     assert_eq!(v["position"], json!(update_position));
-    let times = envelope_time(&h.log, "rodovre", "volunteer", &key).await;
+    let times = envelope_time(&h, "rodovre", "volunteer", &key).await;
     assert_eq!(micros(&v["registered_at"]), times[0]);
     assert_eq!(micros(&v["updated_at"]), times[1]);
     h.stop().await
@@ -405,7 +274,7 @@ async fn volunteer_registered_and_profile_updated() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn consent_withdrawal_blanks_personal_data_but_keeps_the_row() -> anyhow::Result<()> {
-    let mut h = Harness::start().await?;
+    let mut h = DIRECTORY.start_projector().await?;
     let id = VolunteerId::new_v7();
     let key = id.to_string();
     h.append_domain(
@@ -459,7 +328,7 @@ async fn consent_withdrawal_blanks_personal_data_but_keeps_the_row() -> anyhow::
 
 #[tokio::test]
 async fn danish_letters_survive() -> anyhow::Result<()> {
-    let mut h = Harness::start().await?;
+    let mut h = DIRECTORY.start_projector().await?;
     let tenant = "aeroe";
     h.append_domain(
         tenant,
@@ -526,7 +395,7 @@ async fn danish_letters_survive() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn two_tenants_with_the_same_data_stay_separate_rows() -> anyhow::Result<()> {
-    let mut h = Harness::start().await?;
+    let mut h = DIRECTORY.start_projector().await?;
     let org = OrganisationId::new_v7();
     let volunteer = VolunteerId::new_v7();
     for tenant in ["rodovre", "roskilde"] {
@@ -594,7 +463,7 @@ async fn two_tenants_with_the_same_data_stay_separate_rows() -> anyhow::Result<(
 #[tokio::test]
 async fn an_unknown_event_type_is_parked_and_the_events_after_it_are_applied() -> anyhow::Result<()>
 {
-    let mut h = Harness::start().await?;
+    let mut h = DIRECTORY.start_projector().await?;
     let id = VolunteerId::new_v7();
     let key = id.to_string();
     h.append_domain(
@@ -686,19 +555,19 @@ fn life_of_every_entity() -> Vec<RecordedEvent> {
     let (o, v) = (org.to_string(), volunteer.to_string());
     let details = organisation_details(org, "Rødovre Frivilligcenter");
     vec![
-        recorded(
+        DIRECTORY.recorded(
             "rodovre",
             "rodovre",
             1,
             &municipality_registered("rodovre", 175, "Rødovre Kommune"),
         ),
-        recorded(
+        DIRECTORY.recorded(
             "rodovre",
             &o,
             2,
             &OrganisationEvent::Registered(details.clone()),
         ),
-        recorded(
+        DIRECTORY.recorded(
             "rodovre",
             &o,
             3,
@@ -707,7 +576,7 @@ fn life_of_every_entity() -> Vec<RecordedEvent> {
                 ..details
             }),
         ),
-        recorded(
+        DIRECTORY.recorded(
             "rodovre",
             &o,
             4,
@@ -716,13 +585,13 @@ fn life_of_every_entity() -> Vec<RecordedEvent> {
                 reason: Some(DeactivationReason::parse("Lukket").expect("valid")),
             }),
         ),
-        recorded(
+        DIRECTORY.recorded(
             "rodovre",
             &v,
             5,
             &volunteer_registered(volunteer, "Søren Østergaard"),
         ),
-        recorded(
+        DIRECTORY.recorded(
             "rodovre",
             &v,
             6,
@@ -732,7 +601,7 @@ fn life_of_every_entity() -> Vec<RecordedEvent> {
                 profile: volunteer_profile(),
             }),
         ),
-        recorded("rodovre", &v, 7, &consent_withdrawn(volunteer)),
+        DIRECTORY.recorded("rodovre", &v, 7, &consent_withdrawn(volunteer)),
     ]
 }
 
@@ -740,9 +609,9 @@ fn life_of_every_entity() -> Vec<RecordedEvent> {
 async fn applying_an_event_twice_leaves_the_same_rows() -> anyhow::Result<()> {
     let pool = migrated_database().await?;
     for event in &life_of_every_entity() {
-        apply_all(&pool, &[event]).await?;
+        DIRECTORY.apply_all(&pool, &[event]).await?;
         let once = snapshot(&pool).await?;
-        apply_all(&pool, &[event]).await?;
+        DIRECTORY.apply_all(&pool, &[event]).await?;
         assert_eq!(
             snapshot(&pool).await?,
             once,
@@ -760,20 +629,20 @@ async fn applying_a_batch_equals_applying_each_event_in_order() -> anyhow::Resul
     let mut events = Vec::new();
     let ids: Vec<VolunteerId> = (0..5).map(|_| VolunteerId::new_v7()).collect();
     for (n, id) in ids.iter().enumerate() {
-        events.push(recorded(
+        events.push(DIRECTORY.recorded(
             "rodovre",
             &id.to_string(),
             n as u64 + 1,
             &volunteer_registered(*id, "Åse Ærø"),
         ));
     }
-    events.push(recorded(
+    events.push(DIRECTORY.recorded(
         "rodovre",
         &ids[0].to_string(),
         6,
         &volunteer_registered(ids[0], "Second Registration"),
     ));
-    events.push(recorded(
+    events.push(DIRECTORY.recorded(
         "rodovre",
         &ids[1].to_string(),
         7,
@@ -784,7 +653,7 @@ async fn applying_a_batch_equals_applying_each_event_in_order() -> anyhow::Resul
         anyhow::bail!("a registration");
     };
     shredded.personal = None;
-    events.push(recorded(
+    events.push(DIRECTORY.recorded(
         "roskilde",
         &forgotten.to_string(),
         8,
@@ -796,9 +665,11 @@ async fn applying_a_batch_equals_applying_each_event_in_order() -> anyhow::Resul
     }
 
     let one_by_one = migrated_database().await?;
-    apply_all(&one_by_one, &events.iter().collect::<Vec<_>>()).await?;
+    DIRECTORY
+        .apply_all(&one_by_one, &events.iter().collect::<Vec<_>>())
+        .await?;
     let batched = migrated_database().await?;
-    apply_batch_all(&batched, &events).await?;
+    DIRECTORY.apply_batch_all(&batched, &events).await?;
     let expected = snapshot(&one_by_one).await?;
     assert_eq!(snapshot(&batched).await?, expected);
     assert_eq!(expected["volunteer"].as_array().map(Vec::len), Some(7));
@@ -810,11 +681,11 @@ async fn replaying_old_events_after_newer_ones_changes_nothing() -> anyhow::Resu
     let pool = migrated_database().await?;
     let events = life_of_every_entity();
     let all: Vec<&RecordedEvent> = events.iter().collect();
-    apply_all(&pool, &all).await?;
+    DIRECTORY.apply_all(&pool, &all).await?;
     let final_state = snapshot(&pool).await?;
     // A redelivery of the whole history, e.g. after a lost checkpoint: nothing rolls back, and
     // in particular the withdrawn volunteer's personal data does not come back.
-    apply_all(&pool, &all).await?;
+    DIRECTORY.apply_all(&pool, &all).await?;
     assert_eq!(snapshot(&pool).await?, final_state);
     let volunteer = &final_state["volunteer"][0];
     assert_eq!(volunteer["status"], "consent_withdrawn");
@@ -832,7 +703,12 @@ async fn a_forgotten_person_is_projected_without_personal_data() -> anyhow::Resu
         profile: volunteer_profile(),
         consent: volunteer_consent(),
     });
-    apply_all(&pool, &[&recorded("rodovre", &id.to_string(), 1, &event)]).await?;
+    DIRECTORY
+        .apply_all(
+            &pool,
+            &[&DIRECTORY.recorded("rodovre", &id.to_string(), 1, &event)],
+        )
+        .await?;
     let v = row(&pool, "volunteer", "rodovre", id.as_uuid())
         .await?
         .context("row")?;
@@ -854,7 +730,12 @@ async fn a_profile_update_without_a_registration_writes_nothing() -> anyhow::Res
         personal: Some(volunteer_personal("Søren")),
         profile: volunteer_profile(),
     });
-    apply_all(&pool, &[&recorded("rodovre", &id.to_string(), 1, &event)]).await?;
+    DIRECTORY
+        .apply_all(
+            &pool,
+            &[&DIRECTORY.recorded("rodovre", &id.to_string(), 1, &event)],
+        )
+        .await?;
     assert_eq!(
         row(&pool, "volunteer", "rodovre", id.as_uuid()).await?,
         None
@@ -867,7 +748,7 @@ async fn undecodable_events_are_apply_errors_and_other_kinds_are_ignored() -> an
     let pool = migrated_database().await?;
     let id = VolunteerId::new_v7().to_string();
 
-    let unknown = recorded_raw(
+    let unknown = DIRECTORY.recorded_raw(
         "rodovre",
         "volunteer",
         &id,
@@ -876,11 +757,11 @@ async fn undecodable_events_are_apply_errors_and_other_kinds_are_ignored() -> an
         json!({}),
     );
     assert!(matches!(
-        apply_all(&pool, &[&unknown]).await,
+        DIRECTORY.apply_all(&pool, &[&unknown]).await,
         Err(ApplyError::UnknownEventType(t)) if t == "dk.samskab.volunteer.teleported.v1"
     ));
 
-    let malformed = recorded_raw(
+    let malformed = DIRECTORY.recorded_raw(
         "rodovre",
         "volunteer",
         &id,
@@ -889,35 +770,35 @@ async fn undecodable_events_are_apply_errors_and_other_kinds_are_ignored() -> an
         json!({"id": id, "profile": "not a profile"}),
     );
     assert!(matches!(
-        apply_all(&pool, &[&malformed]).await,
+        DIRECTORY.apply_all(&pool, &[&malformed]).await,
         Err(ApplyError::Malformed(_))
     ));
 
     // The payload names another volunteer than the subject: writing it would put one person's
     // data into another's row.
-    let elsewhere = recorded(
+    let elsewhere = DIRECTORY.recorded(
         "rodovre",
         &id,
         3,
         &volunteer_registered(VolunteerId::new_v7(), "X"),
     );
     assert!(matches!(
-        apply_all(&pool, &[&elsewhere]).await,
+        DIRECTORY.apply_all(&pool, &[&elsewhere]).await,
         Err(ApplyError::Malformed(_))
     ));
     // A municipality registered under another tenant's subject.
-    let foreign = recorded(
+    let foreign = DIRECTORY.recorded(
         "rodovre",
         "rodovre",
         4,
         &municipality_registered("roskilde", 265, "Roskilde"),
     );
     assert!(matches!(
-        apply_all(&pool, &[&foreign]).await,
+        DIRECTORY.apply_all(&pool, &[&foreign]).await,
         Err(ApplyError::Malformed(_))
     ));
 
-    let grant = recorded_raw(
+    let grant = DIRECTORY.recorded_raw(
         "rodovre",
         "grant",
         &id,
@@ -925,7 +806,7 @@ async fn undecodable_events_are_apply_errors_and_other_kinds_are_ignored() -> an
         "dk.samskab.grant.decided.v1",
         json!({"anything": true}),
     );
-    apply_all(&pool, &[&grant]).await?;
+    DIRECTORY.apply_all(&pool, &[&grant]).await?;
     assert_eq!(
         snapshot(&pool).await?,
         json!({"municipality": [], "organisation": [], "volunteer": []})
@@ -944,7 +825,7 @@ async fn apply_throughput() -> anyhow::Result<()> {
     let mut events = Vec::with_capacity(ids.len() * 2);
     for (n, id) in ids.iter().enumerate() {
         let position = u64::try_from(n)? + 1;
-        events.push(recorded(
+        events.push(DIRECTORY.recorded(
             "rodovre",
             &id.to_string(),
             position,
@@ -954,7 +835,7 @@ async fn apply_throughput() -> anyhow::Result<()> {
     let updates = std::env::var("APPLY_THROUGHPUT_UPDATES").map_or(true, |v| v != "0");
     for (n, id) in ids.iter().enumerate().filter(|_| updates) {
         let position = u64::try_from(ids.len() + n)? + 1;
-        events.push(recorded(
+        events.push(DIRECTORY.recorded(
             "rodovre",
             &id.to_string(),
             position,
@@ -967,7 +848,7 @@ async fn apply_throughput() -> anyhow::Result<()> {
     }
     let started = Instant::now();
     for batch in events.chunks(500) {
-        apply_batch_all(&pool, batch).await?;
+        DIRECTORY.apply_batch_all(&pool, batch).await?;
     }
     let elapsed = started.elapsed();
     println!(

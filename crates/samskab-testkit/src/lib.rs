@@ -7,9 +7,14 @@
 //!   and store.
 //! - `TestDatabase::create()` makes a database with a random name on the server named by
 //!   `DATABASE_URL` (as `deploy/local/services.sh up` writes it to `.data/env`).
+//! - With feature `projection`, module `projection`: what every read model's tests share (events as
+//!   the runtime hands them over, applying them as the runtime does, the real projector against
+//!   these servers, and the "rows follow state" property).
 
 mod database;
 mod nats;
+#[cfg(feature = "projection")]
+pub mod projection;
 
 pub use database::TestDatabase;
 pub use nats::NatsServer;

@@ -242,6 +242,34 @@ impl TestApp {
         read(response).await
     }
 
+    /// Waits until every projection has applied `position` (a hang guard of 60 s, not an
+    /// expectation: CI is a busy two-core machine).
+    pub async fn projected(&self, position: u64) {
+        for model in samskab::projections::read_models() {
+            let reached = samskab_projection::wait_for_position(
+                &self.pool,
+                model.schema,
+                position,
+                std::time::Duration::from_secs(60),
+            )
+            .await
+            .expect("checkpoint");
+            assert!(reached, "{} did not reach position {position}", model.name);
+        }
+    }
+
+    /// The projections that parked events of `event_type`, in name order.
+    pub async fn parked_by(&self, event_type: &str) -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT projection FROM samskab_runtime.parked_event WHERE event_type = $1
+             ORDER BY projection",
+        )
+        .bind(event_type)
+        .fetch_all(&self.pool)
+        .await
+        .expect("parked")
+    }
+
     /// The log's last position.
     pub async fn log_position(&self) -> u64 {
         self.log.last_position().await.expect("log position")

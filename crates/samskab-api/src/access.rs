@@ -100,6 +100,8 @@ pub const ACCESS: &[Access] = &[
     only("POST", "/needs/{id}/reopen", &[Caseworker]),
     only("GET", "/needs", READERS),
     only("GET", "/needs/{id}", READERS),
+    only("GET", "/needs/{id}/candidates", &[Caseworker]),
+    only("GET", "/volunteers/{id}/suggestions", &[Caseworker]),
 ];
 
 /// The roles that see a person's personal data, børneattest and consent where a route shows

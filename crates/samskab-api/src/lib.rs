@@ -39,6 +39,7 @@ pub fn api() -> (Router<AppState>, serde_json::Value) {
         .merge(routes::volunteers::router())
         .merge(routes::organisations::router())
         .merge(routes::needs::router())
+        .merge(routes::matching::router())
         .merge(routes::municipalities::router())
         .merge(routes::ops::router())
         .split_for_parts();
@@ -53,6 +54,7 @@ pub fn read_model_sql() -> Vec<(&'static str, String)> {
         routes::volunteers::read_sql(),
         routes::organisations::read_sql(),
         routes::needs::read_sql(),
+        routes::matching::read_sql(),
         routes::municipalities::read_sql(),
     ]
     .concat()

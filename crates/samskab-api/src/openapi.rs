@@ -33,7 +33,8 @@ use utoipa::{Modify, OpenApi};
     ),
     modifiers(&BearerAuth),
     components(schemas(crate::problem::Problem, crate::problem::FieldError)),
-    tags((name = "volunteers"), (name = "organisations"), (name = "municipalities"), (name = "ops"))
+    tags((name = "volunteers"), (name = "organisations"), (name = "needs"), (name = "matching"),
+        (name = "municipalities"), (name = "ops"))
 )]
 pub(crate) struct ApiDoc;
 

@@ -26,6 +26,7 @@ pub mod matches;
 pub mod municipality;
 pub mod need;
 pub mod organisation;
+pub mod ranking;
 pub mod values;
 pub mod volunteer;
 

@@ -6,20 +6,15 @@
 //! - Direct: `MatchingProjection::apply` is called inside a transaction with `search_path` set,
 //!   as the runtime does, to pin down idempotency and the guards event by event.
 
-use std::time::{Duration, Instant};
-
-use anyhow::{Context, bail};
+use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use samskab_domain::fixtures::*;
 use samskab_domain::*;
-use samskab_eventlog::{CommandMeta, EntityRef, EventLog, LogConfig, NewEvent, RecordedEvent};
-use samskab_matching_worker::{MatchingProjection, READ_MODEL};
-use samskab_projection::{ApplyError, CancellationToken, Projector, ProjectorConfig};
-use samskab_testkit::NatsServer;
+use samskab_eventlog::RecordedEvent;
+use samskab_projection::ApplyError;
+use samskab_testkit::projection::{ProjectorHarness, micros, migrated_database, time_at};
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use tokio::task::JoinHandle;
-use uuid::Uuid;
 
 mod support;
 use support::*;
@@ -70,13 +65,6 @@ fn reopened(id: NeedId, last_day: Option<NaiveDate>) -> NeedEvent {
     })
 }
 
-fn new_event<E: DomainEvent>(event: &E) -> NewEvent {
-    NewEvent {
-        event_type: event.event_type().to_owned(),
-        data: event.to_payload(),
-    }
-}
-
 /// The columns of `row` that `expected` names.
 fn pick(row: &Value, expected: &Value) -> Value {
     let columns = expected.as_object().map(|o| o.keys()).into_iter().flatten();
@@ -88,109 +76,15 @@ fn pick(row: &Value, expected: &Value) -> Value {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Harness: NATS + PostgreSQL + a running projector
+// Harness: NATS + PostgreSQL + a running projector (`MATCHING.start_projector()`)
 // ---------------------------------------------------------------------------------------------
 
-struct Harness {
-    _nats: NatsServer,
-    log: EventLog,
-    pool: PgPool,
-    shutdown: CancellationToken,
-    projector: JoinHandle<()>,
-    last_position: u64,
-}
-
-impl Harness {
-    async fn start() -> anyhow::Result<Self> {
-        let nats = NatsServer::start()?;
-        let log = EventLog::create_or_update(&nats.url(), LogConfig::default()).await?;
-        let pool = migrated_database().await?;
-        let shutdown = CancellationToken::new();
-        let projector = Projector::new(
-            MatchingProjection,
-            log.clone(),
-            pool.clone(),
-            ProjectorConfig::default(),
-        );
-        let token = shutdown.clone();
-        let projector = tokio::spawn(async move {
-            if let Err(error) = projector.run(token).await {
-                panic!("projector failed: {error:?}");
-            }
-        });
-        Ok(Self {
-            _nats: nats,
-            log,
-            pool,
-            shutdown,
-            projector,
-            last_position: 0,
-        })
-    }
-
-    /// Appends one event to a need, after whatever it already has.
-    async fn append(&mut self, tenant: &str, id: NeedId, event: &NeedEvent) -> anyhow::Result<u64> {
-        let entity = EntityRef::new(tenant, NeedEvent::KIND.as_str(), &id.to_string())?;
-        let expected = self.log.load(&entity).await?.last_position;
-        let meta = CommandMeta {
-            actor: ACTOR.into(),
-            correlation_id: Uuid::now_v7(),
-            causation_id: None,
-            idempotency_key: None,
-            request_fingerprint: None,
-        };
-        let appended = self
-            .log
-            .append(&entity, expected, &meta, vec![new_event(event)])
-            .await?;
-        self.last_position = appended.position;
-        Ok(appended.position)
-    }
-
-    /// The envelope times of the need's events, in log order.
-    async fn times(&self, tenant: &str, id: NeedId) -> anyhow::Result<Vec<Value>> {
-        let entity = EntityRef::new(tenant, NeedEvent::KIND.as_str(), &id.to_string())?;
-        let history = self.log.load(&entity).await?;
-        Ok(history
-            .events
-            .iter()
-            .map(|e| micros(e.envelope.time))
-            .collect())
-    }
-
-    /// Waits until the projection's checkpoint has reached everything appended so far. The
-    /// deadline is a hang guard only: CI is a busy two-core machine.
-    async fn caught_up(&self) -> anyhow::Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let position: Option<i64> = sqlx::query_scalar(
-                "SELECT position FROM matching.checkpoint WHERE projection = $1",
-            )
-            .bind(READ_MODEL.name)
-            .fetch_optional(&self.pool)
-            .await?;
-            if position.is_some_and(|p| p >= i64::try_from(self.last_position).unwrap_or(0)) {
-                return Ok(());
-            }
-            if self.projector.is_finished() {
-                bail!("the projector stopped before catching up");
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "checkpoint at {position:?}, still short of {}",
-                    self.last_position
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    async fn stop(self) -> anyhow::Result<()> {
-        self.shutdown.cancel();
-        // A hang guard: the batch in flight gets up to SHUTDOWN_GRACE (5 s) to finish.
-        tokio::time::timeout(Duration::from_secs(30), self.projector).await??;
-        Ok(())
-    }
+/// The envelope times of the need's events, in log order, as [`micros`].
+async fn need_times(h: &ProjectorHarness, tenant: &str, id: NeedId) -> anyhow::Result<Vec<Value>> {
+    let times = h
+        .envelope_times(tenant, NeedEvent::KIND.as_str(), &id.to_string())
+        .await?;
+    Ok(times.into_iter().map(micros).collect())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -199,17 +93,17 @@ impl Harness {
 
 #[tokio::test]
 async fn a_published_need_is_a_row_with_every_column() -> anyhow::Result<()> {
-    let mut h = Harness::start().await?;
+    let mut h = MATCHING.start_projector().await?;
     let id = NeedId::new_v7();
     let position = h
-        .append("rodovre", id, &NeedEvent::Published(homework_help(id)))
+        .append_domain("rodovre", id, &NeedEvent::Published(homework_help(id)))
         .await?;
     h.caught_up().await?;
 
     let row = need_row(&h.pool, "rodovre", id.as_uuid())
         .await?
         .context("published need")?;
-    let published_at = h.times("rodovre", id).await?[0].clone();
+    let published_at = need_times(&h, "rodovre", id).await?[0].clone();
     // Every column, so a column added to the table without being written shows here.
     let expected = json!({
         "tenant": "rodovre",
@@ -250,15 +144,15 @@ async fn a_published_need_is_a_row_with_every_column() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn an_update_replaces_the_details_of_an_open_and_of_a_closed_need() -> anyhow::Result<()> {
-    let mut h = Harness::start().await?;
+    let mut h = MATCHING.start_projector().await?;
     let id = NeedId::new_v7();
-    h.append("rodovre", id, &NeedEvent::Published(homework_help(id)))
+    h.append_domain("rodovre", id, &NeedEvent::Published(homework_help(id)))
         .await?;
 
     // Open: a full replacement, by the municipality now, remote and on a date.
     let replaced = eating_together(id);
     let update_position = h
-        .append("rodovre", id, &NeedEvent::Updated(replaced.clone()))
+        .append_domain("rodovre", id, &NeedEvent::Updated(replaced.clone()))
         .await?;
     h.caught_up().await?;
     let row = need_row(&h.pool, "rodovre", id.as_uuid())
@@ -290,12 +184,12 @@ async fn an_update_replaces_the_details_of_an_open_and_of_a_closed_need() -> any
         pick(&row, &details_columns(&replaced)),
         details_columns(&replaced)
     );
-    let times = h.times("rodovre", id).await?;
+    let times = need_times(&h, "rodovre", id).await?;
     assert_eq!(row["published_at"], times[0]);
     assert_eq!(row["updated_at"], times[1]);
 
     // Closed: the details are replaced, and it stays closed as it was closed.
-    h.append(
+    h.append_domain(
         "rodovre",
         id,
         &closed(id, Some("Vi har fundet frivillige nok"), at(2025, 12, 1)),
@@ -303,7 +197,7 @@ async fn an_update_replaces_the_details_of_an_open_and_of_a_closed_need() -> any
     .await?;
     let back = homework_help(id);
     let position = h
-        .append("rodovre", id, &NeedEvent::Updated(back.clone()))
+        .append_domain("rodovre", id, &NeedEvent::Updated(back.clone()))
         .await?;
     h.caught_up().await?;
     let row = need_row(&h.pool, "rodovre", id.as_uuid())
@@ -314,7 +208,7 @@ async fn an_update_replaces_the_details_of_an_open_and_of_a_closed_need() -> any
     assert_eq!(row["closed_at"], micros(at(2025, 12, 1)));
     assert_eq!(row["closing_reason"], "Vi har fundet frivillige nok");
     assert_eq!(row["position"], json!(position));
-    let times = h.times("rodovre", id).await?;
+    let times = need_times(&h, "rodovre", id).await?;
     assert_eq!(row["published_at"], times[0]);
     assert_eq!(row["updated_at"], times[3]);
     h.stop().await
@@ -339,9 +233,11 @@ async fn after(pool: &PgPool, id: NeedId, events: &[NeedEvent]) -> anyhow::Resul
     let recorded: Vec<_> = events
         .iter()
         .zip(1u64..)
-        .map(|(event, position)| recorded("rodovre", &key, position, event))
+        .map(|(event, position)| MATCHING.recorded("rodovre", &key, position, event))
         .collect();
-    apply_all(pool, &recorded.iter().collect::<Vec<_>>()).await?;
+    MATCHING
+        .apply_all(pool, &recorded.iter().collect::<Vec<_>>())
+        .await?;
     need_row(pool, "rodovre", id.as_uuid()).await
 }
 
@@ -595,10 +491,10 @@ async fn events_of_one_message_share_its_position() -> anyhow::Result<()> {
     let pool = migrated_database().await?;
     let id = NeedId::new_v7();
     let key = id.to_string();
-    let publish = recorded("rodovre", &key, 7, &NeedEvent::Published(homework_help(id)));
-    let mut close = recorded("rodovre", &key, 7, &closed(id, None, at(2025, 12, 1)));
+    let publish = MATCHING.recorded("rodovre", &key, 7, &NeedEvent::Published(homework_help(id)));
+    let mut close = MATCHING.recorded("rodovre", &key, 7, &closed(id, None, at(2025, 12, 1)));
     close.index = 1;
-    apply_all(&pool, &[&publish, &close]).await?;
+    MATCHING.apply_all(&pool, &[&publish, &close]).await?;
     let row = need_row(&pool, "rodovre", id.as_uuid())
         .await?
         .context("row")?;
@@ -606,7 +502,7 @@ async fn events_of_one_message_share_its_position() -> anyhow::Result<()> {
     assert_eq!(row["position"], 7);
     // The message delivered again changes nothing.
     let once = snapshot(&pool).await?;
-    apply_all(&pool, &[&publish, &close]).await?;
+    MATCHING.apply_all(&pool, &[&publish, &close]).await?;
     assert_eq!(snapshot(&pool).await?, once);
     Ok(())
 }
@@ -645,7 +541,7 @@ fn lives() -> Vec<RecordedEvent> {
     events
         .iter()
         .zip(1u64..)
-        .map(|((key, event), position)| recorded("rodovre", key, position, event))
+        .map(|((key, event), position)| MATCHING.recorded("rodovre", key, position, event))
         .collect()
 }
 
@@ -653,9 +549,9 @@ fn lives() -> Vec<RecordedEvent> {
 async fn applying_an_event_twice_leaves_the_same_rows() -> anyhow::Result<()> {
     let pool = migrated_database().await?;
     for event in &lives() {
-        apply_all(&pool, &[event]).await?;
+        MATCHING.apply_all(&pool, &[event]).await?;
         let once = snapshot(&pool).await?;
-        apply_all(&pool, &[event]).await?;
+        MATCHING.apply_all(&pool, &[event]).await?;
         assert_eq!(
             snapshot(&pool).await?,
             once,
@@ -672,15 +568,15 @@ async fn replaying_old_events_after_newer_ones_changes_nothing() -> anyhow::Resu
     let pool = migrated_database().await?;
     let events = lives();
     let all: Vec<&RecordedEvent> = events.iter().collect();
-    apply_all(&pool, &all).await?;
+    MATCHING.apply_all(&pool, &all).await?;
     let final_rows = snapshot(&pool).await?;
     // A redelivery of the whole history, e.g. after a lost checkpoint: nothing rolls back (no
     // closing closes the reopened needs again, no update brings back older details).
-    apply_all(&pool, &all).await?;
+    MATCHING.apply_all(&pool, &all).await?;
     assert_eq!(snapshot(&pool).await?, final_rows);
     // And one by one, in reverse.
     for event in all.iter().rev() {
-        apply_all(&pool, &[event]).await?;
+        MATCHING.apply_all(&pool, &[event]).await?;
     }
     assert_eq!(snapshot(&pool).await?, final_rows);
     let statuses: Vec<&Value> = final_rows
@@ -697,28 +593,24 @@ async fn replaying_old_events_after_newer_ones_changes_nothing() -> anyhow::Resu
 async fn events_of_other_entity_kinds_change_nothing() -> anyhow::Result<()> {
     let pool = migrated_database().await?;
     let id = NeedId::new_v7();
-    apply_all(
-        &pool,
-        &[&recorded(
-            "rodovre",
-            &id.to_string(),
-            1,
-            &NeedEvent::Published(homework_help(id)),
-        )],
-    )
-    .await?;
+    MATCHING
+        .apply_all(
+            &pool,
+            &[&MATCHING.recorded(
+                "rodovre",
+                &id.to_string(),
+                1,
+                &NeedEvent::Published(homework_help(id)),
+            )],
+        )
+        .await?;
     let before = snapshot(&pool).await?;
 
-    let volunteer = volunteer_id();
+    // Volunteers are this worker's business too (tests/volunteers.rs); organisations,
+    // municipalities and matches are not, yet.
     let organisation = org_id();
     let others = [
-        recorded(
-            "rodovre",
-            &volunteer.to_string(),
-            2,
-            &volunteer_registered(volunteer, "Søren Østergaard"),
-        ),
-        recorded(
+        MATCHING.recorded(
             "rodovre",
             &organisation.to_string(),
             3,
@@ -727,20 +619,20 @@ async fn events_of_other_entity_kinds_change_nothing() -> anyhow::Result<()> {
                 reason: None,
             }),
         ),
-        recorded(
+        MATCHING.recorded(
             "rodovre",
             "rodovre",
             4,
             &municipality_registered("rodovre", 175, "Rødovre Kommune"),
         ),
-        recorded(
+        MATCHING.recorded(
             "rodovre",
             &match_id().to_string(),
             5,
             &match_proposed(match_id()),
         ),
         // Not even decodable: none of this worker's business, so not its error either.
-        recorded_raw(
+        MATCHING.recorded_raw(
             "rodovre",
             "grant",
             &id.to_string(),
@@ -749,8 +641,10 @@ async fn events_of_other_entity_kinds_change_nothing() -> anyhow::Result<()> {
             json!({"id": id, "anything": true}),
         ),
     ];
-    apply_all(&pool, &others.iter().collect::<Vec<_>>()).await?;
-    apply_batch_all(&pool, &others).await?;
+    MATCHING
+        .apply_all(&pool, &others.iter().collect::<Vec<_>>())
+        .await?;
+    MATCHING.apply_batch_all(&pool, &others).await?;
     assert_eq!(snapshot(&pool).await?, before);
     Ok(())
 }
@@ -761,7 +655,7 @@ async fn undecodable_events_and_foreign_ids_are_apply_errors() -> anyhow::Result
     let id = NeedId::new_v7();
     let key = id.to_string();
 
-    let unknown = recorded_raw(
+    let unknown = MATCHING.recorded_raw(
         "rodovre",
         "need",
         &key,
@@ -770,15 +664,16 @@ async fn undecodable_events_and_foreign_ids_are_apply_errors() -> anyhow::Result
         json!({"id": key}),
     );
     assert!(matches!(
-        apply_all(&pool, &[&unknown]).await,
+        MATCHING.apply_all(&pool, &[&unknown]).await,
         Err(ApplyError::UnknownEventType(t)) if t == "dk.samskab.need.filled.v1"
     ));
 
     let mut payload = NeedEvent::Published(homework_help(id)).to_payload();
     payload["volunteers_wanted"] = json!(0);
-    let malformed = recorded_raw("rodovre", "need", &key, 2, NeedEvent::PUBLISHED_V1, payload);
+    let malformed =
+        MATCHING.recorded_raw("rodovre", "need", &key, 2, NeedEvent::PUBLISHED_V1, payload);
     assert!(matches!(
-        apply_all(&pool, &[&malformed]).await,
+        MATCHING.apply_all(&pool, &[&malformed]).await,
         Err(ApplyError::Malformed(_))
     ));
 
@@ -790,10 +685,10 @@ async fn undecodable_events_and_foreign_ids_are_apply_errors() -> anyhow::Result
         closed(other, None, at(2025, 12, 1)),
         reopened(other, None),
     ] {
-        let elsewhere = recorded("rodovre", &key, 3, &event);
+        let elsewhere = MATCHING.recorded("rodovre", &key, 3, &event);
         assert!(
             matches!(
-                apply_all(&pool, &[&elsewhere]).await,
+                MATCHING.apply_all(&pool, &[&elsewhere]).await,
                 Err(ApplyError::Malformed(_))
             ),
             "{}",
@@ -812,16 +707,18 @@ async fn the_tenant_is_the_envelopes() -> anyhow::Result<()> {
     let id = NeedId::new_v7();
     let key = id.to_string();
     let events = [
-        recorded("rodovre", &key, 1, &NeedEvent::Published(homework_help(id))),
-        recorded(
+        MATCHING.recorded("rodovre", &key, 1, &NeedEvent::Published(homework_help(id))),
+        MATCHING.recorded(
             "roskilde",
             &key,
             2,
             &NeedEvent::Published(homework_help(id)),
         ),
-        recorded("roskilde", &key, 3, &closed(id, None, at(2025, 12, 1))),
+        MATCHING.recorded("roskilde", &key, 3, &closed(id, None, at(2025, 12, 1))),
     ];
-    apply_all(&pool, &events.iter().collect::<Vec<_>>()).await?;
+    MATCHING
+        .apply_all(&pool, &events.iter().collect::<Vec<_>>())
+        .await?;
     let rodovre = need_row(&pool, "rodovre", id.as_uuid())
         .await?
         .context("rodovre")?;

@@ -377,6 +377,24 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
             .await
             .map_err(|e| anyhow::anyhow!("registering volunteer {n} of {}: {e}", m.slug))?;
             last_position = last_position.max(outcome.position);
+            // Every demo volunteer may be matched; most also hear from the resource bank.
+            let purposes = VolunteerCommand::SetPurposes {
+                wanted: vec![
+                    (Purpose::Matching, true),
+                    (Purpose::Notifications, !n.is_multiple_of(4)),
+                ],
+                at: Utc::now(),
+            };
+            let key = format!("seed-demo/volunteer/{}/{n}/purposes", m.slug);
+            let outcome = execute::<Volunteer>(
+                ctx(&state, &caseworker, key),
+                &entity,
+                Creates::Existing,
+                purposes,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("consents of volunteer {n} of {}: {e}", m.slug))?;
+            last_position = last_position.max(outcome.position);
             done += 1;
             if done % 25 == 0 || done == total {
                 info!(done, total, municipality = m.slug, "seeding demo data");

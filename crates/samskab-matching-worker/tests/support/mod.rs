@@ -1,111 +1,21 @@
-//! What both test files of the matching worker share: events as the runtime hands them over,
-//! applied directly inside a transaction as the runtime does, a migrated database, and the
-//! columns a need's details imply. Adapted from the directory worker's tests/support.
+//! What the test files of the matching worker share: the projection under test and the actor
+//! its events are recorded under, the columns a need's details and a volunteer's profile imply,
+//! and a need's and a volunteer's row. The helpers are `samskab_testkit::projection`'s.
 
 #![allow(dead_code)] // each test file uses its own part
 
-use chrono::{DateTime, Utc};
-use samskab_domain::{DomainEvent, NeedDetails, NeedPlace, NeedSchedule, PostedBy};
-use samskab_eventlog::{EventEnvelope, RecordedEvent};
+use samskab_domain::ranking::slot_key;
+use samskab_domain::{NeedDetails, NeedPlace, NeedSchedule, PostedBy, VolunteerProfile};
 use samskab_matching_worker::MatchingProjection;
-use samskab_projection::{ApplyError, MIGRATOR, Projection};
-use samskab_testkit::TestDatabase;
+use samskab_testkit::projection::{ReadModelTest, with_micros};
 use serde_json::{Value, json};
-use sqlx::{Connection, PgPool};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 pub const ACTOR: &str = "user:koordinator-1";
 
-/// A fresh database with every migration applied (left behind for a post-mortem, see
-/// `TestDatabase`).
-pub async fn migrated_database() -> anyhow::Result<PgPool> {
-    let database = TestDatabase::create().await?;
-    let pool = database.pool().await?;
-    MIGRATOR.run(&pool).await?;
-    Ok(pool)
-}
-
-/// The envelope time [`recorded`] gives an event at `position`: distinct and increasing, so a
-/// stale write would show in the timestamps too.
-pub fn time_at(position: u64) -> DateTime<Utc> {
-    DateTime::from_timestamp(1_750_000_000 + i64::try_from(position).unwrap_or(0), 0)
-        .expect("valid time")
-}
-
-/// A domain event as the runtime hands it to a projection, at `position`.
-pub fn recorded<E: DomainEvent>(
-    tenant: &str,
-    entity_id: &str,
-    position: u64,
-    event: &E,
-) -> RecordedEvent {
-    recorded_raw(
-        tenant,
-        E::KIND.as_str(),
-        entity_id,
-        position,
-        event.event_type(),
-        event.to_payload(),
-    )
-}
-
-/// Like [`recorded`], for a payload that need not decode.
-pub fn recorded_raw(
-    tenant: &str,
-    kind: &str,
-    entity_id: &str,
-    position: u64,
-    event_type: &str,
-    data: Value,
-) -> RecordedEvent {
-    RecordedEvent {
-        position,
-        index: 0,
-        envelope: EventEnvelope {
-            specversion: "1.0".into(),
-            id: Uuid::now_v7(),
-            source: format!("/samskab/{tenant}"),
-            event_type: event_type.into(),
-            subject: format!("{kind}/{entity_id}"),
-            time: time_at(position),
-            datacontenttype: "application/json".into(),
-            tenant: tenant.into(),
-            entitykind: kind.into(),
-            entityid: entity_id.into(),
-            actor: ACTOR.into(),
-            correlationid: Uuid::now_v7(),
-            causationid: None,
-            data,
-        },
-    }
-}
-
-/// Applies events in one transaction, with the schema on the search path as the runtime sets
-/// it.
-pub async fn apply_all(pool: &PgPool, events: &[&RecordedEvent]) -> Result<(), ApplyError> {
-    let mut conn = pool.acquire().await?;
-    let mut tx = conn.begin().await?;
-    sqlx::query("SET LOCAL search_path TO matching")
-        .execute(&mut *tx)
-        .await?;
-    for event in events {
-        MatchingProjection.apply(&mut tx, event).await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Like [`apply_all`], through the batch path the runtime uses ([`Projection::apply_batch`]).
-pub async fn apply_batch_all(pool: &PgPool, events: &[RecordedEvent]) -> Result<(), ApplyError> {
-    let mut conn = pool.acquire().await?;
-    let mut tx = conn.begin().await?;
-    sqlx::query("SET LOCAL search_path TO matching")
-        .execute(&mut *tx)
-        .await?;
-    MatchingProjection.apply_batch(&mut tx, events).await?;
-    tx.commit().await?;
-    Ok(())
-}
+pub const MATCHING: ReadModelTest<MatchingProjection> =
+    ReadModelTest::new(MatchingProjection, ACTOR);
 
 /// The columns of `matching.need` that a need's details determine, as `to_jsonb` shows them.
 /// Written from the domain types, independently of the worker's binding code; `matching.rs`
@@ -151,37 +61,32 @@ pub fn details_columns(details: &NeedDetails) -> Value {
     })
 }
 
-/// A timestamp as microseconds since the epoch (what PostgreSQL keeps), so that a row compares
-/// with an expected value whatever the session time zone.
-pub fn micros(time: DateTime<Utc>) -> Value {
-    json!(time.timestamp_micros())
-}
-
-/// `to_jsonb`'s rendering of a row, with every `*_at` column as [`micros`].
-pub fn with_micros(row: Value) -> anyhow::Result<Value> {
-    let Value::Object(columns) = row else {
-        anyhow::bail!("a row is an object: {row}");
-    };
-    let mut converted = serde_json::Map::new();
-    for (column, value) in columns {
-        let value = match (column.ends_with("_at"), &value) {
-            (true, Value::String(text)) => {
-                json!(DateTime::parse_from_rfc3339(text)?.timestamp_micros())
-            }
-            _ => value,
-        };
-        converted.insert(column, value);
-    }
-    Ok(Value::Object(converted))
-}
-
 /// The need's row as JSON (every column, times as microseconds), or `None` when there is none.
 pub async fn need_row(pool: &PgPool, tenant: &str, id: Uuid) -> anyhow::Result<Option<Value>> {
-    let row: Option<Value> =
-        sqlx::query_scalar("SELECT to_jsonb(t) FROM matching.need t WHERE tenant = $1 AND id = $2")
-            .bind(tenant)
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
+    let row = MATCHING.row(pool, "need", tenant, id).await?;
+    row.map(with_micros).transpose()
+}
+
+/// The columns of `matching.volunteer` that a volunteer's profile determines, as `to_jsonb`
+/// shows them: slots as `<weekday>-<part>` ([`slot_key`]). Written from the domain types,
+/// independently of the worker's binding code; `volunteers.rs` pins it to literal values once.
+pub fn profile_columns(profile: &VolunteerProfile) -> Value {
+    let certificate = &profile.child_certificate;
+    json!({
+        "postcode": profile.postcode.as_str(),
+        "skills": profile.skills.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+        "languages": profile.languages.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+        "target_groups": profile.target_groups.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+        "slots": profile.availability.slots().iter().map(slot_key).collect::<Vec<_>>(),
+        "hours_per_week": profile.availability.hours_per_week(),
+        "certificate_status": certificate.status().as_str(),
+        "certificate_valid_until": certificate.valid_until(),
+    })
+}
+
+/// The volunteer's row as JSON (every column, times as microseconds), or `None` when there is
+/// none.
+pub async fn volunteer_row(pool: &PgPool, tenant: &str, id: Uuid) -> anyhow::Result<Option<Value>> {
+    let row = MATCHING.row(pool, "volunteer", tenant, id).await?;
     row.map(with_micros).transpose()
 }

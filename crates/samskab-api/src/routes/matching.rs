@@ -1,0 +1,471 @@
+//! Matching: for a need, the volunteers who may do it (candidates), and for a volunteer, the
+//! needs they may do (suggestions), ranked, each with the reasons for its score. Reads the matching read model (`matching.need`, `matching.volunteer`); the score is
+//! `samskab_domain::ranking`'s, the distance `samskab-geo`'s.
+//!
+//! The hard rules are in the candidate query, so no ranking can break them: the need's
+//! municipality only; active volunteers who consented to matching; a valid børneattest when
+//! the need involves children under 15 (approved, and not expired on the need's first day or
+//! today, whichever is later); available in one of the need's slots; the need open and, when
+//! an organisation posted it, the organisation active.
+
+use axum::extract::State;
+use chrono::{NaiveDate, Utc};
+use samskab_domain::AvailabilitySlot;
+use samskab_domain::calendar::danish_date;
+use samskab_domain::ranking::{
+    CandidateProfile, DEFAULT_TRAVEL_KM, NeedProfile, Weights, fit, slot_key, slots_on,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::problem::{ApiError, FieldError};
+use crate::read::{DIRECTORY, MATCHING, QueryParams, wait_for};
+use crate::routes::EntityId;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(candidates_for_need))
+        .routes(routes!(suggestions_for_volunteer))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CandidateQuery {
+    /// How many, best first (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// Wait until the read model reflects this log position (from a command's answer).
+    pub min_position: Option<u64>,
+}
+
+const DEFAULT_CANDIDATES: i64 = 20;
+const MAX_CANDIDATES: i64 = 100;
+
+/// One criterion of a candidate's score.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReasonView {
+    /// skills_required, skills_nice_to_have, languages, distance, availability or interests
+    pub criterion: String,
+    pub label_da: String,
+    pub label_en: String,
+    /// The criterion is fully met (for distance: within reach).
+    pub matched: bool,
+    /// Points earned, out of `max_points`.
+    pub points: f64,
+    pub max_points: u32,
+    pub detail: String,
+}
+
+/// A volunteer who may do the need, and why they rank where they do. No personal data: the
+/// volunteer is named by id (`GET /volunteers/{id}` for who they are, by role).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CandidateView {
+    pub volunteer_id: Uuid,
+    /// Out of 100.
+    pub score: f64,
+    pub postcode: String,
+    /// Between the volunteer's and the need's postcodes; null for remote work or an unknown
+    /// postcode.
+    pub distance_km: Option<f64>,
+    pub reasons: Vec<ReasonView>,
+}
+
+/// The points per criterion the scores were computed with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WeightsView {
+    pub skills_required: u32,
+    pub skills_nice_to_have: u32,
+    pub languages: u32,
+    pub distance: u32,
+    pub availability: u32,
+    pub interests: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CandidateList {
+    pub need_id: Uuid,
+    pub weights: WeightsView,
+    /// Best first; equal scores by volunteer id.
+    pub candidates: Vec<CandidateView>,
+}
+
+#[derive(sqlx::FromRow)]
+struct NeedRow {
+    id: Uuid,
+    title: String,
+    status: String,
+    organisation_id: Option<Uuid>,
+    skills_required: Vec<String>,
+    skills_nice_to_have: Vec<String>,
+    languages: Vec<String>,
+    target_groups: Vec<String>,
+    postcode: Option<String>,
+    schedule_date: Option<NaiveDate>,
+    slots: Option<sqlx::types::Json<Vec<AvailabilitySlot>>>,
+    starts_on: NaiveDate,
+    children_under_15: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct VolunteerRow {
+    id: Uuid,
+    postcode: String,
+    skills: Vec<String>,
+    languages: Vec<String>,
+    target_groups: Vec<String>,
+    slots: Vec<String>,
+}
+
+/// The volunteers who may do the need, best first, each with the reasons for their score.
+#[utoipa::path(get, path = "/needs/{id}/candidates", tag = "matching",
+    params(("id" = Uuid, Path), CandidateQuery),
+    responses((status = 200, body = CandidateList),
+        (status = 409, description = "The need is closed, or the organisation that posted it is deactivated.")),
+    security(("bearer" = [])))]
+async fn candidates_for_need(
+    State(state): State<AppState>,
+    principal: Principal,
+    EntityId(id): EntityId,
+    QueryParams(query): QueryParams<CandidateQuery>,
+) -> Result<axum::Json<CandidateList>, ApiError> {
+    let limit = match query.limit {
+        None => DEFAULT_CANDIDATES,
+        Some(n) if (1..=MAX_CANDIDATES).contains(&n) => n,
+        Some(_) => {
+            return Err(ApiError::Malformed(vec![FieldError::new(
+                "limit",
+                format!("must be between 1 and {MAX_CANDIDATES}"),
+            )]));
+        }
+    };
+    // Both models it reads: the organisation's state comes from the directory.
+    wait_for(&state, MATCHING, query.min_position).await?;
+    wait_for(&state, DIRECTORY, query.min_position).await?;
+    let tenant = principal.tenant.as_str();
+    let need: NeedRow = sqlx::query_as(sqlx::AssertSqlSafe(need_sql()))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&state.pool)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if need.status != "open" {
+        return Err(ApiError::Conflict(
+            "the need is closed: it has no candidates until it is reopened".into(),
+        ));
+    }
+    if let Some(organisation) = need.organisation_id {
+        let active: Option<bool> = sqlx::query_scalar(sqlx::AssertSqlSafe(organisation_sql()))
+            .bind(tenant)
+            .bind(organisation)
+            .fetch_optional(&state.pool)
+            .await?;
+        if active == Some(false) {
+            return Err(ApiError::Conflict(
+                "the organisation that posted the need is deactivated: it has no candidates".into(),
+            ));
+        }
+    }
+    let certificate_day = certificate_day(&need);
+    let children = need.children_under_15;
+    let profile = need.profile();
+    let rows: Vec<VolunteerRow> = sqlx::query_as(sqlx::AssertSqlSafe(candidates_sql()))
+        .bind(tenant)
+        .bind(children)
+        .bind(certificate_day)
+        .bind(&profile.slots)
+        .fetch_all(&state.pool)
+        .await?;
+    let weights = Weights::default();
+    let mut ranked: Vec<CandidateView> = rows
+        .into_iter()
+        .map(|v| {
+            let (score, distance_km, reasons) = scored(&profile, &v, &weights);
+            CandidateView {
+                volunteer_id: v.id,
+                score,
+                postcode: v.postcode,
+                distance_km,
+                reasons,
+            }
+        })
+        .collect();
+    ranked.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.volunteer_id.cmp(&b.volunteer_id))
+    });
+    ranked.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(axum::Json(CandidateList {
+        need_id: id,
+        weights: WeightsView::of(&weights),
+        candidates: ranked,
+    }))
+}
+
+impl NeedRow {
+    /// What the ranking reads of the need.
+    fn profile(&self) -> NeedProfile {
+        let slots = match (&self.slots, self.schedule_date) {
+            (Some(slots), _) => slots.0.iter().map(slot_key).collect(),
+            (None, Some(date)) => slots_on(date),
+            (None, None) => Vec::new(),
+        };
+        NeedProfile {
+            skills_required: self.skills_required.clone(),
+            skills_nice_to_have: self.skills_nice_to_have.clone(),
+            languages: self.languages.clone(),
+            target_groups: self.target_groups.clone(),
+            slots,
+            postcode: self.postcode.clone(),
+        }
+    }
+}
+
+/// The day a børneattest must still be valid on: the need's first day, or today if it has
+/// begun.
+fn certificate_day(need: &NeedRow) -> NaiveDate {
+    danish_date(Utc::now()).max(need.starts_on)
+}
+
+/// The volunteer's fit to the need: score, distance (rounded to tenths) and reasons.
+fn scored(
+    need: &NeedProfile,
+    volunteer: &VolunteerRow,
+    weights: &Weights,
+) -> (f64, Option<f64>, Vec<ReasonView>) {
+    let distance_km = need
+        .postcode
+        .as_deref()
+        .and_then(|p| samskab_geo::distance_km(&volunteer.postcode, p));
+    let candidate = CandidateProfile {
+        skills: volunteer.skills.clone(),
+        languages: volunteer.languages.clone(),
+        target_groups: volunteer.target_groups.clone(),
+        slots: volunteer.slots.clone(),
+        distance_km,
+    };
+    let fit = fit(need, &candidate, weights, DEFAULT_TRAVEL_KM);
+    let reasons = fit
+        .reasons
+        .into_iter()
+        .map(|r| ReasonView {
+            criterion: r.criterion.into(),
+            label_da: r.label_da.into(),
+            label_en: r.label_en.into(),
+            matched: r.matched,
+            points: r.points,
+            max_points: r.max_points,
+            detail: r.detail,
+        })
+        .collect();
+    (
+        fit.score,
+        distance_km.map(|km| (km * 10.0).round() / 10.0),
+        reasons,
+    )
+}
+
+impl WeightsView {
+    fn of(weights: &Weights) -> Self {
+        WeightsView {
+            skills_required: weights.skills_required,
+            skills_nice_to_have: weights.skills_nice_to_have,
+            languages: weights.languages,
+            distance: weights.distance,
+            availability: weights.availability,
+            interests: weights.interests,
+        }
+    }
+}
+
+/// A need the volunteer may do, and why it ranks where it does.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestionView {
+    pub need_id: Uuid,
+    pub title: String,
+    /// Out of 100.
+    pub score: f64,
+    /// Between the volunteer's and the need's postcodes; null for remote work or an unknown
+    /// postcode.
+    pub distance_km: Option<f64>,
+    pub reasons: Vec<ReasonView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestionList {
+    pub volunteer_id: Uuid,
+    pub weights: WeightsView,
+    /// Best first; equal scores by need id.
+    pub suggestions: Vec<SuggestionView>,
+}
+
+#[derive(sqlx::FromRow)]
+struct MatchableRow {
+    status: String,
+    matching_consent: bool,
+    certificate_status: String,
+    certificate_valid_until: Option<NaiveDate>,
+    #[sqlx(flatten)]
+    profile: VolunteerRow,
+}
+
+/// The open needs the volunteer may do, best first, each with the reasons for its score: the
+/// same hard rules and scores as a need's candidates, seen from the volunteer.
+#[utoipa::path(get, path = "/volunteers/{id}/suggestions", tag = "matching",
+    params(("id" = Uuid, Path), CandidateQuery),
+    responses((status = 200, body = SuggestionList),
+        (status = 409, description = "The volunteer has not consented to matching, or withdrew all consent.")),
+    security(("bearer" = [])))]
+async fn suggestions_for_volunteer(
+    State(state): State<AppState>,
+    principal: Principal,
+    EntityId(id): EntityId,
+    QueryParams(query): QueryParams<CandidateQuery>,
+) -> Result<axum::Json<SuggestionList>, ApiError> {
+    let limit = match query.limit {
+        None => DEFAULT_CANDIDATES,
+        Some(n) if (1..=MAX_CANDIDATES).contains(&n) => n,
+        Some(_) => {
+            return Err(ApiError::Malformed(vec![FieldError::new(
+                "limit",
+                format!("must be between 1 and {MAX_CANDIDATES}"),
+            )]));
+        }
+    };
+    wait_for(&state, MATCHING, query.min_position).await?;
+    wait_for(&state, DIRECTORY, query.min_position).await?;
+    let tenant = principal.tenant.as_str();
+    let volunteer: MatchableRow = sqlx::query_as(sqlx::AssertSqlSafe(volunteer_sql()))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(&state.pool)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if volunteer.status != "active" || !volunteer.matching_consent {
+        return Err(ApiError::Conflict(
+            "the volunteer has not consented to matching (or withdrew it): no suggestions".into(),
+        ));
+    }
+    let needs: Vec<NeedRow> = sqlx::query_as(sqlx::AssertSqlSafe(open_needs_sql()))
+        .bind(tenant)
+        .fetch_all(&state.pool)
+        .await?;
+    let weights = Weights::default();
+    let mut ranked: Vec<SuggestionView> = needs
+        .iter()
+        .filter(|need| {
+            // The candidate query's rules, for one volunteer: a valid børneattest where the
+            // need involves children under 15, and one of the need's slots.
+            !need.children_under_15
+                || (volunteer.certificate_status == "approved"
+                    && volunteer
+                        .certificate_valid_until
+                        .is_none_or(|until| until >= certificate_day(need)))
+        })
+        .filter_map(|need| {
+            let profile = need.profile();
+            if !profile
+                .slots
+                .iter()
+                .any(|s| volunteer.profile.slots.contains(s))
+            {
+                return None;
+            }
+            let (score, distance_km, reasons) = scored(&profile, &volunteer.profile, &weights);
+            Some(SuggestionView {
+                need_id: need.id,
+                title: need.title.clone(),
+                score,
+                distance_km,
+                reasons,
+            })
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.need_id.cmp(&b.need_id)));
+    ranked.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(axum::Json(SuggestionList {
+        volunteer_id: id,
+        weights: WeightsView::of(&weights),
+        suggestions: ranked,
+    }))
+}
+
+/// Every read-model statement of this room, for the schema check in `tests/api/read_models.rs`.
+pub(crate) fn read_sql() -> Vec<(&'static str, String)> {
+    vec![
+        ("GET /needs/{id}/candidates (need)", need_sql()),
+        (
+            "GET /needs/{id}/candidates (organisation)",
+            organisation_sql(),
+        ),
+        ("GET /needs/{id}/candidates", candidates_sql()),
+        (
+            "GET /volunteers/{id}/suggestions (volunteer)",
+            volunteer_sql(),
+        ),
+        ("GET /volunteers/{id}/suggestions", open_needs_sql()),
+    ]
+}
+
+const NEED_PROFILE_COLUMNS: &str = "id, title, status, organisation_id, skills_required, \
+    skills_nice_to_have, languages, target_groups, postcode, schedule_date, slots, starts_on, \
+    children_under_15";
+
+fn need_sql() -> String {
+    format!(
+        "SELECT {NEED_PROFILE_COLUMNS} FROM {schema}.need WHERE tenant = $1 AND id = $2",
+        schema = MATCHING.schema
+    )
+}
+
+/// The open needs of the municipality whose organisation, if one posted it, is active.
+fn open_needs_sql() -> String {
+    let columns = NEED_PROFILE_COLUMNS
+        .split(", ")
+        .map(|c| format!("n.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT {columns} FROM {matching}.need n
+     LEFT JOIN {directory}.organisation o ON o.tenant = n.tenant AND o.id = n.organisation_id
+     WHERE n.tenant = $1 AND n.status = 'open' AND (n.organisation_id IS NULL OR o.active IS NOT FALSE)",
+        matching = MATCHING.schema,
+        directory = DIRECTORY.schema
+    )
+}
+
+fn volunteer_sql() -> String {
+    format!(
+        "SELECT status, matching_consent, certificate_status, certificate_valid_until,
+            id, postcode, skills, languages, target_groups, slots
+     FROM {schema}.volunteer WHERE tenant = $1 AND id = $2",
+        schema = MATCHING.schema
+    )
+}
+
+fn organisation_sql() -> String {
+    format!(
+        "SELECT active FROM {schema}.organisation WHERE tenant = $1 AND id = $2",
+        schema = DIRECTORY.schema
+    )
+}
+
+/// The hard rules: the need's municipality ($1), active and consenting to matching, a valid
+/// børneattest on $3 when the need involves children under 15 ($2), one of the need's slots
+/// ($4).
+fn candidates_sql() -> String {
+    format!(
+        "SELECT id, postcode, skills, languages, target_groups, slots
+     FROM {schema}.volunteer
+     WHERE tenant = $1 AND status = 'active' AND matching_consent
+       AND (NOT $2::bool OR (certificate_status = 'approved'
+            AND (certificate_valid_until IS NULL OR certificate_valid_until >= $3::date)))
+       AND slots && $4::text[]",
+        schema = MATCHING.schema
+    )
+}

@@ -1,0 +1,134 @@
+//! `matching.volunteer`: what matching knows of each volunteer, one row each, mirroring
+//! `Volunteer::evolve`. Never personal data: name, contact and birth year stay in the
+//! directory; matching ranks on the profile and checks consent and the børneattest.
+//!
+//! A withdrawn or forgotten volunteer's row stays, with its status, so that (as in `evolve`)
+//! no later event brings them back; only `active` rows with `matching_consent` are candidates.
+//! Guards are `position <= $position`, as for needs: a command's events share its position.
+
+use samskab_domain::ranking::slot_key;
+use samskab_domain::{Purpose, VolunteerEvent, VolunteerProfile};
+use samskab_projection::{ApplyError, EventContext};
+use sqlx::PgConnection;
+use sqlx::postgres::{PgArguments, Postgres};
+use sqlx::query::Query;
+
+/// A second registration keeps what we have (`DO NOTHING`), as `evolve` does. Consent to
+/// matching is a purpose of its own, given after the registration.
+const REGISTER: &str = "\
+INSERT INTO volunteer (tenant, id, postcode, skills, languages, target_groups, slots,
+                       hours_per_week, certificate_status, certificate_valid_until,
+                       matching_consent, status, updated_at, position)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, false, 'active', $11, $12)
+ON CONFLICT (tenant, id) DO NOTHING";
+
+/// Only an active volunteer's profile changes; without a row (no registration) nothing does.
+const UPDATE_PROFILE: &str = "\
+UPDATE volunteer SET
+    postcode = $3, skills = $4, languages = $5, target_groups = $6, slots = $7,
+    hours_per_week = $8, certificate_status = $9, certificate_valid_until = $10,
+    updated_at = $11, position = $12
+WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $12";
+
+/// Consent to matching given ($3 true) or withdrawn ($3 false); other purposes only move the
+/// row's position. Only an active volunteer has purposes.
+const SET_MATCHING_CONSENT: &str = "\
+UPDATE volunteer SET
+    matching_consent = CASE WHEN $3::bool IS NULL THEN matching_consent ELSE $3 END,
+    updated_at = $4, position = $5
+WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $5";
+
+/// Withdrawn: no longer a candidate, ever. Only an active volunteer withdraws.
+const WITHDRAW: &str = "\
+UPDATE volunteer SET status = 'consent_withdrawn', matching_consent = false,
+    updated_at = $3, position = $4
+WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $4";
+
+/// Forgotten, from active or withdrawn; the first forgetting stands.
+const FORGET: &str = "\
+UPDATE volunteer SET status = 'forgotten', matching_consent = false,
+    updated_at = $3, position = $4
+WHERE tenant = $1 AND id = $2 AND status IN ('active', 'consent_withdrawn') AND position <= $4";
+
+pub(crate) async fn apply(
+    conn: &mut PgConnection,
+    ctx: &EventContext<'_>,
+    event: &VolunteerEvent,
+) -> Result<(), ApplyError> {
+    let id = event.id().as_uuid();
+    ctx.check_entity(id)?;
+    match event {
+        VolunteerEvent::Registered(e) => {
+            bind_profile(sqlx::query(REGISTER), ctx, id, &e.profile)
+                .execute(conn)
+                .await?;
+        }
+        VolunteerEvent::ProfileUpdated(e) => {
+            bind_profile(sqlx::query(UPDATE_PROFILE), ctx, id, &e.profile)
+                .execute(conn)
+                .await?;
+        }
+        VolunteerEvent::PurposeConsentGiven(e) | VolunteerEvent::PurposeConsentWithdrawn(e) => {
+            let given = matches!(event, VolunteerEvent::PurposeConsentGiven(_));
+            let matching = (e.purpose == Purpose::Matching).then_some(given);
+            sqlx::query(SET_MATCHING_CONSENT)
+                .bind(ctx.tenant)
+                .bind(id)
+                .bind(matching)
+                .bind(ctx.time)
+                .bind(ctx.position)
+                .execute(conn)
+                .await?;
+        }
+        VolunteerEvent::ConsentWithdrawn(_) | VolunteerEvent::Forgotten(_) => {
+            let sql = if matches!(event, VolunteerEvent::Forgotten(_)) {
+                FORGET
+            } else {
+                WITHDRAW
+            };
+            sqlx::query(sql)
+                .bind(ctx.tenant)
+                .bind(id)
+                .bind(ctx.time)
+                .bind(ctx.position)
+                .execute(conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Binds $1..$12 of [`REGISTER`] and [`UPDATE_PROFILE`]: key, the profile, time and position.
+fn bind_profile<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    ctx: &EventContext<'q>,
+    id: uuid::Uuid,
+    profile: &'q VolunteerProfile,
+) -> Query<'q, Postgres, PgArguments> {
+    let texts = |items: Vec<&str>| items.into_iter().map(str::to_string).collect::<Vec<_>>();
+    let certificate = &profile.child_certificate;
+    query
+        .bind(ctx.tenant)
+        .bind(id)
+        .bind(profile.postcode.as_str())
+        .bind(texts(profile.skills.iter().map(|t| t.as_str()).collect()))
+        .bind(texts(
+            profile.languages.iter().map(|l| l.as_str()).collect(),
+        ))
+        .bind(texts(
+            profile.target_groups.iter().map(|g| g.as_str()).collect(),
+        ))
+        .bind(
+            profile
+                .availability
+                .slots()
+                .iter()
+                .map(slot_key)
+                .collect::<Vec<_>>(),
+        )
+        .bind(i32::from(profile.availability.hours_per_week()))
+        .bind(certificate.status().as_str())
+        .bind(certificate.valid_until())
+        .bind(ctx.time)
+        .bind(ctx.position)
+}

@@ -1,0 +1,405 @@
+//! Candidates for a need: the hard rules no ranking breaks, each shown by a volunteer who
+//! breaks only that one, and the ranking's scores and reasons as computed by hand.
+
+use samskab_api::Role;
+use samskab_e2e::{TestApp, need_body, organisation_body, spawn_app, volunteer_body};
+use serde_json::{Value, json};
+
+fn today() -> chrono::NaiveDate {
+    samskab_domain::calendar::danish_date(chrono::Utc::now())
+}
+
+/// The canonical volunteer (Søren: lektiehjælp and snedker, da and uk, 2610, Tuesday evenings
+/// and Monday mornings, children and refugees) with an approved børneattest valid for a year,
+/// changed by `changes`.
+fn volunteer(changes: Value) -> Value {
+    let mut body = volunteer_body("Søren Ærø Østergård");
+    body["child_certificate"] = json!({
+        "status": "approved",
+        "assessed_on": today() - chrono::Duration::days(30),
+        "valid_until": today() + chrono::Duration::days(365),
+    });
+    for (key, value) in changes.as_object().expect("object") {
+        body[key] = value.clone();
+    }
+    body
+}
+
+/// Registers the volunteer; with `matching`, they consent to being matched. Their id.
+async fn register(app: &TestApp, token: &str, body: &Value, matching: bool) -> String {
+    let (status, created) = app.post("/volunteers", token, body).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().expect("id").to_string();
+    if matching {
+        set_matching(app, token, &id, true).await;
+    }
+    id
+}
+
+async fn set_matching(app: &TestApp, token: &str, id: &str, matching: bool) -> u64 {
+    let consents = json!({ "matching": matching, "contact": false, "notifications": false });
+    let (status, accepted) = app
+        .put(&format!("/volunteers/{id}/consents"), token, &consents)
+        .await;
+    assert_eq!(status, 202, "{accepted}");
+    accepted["position"].as_u64().expect("position")
+}
+
+/// The candidates' ids and scores, best first, once the read models reached `position`.
+async fn candidates(app: &TestApp, token: &str, need: &str, position: u64) -> Vec<(String, f64)> {
+    let (status, list) = app
+        .get(
+            &format!("/needs/{need}/candidates?min_position={position}"),
+            token,
+        )
+        .await;
+    assert_eq!(status, 200, "{list}");
+    list["candidates"]
+        .as_array()
+        .expect("candidates")
+        .iter()
+        .map(|c| {
+            (
+                c["volunteer_id"].as_str().expect("id").to_string(),
+                c["score"].as_f64().expect("score"),
+            )
+        })
+        .collect()
+}
+
+async fn publish(app: &TestApp, token: &str, body: &Value) -> String {
+    let (status, accepted) = app.post("/needs", token, body).await;
+    assert_eq!(status, 201, "{accepted}");
+    accepted["id"].as_str().expect("id").to_string()
+}
+
+#[tokio::test]
+async fn candidates_are_ranked_by_score_with_a_reason_per_criterion_as_computed_by_hand() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    // The canonical need: requires lektiehjælp; nice: matematik, dansk som andetsprog;
+    // languages da, uk; at 2610; Tuesday evenings; children and refugees; children under 15.
+    let need = publish(&app, &token, &need_body("Lektiehjælp")).await;
+    // Søren: 35 (lektiehjælp) + 0 (neither nice skill) + 10 (da, uk) + 20 (same postcode)
+    // + 10 (Tuesday evening) + 10 (children, refugees) = 85.
+    let soren = register(&app, &token, &volunteer(json!({})), true).await;
+    // Mette: 35 + 7.5 (matematik, 1 of 2) + 5 (da, 1 of 2) + 20 + 10 + 10 (refugees) = 87.5.
+    let mette_body = volunteer(json!({
+        "name": "Mette Hansen",
+        "skills": ["Lektiehjælp", "Matematik"],
+        "languages": ["da"],
+        "target_groups": ["refugees"],
+        "availability": { "slots": [{ "weekday": "tue", "part": "evening" }], "hours_per_week": 2 },
+    }));
+    let mette = register(&app, &token, &mette_body, true).await;
+    let position = app.log_position().await;
+
+    let ranked = candidates(&app, &token, &need, position).await;
+    assert_eq!(ranked, vec![(mette, 87.5), (soren.clone(), 85.0)]);
+
+    let (_, list) = app
+        .get(&format!("/needs/{need}/candidates?limit=2"), &token)
+        .await;
+    assert_eq!(list["weights"]["skills_required"], 35);
+    let reasons = &list["candidates"][1]["reasons"];
+    assert_eq!(list["candidates"][1]["volunteer_id"], json!(soren));
+    assert_eq!(list["candidates"][1]["distance_km"], 0.0);
+    let by_criterion = |criterion: &str| {
+        reasons
+            .as_array()
+            .expect("reasons")
+            .iter()
+            .find(|r| r["criterion"] == criterion)
+            .cloned()
+            .expect("a reason per criterion")
+    };
+    let nice = by_criterion("skills_nice_to_have");
+    assert_eq!(nice["matched"], false);
+    assert_eq!(nice["points"], 0.0);
+    assert_eq!(nice["max_points"], 15);
+    assert_eq!(nice["label_da"], "Ønskede kompetencer");
+    assert_eq!(nice["label_en"], "Nice-to-have skills");
+    assert_eq!(
+        nice["detail"],
+        "0 of 2: none of matematik, dansk som andetsprog"
+    );
+    let required = by_criterion("skills_required");
+    assert_eq!(required["matched"], true);
+    assert_eq!(required["points"], 35.0);
+    assert_eq!(required["detail"], "1 of 1: lektiehjælp");
+
+    let (_, one) = app
+        .get(&format!("/needs/{need}/candidates?limit=1"), &token)
+        .await;
+    assert_eq!(one["candidates"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn a_volunteer_who_breaks_a_hard_rule_is_never_a_candidate() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    let need = publish(&app, &token, &need_body("Lektiehjælp")).await;
+    let fits = register(&app, &token, &volunteer(json!({})), true).await;
+    // Each breaks exactly one rule, and would otherwise rank (same skills, place and times).
+    register(
+        &app,
+        &token,
+        &volunteer(json!({ "name": "Ingen Samtykke" })),
+        false,
+    )
+    .await;
+    let roskilde = app.token("roskilde", Role::Caseworker);
+    register(
+        &app,
+        &roskilde,
+        &volunteer(json!({ "name": "Anden Kommune" })),
+        true,
+    )
+    .await;
+    let requested = json!({ "status": "requested" });
+    register(
+        &app,
+        &token,
+        &volunteer(json!({ "name": "Attest Afventer", "child_certificate": requested })),
+        true,
+    )
+    .await;
+    let expired = json!({
+        "status": "approved",
+        "assessed_on": today() - chrono::Duration::days(800),
+        "valid_until": today() - chrono::Duration::days(1),
+    });
+    register(
+        &app,
+        &token,
+        &volunteer(json!({ "name": "Attest Udløbet", "child_certificate": expired })),
+        true,
+    )
+    .await;
+    let wednesdays =
+        json!({ "slots": [{ "weekday": "wed", "part": "morning" }], "hours_per_week": 2 });
+    register(
+        &app,
+        &token,
+        &volunteer(json!({ "name": "Kun Onsdag", "availability": wednesdays })),
+        true,
+    )
+    .await;
+    let position = app.log_position().await;
+    let only =
+        |ranked: Vec<(String, f64)>| ranked.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+    assert_eq!(
+        only(candidates(&app, &token, &need, position).await),
+        vec![fits.clone()]
+    );
+
+    // Without the børneattest rule's need, the waiting and the expired certificates count.
+    let mut adults = need_body("Lektiehjælp for voksne");
+    adults["children_under_15"] = json!(false);
+    let for_adults = publish(&app, &token, &adults).await;
+    let position = app.log_position().await;
+    assert_eq!(
+        candidates(&app, &token, &for_adults, position).await.len(),
+        3,
+        "the fitting one and the two without a valid børneattest"
+    );
+
+    // Consent to matching withdrawn, and given again: gone at once, and back.
+    let position = set_matching(&app, &token, &fits, false).await;
+    assert!(candidates(&app, &token, &need, position).await.is_empty());
+    let position = set_matching(&app, &token, &fits, true).await;
+    assert_eq!(
+        only(candidates(&app, &token, &need, position).await),
+        vec![fits.clone()]
+    );
+
+    // Forgotten: gone at once, from every need.
+    let (status, accepted) = app
+        .post(&format!("/volunteers/{fits}/forget"), &token, &json!({}))
+        .await;
+    assert_eq!(status, 202, "{accepted}");
+    let position = accepted["position"].as_u64().expect("position");
+    assert!(candidates(&app, &token, &need, position).await.is_empty());
+    assert_eq!(
+        candidates(&app, &token, &for_adults, position).await.len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_volunteer_who_withdrew_all_consent_is_never_a_candidate() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    let need = publish(&app, &token, &need_body("Lektiehjælp")).await;
+    let id = register(&app, &token, &volunteer(json!({})), true).await;
+    let position = app.log_position().await;
+    assert_eq!(candidates(&app, &token, &need, position).await.len(), 1);
+    let (status, accepted) = app
+        .post(
+            &format!("/volunteers/{id}/consent/withdraw"),
+            &token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 202, "{accepted}");
+    let position = accepted["position"].as_u64().expect("position");
+    assert!(candidates(&app, &token, &need, position).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_closed_need_or_one_of_a_deactivated_organisation_has_no_candidates() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    let (_, created) = app
+        .post(
+            "/organisations",
+            &token,
+            &organisation_body("Røde Kors Rødovre", None),
+        )
+        .await;
+    let organisation = created["id"].as_str().expect("id").to_string();
+    let mut body = need_body("Lektiehjælp");
+    body["organisation_id"] = json!(organisation);
+    let need = publish(&app, &token, &body).await;
+    register(&app, &token, &volunteer(json!({})), true).await;
+    let position = app.log_position().await;
+    assert_eq!(candidates(&app, &token, &need, position).await.len(), 1);
+
+    let (status, accepted) = app
+        .post(&format!("/needs/{need}/close"), &token, &json!({}))
+        .await;
+    assert_eq!(status, 202);
+    let position = accepted["position"].as_u64().expect("position");
+    let (status, problem) = app
+        .get(
+            &format!("/needs/{need}/candidates?min_position={position}"),
+            &token,
+        )
+        .await;
+    assert_eq!(status, 409, "{problem}");
+    let (status, accepted) = app
+        .post(&format!("/needs/{need}/reopen"), &token, &json!({}))
+        .await;
+    assert_eq!(status, 202, "{accepted}");
+    let position = accepted["position"].as_u64().expect("position");
+    assert_eq!(candidates(&app, &token, &need, position).await.len(), 1);
+
+    let (status, accepted) = app
+        .post(
+            &format!("/organisations/{organisation}/deactivate"),
+            &token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let position = accepted["position"].as_u64().expect("position");
+    let (status, problem) = app
+        .get(
+            &format!("/needs/{need}/candidates?min_position={position}"),
+            &token,
+        )
+        .await;
+    assert_eq!(status, 409, "{problem}");
+
+    let (status, _) = app
+        .get(
+            &format!("/needs/{}/candidates", uuid::Uuid::now_v7()),
+            &token,
+        )
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_volunteer_is_suggested_the_open_needs_they_may_do_best_first() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    // Søren fits the canonical need at 85 (see the ranking test).
+    let homework = publish(&app, &token, &need_body("Lektiehjælp")).await;
+    // A remote need without skills, for adults, on Monday mornings (Søren's other slot):
+    // 35 + 15 + 10 + 20 (remote) + 10 + 0 (elderly: not his) = 90.
+    let mut calls = need_body("Telefonven");
+    calls["postcode"] = Value::Null;
+    calls["skills_required"] = json!([]);
+    calls["skills_nice_to_have"] = json!([]);
+    calls["languages"] = json!([]);
+    calls["target_groups"] = json!(["elderly"]);
+    calls["children_under_15"] = json!(false);
+    calls["weekly"] =
+        json!({ "slots": [{ "weekday": "mon", "part": "morning" }], "hours_per_week": 1 });
+    let phone = publish(&app, &token, &calls).await;
+    // Not suggested: another time (Saturdays), and a closed need.
+    let mut saturdays = need_body("Weekendhjælp");
+    saturdays["weekly"] =
+        json!({ "slots": [{ "weekday": "sat", "part": "morning" }], "hours_per_week": 1 });
+    publish(&app, &token, &saturdays).await;
+    let closed = publish(&app, &token, &need_body("Lukket")).await;
+    let (status, _) = app
+        .post(&format!("/needs/{closed}/close"), &token, &json!({}))
+        .await;
+    assert_eq!(status, 202);
+    // Another municipality's need is never suggested.
+    let roskilde = app.token("roskilde", Role::Caseworker);
+    publish(&app, &roskilde, &need_body("I Roskilde")).await;
+
+    let soren = register(&app, &token, &volunteer(json!({})), true).await;
+    let position = app.log_position().await;
+    let (status, list) = app
+        .get(
+            &format!("/volunteers/{soren}/suggestions?min_position={position}"),
+            &token,
+        )
+        .await;
+    assert_eq!(status, 200, "{list}");
+    let ranked: Vec<(String, f64)> = list["suggestions"]
+        .as_array()
+        .expect("suggestions")
+        .iter()
+        .map(|s| {
+            (
+                s["need_id"].as_str().expect("id").to_string(),
+                s["score"].as_f64().expect("score"),
+            )
+        })
+        .collect();
+    assert_eq!(ranked, vec![(phone, 90.0), (homework, 85.0)]);
+    assert_eq!(list["suggestions"][0]["title"], "Telefonven");
+    assert_eq!(list["suggestions"][0]["distance_km"], Value::Null);
+
+    // Without a valid børneattest, the need with children under 15 is not suggested.
+    let waiting = volunteer(
+        json!({ "name": "Attest Afventer", "child_certificate": { "status": "requested" } }),
+    );
+    let waiting = register(&app, &token, &waiting, true).await;
+    let position = app.log_position().await;
+    let (_, list) = app
+        .get(
+            &format!("/volunteers/{waiting}/suggestions?min_position={position}"),
+            &token,
+        )
+        .await;
+    let needs: Vec<&str> = list["suggestions"]
+        .as_array()
+        .expect("suggestions")
+        .iter()
+        .filter_map(|s| s["title"].as_str())
+        .collect();
+    assert_eq!(needs, vec!["Telefonven"]);
+
+    // Without consent to matching there is nothing to suggest; an unknown volunteer is 404.
+    let position = set_matching(&app, &token, &soren, false).await;
+    let (status, problem) = app
+        .get(
+            &format!("/volunteers/{soren}/suggestions?min_position={position}"),
+            &token,
+        )
+        .await;
+    assert_eq!(status, 409, "{problem}");
+    let (status, _) = app
+        .get(
+            &format!("/volunteers/{}/suggestions", uuid::Uuid::now_v7()),
+            &token,
+        )
+        .await;
+    assert_eq!(status, 404);
+}

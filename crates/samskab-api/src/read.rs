@@ -133,12 +133,17 @@ pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
 
 pub fn check_limit(limit: Option<i64>) -> Result<i64, ApiError> {
+    check_limit_of(limit, DEFAULT_LIMIT, MAX_LIMIT)
+}
+
+/// A `limit` parameter: `default` when absent, else within `1..=max`.
+pub fn check_limit_of(limit: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
     match limit {
-        None => Ok(DEFAULT_LIMIT),
-        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
         Some(_) => Err(ApiError::Malformed(vec![FieldError::new(
             "limit",
-            format!("must be between 1 and {MAX_LIMIT}"),
+            format!("must be between 1 and {max}"),
         )])),
     }
 }

@@ -21,8 +21,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::auth::Principal;
-use crate::problem::{ApiError, FieldError};
-use crate::read::{DIRECTORY, MATCHING, QueryParams, wait_for};
+use crate::problem::ApiError;
+use crate::read::{DIRECTORY, MATCHING, QueryParams, check_limit_of, wait_for};
 use crate::routes::EntityId;
 use crate::state::AppState;
 
@@ -45,6 +45,17 @@ pub struct CandidateQuery {
 
 const DEFAULT_CANDIDATES: i64 = 20;
 const MAX_CANDIDATES: i64 = 100;
+
+impl CandidateQuery {
+    /// The checked `limit`, once both read models it reads (needs and volunteers from matching,
+    /// organisations from the directory) have reached `min_position`.
+    async fn ready(&self, state: &AppState) -> Result<i64, ApiError> {
+        let limit = check_limit_of(self.limit, DEFAULT_CANDIDATES, MAX_CANDIDATES)?;
+        wait_for(state, MATCHING, self.min_position).await?;
+        wait_for(state, DIRECTORY, self.min_position).await?;
+        Ok(limit)
+    }
+}
 
 /// One criterion of a candidate's score.
 #[derive(Debug, Serialize, ToSchema)]
@@ -133,19 +144,7 @@ async fn candidates_for_need(
     EntityId(id): EntityId,
     QueryParams(query): QueryParams<CandidateQuery>,
 ) -> Result<axum::Json<CandidateList>, ApiError> {
-    let limit = match query.limit {
-        None => DEFAULT_CANDIDATES,
-        Some(n) if (1..=MAX_CANDIDATES).contains(&n) => n,
-        Some(_) => {
-            return Err(ApiError::Malformed(vec![FieldError::new(
-                "limit",
-                format!("must be between 1 and {MAX_CANDIDATES}"),
-            )]));
-        }
-    };
-    // Both models it reads: the organisation's state comes from the directory.
-    wait_for(&state, MATCHING, query.min_position).await?;
-    wait_for(&state, DIRECTORY, query.min_position).await?;
+    let limit = query.ready(&state).await?;
     let tenant = principal.tenant.as_str();
     let need: NeedRow = sqlx::query_as(sqlx::AssertSqlSafe(need_sql()))
         .bind(tenant)
@@ -327,18 +326,7 @@ async fn suggestions_for_volunteer(
     EntityId(id): EntityId,
     QueryParams(query): QueryParams<CandidateQuery>,
 ) -> Result<axum::Json<SuggestionList>, ApiError> {
-    let limit = match query.limit {
-        None => DEFAULT_CANDIDATES,
-        Some(n) if (1..=MAX_CANDIDATES).contains(&n) => n,
-        Some(_) => {
-            return Err(ApiError::Malformed(vec![FieldError::new(
-                "limit",
-                format!("must be between 1 and {MAX_CANDIDATES}"),
-            )]));
-        }
-    };
-    wait_for(&state, MATCHING, query.min_position).await?;
-    wait_for(&state, DIRECTORY, query.min_position).await?;
+    let limit = query.ready(&state).await?;
     let tenant = principal.tenant.as_str();
     let volunteer: MatchableRow = sqlx::query_as(sqlx::AssertSqlSafe(volunteer_sql()))
         .bind(tenant)

@@ -6,9 +6,9 @@ use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use samskab_domain::{
-    ClosingReason, LanguageCode, Need, NeedCommand, NeedDescription, NeedDetails, NeedId,
-    NeedPlace, NeedSchedule, NeedTitle, Organisation, OrganisationId, OrganisationState, Postcode,
-    PostedBy, Tag, TargetGroup, VolunteersWanted,
+    ClosingReason, Need, NeedCommand, NeedDescription, NeedDetails, NeedId, NeedPlace,
+    NeedSchedule, NeedTitle, Organisation, OrganisationId, OrganisationState, Postcode, PostedBy,
+    Tag, TargetGroup, VolunteersWanted,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -25,7 +25,7 @@ use crate::read::{
     Consistency, MATCHING, Page, QueryParams, check_filter, check_limit, page, wait_for,
 };
 use crate::routes::EntityId;
-use crate::routes::volunteers::{AvailabilityInput, parse_availability};
+use crate::routes::volunteers::{AvailabilityInput, parse_availability, parse_languages};
 use crate::schema;
 use crate::state::AppState;
 
@@ -102,15 +102,7 @@ fn parse_need(id: NeedId, posted_by: PostedBy, input: &NeedInput) -> Result<Need
         "skills_nice_to_have",
         Tag::parse_list(input.skills_nice_to_have.iter().map(String::as_str)),
     );
-    let languages = if input.languages.len() > NeedDetails::MAX_LANGUAGES {
-        f.fail(
-            "languages",
-            format!("at most {} languages", NeedDetails::MAX_LANGUAGES),
-        );
-        None
-    } else {
-        f.list("languages", &input.languages, |l| LanguageCode::parse(l))
-    };
+    let languages = parse_languages(&mut f, &input.languages, NeedDetails::MAX_LANGUAGES);
     let place = match input.postcode.as_deref() {
         None => Some(NeedPlace::Remote),
         Some(p) => f

@@ -139,6 +139,19 @@ pub(crate) fn parse_availability(
     slots.and_then(|slots| f.check(field, Availability::parse(slots, input.hours_per_week)))
 }
 
+/// At most `max` language codes, each with its own reason (`languages[2]`).
+pub(crate) fn parse_languages(
+    f: &mut FieldCheck,
+    input: &[String],
+    max: usize,
+) -> Option<Vec<LanguageCode>> {
+    if input.len() > max {
+        f.fail("languages", format!("at most {max} languages"));
+        return None;
+    }
+    f.list("languages", input, |l| LanguageCode::parse(l))
+}
+
 struct ParsedVolunteer {
     personal: VolunteerPersonalData,
     profile: VolunteerProfile,
@@ -174,15 +187,7 @@ fn parse_volunteer(input: VolunteerInput, now: DateTime<Utc>) -> Result<ParsedVo
         "resources",
         Tag::parse_list(input.resources.iter().map(String::as_str)),
     );
-    let languages = if input.languages.len() > VolunteerProfile::MAX_LANGUAGES {
-        f.fail(
-            "languages",
-            format!("at most {} languages", VolunteerProfile::MAX_LANGUAGES),
-        );
-        None
-    } else {
-        f.list("languages", &input.languages, |l| LanguageCode::parse(l))
-    };
+    let languages = parse_languages(&mut f, &input.languages, VolunteerProfile::MAX_LANGUAGES);
     let availability = parse_availability(&mut f, "availability", &input.availability);
     let target_groups = f.list("target_groups", &input.target_groups, |t| {
         TargetGroup::parse(t)

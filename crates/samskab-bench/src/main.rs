@@ -7,6 +7,7 @@
 //! 4. Projection throughput (directory worker catching up on a backlog) vs plain INSERTs.
 //! 5. Projection lag under a steady, paced load.
 //! 6. RSS of `samskab all` in a child process, idle and under load.
+//! 7. Matching: top-20 candidates at 100k and 1M volunteers, suggestions among 50k needs.
 //!
 //! Each section starts its own `nats-server` (samskab-testkit) and fresh database, so one
 //! section's data does not weigh on the next (section 3 reuses section 1's server, whose
@@ -18,6 +19,7 @@ mod cpu;
 mod driver;
 mod fixtures;
 mod history;
+mod matching;
 mod projection;
 mod report;
 mod rss;
@@ -41,8 +43,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[command(about)]
 pub struct Args {
     /// Sections to run, comma-separated (1 append, 2 API, 3 history load, 4 projection
-    /// throughput, 5 projection lag, 6 RSS of `samskab all`).
-    #[arg(long, value_delimiter = ',', default_values_t = [1u8, 2, 3, 4, 5, 6])]
+    /// throughput, 5 projection lag, 6 RSS of `samskab all`, 7 matching queries).
+    #[arg(long, value_delimiter = ',', default_values_t = [1u8, 2, 3, 4, 5, 6, 7])]
     pub sections: Vec<u8>,
     /// Concurrent tasks/clients of the "many" rows.
     #[arg(long, default_value_t = 32)]
@@ -163,7 +165,7 @@ async fn main() -> anyhow::Result<()> {
         shared = Some((nats, log));
     }
 
-    for section in 1..=6u8 {
+    for section in 1..=7u8 {
         if !args.runs(section) {
             continue;
         }
@@ -173,7 +175,8 @@ async fn main() -> anyhow::Result<()> {
             3 => "Loading an entity's history",
             4 => "Projection throughput (directory worker on a backlog)",
             5 => "Projection lag under steady load",
-            _ => "RSS of `samskab all`",
+            6 => "RSS of `samskab all`",
+            _ => "Matching queries on a large read model",
         };
         println!("\n== {section}. {title}");
         let outcome = match (section, &shared) {
@@ -183,6 +186,7 @@ async fn main() -> anyhow::Result<()> {
             (4, _) => projection::throughput(&args, &mut report).await,
             (5, _) => projection::lag(&args, &mut report).await,
             (6, _) => rss::run(&args, &mut report).await,
+            (7, _) => matching::run(&args, &mut report).await,
             _ => Ok(()),
         };
         if let Err(e) = outcome {

@@ -134,6 +134,24 @@ impl DecisionCache {
         self.catch_up::<D>(log, entity, start).await
     }
 
+    /// The entity's state as the log has it now, for a decision about another entity (who
+    /// posted a need, whether an organisation is active): the kept state, snapshot or history,
+    /// brought up to the log's last position. A kept state costs one round trip, and what is
+    /// read here is kept for the entity's own next command.
+    pub async fn current<D: Decider>(
+        &self,
+        log: &EventLog,
+        entity: &EntityRef,
+    ) -> Result<D::State, ApiError> {
+        let known = self.read::<D>(log, entity).await?;
+        let known = if known.checked {
+            known
+        } else {
+            self.catch_up::<D>(log, entity, known).await?
+        };
+        Ok(known.state)
+    }
+
     /// The entity's snapshot of this state version, if there is a readable one.
     async fn snapshot<D: Decider>(
         &self,

@@ -17,8 +17,7 @@ use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::body::{JsonBody, whole};
-use crate::commands::{CommandAccepted, CommandRequest, fold};
-use crate::export::history_of;
+use crate::commands::{CommandAccepted, CommandRequest};
 use crate::fields::FieldCheck;
 use crate::problem::ApiError;
 use crate::read::{
@@ -171,6 +170,22 @@ fn parse_need(id: NeedId, posted_by: PostedBy, input: &NeedInput) -> Result<Need
     }
 }
 
+/// Entity `id` of `D` in the caller's municipality, as the log has it now (through the
+/// decision cache, which the command that follows then finds warm).
+async fn current<D: samskab_domain::Decider>(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<D::State, ApiError> {
+    let entity = samskab_eventlog::EntityRef::new(
+        principal.tenant.as_str(),
+        D::KIND.as_str(),
+        &id.to_string(),
+    )
+    .map_err(|e| ApiError::Internal(e.into()))?;
+    state.decisions.current::<D>(&state.log, &entity).await
+}
+
 /// Who posts: the municipality, or an organisation that is registered and active in the
 /// caller's municipality, asked of the log (not a read model that may lag behind a
 /// registration a moment ago).
@@ -182,8 +197,7 @@ async fn posted_by(
     let Some(id) = organisation else {
         return Ok(PostedBy::Municipality);
     };
-    let history = history_of::<Organisation>(state, principal, id).await?;
-    match fold::<Organisation>(&history)? {
+    match current::<Organisation>(state, principal, id).await? {
         OrganisationState::Active(_) => Ok(PostedBy::Organisation(OrganisationId::from(id))),
         OrganisationState::Deactivated(_) => Err(ApiError::invalid(
             "organisation_id",
@@ -236,8 +250,7 @@ async fn update_need(
     }
     let need = NeedId::from(id);
     // Who posted it is the need's own: taken from its history, so the body need not say it.
-    let history = history_of::<Need>(&state, &cmd.principal, id).await?;
-    let posted_by = match fold::<Need>(&history)? {
+    let posted_by = match current::<Need>(&state, &cmd.principal, id).await? {
         samskab_domain::NeedState::NotPosted => return Err(ApiError::NotFound),
         samskab_domain::NeedState::Open(d)
         | samskab_domain::NeedState::Closed { details: d, .. } => d.posted_by,

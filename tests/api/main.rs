@@ -6,6 +6,7 @@ mod bad_input;
 mod decisions;
 mod flow;
 mod idempotency;
+mod matches;
 mod matching;
 mod needs;
 mod ops;

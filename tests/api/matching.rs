@@ -5,14 +5,14 @@ use samskab_api::Role;
 use samskab_e2e::{TestApp, need_body, organisation_body, spawn_app, volunteer_body};
 use serde_json::{Value, json};
 
-fn today() -> chrono::NaiveDate {
+pub(crate) fn today() -> chrono::NaiveDate {
     samskab_domain::calendar::danish_date(chrono::Utc::now())
 }
 
 /// The canonical volunteer (Søren: lektiehjælp and snedker, da and uk, 2610, Tuesday evenings
 /// and Monday mornings, children and refugees) with an approved børneattest valid for a year,
 /// changed by `changes`.
-fn volunteer(changes: Value) -> Value {
+pub(crate) fn volunteer(changes: Value) -> Value {
     let mut body = volunteer_body("Søren Ærø Østergård");
     body["child_certificate"] = json!({
         "status": "approved",
@@ -26,7 +26,7 @@ fn volunteer(changes: Value) -> Value {
 }
 
 /// Registers the volunteer; with `matching`, they consent to being matched. Their id.
-async fn register(app: &TestApp, token: &str, body: &Value, matching: bool) -> String {
+pub(crate) async fn register(app: &TestApp, token: &str, body: &Value, matching: bool) -> String {
     let (status, created) = app.post("/volunteers", token, body).await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().expect("id").to_string();
@@ -36,7 +36,7 @@ async fn register(app: &TestApp, token: &str, body: &Value, matching: bool) -> S
     id
 }
 
-async fn set_matching(app: &TestApp, token: &str, id: &str, matching: bool) -> u64 {
+pub(crate) async fn set_matching(app: &TestApp, token: &str, id: &str, matching: bool) -> u64 {
     let consents = json!({ "matching": matching, "contact": false, "notifications": false });
     let (status, accepted) = app
         .put(&format!("/volunteers/{id}/consents"), token, &consents)
@@ -46,7 +46,12 @@ async fn set_matching(app: &TestApp, token: &str, id: &str, matching: bool) -> u
 }
 
 /// The candidates' ids and scores, best first, once the read models reached `position`.
-async fn candidates(app: &TestApp, token: &str, need: &str, position: u64) -> Vec<(String, f64)> {
+pub(crate) async fn candidates(
+    app: &TestApp,
+    token: &str,
+    need: &str,
+    position: u64,
+) -> Vec<(String, f64)> {
     let (status, list) = app
         .get(
             &format!("/needs/{need}/candidates?min_position={position}"),
@@ -67,7 +72,7 @@ async fn candidates(app: &TestApp, token: &str, need: &str, position: u64) -> Ve
         .collect()
 }
 
-async fn publish(app: &TestApp, token: &str, body: &Value) -> String {
+pub(crate) async fn publish(app: &TestApp, token: &str, body: &Value) -> String {
     let (status, accepted) = app.post("/needs", token, body).await;
     assert_eq!(status, 201, "{accepted}");
     accepted["id"].as_str().expect("id").to_string()

@@ -158,6 +158,32 @@ def _fix_reopening(body):
         body["last_day"] = today.isoformat()
 
 
+# A volunteer and a need that may be matched (set by contract.py): a generated id is neither.
+PAIR = (os.environ.get("SAMSKAB_CONTRACT_VOLUNTEER"), os.environ.get("SAMSKAB_CONTRACT_NEED"))
+
+
+def _fix_match(body):
+    """A proposal names a volunteer and a need that exist and may be matched; a match starts
+    not before it was proposed (today, for one proposed during the run) and at most a year
+    ahead; hours are logged for a month that has begun and not before the match started (see
+    MatchProposalInput, StartInput and HoursInput)."""
+    if not isinstance(body, dict):
+        return
+    if "volunteer_id" in body and "need_id" in body and all(PAIR):
+        body["volunteer_id"], body["need_id"] = PAIR
+    if set(body) == {"on"}:
+        body["on"] = _danish_today().isoformat()
+    if set(body) == {"period", "minutes"}:
+        body["period"] = _danish_today().strftime("%Y-%m")
+
+
+def _danish_today():
+    """The date in Denmark, which the server's date rules use (not the machine's)."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.datetime.now(ZoneInfo("Europe/Copenhagen")).date()
+
+
 # Applied right before each request, in every phase (examples, coverage, fuzzing, stateful).
 @schemathesis.hook
 def before_call(ctx, case, kwargs):
@@ -167,6 +193,7 @@ def before_call(ctx, case, kwargs):
     _fix_body(case.body)
     _fix_need(case.body)
     _fix_reopening(case.body)
+    _fix_match(case.body)
     query = case.query or {}
     # `min_position` must not be beyond the log (the server says 400 at once).
     if isinstance(query.get("cvr"), str):

@@ -102,6 +102,16 @@ pub const ACCESS: &[Access] = &[
     only("GET", "/needs/{id}", READERS),
     only("GET", "/needs/{id}/candidates", &[Caseworker]),
     only("GET", "/volunteers/{id}/suggestions", &[Caseworker]),
+    only("POST", "/matches", &[Caseworker]),
+    only("POST", "/matches/{id}/accept", &[Caseworker]),
+    only("POST", "/matches/{id}/decline", &[Caseworker]),
+    only("POST", "/matches/{id}/start", &[Caseworker]),
+    only("POST", "/matches/{id}/hours", &[Caseworker]),
+    only("POST", "/matches/{id}/pause", &[Caseworker]),
+    only("POST", "/matches/{id}/resume", &[Caseworker]),
+    only("POST", "/matches/{id}/end", &[Caseworker]),
+    only("GET", "/matches", READERS),
+    only("GET", "/matches/{id}", READERS),
 ];
 
 /// The roles that see a person's personal data, børneattest and consent where a route shows

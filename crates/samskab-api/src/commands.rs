@@ -107,6 +107,11 @@ impl FromRequestParts<AppState> for CommandRequest {
 pub const NO_BODY: &str = "";
 
 impl CommandRequest {
+    /// The request's `Idempotency-Key`, if it has one.
+    pub fn idempotency_key(&self) -> Option<&str> {
+        self.idempotency_key.as_deref()
+    }
+
     /// The id of an entity this command creates. With an `Idempotency-Key` it is derived from
     /// the tenant, the kind and the key (a UUID v8), so a retry addresses the same entity and
     /// the log answers it with the first attempt (see `samskab_eventlog::idempotency`);

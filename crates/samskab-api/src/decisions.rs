@@ -143,13 +143,22 @@ impl DecisionCache {
         log: &EventLog,
         entity: &EntityRef,
     ) -> Result<D::State, ApiError> {
+        Ok(self.checked::<D>(log, entity).await?.state)
+    }
+
+    /// As [`current`](Self::current), with what else is known of the entity (its position and
+    /// the commands sent with an idempotency key).
+    pub async fn checked<D: Decider>(
+        &self,
+        log: &EventLog,
+        entity: &EntityRef,
+    ) -> Result<Known<D::State>, ApiError> {
         let known = self.read::<D>(log, entity).await?;
-        let known = if known.checked {
-            known
+        if known.checked {
+            Ok(known)
         } else {
-            self.catch_up::<D>(log, entity, known).await?
-        };
-        Ok(known.state)
+            self.catch_up::<D>(log, entity, known).await
+        }
     }
 
     /// The entity's snapshot of this state version, if there is a readable one.

@@ -40,6 +40,7 @@ pub fn api() -> (Router<AppState>, serde_json::Value) {
         .merge(routes::organisations::router())
         .merge(routes::needs::router())
         .merge(routes::matching::router())
+        .merge(routes::matches::router())
         .merge(routes::municipalities::router())
         .merge(routes::ops::router())
         .split_for_parts();
@@ -55,6 +56,7 @@ pub fn read_model_sql() -> Vec<(&'static str, String)> {
         routes::organisations::read_sql(),
         routes::needs::read_sql(),
         routes::matching::read_sql(),
+        routes::matches::read_sql(),
         routes::municipalities::read_sql(),
     ]
     .concat()

@@ -11,7 +11,8 @@
 
 use samskab_domain::{
     AgeBand, ChildCertificateStatus, ClosingReason, ConsentPurpose, DayPart, DeactivationReason,
-    Email, Name, NeedDescription, NeedTitle, OrganisationKind, Tag, TargetGroup, TenantId, Weekday,
+    Email, MatchEndReason, MatchNote, MatchSide, Name, NeedDescription, NeedTitle,
+    OrganisationKind, ProposedBy, Tag, TargetGroup, TenantId, Weekday,
 };
 use serde_json::{Value, json};
 use utoipa::openapi::Schema;
@@ -304,6 +305,34 @@ pub fn postcode_or_null() -> Schema {
     })))
 }
 
+pub fn proposed_by() -> Schema {
+    schema(enumeration(ProposedBy::ALL.iter().map(|p| p.as_str())))
+}
+
+pub fn match_side() -> Schema {
+    schema(enumeration(MatchSide::ALL.iter().map(|s| s.as_str())))
+}
+
+pub fn match_end_reason() -> Schema {
+    schema(enumeration(MatchEndReason::ALL.iter().map(|r| r.as_str())))
+}
+
+/// A match's note, or why a side declined or paused it: blank or null for none.
+pub fn match_note_or_null() -> Schema {
+    blank_or_reason(MatchNote::MAX_CHARS)
+}
+
+/// A calendar month, `YYYY-MM`, in 1900 or later (`YearMonth::parse`).
+pub fn year_month() -> Schema {
+    schema(json!({
+        "type": "string",
+        "pattern": YEAR_MONTH_PATTERN,
+        "examples": ["2026-11"],
+    }))
+}
+
+const YEAR_MONTH_PATTERN: &str = "^(?:19[0-9]{2}|[2-9][0-9]{3})-(?:0[1-9]|1[0-2])$";
+
 pub fn tenant_slug() -> Schema {
     schema(json!({
         "type": "string",
@@ -471,7 +500,7 @@ mod tests {
 
     use super::*;
     use proptest::prelude::*;
-    use samskab_domain::{ConsentPurpose, Cvr, LanguageCode, Phone, Postcode, TenantId};
+    use samskab_domain::{ConsentPurpose, Cvr, LanguageCode, Phone, Postcode, TenantId, YearMonth};
 
     fn pattern_of(schema: Schema) -> regex::Regex {
         let value = serde_json::to_value(schema).expect("a schema serialises");
@@ -575,6 +604,17 @@ mod tests {
         }
 
         #[test]
+        fn match_notes(text in prop_oneof![edgy_text(8), near_length(MatchNote::MAX_CHARS)]) {
+            let accepted = MatchNote::parse_optional(Some(&text)).is_ok();
+            agree(match_note_or_null(), &text, accepted)?;
+        }
+
+        #[test]
+        fn months(text in prop_oneof![edgy_text(7), "[0-9]{3,5}-[0-9]{1,3}", "1[89][0-9]{2}-[01][0-9]"]) {
+            agree(year_month(), &text, YearMonth::parse(&text).is_ok())?;
+        }
+
+        #[test]
         fn tenant_slugs(text in prop_oneof![edgy_text(6), "[a-z0-9-]{0,42}"]) {
             agree(tenant_slug(), &text, TenantId::parse(&text).is_ok())?;
         }
@@ -607,6 +647,11 @@ mod tests {
             deactivation_reason_or_null,
             tenant_slug,
             query_text_or_null,
+            proposed_by,
+            match_side,
+            match_end_reason,
+            match_note_or_null,
+            year_month,
         ] {
             let _ = f();
         }

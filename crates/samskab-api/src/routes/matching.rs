@@ -5,8 +5,11 @@
 //! The hard rules are in the candidate query, so no ranking can break them: the need's
 //! municipality only; active volunteers who consented to matching; a valid børneattest when
 //! the need involves children under 15 (approved, and not expired on the need's first day or
-//! today, whichever is later); available in one of the need's slots; the need open and, when
-//! an organisation posted it, the organisation active.
+//! today, whichever is later); available in one of the need's slots; not already in a live
+//! (proposed, agreed, active or paused) match to the need; the need open and, when an
+//! organisation posted it, the organisation active. Suggestions also leave out filled needs
+//! (as many active matches as volunteers wanted); a filled need still has candidates, for a
+//! coordinator who plans a replacement.
 
 use axum::extract::State;
 use chrono::{NaiveDate, Utc};
@@ -177,6 +180,7 @@ async fn candidates_for_need(
         .bind(children)
         .bind(certificate_day)
         .bind(&profile.slots)
+        .bind(id)
         .fetch_all(&state.pool)
         .await?;
     let weights = Weights::default();
@@ -341,6 +345,7 @@ async fn suggestions_for_volunteer(
     }
     let needs: Vec<NeedRow> = sqlx::query_as(sqlx::AssertSqlSafe(open_needs_sql()))
         .bind(tenant)
+        .bind(id)
         .fetch_all(&state.pool)
         .await?;
     let weights = Weights::default();
@@ -411,7 +416,8 @@ fn need_sql() -> String {
     )
 }
 
-/// The open needs of the municipality whose organisation, if one posted it, is active.
+/// The open needs of the municipality ($1) whose organisation, if one posted it, is active,
+/// that are not filled and to which the volunteer ($2) is not matched already.
 fn open_needs_sql() -> String {
     let columns = NEED_PROFILE_COLUMNS
         .split(", ")
@@ -421,7 +427,12 @@ fn open_needs_sql() -> String {
     format!(
         "SELECT {columns} FROM {matching}.need n
      LEFT JOIN {directory}.organisation o ON o.tenant = n.tenant AND o.id = n.organisation_id
-     WHERE n.tenant = $1 AND n.status = 'open' AND (n.organisation_id IS NULL OR o.active IS NOT FALSE)",
+     WHERE n.tenant = $1 AND n.status = 'open' AND (n.organisation_id IS NULL OR o.active IS NOT FALSE)
+       AND NOT EXISTS (SELECT 1 FROM {matching}.match m
+            WHERE m.tenant = n.tenant AND m.need_id = n.id AND m.volunteer_id = $2
+              AND m.status IN {LIVE})
+       AND (SELECT count(*) FROM {matching}.match m
+            WHERE m.tenant = n.tenant AND m.need_id = n.id AND m.status IN {ACTIVE}) < n.volunteers_wanted",
         matching = MATCHING.schema,
         directory = DIRECTORY.schema
     )
@@ -443,17 +454,25 @@ fn organisation_sql() -> String {
     )
 }
 
+/// The statuses of a match that still pairs its volunteer with the need.
+const LIVE: &str = "('proposed', 'agreed', 'active', 'paused')";
+/// The statuses of a match that fills a place: started and not ended.
+const ACTIVE: &str = "('active', 'paused')";
+
 /// The hard rules: the need's municipality ($1), active and consenting to matching, a valid
 /// børneattest on $3 when the need involves children under 15 ($2), one of the need's slots
-/// ($4).
+/// ($4), and no live match to the need ($5) already.
 fn candidates_sql() -> String {
     format!(
         "SELECT id, postcode, skills, languages, target_groups, slots
-     FROM {schema}.volunteer
+     FROM {schema}.volunteer v
      WHERE tenant = $1 AND status = 'active' AND matching_consent
        AND (NOT $2::bool OR (certificate_status = 'approved'
             AND (certificate_valid_until IS NULL OR certificate_valid_until >= $3::date)))
-       AND slots && $4::text[]",
+       AND slots && $4::text[]
+       AND NOT EXISTS (SELECT 1 FROM {schema}.match m
+            WHERE m.tenant = v.tenant AND m.need_id = $5 AND m.volunteer_id = v.id
+              AND m.status IN {LIVE})",
         schema = MATCHING.schema
     )
 }

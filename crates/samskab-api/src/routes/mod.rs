@@ -8,6 +8,7 @@
 //! statement on the read model it names. Who may call a route is not the handler's business:
 //! a new route gets its row in `access::ACCESS`, or everyone is refused.
 
+pub mod matches;
 pub mod matching;
 pub mod municipalities;
 pub mod needs;
@@ -19,7 +20,9 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use uuid::Uuid;
 
+use crate::auth::Principal;
 use crate::problem::ApiError;
+use crate::state::AppState;
 
 /// The `{id}` of a path. An id that is not a UUID names nothing: 404, like an unknown one.
 pub struct EntityId(pub Uuid);
@@ -35,4 +38,25 @@ impl<S: Send + Sync> FromRequestParts<S> for EntityId {
             .map(EntityId)
             .map_err(|_| ApiError::NotFound)
     }
+}
+
+/// Entity `id` of `D` in the caller's municipality, as the log has it now (through the
+/// decision cache, which the command that follows then finds warm): for a decision about
+/// another entity (who posted a need, whether a volunteer may be matched).
+pub(crate) async fn current<D: samskab_domain::Decider>(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<D::State, ApiError> {
+    let entity = entity_ref::<D>(principal, id)?;
+    state.decisions.current::<D>(&state.log, &entity).await
+}
+
+/// The subject of entity `id` of `D` in the caller's municipality.
+pub(crate) fn entity_ref<D: samskab_domain::Decider>(
+    principal: &Principal,
+    id: Uuid,
+) -> Result<samskab_eventlog::EntityRef, ApiError> {
+    samskab_eventlog::EntityRef::new(principal.tenant.as_str(), D::KIND.as_str(), &id.to_string())
+        .map_err(|e| ApiError::Internal(e.into()))
 }

@@ -23,8 +23,8 @@ use crate::problem::ApiError;
 use crate::read::{
     Consistency, MATCHING, Page, QueryParams, check_filter, check_limit, page, wait_for,
 };
-use crate::routes::EntityId;
 use crate::routes::volunteers::{AvailabilityInput, parse_availability, parse_languages};
+use crate::routes::{EntityId, current};
 use crate::schema;
 use crate::state::AppState;
 
@@ -168,22 +168,6 @@ fn parse_need(id: NeedId, posted_by: PostedBy, input: &NeedInput) -> Result<Need
             "a field failed without a reason"
         ))),
     }
-}
-
-/// Entity `id` of `D` in the caller's municipality, as the log has it now (through the
-/// decision cache, which the command that follows then finds warm).
-async fn current<D: samskab_domain::Decider>(
-    state: &AppState,
-    principal: &Principal,
-    id: Uuid,
-) -> Result<D::State, ApiError> {
-    let entity = samskab_eventlog::EntityRef::new(
-        principal.tenant.as_str(),
-        D::KIND.as_str(),
-        &id.to_string(),
-    )
-    .map_err(|e| ApiError::Internal(e.into()))?;
-    state.decisions.current::<D>(&state.log, &entity).await
 }
 
 /// Who posts: the municipality, or an organisation that is registered and active in the
@@ -349,6 +333,10 @@ pub struct NeedView {
     pub children_under_15: bool,
     /// open or closed
     pub status: String,
+    /// Matches of the need that have started and not ended (active or paused).
+    pub active_matches: i32,
+    /// As many matches are active as volunteers are wanted: suggestions leave the need out.
+    pub filled: bool,
     pub closed_at: Option<DateTime<Utc>>,
     pub closing_reason: Option<String>,
     pub published_at: DateTime<Utc>,
@@ -360,7 +348,19 @@ pub struct NeedView {
 const NEED_COLUMNS: &str = "id, posted_by, organisation_id, title, description, target_groups, \
     skills_required, skills_nice_to_have, languages, postcode, remote, schedule_kind, schedule_date, \
     slots, hours_per_week, volunteers_wanted, starts_on, ends_on, children_under_15, status, \
+    active.matches AS active_matches, active.matches >= volunteers_wanted AS filled, \
     closed_at, closing_reason, published_at, updated_at, position";
+
+/// The need with its count of active matches (`active`), for [`NEED_COLUMNS`].
+fn need_with_active_matches() -> String {
+    format!(
+        "{schema}.need CROSS JOIN LATERAL (
+            SELECT count(*)::int4 AS matches FROM {schema}.match m
+            WHERE m.tenant = need.tenant AND m.need_id = need.id
+              AND m.status IN ('active', 'paused')) active",
+        schema = MATCHING.schema
+    )
+}
 
 const NEED_STATUSES: [&str; 2] = ["open", "closed"];
 
@@ -392,6 +392,9 @@ pub struct NeedFilter {
     /// Needs whose title contains this text (case-insensitive).
     #[param(schema_with = schema::query_text_or_null)]
     pub title: Option<String>,
+    /// Only filled needs (true: as many active matches as volunteers wanted) or only needs
+    /// with room (false).
+    pub filled: Option<bool>,
     /// Page size (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
@@ -436,6 +439,7 @@ async fn list_needs(
         .bind(filter.organisation_id)
         .bind(filter.children_under_15)
         .bind(&filter.title)
+        .bind(filter.filled)
         .bind(filter.after)
         .bind(limit + 1)
         .fetch_all(&state.pool)
@@ -468,7 +472,7 @@ pub(crate) fn read_sql() -> Vec<(&'static str, String)> {
 
 fn list_sql() -> String {
     format!(
-        "SELECT {NEED_COLUMNS} FROM {schema}.need
+        "SELECT {NEED_COLUMNS} FROM {need}
      WHERE tenant = $1
        AND ($2::text IS NULL OR status = $2)
        AND ($3::text IS NULL OR skills_required @> ARRAY[$3] OR skills_nice_to_have @> ARRAY[$3])
@@ -478,15 +482,16 @@ fn list_sql() -> String {
        AND ($7::uuid IS NULL OR organisation_id = $7)
        AND ($8::bool IS NULL OR children_under_15 = $8)
        AND ($9::text IS NULL OR strpos(lower(title), lower($9)) > 0)
-       AND ($10::uuid IS NULL OR id > $10)
-     ORDER BY id LIMIT $11",
-        schema = MATCHING.schema
+       AND ($10::bool IS NULL OR (active.matches >= volunteers_wanted) = $10)
+       AND ($11::uuid IS NULL OR id > $11)
+     ORDER BY id LIMIT $12",
+        need = need_with_active_matches()
     )
 }
 
 fn get_sql() -> String {
     format!(
-        "SELECT {NEED_COLUMNS} FROM {schema}.need WHERE tenant = $1 AND id = $2",
-        schema = MATCHING.schema
+        "SELECT {NEED_COLUMNS} FROM {need} WHERE tenant = $1 AND id = $2",
+        need = need_with_active_matches()
     )
 }

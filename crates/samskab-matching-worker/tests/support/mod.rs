@@ -1,13 +1,17 @@
 //! What the test files of the matching worker share: the projection under test and the actor
-//! its events are recorded under, the columns a need's details and a volunteer's profile imply,
-//! and a need's and a volunteer's row. The helpers are `samskab_testkit::projection`'s.
+//! its events are recorded under, the columns a need's details, a volunteer's profile and a
+//! match's proposal imply, and a need's, a volunteer's and a match's row. The helpers are
+//! `samskab_testkit::projection`'s.
 
 #![allow(dead_code)] // each test file uses its own part
 
+use chrono::{DateTime, Utc};
 use samskab_domain::ranking::slot_key;
-use samskab_domain::{NeedDetails, NeedPlace, NeedSchedule, PostedBy, VolunteerProfile};
+use samskab_domain::{
+    Counterpart, MatchProposed, NeedDetails, NeedPlace, NeedSchedule, PostedBy, VolunteerProfile,
+};
 use samskab_matching_worker::MatchingProjection;
-use samskab_testkit::projection::{ReadModelTest, with_micros};
+use samskab_testkit::projection::{ReadModelTest, micros, with_micros};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -88,5 +92,42 @@ pub fn profile_columns(profile: &VolunteerProfile) -> Value {
 /// none.
 pub async fn volunteer_row(pool: &PgPool, tenant: &str, id: Uuid) -> anyhow::Result<Option<Value>> {
     let row = MATCHING.row(pool, "volunteer", tenant, id).await?;
+    row.map(with_micros).transpose()
+}
+
+/// The columns of `matching.match` that a proposal determines, as `to_jsonb` shows them (with
+/// [`with_micros`]). Written from the domain types, independently of the worker's binding code;
+/// `matches.rs` pins it to literal values once.
+pub fn proposal_columns(proposal: &MatchProposed) -> Value {
+    let details = &proposal.details;
+    let Counterpart::Need(need_id) = details.counterpart;
+    json!({
+        "id": details.id.to_string(),
+        "volunteer_id": details.volunteer_id.to_string(),
+        "need_id": need_id.to_string(),
+        "proposed_by": details.proposed_by.as_str(),
+        "note": details.note.as_ref().map(|n| n.as_str()),
+        "proposed_at": micros(proposal.at),
+    })
+}
+
+/// A `timestamptz` column whose name does not end in `_at` (so [`with_micros`] leaves it as
+/// it is: `paused_since`), as `to_jsonb` renders it in a sqlx session: in UTC (sqlx sets the
+/// session's `TimeZone`), to the microsecond PostgreSQL keeps (sqlx truncates), trailing zeros
+/// of the fraction dropped.
+pub fn timestamptz_json(time: DateTime<Utc>) -> Value {
+    let mut text = time.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let fraction = time.timestamp_subsec_micros();
+    if fraction != 0 {
+        text.push_str(format!(".{fraction:06}").trim_end_matches('0'));
+    }
+    text.push_str("+00:00");
+    json!(text)
+}
+
+/// The match's row as JSON (every column, `*_at` times as microseconds), or `None` when there
+/// is none.
+pub async fn match_row(pool: &PgPool, tenant: &str, id: Uuid) -> anyhow::Result<Option<Value>> {
+    let row = MATCHING.row(pool, "match", tenant, id).await?;
     row.map(with_micros).transpose()
 }

@@ -1,0 +1,618 @@
+//! Matches (matchning): a volunteer paired with a need, and the life of the pairing. Commands go
+//! to the `Match` decider, which keeps the rules of a match's own life (who may accept, when it
+//! may start, which months hours are logged for); queries read `matching.match`.
+//!
+//! What spans entities is checked here, against the log, before a match is proposed: the
+//! volunteer is active and consented to matching; the need is open and, when an organisation
+//! posted it, the organisation is active; a need with children under 15 asks for a børneattest
+//! approved and valid on its first day (or today, if it has begun); and the volunteer is not
+//! already matched to the need.
+//!
+//! "Not already matched" is kept by the log itself, not by a read model that may lag: the
+//! matches of one volunteer and one need have ids derived from the pair and a generation
+//! (0, 1, 2, ...; see [`pair_match_id`]). A proposal goes to the first generation that is not a
+//! declined or ended match; if that one is live, the volunteer is matched already. Two
+//! proposals at once address the same id, and the log takes only one (expected sequence 0).
+
+use axum::extract::State;
+use axum::response::Response;
+use chrono::{DateTime, NaiveDate, Utc};
+use samskab_domain::calendar::danish_date;
+use samskab_domain::{
+    Counterpart, Match, MatchCommand, MatchDetails, MatchEndReason, MatchId, MatchNote, MatchSide,
+    MatchState, MonthlyMinutes, Need, NeedState, Organisation, OrganisationState, PostedBy,
+    ProposedBy, Purpose, Volunteer, VolunteerState, YearMonth,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::body::{JsonBody, whole};
+use crate::commands::{CommandAccepted, CommandRequest, NO_BODY};
+use crate::fields::FieldCheck;
+use crate::problem::ApiError;
+use crate::read::{
+    Consistency, MATCHING, Page, QueryParams, check_filter, check_limit, page, wait_for,
+};
+use crate::routes::{EntityId, current, entity_ref};
+use crate::schema;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(propose_match, list_matches))
+        .routes(routes!(get_match))
+        .routes(routes!(accept_match))
+        .routes(routes!(decline_match))
+        .routes(routes!(start_match))
+        .routes(routes!(log_hours))
+        .routes(routes!(pause_match))
+        .routes(routes!(resume_match))
+        .routes(routes!(end_match))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatchProposalInput {
+    /// An active volunteer of the caller's municipality who consented to matching. For a need
+    /// with children under 15: with a børneattest approved and valid on the need's first day
+    /// (or today, if it has begun). Not already in a proposed, agreed, active or paused match
+    /// to the need (409).
+    pub volunteer_id: Uuid,
+    /// An open need of the caller's municipality, whose organisation (if one posted it) is
+    /// active.
+    pub need_id: Uuid,
+    /// Whose side proposes, and so has accepted already: a coordinator speaks for the need,
+    /// a volunteer says "I'm interested".
+    #[schema(schema_with = schema::proposed_by)]
+    pub proposed_by: String,
+    /// Why these two. Blank or absent for none. Not the place for personal details: a match's
+    /// events are not sealed.
+    #[schema(schema_with = schema::match_note_or_null)]
+    pub note: Option<String>,
+}
+
+/// How many declined or ended matches of one pair a proposal looks past. A pair tried this
+/// often is a data error, not a plan.
+const MAX_GENERATIONS: u32 = 1_000;
+
+/// The id of generation `generation` of the matches of `volunteer` and `need` in `tenant`: a
+/// UUID v8 from their hash, so every instance finds the same ids (see the module docs).
+pub fn pair_match_id(tenant: &str, need: Uuid, volunteer: Uuid, generation: u32) -> Uuid {
+    let mut hasher = Sha256::new();
+    hasher.update(b"samskab.match.pair.v1|");
+    hasher.update(tenant.as_bytes());
+    hasher.update(b"|");
+    hasher.update(need.as_bytes());
+    hasher.update(volunteer.as_bytes());
+    hasher.update(generation.to_be_bytes());
+    let digest = hasher.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+/// Propose a match of a volunteer and a need. The proposing side has accepted by proposing;
+/// the match waits for the other side's acceptance.
+#[utoipa::path(post, path = "/matches", tag = "matches", request_body = MatchProposalInput,
+    responses((status = 201, body = CommandAccepted)), security(("bearer" = [])))]
+async fn propose_match(
+    State(state): State<AppState>,
+    cmd: CommandRequest,
+    body: JsonBody<MatchProposalInput>,
+) -> Result<Response, ApiError> {
+    let input = &body.value;
+    let mut f = FieldCheck::default();
+    let proposed_by = f.check("proposed_by", ProposedBy::parse(&input.proposed_by));
+    let note = f.check("note", MatchNote::parse_optional(input.note.as_deref()));
+    f.finish()?;
+    let (Some(proposed_by), Some(note)) = (proposed_by, note) else {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "a field failed without a reason"
+        )));
+    };
+    let volunteer = matchable_volunteer(&state, &cmd.principal, input.volunteer_id).await?;
+    let need = open_need(&state, &cmd.principal, input.need_id).await?;
+    if need.children_under_15 {
+        let day = danish_date(Utc::now()).max(need.starts_on);
+        if !volunteer.profile.child_certificate.is_valid_on(day) {
+            return Err(ApiError::invalid(
+                "volunteer_id",
+                format!(
+                    "the need involves regular contact with children under 15, and the \
+                     volunteer has no børneattest approved and valid on {day}"
+                ),
+            ));
+        }
+    }
+    let id = free_generation(&state, &cmd, input.need_id, input.volunteer_id).await?;
+    let command = MatchCommand::Propose {
+        details: MatchDetails {
+            id,
+            volunteer_id: volunteer.id,
+            counterpart: Counterpart::Need(need.id),
+            proposed_by,
+            note,
+        },
+        at: Utc::now(),
+    };
+    cmd.create::<Match>(id, &body.digest, command).await
+}
+
+/// The volunteer, if they may be matched: active, and consented to matching.
+async fn matchable_volunteer(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<samskab_domain::VolunteerDetails, ApiError> {
+    let why = match current::<Volunteer>(state, principal, id).await? {
+        VolunteerState::Active(details) if details.purposes.contains_key(&Purpose::Matching) => {
+            return Ok(details);
+        }
+        VolunteerState::Active(_) => "the volunteer has not consented to matching",
+        VolunteerState::ConsentWithdrawn { .. } => "the volunteer withdrew their consent",
+        VolunteerState::Forgotten { .. } => "the volunteer was forgotten at their request",
+        VolunteerState::NotRegistered => "no volunteer with this id in your municipality",
+    };
+    Err(ApiError::invalid("volunteer_id", why))
+}
+
+/// The need, if volunteers may be matched to it: open, and its organisation (if one posted it)
+/// active.
+async fn open_need(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<samskab_domain::NeedDetails, ApiError> {
+    let details = match current::<Need>(state, principal, id).await? {
+        NeedState::Open(details) => details,
+        NeedState::Closed { .. } => {
+            return Err(ApiError::invalid(
+                "need_id",
+                "the need is closed; reopen it first",
+            ));
+        }
+        NeedState::NotPosted => {
+            return Err(ApiError::invalid(
+                "need_id",
+                "no need with this id in your municipality",
+            ));
+        }
+    };
+    if let PostedBy::Organisation(organisation) = details.posted_by
+        && !matches!(
+            current::<Organisation>(state, principal, organisation.as_uuid()).await?,
+            OrganisationState::Active(_)
+        )
+    {
+        return Err(ApiError::invalid(
+            "need_id",
+            "the organisation that posted the need is deactivated",
+        ));
+    }
+    Ok(details)
+}
+
+/// The id a new proposal of this pair takes: the first generation that is not a declined or
+/// ended match. 409 when that one is live (the pair is matched already), unless it is the
+/// match this request's `Idempotency-Key` proposed (then the proposal is answered again).
+async fn free_generation(
+    state: &AppState,
+    cmd: &CommandRequest,
+    need: Uuid,
+    volunteer: Uuid,
+) -> Result<MatchId, ApiError> {
+    let tenant = cmd.principal.tenant.as_str();
+    for generation in 0..MAX_GENERATIONS {
+        let id = pair_match_id(tenant, need, volunteer, generation);
+        let entity = entity_ref::<Match>(&cmd.principal, id)?;
+        let known = state
+            .decisions
+            .checked::<Match>(&state.log, &entity)
+            .await?;
+        let retried = cmd
+            .idempotency_key()
+            .is_some_and(|key| known.command_with_key(tenant, key).is_some());
+        match known.state {
+            _ if retried => return Ok(MatchId::from(id)),
+            MatchState::NotProposed => return Ok(MatchId::from(id)),
+            MatchState::Declined { .. } | MatchState::Ended { .. } => continue,
+            live @ (MatchState::Proposed { .. }
+            | MatchState::Agreed { .. }
+            | MatchState::Active { .. }
+            | MatchState::Paused { .. }) => {
+                return Err(ApiError::Conflict(format!(
+                    "the volunteer is already matched to this need: match {id} is {}; \
+                     decline or end it first",
+                    live.stage()
+                )));
+            }
+        }
+    }
+    Err(ApiError::Conflict(format!(
+        "this volunteer and need were matched {MAX_GENERATIONS} times already"
+    )))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInput {
+    /// The side that accepts: the volunteer, or the counterpart (the need's poster). The side
+    /// that proposed has accepted already.
+    #[schema(schema_with = schema::match_side)]
+    pub side: String,
+}
+
+/// A side accepts a proposed match; when both have, the match is agreed.
+#[utoipa::path(post, path = "/matches/{id}/accept", tag = "matches", request_body = AcceptInput,
+    params(("id" = Uuid, Path)), responses((status = 202, body = CommandAccepted)),
+    security(("bearer" = [])))]
+async fn accept_match(
+    cmd: CommandRequest,
+    EntityId(id): EntityId,
+    body: JsonBody<AcceptInput>,
+) -> Result<Response, ApiError> {
+    let mut f = FieldCheck::default();
+    let side = f.check("side", MatchSide::parse(&body.value.side));
+    f.finish()?;
+    let Some(side) = side else {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "a field failed without a reason"
+        )));
+    };
+    let command = MatchCommand::Accept {
+        side,
+        at: Utc::now(),
+    };
+    cmd.change::<Match>(MatchId::from(id), &body.digest, command)
+        .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineInput {
+    /// The side that says no (also one that accepted and changed its mind).
+    #[schema(schema_with = schema::match_side)]
+    pub side: String,
+    /// Why. Blank or absent for none.
+    #[schema(schema_with = schema::match_note_or_null)]
+    pub reason: Option<String>,
+}
+
+/// A side declines a proposed match. Final: a new try is a new proposal.
+#[utoipa::path(post, path = "/matches/{id}/decline", tag = "matches", request_body = DeclineInput,
+    params(("id" = Uuid, Path)), responses((status = 202, body = CommandAccepted)),
+    security(("bearer" = [])))]
+async fn decline_match(
+    cmd: CommandRequest,
+    EntityId(id): EntityId,
+    body: JsonBody<DeclineInput>,
+) -> Result<Response, ApiError> {
+    let mut f = FieldCheck::default();
+    let side = f.check("side", MatchSide::parse(&body.value.side));
+    let reason = f.check(
+        "reason",
+        MatchNote::parse_optional(body.value.reason.as_deref()),
+    );
+    f.finish()?;
+    let (Some(side), Some(reason)) = (side, reason) else {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "a field failed without a reason"
+        )));
+    };
+    let command = MatchCommand::Decline {
+        side,
+        reason,
+        at: Utc::now(),
+    };
+    cmd.change::<Match>(MatchId::from(id), &body.digest, command)
+        .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartInput {
+    /// The first day the pair meet: not before the match was proposed, and at most a year
+    /// from today (in Denmark).
+    pub on: NaiveDate,
+}
+
+/// An agreed match starts.
+#[utoipa::path(post, path = "/matches/{id}/start", tag = "matches", request_body = StartInput,
+    params(("id" = Uuid, Path)), responses((status = 202, body = CommandAccepted)),
+    security(("bearer" = [])))]
+async fn start_match(
+    cmd: CommandRequest,
+    EntityId(id): EntityId,
+    body: JsonBody<StartInput>,
+) -> Result<Response, ApiError> {
+    let command = MatchCommand::Start {
+        on: body.value.on,
+        at: Utc::now(),
+    };
+    cmd.change::<Match>(MatchId::from(id), &body.digest, command)
+        .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoursInput {
+    /// The month, `YYYY-MM`: this month or an earlier one, and not before the month the match
+    /// started.
+    #[schema(schema_with = schema::year_month)]
+    pub period: String,
+    /// Minutes of volunteer work in the month; logged again, the new figure replaces the old
+    /// (0 corrects a month logged by mistake).
+    #[serde(deserialize_with = "whole::u16")]
+    #[schema(value_type = u16, minimum = 0, maximum = 18000)]
+    pub minutes: u16,
+}
+
+/// Log a month's hours of an active or paused match.
+#[utoipa::path(post, path = "/matches/{id}/hours", tag = "matches", request_body = HoursInput,
+    params(("id" = Uuid, Path)), responses((status = 202, body = CommandAccepted)),
+    security(("bearer" = [])))]
+async fn log_hours(
+    cmd: CommandRequest,
+    EntityId(id): EntityId,
+    body: JsonBody<HoursInput>,
+) -> Result<Response, ApiError> {
+    let mut f = FieldCheck::default();
+    let period = f.check("period", YearMonth::parse(&body.value.period));
+    let minutes = f.check(
+        "minutes",
+        MonthlyMinutes::parse(u32::from(body.value.minutes)),
+    );
+    f.finish()?;
+    let (Some(period), Some(minutes)) = (period, minutes) else {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "a field failed without a reason"
+        )));
+    };
+    let command = MatchCommand::LogHours {
+        period,
+        minutes,
+        at: Utc::now(),
+    };
+    cmd.change::<Match>(MatchId::from(id), &body.digest, command)
+        .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PauseInput {
+    /// Why (a summer break, an illness). Blank or absent for none.
+    #[schema(schema_with = schema::match_note_or_null)]
+    pub reason: Option<String>,
+}
+
+/// Pause an active match. It is still a match: hours may be logged for the months before.
+#[utoipa::path(post, path = "/matches/{id}/pause", tag = "matches", request_body = PauseInput,
+    params(("id" = Uuid, Path)), responses((status = 202, body = CommandAccepted)),
+    security(("bearer" = [])))]
+async fn pause_match(
+    cmd: CommandRequest,
+    EntityId(id): EntityId,
+    body: JsonBody<PauseInput>,
+) -> Result<Response, ApiError> {
+    let mut f = FieldCheck::default();
+    let reason = f.check(
+        "reason",
+        MatchNote::parse_optional(body.value.reason.as_deref()),
+    );
+    f.finish()?;
+    let command = MatchCommand::Pause {
+        reason: reason.flatten(),
+        at: Utc::now(),
+    };
+    cmd.change::<Match>(MatchId::from(id), &body.digest, command)
+        .await
+}
+
+/// Resume a paused match.
+#[utoipa::path(post, path = "/matches/{id}/resume", tag = "matches",
+    params(("id" = Uuid, Path)), responses((status = 202, body = CommandAccepted)),
+    security(("bearer" = [])))]
+async fn resume_match(cmd: CommandRequest, EntityId(id): EntityId) -> Result<Response, ApiError> {
+    let command = MatchCommand::Resume { at: Utc::now() };
+    cmd.change::<Match>(MatchId::from(id), NO_BODY, command)
+        .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndInput {
+    /// Why it ended; retention reports count matches by it.
+    #[schema(schema_with = schema::match_end_reason)]
+    pub reason: String,
+}
+
+/// End an agreed, active or paused match. Final.
+#[utoipa::path(post, path = "/matches/{id}/end", tag = "matches", request_body = EndInput,
+    params(("id" = Uuid, Path)), responses((status = 202, body = CommandAccepted)),
+    security(("bearer" = [])))]
+async fn end_match(
+    cmd: CommandRequest,
+    EntityId(id): EntityId,
+    body: JsonBody<EndInput>,
+) -> Result<Response, ApiError> {
+    let mut f = FieldCheck::default();
+    let reason = f.check("reason", MatchEndReason::parse(&body.value.reason));
+    f.finish()?;
+    let Some(reason) = reason else {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "a field failed without a reason"
+        )));
+    };
+    let command = MatchCommand::End {
+        reason,
+        at: Utc::now(),
+    };
+    cmd.change::<Match>(MatchId::from(id), &body.digest, command)
+        .await
+}
+
+/// A match as the matching read model holds it. The sides are named by id only.
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct MatchView {
+    pub id: Uuid,
+    pub volunteer_id: Uuid,
+    pub need_id: Uuid,
+    /// coordinator or volunteer
+    pub proposed_by: String,
+    pub note: Option<String>,
+    pub proposed_at: DateTime<Utc>,
+    /// proposed, agreed, active, paused, declined or ended
+    pub status: String,
+    pub volunteer_accepted: bool,
+    pub counterpart_accepted: bool,
+    /// volunteer or counterpart, when declined.
+    pub declined_by: Option<String>,
+    pub declined_at: Option<DateTime<Utc>>,
+    pub decline_reason: Option<String>,
+    pub started_on: Option<NaiveDate>,
+    pub paused_since: Option<DateTime<Utc>>,
+    pub pause_reason: Option<String>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub end_reason: Option<String>,
+    /// Minutes logged per month: `{"2026-11": 240}`.
+    #[schema(value_type = Object)]
+    pub minutes: serde_json::Value,
+    /// All minutes logged.
+    pub total_minutes: i64,
+    pub updated_at: DateTime<Utc>,
+    /// Log position of the last change.
+    pub position: i64,
+}
+
+const MATCH_COLUMNS: &str = "id, volunteer_id, need_id, proposed_by, note, proposed_at, status, \
+    volunteer_accepted, counterpart_accepted, declined_by, declined_at, decline_reason, \
+    started_on, paused_since, pause_reason, ended_at, end_reason, minutes, \
+    (SELECT coalesce(sum(value::bigint), 0) FROM jsonb_each_text(minutes))::int8 AS total_minutes, \
+    updated_at, position";
+
+/// A match's stages, as `matching.match.status` has them.
+const MATCH_STATUSES: [&str; 6] = [
+    "proposed", "agreed", "active", "paused", "declined", "ended",
+];
+
+fn match_status_or_null() -> utoipa::openapi::Schema {
+    schema::enum_or_null(&MATCH_STATUSES)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MatchFilter {
+    /// A need's matches.
+    pub need_id: Option<Uuid>,
+    /// A volunteer's matches.
+    pub volunteer_id: Option<Uuid>,
+    #[param(schema_with = match_status_or_null)]
+    pub status: Option<String>,
+    /// Page size (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// Cursor: the `next_after` of the previous page.
+    pub after: Option<Uuid>,
+    /// Wait until the read model reflects this log position (from a command's answer).
+    pub min_position: Option<u64>,
+}
+
+/// The municipality's matches, by id.
+#[utoipa::path(get, path = "/matches", tag = "matches", params(MatchFilter),
+    responses((status = 200, body = Page<MatchView>)), security(("bearer" = [])))]
+async fn list_matches(
+    State(state): State<AppState>,
+    principal: Principal,
+    QueryParams(filter): QueryParams<MatchFilter>,
+) -> Result<axum::Json<Page<MatchView>>, ApiError> {
+    let limit = check_limit(filter.limit)?;
+    let status = check_filter("status", filter.status.as_deref(), |s| {
+        MATCH_STATUSES
+            .contains(&s)
+            .then(|| s.to_string())
+            .ok_or_else(|| {
+                samskab_domain::InvalidValue(format!(
+                    "must be one of {}",
+                    MATCH_STATUSES.join(", ")
+                ))
+            })
+    })?;
+    wait_for(&state, MATCHING, filter.min_position).await?;
+    let rows: Vec<MatchView> = sqlx::query_as(sqlx::AssertSqlSafe(list_sql()))
+        .bind(principal.tenant.as_str())
+        .bind(filter.need_id)
+        .bind(filter.volunteer_id)
+        .bind(status)
+        .bind(filter.after)
+        .bind(limit + 1)
+        .fetch_all(&state.pool)
+        .await?;
+    Ok(axum::Json(page(rows, limit, |m| m.id)))
+}
+
+/// One match of the caller's municipality.
+#[utoipa::path(get, path = "/matches/{id}", tag = "matches", params(("id" = Uuid, Path), Consistency),
+    responses((status = 200, body = MatchView)), security(("bearer" = [])))]
+async fn get_match(
+    State(state): State<AppState>,
+    principal: Principal,
+    EntityId(id): EntityId,
+    QueryParams(consistency): QueryParams<Consistency>,
+) -> Result<axum::Json<MatchView>, ApiError> {
+    wait_for(&state, MATCHING, consistency.min_position).await?;
+    let row: Option<MatchView> = sqlx::query_as(sqlx::AssertSqlSafe(get_sql()))
+        .bind(principal.tenant.as_str())
+        .bind(id)
+        .fetch_optional(&state.pool)
+        .await?;
+    row.map(axum::Json).ok_or(ApiError::NotFound)
+}
+
+/// Every read-model statement of this room, for the schema check in `tests/api/read_models.rs`.
+pub(crate) fn read_sql() -> Vec<(&'static str, String)> {
+    vec![
+        ("GET /matches", list_sql()),
+        ("GET /matches/{id}", get_sql()),
+    ]
+}
+
+fn list_sql() -> String {
+    format!(
+        "SELECT {MATCH_COLUMNS} FROM {schema}.match
+     WHERE tenant = $1
+       AND ($2::uuid IS NULL OR need_id = $2)
+       AND ($3::uuid IS NULL OR volunteer_id = $3)
+       AND ($4::text IS NULL OR status = $4)
+       AND ($5::uuid IS NULL OR id > $5)
+     ORDER BY id LIMIT $6",
+        schema = MATCHING.schema
+    )
+}
+
+fn get_sql() -> String {
+    format!(
+        "SELECT {MATCH_COLUMNS} FROM {schema}.match WHERE tenant = $1 AND id = $2",
+        schema = MATCHING.schema
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pairs_ids_differ_by_generation_tenant_and_sides() {
+        let need = Uuid::from_u128(1);
+        let volunteer = Uuid::from_u128(2);
+        let first = pair_match_id("rodovre", need, volunteer, 0);
+        assert_eq!(first, pair_match_id("rodovre", need, volunteer, 0));
+        assert_ne!(first, pair_match_id("rodovre", need, volunteer, 1));
+        assert_ne!(first, pair_match_id("aarhus", need, volunteer, 0));
+        assert_ne!(first, pair_match_id("rodovre", volunteer, need, 0));
+    }
+}

@@ -270,6 +270,38 @@ impl TestApp {
         .expect("parked")
     }
 
+    /// Takes volunteer `id`'s børneattest through the workflow, by the municipality, to
+    /// `{"status": "requested"}` (consent and request) or `{"status": "approved", "valid_until":
+    /// date}` (and an approval assessed today). Its last log position.
+    pub async fn certify(&self, token: &str, id: &str, certificate: &Value) -> u64 {
+        let municipality = serde_json::json!({ "organisation_id": null });
+        let mut steps = vec![("consent", municipality.clone()), ("request", municipality)];
+        if certificate["status"] == "approved" {
+            let today = samskab_domain::calendar::danish_date(chrono::Utc::now());
+            steps.push((
+                "assessment",
+                serde_json::json!({
+                    "result": "approved",
+                    "assessed_on": today,
+                    "valid_until": certificate["valid_until"],
+                }),
+            ));
+        }
+        let mut position = 0;
+        for (step, body) in steps {
+            let (status, accepted) = self
+                .post(
+                    &format!("/volunteers/{id}/child-certificate/{step}"),
+                    token,
+                    &body,
+                )
+                .await;
+            assert_eq!(status, 202, "{step}: {accepted}");
+            position = accepted["position"].as_u64().expect("position");
+        }
+        position
+    }
+
     /// The log's last position.
     pub async fn log_position(&self) -> u64 {
         self.log.last_position().await.expect("log position")
@@ -368,7 +400,6 @@ pub fn volunteer_body(name: &str) -> Value {
     use samskab_domain::fixtures;
     let personal = fixtures::volunteer_personal("Søren");
     let profile = fixtures::volunteer_profile();
-    let certificate = &profile.child_certificate;
     let texts = |items: Vec<&str>| serde_json::json!(items);
     serde_json::json!({
         "name": name,
@@ -381,11 +412,6 @@ pub fn volunteer_body(name: &str) -> Value {
         "languages": texts(profile.languages.iter().map(|l| l.as_str()).collect()),
         "availability": profile.availability,
         "target_groups": texts(profile.target_groups.iter().map(|g| g.as_str()).collect()),
-        "child_certificate": {
-            "status": certificate.status().as_str(),
-            "assessed_on": certificate.assessed_on(),
-            "valid_until": certificate.valid_until(),
-        },
         "consent": { "purpose": fixtures::volunteer_consent().purpose.as_str() }
     })
 }

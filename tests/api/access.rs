@@ -113,11 +113,11 @@ async fn an_auditor_sees_a_volunteer_without_personal_data_certificate_or_consen
         .post("/volunteers", &caseworker, &volunteer_body("Birte Kjær"))
         .await;
     assert_eq!(status, 201, "{created}");
-    let path = format!(
-        "/volunteers/{}?min_position={}",
-        created["id"].as_str().expect("id"),
-        created["position"]
-    );
+    let id = created["id"].as_str().expect("id");
+    let today = samskab_domain::calendar::danish_date(chrono::Utc::now());
+    let approved = serde_json::json!({ "status": "approved", "valid_until": today + chrono::Duration::days(365) });
+    let position = app.certify(&caseworker, id, &approved).await;
+    let path = format!("/volunteers/{id}?min_position={position}");
     let hidden = [
         "name",
         "email",

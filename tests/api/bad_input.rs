@@ -84,15 +84,13 @@ async fn every_invalid_field_is_listed_at_once() {
 async fn a_domain_rule_names_its_field() {
     let app = spawn_app().await;
     let token = app.token("rodovre", Role::Caseworker);
-    // Working with children needs a børneattest requested or assessed.
+    // A birth year and an age band must agree.
     let mut body = volunteer_body("Kasper Larsen");
-    body["target_groups"] = json!(["children"]);
-    body.as_object_mut()
-        .expect("object")
-        .remove("child_certificate");
+    body["birth_year"] = json!(1958);
+    body["age_band"] = json!("18_29");
     let (status, problem) = app.post("/volunteers", &token, &body).await;
     assert_eq!(status, 422, "{problem}");
-    assert_eq!(field_of(&problem), "child_certificate");
+    assert_eq!(field_of(&problem), "age_band");
     assert_eq!(app.appended().await, 0);
 }
 
@@ -310,34 +308,39 @@ async fn implausible_dates_are_refused_and_append_nothing() {
     let in_two_days = (chrono::Utc::now() + chrono::Duration::days(2))
         .date_naive()
         .to_string();
+    // A børneattest's assessment, once it was requested.
+    let (_, created) = app
+        .post("/volunteers", &token, &volunteer_body("Dorte Dato"))
+        .await;
+    let id = created["id"].as_str().expect("id").to_string();
+    app.certify(&token, &id, &json!({ "status": "requested" }))
+        .await;
+    let before = app.appended().await;
+    let today = samskab_domain::calendar::danish_date(chrono::Utc::now()).to_string();
     for (field, value, expected_field) in [
-        (
-            "assessed_on",
-            "-0001-01-01",
-            "child_certificate.assessed_on",
-        ),
-        ("assessed_on", "1899-12-31", "child_certificate.assessed_on"),
-        (
-            "assessed_on",
-            in_two_days.as_str(),
-            "child_certificate.assessed_on",
-        ),
-        (
-            "valid_until",
-            in_11_years.as_str(),
-            "child_certificate.valid_until",
-        ),
+        ("assessed_on", "-0001-01-01", "assessed_on"),
+        ("assessed_on", "1899-12-31", "assessed_on"),
+        ("assessed_on", in_two_days.as_str(), "assessed_on"),
+        ("valid_until", in_11_years.as_str(), "valid_until"),
     ] {
-        let mut body = volunteer_body("Dorte Dato");
-        body["child_certificate"][field] = json!(value);
-        let (status, problem) = app.post("/volunteers", &token, &body).await;
+        let mut body =
+            json!({ "result": "approved", "assessed_on": today, "valid_until": in_two_days });
+        body[field] = json!(value);
+        let (status, problem) = app
+            .post(
+                &format!("/volunteers/{id}/child-certificate/assessment"),
+                &token,
+                &body,
+            )
+            .await;
         assert_eq!(status, 422, "{field} {value}: {problem}");
         assert_eq!(field_of(&problem), expected_field, "{problem}");
     }
+    assert_eq!(app.appended().await, before, "no assessment appended");
     let mut body = volunteer_body("Dorte Dato");
     body["consent"]["given_at"] = json!("1899-12-31T23:00:00Z");
     let (status, problem) = app.post("/volunteers", &token, &body).await;
     assert_eq!(status, 422, "{problem}");
     assert_eq!(field_of(&problem), "consent.given_at");
-    assert_eq!(app.appended().await, 0, "nothing appended");
+    assert_eq!(app.appended().await, before, "nothing appended");
 }

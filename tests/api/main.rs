@@ -3,6 +3,7 @@
 
 mod access;
 mod bad_input;
+mod certificates;
 mod decisions;
 mod flow;
 mod idempotency;

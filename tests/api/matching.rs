@@ -14,9 +14,9 @@ pub(crate) fn today() -> chrono::NaiveDate {
 /// changed by `changes`.
 pub(crate) fn volunteer(changes: Value) -> Value {
     let mut body = volunteer_body("Søren Ærø Østergård");
+    // Not a field of the request: `register` takes it through the workflow (`TestApp::certify`).
     body["child_certificate"] = json!({
         "status": "approved",
-        "assessed_on": today() - chrono::Duration::days(30),
         "valid_until": today() + chrono::Duration::days(365),
     });
     for (key, value) in changes.as_object().expect("object") {
@@ -27,9 +27,16 @@ pub(crate) fn volunteer(changes: Value) -> Value {
 
 /// Registers the volunteer; with `matching`, they consent to being matched. Their id.
 pub(crate) async fn register(app: &TestApp, token: &str, body: &Value, matching: bool) -> String {
-    let (status, created) = app.post("/volunteers", token, body).await;
+    let mut body = body.clone();
+    let certificate = body
+        .as_object_mut()
+        .and_then(|b| b.remove("child_certificate"));
+    let (status, created) = app.post("/volunteers", token, &body).await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().expect("id").to_string();
+    if let Some(certificate) = certificate {
+        app.certify(token, &id, &certificate).await;
+    }
     if matching {
         set_matching(app, token, &id, true).await;
     }
@@ -143,7 +150,10 @@ async fn candidates_are_ranked_by_score_with_a_reason_per_criterion_as_computed_
 async fn a_volunteer_who_breaks_a_hard_rule_is_never_a_candidate() {
     let app = spawn_app().await;
     let token = app.token("rodovre", Role::Caseworker);
-    let need = publish(&app, &token, &need_body("Lektiehjælp")).await;
+    // It starts in a month: a børneattest must still hold then.
+    let mut body = need_body("Lektiehjælp");
+    body["starts_on"] = json!(today() + chrono::Duration::days(30));
+    let need = publish(&app, &token, &body).await;
     let fits = register(&app, &token, &volunteer(json!({})), true).await;
     // Each breaks exactly one rule, and would otherwise rank (same skills, place and times).
     register(
@@ -169,10 +179,10 @@ async fn a_volunteer_who_breaks_a_hard_rule_is_never_a_candidate() {
         true,
     )
     .await;
+    // Approved, but to be renewed before the need starts: expired on its first day.
     let expired = json!({
         "status": "approved",
-        "assessed_on": today() - chrono::Duration::days(800),
-        "valid_until": today() - chrono::Duration::days(1),
+        "valid_until": today() + chrono::Duration::days(29),
     });
     register(
         &app,

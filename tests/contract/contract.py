@@ -143,13 +143,6 @@ def main():
 
         # 2. schemathesis, all checks, a token per role.
         position = max(p["log_position"] for p in get_json(f"{url}/ops/projections", tokens["operator"]))
-        # A pair that may be matched (see hooks.py): a demo volunteer (each consented to
-        # matching) and an open demo need without children under 15.
-        caseworker = tokens["caseworker"]
-        pair_need = get_json(
-            f"{url}/needs?status=open&children_under_15=false&limit=1&min_position={position}", caseworker
-        )["items"][0]["id"]
-        pair_volunteer = get_json(f"{url}/volunteers?limit=1&min_position={position}", caseworker)["items"][0]["id"]
         failed = []
         for role in ROLES:
             started = time.monotonic()
@@ -174,8 +167,8 @@ def main():
                     SCHEMATHESIS_HOOKS="hooks",
                     PYTHONPATH=str(HERE),
                     SAMSKAB_CONTRACT_POSITION=str(position),
-                    SAMSKAB_CONTRACT_VOLUNTEER=pair_volunteer,
-                    SAMSKAB_CONTRACT_NEED=pair_need,
+                    SAMSKAB_CONTRACT_URL=url,
+                    SAMSKAB_CONTRACT_CASEWORKER=tokens["caseworker"],
                 ),
                 capture_output=True,
                 text=True,

@@ -11,7 +11,9 @@ touched: every one still has to be refused.
 """
 
 import datetime
+import json
 import os
+import urllib.request
 import uuid
 
 import schemathesis
@@ -82,28 +84,6 @@ def _fix_body(body):
                 consent["given_at"] = "2020-01-01T00:00:00Z"
         except ValueError:
             pass  # a form Python does not read; the server's answer is checked as it is
-    # A børneattest is assessed in 1900 or later and not in the future, valid until at most
-    # 10 years from now, and after it was assessed.
-    cert = body.get("child_certificate")
-    if not isinstance(cert, dict):
-        return
-    today = datetime.date.today()
-    try:
-        if isinstance(cert.get("assessed_on"), str):
-            assessed = datetime.date.fromisoformat(cert["assessed_on"])
-            if assessed.year < 1900 or assessed > today:
-                cert["assessed_on"] = "2020-01-01"
-        if isinstance(cert.get("valid_until"), str):
-            until = datetime.date.fromisoformat(cert["valid_until"])
-            if until.year > today.year + 10:
-                cert["valid_until"] = datetime.date(today.year + 10, 1, 1).isoformat()
-        if cert.get("valid_until") and cert.get("assessed_on"):
-            assessed = datetime.date.fromisoformat(cert["assessed_on"])
-            until = datetime.date.fromisoformat(cert["valid_until"])
-            if until <= assessed:
-                cert["valid_until"] = (assessed + datetime.timedelta(days=1)).isoformat()
-    except ValueError:
-        pass  # a form Python does not read; the server's answer is checked as it is
 
 
 def _date(value):
@@ -158,8 +138,64 @@ def _fix_reopening(body):
         body["last_day"] = today.isoformat()
 
 
-# A volunteer and a need that may be matched (set by contract.py): a generated id is neither.
-PAIR = (os.environ.get("SAMSKAB_CONTRACT_VOLUNTEER"), os.environ.get("SAMSKAB_CONTRACT_NEED"))
+def _fix_certificate(body):
+    """A børneattest step names the municipality (a generated id is no registered
+    organisation); an assessment is made today (not before its request, not in the future) and,
+    when approved, must be renewed within 10 years (see CertificateAssessmentInput)."""
+    if not isinstance(body, dict):
+        return
+    if set(body) == {"organisation_id"}:
+        body["organisation_id"] = None
+    if "result" in body and "assessed_on" in body:
+        body["organisation_id"] = None
+        today = _danish_today()
+        body["assessed_on"] = today.isoformat()
+        if body.get("result") == "approved":
+            body["valid_until"] = (today + datetime.timedelta(days=365)).isoformat()
+        else:
+            body["valid_until"] = None
+
+
+# Where the API is, and a case worker's token (set by contract.py), to make a pair that may be
+# matched: the demo data's volunteers and needs are not safe for this, because the run itself
+# withdraws consents and closes needs it finds through links.
+API_URL = os.environ.get("SAMSKAB_CONTRACT_URL")
+CASEWORKER = os.environ.get("SAMSKAB_CONTRACT_CASEWORKER")
+
+
+def _post(path, body):
+    request = urllib.request.Request(
+        f"{API_URL}{path}",
+        data=json.dumps(body).encode(),
+        method="POST" if not path.endswith("/consents") else "PUT",
+        headers={"Authorization": f"Bearer {CASEWORKER}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def _fresh_pair():
+    """A new volunteer who consented to matching, and a new open need without children under
+    15 that they may be matched to: what a case worker has in hand when they propose."""
+    slot = {"slots": [{"weekday": "tue", "part": "evening"}], "hours_per_week": 2}
+    volunteer = _post("/volunteers", {
+        "name": "Kontrakt Frivillig",
+        "email": "kontrakt@example.dk",
+        "postcode": "2610",
+        "age_band": "30_49",
+        "availability": slot,
+        "consent": {"purpose": "Matchning med lokale frivilligopgaver"},
+    })["id"]
+    _post(f"/volunteers/{volunteer}/consents", {"matching": True, "contact": False, "notifications": False})
+    need = _post("/needs", {
+        "title": "Kontrakttest",
+        "description": "Et behov til kontrakttesten.",
+        "weekly": slot,
+        "volunteers_wanted": 1,
+        "starts_on": _danish_today().isoformat(),
+        "children_under_15": False,
+    })["id"]
+    return volunteer, need
 
 
 def _fix_match(body):
@@ -169,8 +205,8 @@ def _fix_match(body):
     MatchProposalInput, StartInput and HoursInput)."""
     if not isinstance(body, dict):
         return
-    if "volunteer_id" in body and "need_id" in body and all(PAIR):
-        body["volunteer_id"], body["need_id"] = PAIR
+    if "volunteer_id" in body and "need_id" in body and API_URL and CASEWORKER:
+        body["volunteer_id"], body["need_id"] = _fresh_pair()
     if set(body) == {"on"}:
         body["on"] = _danish_today().isoformat()
     if set(body) == {"period", "minutes"}:
@@ -194,6 +230,7 @@ def before_call(ctx, case, kwargs):
     _fix_need(case.body)
     _fix_reopening(case.body)
     _fix_match(case.body)
+    _fix_certificate(case.body)
     query = case.query or {}
     # `min_position` must not be beyond the log (the server says 400 at once).
     if isinstance(query.get("cvr"), str):

@@ -92,6 +92,21 @@ pub const ACCESS: &[Access] = &[
     only("PUT", "/volunteers/{id}/consents", &[Caseworker]),
     only("POST", "/volunteers/{id}/forget", &[Caseworker]),
     only("GET", "/volunteers/{id}/export", &[Caseworker]),
+    only(
+        "POST",
+        "/volunteers/{id}/child-certificate/consent",
+        &[Caseworker],
+    ),
+    only(
+        "POST",
+        "/volunteers/{id}/child-certificate/request",
+        &[Caseworker],
+    ),
+    only(
+        "POST",
+        "/volunteers/{id}/child-certificate/assessment",
+        &[Caseworker],
+    ),
     persons("GET", "/volunteers", READERS),
     persons("GET", "/volunteers/{id}", READERS),
     only("POST", "/needs", &[Caseworker]),

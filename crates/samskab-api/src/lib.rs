@@ -37,6 +37,7 @@ pub use state::{ApiConfig, AppState};
 pub fn api() -> (Router<AppState>, serde_json::Value) {
     let (routes, generated) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(routes::volunteers::router())
+        .merge(routes::certificates::router())
         .merge(routes::organisations::router())
         .merge(routes::needs::router())
         .merge(routes::matching::router())

@@ -10,9 +10,9 @@
 //! (an e-mail or a phone number; a børneattest's dates by status) are in [`cross_field_rules`].
 
 use samskab_domain::{
-    AgeBand, ChildCertificateStatus, ClosingReason, ConsentPurpose, DayPart, DeactivationReason,
-    Email, MatchEndReason, MatchNote, MatchSide, Name, NeedDescription, NeedTitle,
-    OrganisationKind, ProposedBy, Tag, TargetGroup, TenantId, Weekday,
+    AgeBand, ClosingReason, ConsentPurpose, DayPart, DeactivationReason, Email, MatchEndReason,
+    MatchNote, MatchSide, Name, NeedDescription, NeedTitle, OrganisationKind, ProposedBy, Tag,
+    TargetGroup, TenantId, Weekday,
 };
 use serde_json::{Value, json};
 use utoipa::openapi::Schema;
@@ -213,11 +213,12 @@ pub fn day_part() -> Schema {
     schema(enumeration(DayPart::ALL.iter().map(|d| d.as_str())))
 }
 
-pub fn certificate_status() -> Schema {
-    schema(enumeration(
-        ChildCertificateStatus::ALL.iter().map(|s| s.as_str()),
-    ))
+/// A børneattest's assessment: `approved` or `not_approved`.
+pub fn certificate_result() -> Schema {
+    schema(enumeration(CERTIFICATE_RESULTS))
 }
+
+pub const CERTIFICATE_RESULTS: [&str; 2] = ["approved", "not_approved"];
 
 pub fn consent_purpose() -> Schema {
     schema(text(
@@ -440,14 +441,7 @@ pub fn cross_field_rules(schemas: &mut Value) {
     let mut volunteer = one_of_present("email", "phone");
     // An age band, or a birth year to derive it from.
     let age = one_of_present("age_band", "birth_year");
-    // Who wants to work with children needs a børneattest requested or assessed.
-    let children = json!({ "anyOf": [
-        { "properties": { "target_groups": { "not": { "contains": { "const": "children" } } } } },
-        { "required": ["child_certificate"], "properties": { "child_certificate": {
-            "type": "object", "required": ["status"],
-            "properties": { "status": { "not": { "const": "not_required" } } } } } },
-    ]});
-    volunteer = json!({ "allOf": [volunteer, age, children] });
+    volunteer = json!({ "allOf": [volunteer, age] });
     if let Some(s) = schemas.get_mut("VolunteerInput") {
         merge(s, volunteer);
     }
@@ -467,20 +461,15 @@ pub fn cross_field_rules(schemas: &mut Value) {
             json!({ "allOf": [one_of_present("email", "phone"), cvr_by_kind] }),
         );
     }
-    // A børneattest's dates by its status: only an assessed one has an assessment date, only an
-    // approved one a valid-until date (after the assessment, which no schema can say).
     let absent = |field: &str| json!({ "not": { "required": [field] } });
     let absent_or_null = |field: &str| json!({ "anyOf": [absent(field), { "properties": { field: { "type": "null" } } }] });
-    let by_status = json!({ "oneOf": [
-        { "properties": { "status": { "enum": ["not_required", "requested"] } },
-          "allOf": [absent_or_null("assessed_on"), absent_or_null("valid_until")] },
-        { "properties": { "status": { "const": "not_approved" } },
-          "allOf": [present("assessed_on"), absent_or_null("valid_until")] },
-        { "properties": { "status": { "const": "approved" } },
-          "allOf": [present("assessed_on")] },
+    // An approved børneattest says when it must be renewed; one not approved says nothing of it.
+    let by_result = json!({ "oneOf": [
+        { "properties": { "result": { "const": "approved" } }, "allOf": [present("valid_until")] },
+        { "properties": { "result": { "const": "not_approved" } }, "allOf": [absent_or_null("valid_until")] },
     ]});
-    if let Some(s) = schemas.get_mut("ChildCertificateInput") {
-        merge(s, by_status);
+    if let Some(s) = schemas.get_mut("CertificateAssessmentInput") {
+        merge(s, by_result);
     }
     // A need happens once, on a date, or weekly: one of the two.
     let date_or_weekly = json!({ "oneOf": [
@@ -638,7 +627,7 @@ mod tests {
             target_group_or_null,
             weekday,
             day_part,
-            certificate_status,
+            certificate_result,
             consent_purpose,
             organisation_kind,
             organisation_kind_or_null,

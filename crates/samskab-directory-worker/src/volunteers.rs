@@ -5,8 +5,14 @@
 //! skills, ...) stay. Every statement that writes personal data only matches a volunteer whose
 //! consent has not been withdrawn, so nothing (a repeat, a stale redelivery, a rebuild) can bring
 //! it back once it was blanked.
+//!
+//! The børneattest: its assessment (`child_certificate_status`, `_assessed_on`,
+//! `_valid_until`) is the profile's, and where its case stands (`child_certificate_consent_for`,
+//! `_requested_by`, `_requested_at`) is `VolunteerDetails::certificate_case`; a requester is
+//! written `municipality` or the organisation's id.
 
 use samskab_domain::{
+    CertificateRequester, PostedBy, VolunteerCertificateAssessed, VolunteerCertificateStep,
     VolunteerEvent, VolunteerId, VolunteerPersonalData, VolunteerProfile, VolunteerPurposeConsent,
     VolunteerRegistered,
 };
@@ -33,25 +39,32 @@ UPDATE volunteer SET
 WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $19";
 
 /// GDPR: the person withdrew consent for us to hold their data, so the personal columns are
-/// blanked; the row stays for statistics and history. The first withdrawal stands (as in
-/// `evolve`), so a repeat matches no row. Without a row there is nothing to blank (nor in
-/// `evolve`), and the position guard keeps a stale redelivery of such a withdrawal from
-/// blanking a registration that came after it in the log.
+/// blanked; the row stays for statistics and history. The børneattest's case goes too: the
+/// state keeps none (a consent to a request is withdrawn with all the others, and a request
+/// under way is never assessed), while the last assessment stays with the profile. The first
+/// withdrawal stands (as in `evolve`), so a repeat matches no row. Without a row there is
+/// nothing to blank (nor in `evolve`), and the position guard keeps a stale redelivery of such
+/// a withdrawal from blanking a registration that came after it in the log.
 const WITHDRAW_CONSENT: &str = "\
 UPDATE volunteer SET
     name = NULL, email = NULL, phone = NULL, birth_year = NULL, purposes = '{}',
+    child_certificate_consent_for = NULL, child_certificate_requested_by = NULL,
+    child_certificate_requested_at = NULL,
     status = 'consent_withdrawn', consent_withdrawn_at = $3,
     updated_at = $4, position = $5
 WHERE tenant = $1 AND id = $2 AND status = 'active' AND position < $5";
 
 /// GDPR art. 17: the person was forgotten (their data key is erased, so the log can no longer
-/// show their personal data to anyone, a rebuild included). The personal columns are blanked;
-/// the row stays with what is not personal (postcode, age band, skills, ...), so statistics
-/// keep their counts. The first forgetting stands, and nothing else matches a forgotten row
-/// afterwards; the position guard keeps a stale redelivery from blanking a later registration.
+/// show their personal data to anyone, a rebuild included). The personal columns are blanked,
+/// and the børneattest's case with them (as on withdrawal: the state keeps none); the row
+/// stays with what is not personal (postcode, age band, skills, ...), so statistics keep their
+/// counts. The first forgetting stands, and nothing else matches a forgotten row afterwards;
+/// the position guard keeps a stale redelivery from blanking a later registration.
 const FORGET: &str = "\
 UPDATE volunteer SET
     name = NULL, email = NULL, phone = NULL, birth_year = NULL, purposes = '{}',
+    child_certificate_consent_for = NULL, child_certificate_requested_by = NULL,
+    child_certificate_requested_at = NULL,
     status = 'forgotten', forgotten_at = $3,
     updated_at = $4, position = $5
 WHERE tenant = $1 AND id = $2 AND status <> 'forgotten' AND position < $5";
@@ -71,6 +84,36 @@ UPDATE volunteer SET
     purposes = array_remove(purposes, $3::text),
     updated_at = $4, position = $5
 WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $5";
+
+/// The volunteer consented that $3 request their børneattest; a consent for another body
+/// replaces it. Like every step of the workflow, for an active volunteer only (as in
+/// `evolve`); each is idempotent, so the guard lets a repeat at the row's own position through.
+const GIVE_CERTIFICATE_CONSENT: &str = "\
+UPDATE volunteer SET
+    child_certificate_consent_for = $3,
+    updated_at = $4, position = $5
+WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $5";
+
+/// $3 requested the børneattest at $4: the consent is used up and the request awaits its
+/// assessment. A first request makes the børneattest `requested`; a renewal (approved or not
+/// approved) keeps the standing assessment until the new one is recorded.
+const REQUEST_CERTIFICATE: &str = "\
+UPDATE volunteer SET
+    child_certificate_consent_for = NULL,
+    child_certificate_requested_by = $3, child_certificate_requested_at = $4,
+    child_certificate_status = CASE child_certificate_status
+        WHEN 'not_required' THEN 'requested' ELSE child_certificate_status END,
+    updated_at = $5, position = $6
+WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $6";
+
+/// The børneattest assessed: the request is done and the assessment is the event's.
+const ASSESS_CERTIFICATE: &str = "\
+UPDATE volunteer SET
+    child_certificate_requested_by = NULL, child_certificate_requested_at = NULL,
+    child_certificate_status = $3, child_certificate_assessed_on = $4,
+    child_certificate_valid_until = $5,
+    updated_at = $6, position = $7
+WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $7";
 
 pub(crate) async fn apply(
     conn: &mut PgConnection,
@@ -104,7 +147,66 @@ pub(crate) async fn apply(
         VolunteerEvent::PurposeConsentWithdrawn(e) => {
             set_purpose(conn, WITHDRAW_PURPOSE, ctx, e).await?;
         }
+        VolunteerEvent::CertificateConsentGiven(e) => {
+            sqlx::query(GIVE_CERTIFICATE_CONSENT)
+                .bind(ctx.tenant)
+                .bind(e.id.as_uuid())
+                .bind(requester_text(&e.requester))
+                .bind(ctx.time)
+                .bind(ctx.position)
+                .execute(conn)
+                .await?;
+        }
+        VolunteerEvent::CertificateRequested(e) => request_certificate(conn, ctx, e).await?,
+        VolunteerEvent::CertificateAssessed(e) => assess_certificate(conn, ctx, e).await?,
     }
+    Ok(())
+}
+
+/// How a row names a requester: `municipality`, or the organisation's id.
+fn requester_text(requester: &CertificateRequester) -> String {
+    match requester {
+        PostedBy::Municipality => "municipality".to_owned(),
+        PostedBy::Organisation(id) => id.to_string(),
+    }
+}
+
+/// Runs [`REQUEST_CERTIFICATE`]: when the request was sent is the event's time, as the state
+/// keeps it.
+async fn request_certificate(
+    conn: &mut PgConnection,
+    ctx: &EventContext<'_>,
+    e: &VolunteerCertificateStep,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(REQUEST_CERTIFICATE)
+        .bind(ctx.tenant)
+        .bind(e.id.as_uuid())
+        .bind(requester_text(&e.requester))
+        .bind(e.at)
+        .bind(ctx.time)
+        .bind(ctx.position)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Runs [`ASSESS_CERTIFICATE`].
+async fn assess_certificate(
+    conn: &mut PgConnection,
+    ctx: &EventContext<'_>,
+    e: &VolunteerCertificateAssessed,
+) -> Result<(), sqlx::Error> {
+    let certificate = &e.certificate;
+    sqlx::query(ASSESS_CERTIFICATE)
+        .bind(ctx.tenant)
+        .bind(e.id.as_uuid())
+        .bind(certificate.status().as_str())
+        .bind(certificate.assessed_on())
+        .bind(certificate.valid_until())
+        .bind(ctx.time)
+        .bind(ctx.position)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -37,6 +37,88 @@ fn consent_withdrawn(id: VolunteerId) -> VolunteerEvent {
     })
 }
 
+/// The association Æblehaven's id, as a requester of a børneattest (and as the row writes it).
+fn aeblehaven() -> (CertificateRequester, String) {
+    let id = org_id();
+    (PostedBy::Organisation(id), id.to_string())
+}
+
+fn certificate_consent(id: VolunteerId, requester: CertificateRequester) -> VolunteerEvent {
+    VolunteerEvent::CertificateConsentGiven(VolunteerCertificateStep {
+        id,
+        requester,
+        at: at(2025, 9, 1),
+    })
+}
+
+fn requested_at() -> DateTime<Utc> {
+    "2025-09-02T08:30:00.123456Z".parse().expect("valid time")
+}
+
+fn certificate_requested(id: VolunteerId, requester: CertificateRequester) -> VolunteerEvent {
+    VolunteerEvent::CertificateRequested(VolunteerCertificateStep {
+        id,
+        requester,
+        at: requested_at(),
+    })
+}
+
+fn certificate_assessed(
+    id: VolunteerId,
+    requester: CertificateRequester,
+    certificate: ChildCertificate,
+) -> VolunteerEvent {
+    VolunteerEvent::CertificateAssessed(VolunteerCertificateAssessed {
+        id,
+        requester,
+        certificate,
+        at: at(2025, 9, 20),
+    })
+}
+
+/// Approved on 2025-09-20, to be renewed by 2028-09-20.
+fn approved_2025() -> ChildCertificate {
+    ChildCertificate::parse(
+        ChildCertificateStatus::Approved,
+        Some(date(2025, 9, 20)),
+        Some(date(2028, 9, 20)),
+    )
+    .expect("valid certificate")
+}
+
+/// Søren's registration as `decide` writes one: no børneattest yet.
+fn registered_without_certificate(id: VolunteerId) -> VolunteerEvent {
+    VolunteerEvent::Registered(VolunteerRegistered {
+        id,
+        personal: Some(volunteer_personal("Søren Ærø Østergaard")),
+        profile: VolunteerProfile {
+            child_certificate: ChildCertificate::not_required(),
+            ..volunteer_profile()
+        },
+        consent: volunteer_consent(),
+    })
+}
+
+/// The børneattest's columns of a volunteer's row.
+fn certificate_columns(v: &Value) -> Value {
+    let mut columns = serde_json::Map::new();
+    for column in [
+        "child_certificate_status",
+        "child_certificate_assessed_on",
+        "child_certificate_valid_until",
+        "child_certificate_consent_for",
+        "child_certificate_requested_by",
+        "child_certificate_requested_at",
+    ] {
+        let value = match &v[column] {
+            Value::String(_) if column.ends_with("_at") => json!(micros(&v[column])),
+            value => value.clone(),
+        };
+        columns.insert(column.to_owned(), value);
+    }
+    Value::Object(columns)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Harness: NATS + PostgreSQL + a running projector (`DIRECTORY.start_projector()`)
 // ---------------------------------------------------------------------------------------------
@@ -601,7 +683,38 @@ fn life_of_every_entity() -> Vec<RecordedEvent> {
                 profile: volunteer_profile(),
             }),
         ),
-        DIRECTORY.recorded("rodovre", &v, 7, &consent_withdrawn(volunteer)),
+        // The børneattest approved, and a renewal under way when consent is withdrawn.
+        DIRECTORY.recorded(
+            "rodovre",
+            &v,
+            7,
+            &certificate_consent(volunteer, aeblehaven().0),
+        ),
+        DIRECTORY.recorded(
+            "rodovre",
+            &v,
+            8,
+            &certificate_requested(volunteer, aeblehaven().0),
+        ),
+        DIRECTORY.recorded(
+            "rodovre",
+            &v,
+            9,
+            &certificate_assessed(volunteer, aeblehaven().0, approved_2025()),
+        ),
+        DIRECTORY.recorded(
+            "rodovre",
+            &v,
+            10,
+            &certificate_consent(volunteer, PostedBy::Municipality),
+        ),
+        DIRECTORY.recorded(
+            "rodovre",
+            &v,
+            11,
+            &certificate_requested(volunteer, PostedBy::Municipality),
+        ),
+        DIRECTORY.recorded("rodovre", &v, 12, &consent_withdrawn(volunteer)),
     ]
 }
 
@@ -690,6 +803,9 @@ async fn replaying_old_events_after_newer_ones_changes_nothing() -> anyhow::Resu
     let volunteer = &final_state["volunteer"][0];
     assert_eq!(volunteer["status"], "consent_withdrawn");
     assert_eq!(volunteer["name"], Value::Null);
+    // Nor does the renewal under way at the withdrawal; the approval before it stays.
+    assert_eq!(volunteer["child_certificate_requested_by"], Value::Null);
+    assert_eq!(volunteer["child_certificate_status"], "approved");
     Ok(())
 }
 
@@ -740,6 +856,199 @@ async fn a_profile_update_without_a_registration_writes_nothing() -> anyhow::Res
         row(&pool, "volunteer", "rodovre", id.as_uuid()).await?,
         None
     );
+    Ok(())
+}
+
+/// Applies `event` to volunteer `id` of Rødovre at `position`, and returns the row.
+async fn volunteer_after(
+    pool: &PgPool,
+    id: VolunteerId,
+    position: u64,
+    event: &VolunteerEvent,
+) -> anyhow::Result<Value> {
+    let recorded = DIRECTORY.recorded("rodovre", &id.to_string(), position, event);
+    DIRECTORY.apply_all(pool, &[&recorded]).await?;
+    row(pool, "volunteer", "rodovre", id.as_uuid())
+        .await?
+        .context("the volunteer's row")
+}
+
+#[tokio::test]
+async fn a_child_certificate_is_consented_to_requested_and_approved() -> anyhow::Result<()> {
+    let pool = migrated_database().await?;
+    let id = VolunteerId::new_v7();
+    let (organisation, organisation_text) = aeblehaven();
+    let v = volunteer_after(&pool, id, 1, &registered_without_certificate(id)).await?;
+    assert_eq!(
+        certificate_columns(&v),
+        json!({
+            "child_certificate_status": "not_required",
+            "child_certificate_assessed_on": null,
+            "child_certificate_valid_until": null,
+            "child_certificate_consent_for": null,
+            "child_certificate_requested_by": null,
+            "child_certificate_requested_at": null,
+        })
+    );
+
+    let v = volunteer_after(&pool, id, 2, &certificate_consent(id, organisation)).await?;
+    assert_eq!(v["child_certificate_status"], "not_required");
+    assert_eq!(v["child_certificate_consent_for"], json!(organisation_text));
+    assert_eq!(v["child_certificate_requested_by"], Value::Null);
+    assert_eq!(v["position"], 2);
+
+    // The request uses the consent up and makes the børneattest "requested".
+    let v = volunteer_after(&pool, id, 3, &certificate_requested(id, organisation)).await?;
+    assert_eq!(
+        certificate_columns(&v),
+        json!({
+            "child_certificate_status": "requested",
+            "child_certificate_assessed_on": null,
+            "child_certificate_valid_until": null,
+            "child_certificate_consent_for": null,
+            "child_certificate_requested_by": organisation_text,
+            "child_certificate_requested_at": pg_time(requested_at()),
+        })
+    );
+    assert_eq!(v["position"], 3);
+
+    // The assessment is the outcome, and the case is closed.
+    let v = volunteer_after(
+        &pool,
+        id,
+        4,
+        &certificate_assessed(id, organisation, approved_2025()),
+    )
+    .await?;
+    let approved = json!({
+        "child_certificate_status": "approved",
+        "child_certificate_assessed_on": "2025-09-20",
+        "child_certificate_valid_until": "2028-09-20",
+        "child_certificate_consent_for": null,
+        "child_certificate_requested_by": null,
+        "child_certificate_requested_at": null,
+    });
+    assert_eq!(certificate_columns(&v), approved);
+    assert_eq!(v["position"], 4);
+    assert_eq!(
+        v["name"], "Søren Ærø Østergaard",
+        "the rest of the row stays"
+    );
+    assert_eq!(v["status"], "active");
+
+    // Every step again, at its own position: nothing rolls back.
+    for (position, event) in [
+        certificate_consent(id, organisation),
+        certificate_requested(id, organisation),
+        certificate_assessed(id, organisation, approved_2025()),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let again = volunteer_after(&pool, id, position as u64 + 2, event).await?;
+        assert_eq!(again, v, "{} again", event.event_type());
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_renewal_keeps_the_approval_and_shows_the_pending_request() -> anyhow::Result<()> {
+    let pool = migrated_database().await?;
+    let id = VolunteerId::new_v7();
+    let (organisation, _) = aeblehaven();
+    let mut position = 0;
+    for event in [
+        registered_without_certificate(id),
+        certificate_consent(id, organisation),
+        certificate_requested(id, organisation),
+        certificate_assessed(id, organisation, approved_2025()),
+    ] {
+        position += 1;
+        volunteer_after(&pool, id, position, &event).await?;
+    }
+
+    // This time the municipality renews it.
+    let v = volunteer_after(
+        &pool,
+        id,
+        5,
+        &certificate_consent(id, PostedBy::Municipality),
+    )
+    .await?;
+    assert_eq!(v["child_certificate_consent_for"], "municipality");
+    let v = volunteer_after(
+        &pool,
+        id,
+        6,
+        &certificate_requested(id, PostedBy::Municipality),
+    )
+    .await?;
+    assert_eq!(
+        certificate_columns(&v),
+        json!({
+            "child_certificate_status": "approved",
+            "child_certificate_assessed_on": "2025-09-20",
+            "child_certificate_valid_until": "2028-09-20",
+            "child_certificate_consent_for": null,
+            "child_certificate_requested_by": "municipality",
+            "child_certificate_requested_at": pg_time(requested_at()),
+        }),
+        "the standing approval holds while the renewal is under way"
+    );
+
+    // Not approved this time: no day to renew by, and the case is closed.
+    let refused = ChildCertificate::parse(
+        ChildCertificateStatus::NotApproved,
+        Some(date(2025, 10, 1)),
+        None,
+    )?;
+    let v = volunteer_after(
+        &pool,
+        id,
+        7,
+        &certificate_assessed(id, PostedBy::Municipality, refused),
+    )
+    .await?;
+    assert_eq!(
+        certificate_columns(&v),
+        json!({
+            "child_certificate_status": "not_approved",
+            "child_certificate_assessed_on": "2025-10-01",
+            "child_certificate_valid_until": null,
+            "child_certificate_consent_for": null,
+            "child_certificate_requested_by": null,
+            "child_certificate_requested_at": null,
+        })
+    );
+
+    // A request under way when consent is withdrawn goes with it; the assessment stays.
+    volunteer_after(&pool, id, 8, &certificate_consent(id, organisation)).await?;
+    volunteer_after(&pool, id, 9, &certificate_requested(id, organisation)).await?;
+    let v = volunteer_after(&pool, id, 10, &consent_withdrawn(id)).await?;
+    assert_eq!(v["status"], "consent_withdrawn");
+    assert_eq!(
+        certificate_columns(&v),
+        json!({
+            "child_certificate_status": "not_approved",
+            "child_certificate_assessed_on": "2025-10-01",
+            "child_certificate_valid_until": null,
+            "child_certificate_consent_for": null,
+            "child_certificate_requested_by": null,
+            "child_certificate_requested_at": null,
+        })
+    );
+    // And no step changes the row after it.
+    for (event, later) in [
+        certificate_consent(id, organisation),
+        certificate_requested(id, organisation),
+        certificate_assessed(id, organisation, approved_2025()),
+    ]
+    .iter()
+    .zip(11u64..)
+    {
+        let after = volunteer_after(&pool, id, later, event).await?;
+        assert_eq!(after, v, "{}", event.event_type());
+    }
     Ok(())
 }
 

@@ -329,7 +329,6 @@ pub fn arb_volunteer_registered() -> impl Strategy<Value = VolunteerRegistered> 
         arb_languages(),
         arb_availability(),
         proptest::sample::subsequence(TargetGroup::ALL, 0..=TargetGroup::ALL.len()),
-        arb_child_certificate(),
     );
     let consent = (
         "[\\p{L} .,]{3,100}".prop_filter_map("valid purpose", |s| ConsentPurpose::parse(&s).ok()),
@@ -338,40 +337,16 @@ pub fn arb_volunteer_registered() -> impl Strategy<Value = VolunteerRegistered> 
         .prop_map(|(purpose, given_at)| Consent { purpose, given_at });
     (any::<u128>(), personal_parts, profile_parts, consent).prop_map(
         |(id, (name, contact, age), profile_parts, consent)| {
-            let (
-                postcode,
-                any_band,
-                skills,
-                resources,
-                languages,
-                availability,
-                target_groups,
-                cert,
-            ) = profile_parts;
+            let (postcode, any_band, skills, resources, languages, availability, target_groups) =
+                profile_parts;
             let year = chrono::Datelike::year(&consent.given_at);
             let birth_year = age.and_then(|age| u16::try_from(year - i32::from(age)).ok());
             let age_band = birth_year
                 .and_then(|b| AgeBand::from_birth_year(b, year).ok())
                 .unwrap_or(any_band);
-            // Dates `decide` accepts at the time of the consent: assessed by then, valid for
-            // at most ten more years (`volunteer::YEARS_AHEAD`).
-            let given_on = consent.given_at.date_naive();
-            let implausible = cert.assessed_on().is_some_and(|d| d > given_on)
-                || cert.valid_until().is_some_and(|d| {
-                    chrono::Datelike::year(&d) > year + crate::volunteer::YEARS_AHEAD
-                });
-            let cert = if implausible {
-                ChildCertificate::requested()
-            } else {
-                cert
-            };
-            let child_certificate = if target_groups.contains(&TargetGroup::Children)
-                && cert.status() == ChildCertificateStatus::NotRequired
-            {
-                ChildCertificate::requested()
-            } else {
-                cert
-            };
+            // `decide` registers every volunteer without a børneattest; the workflow's events
+            // (`arb_volunteer_event`) set it.
+            let child_certificate = ChildCertificate::not_required();
             VolunteerRegistered {
                 id: VolunteerId::from_uuid(Uuid::from_u128(id)),
                 personal: Some(VolunteerPersonalData {
@@ -403,13 +378,17 @@ pub fn arb_volunteer_event(id: VolunteerId) -> impl Strategy<Value = VolunteerEv
             VolunteerEvent::Registered(VolunteerRegistered { id, ..e })
         }),
         // `personal: None` is how an update of a forgotten person reads back from the log.
-        3 => (arb_volunteer_registered(), any::<bool>()).prop_map(move |(e, forgotten)| {
-            VolunteerEvent::ProfileUpdated(VolunteerProfileUpdated {
-                id,
-                personal: if forgotten { None } else { e.personal },
-                profile: e.profile,
-            })
-        }),
+        // An update carries the børneattest along as the workflow left it (any of them; events
+        // from before the workflow set it directly).
+        3 => (arb_volunteer_registered(), any::<bool>(), arb_child_certificate()).prop_map(
+            move |(e, forgotten, child_certificate)| {
+                VolunteerEvent::ProfileUpdated(VolunteerProfileUpdated {
+                    id,
+                    personal: if forgotten { None } else { e.personal },
+                    profile: VolunteerProfile { child_certificate, ..e.profile },
+                })
+            }
+        ),
         1 => arb_datetime().prop_map(move |at| {
             VolunteerEvent::ConsentWithdrawn(VolunteerConsentWithdrawn { id, at })
         }),
@@ -422,6 +401,31 @@ pub fn arb_volunteer_event(id: VolunteerId) -> impl Strategy<Value = VolunteerEv
         1 => (proptest::sample::select(Purpose::ALL), arb_datetime()).prop_map(move |(purpose, at)| {
             VolunteerEvent::PurposeConsentWithdrawn(VolunteerPurposeConsent { id, purpose, at })
         }),
+        1 => (arb_requester(), arb_datetime()).prop_map(move |(requester, at)| {
+            VolunteerEvent::CertificateConsentGiven(VolunteerCertificateStep { id, requester, at })
+        }),
+        2 => (arb_requester(), arb_datetime()).prop_map(move |(requester, at)| {
+            VolunteerEvent::CertificateRequested(VolunteerCertificateStep { id, requester, at })
+        }),
+        2 => (arb_requester(), arb_child_certificate(), arb_datetime()).prop_map(
+            move |(requester, certificate, at)| {
+                VolunteerEvent::CertificateAssessed(VolunteerCertificateAssessed {
+                    id,
+                    requester,
+                    certificate,
+                    at,
+                })
+            }
+        ),
+    ]
+}
+
+/// The municipality, or one of two organisations.
+pub fn arb_requester() -> impl Strategy<Value = CertificateRequester> {
+    prop_oneof![
+        Just(PostedBy::Municipality),
+        (1u128..=2)
+            .prop_map(|n| PostedBy::Organisation(OrganisationId::from_uuid(Uuid::from_u128(n)))),
     ]
 }
 

@@ -60,7 +60,9 @@ pub use organisation::{
 };
 pub use values::*;
 pub use volunteer::{
-    Volunteer, VolunteerCommand, VolunteerConsentWithdrawn, VolunteerDetails, VolunteerEvent,
-    VolunteerForgotten, VolunteerPersonalData, VolunteerProfile, VolunteerProfileUpdated,
-    VolunteerPurposeConsent, VolunteerRegistered, VolunteerState,
+    CertificateCase, CertificateRequest, CertificateRequester, Volunteer,
+    VolunteerCertificateAssessed, VolunteerCertificateStep, VolunteerCommand,
+    VolunteerConsentWithdrawn, VolunteerDetails, VolunteerEvent, VolunteerForgotten,
+    VolunteerPersonalData, VolunteerProfile, VolunteerProfileUpdated, VolunteerPurposeConsent,
+    VolunteerRegistered, VolunteerState,
 };

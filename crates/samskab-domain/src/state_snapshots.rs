@@ -126,7 +126,7 @@ fn each_states_snapshot_shape_is_pinned_to_its_version() {
             Volunteer::STATE_VERSION,
             shape(serde_json::to_string(&volunteer))
         ),
-        (1, PINNED_VOLUNTEER.to_string())
+        (2, PINNED_VOLUNTEER.to_string())
     );
     assert_eq!(
         (
@@ -152,7 +152,7 @@ fn each_states_snapshot_shape_is_pinned_to_its_version() {
     );
 }
 
-const PINNED_VOLUNTEER: &str = r#"{"Active":{"id":"01950000-0000-7000-8000-000000000002","personal":{"name":"Søren Snedker","contact":{"email":"soren@example.dk","phone":"+4512345678","person":null},"birth_year":1958},"profile":{"postcode":"2610","age_band":"67_plus","skills":["snedker","lektiehjælp"],"resources":["har bil"],"languages":["da","uk"],"availability":{"slots":[{"weekday":"mon","part":"morning"},{"weekday":"tue","part":"evening"}],"hours_per_week":5},"target_groups":["children","refugees"],"child_certificate":{"status":"approved","assessed_on":"2025-02-01","valid_until":"2027-02-01"}},"consent":{"purpose":"Formidling af frivilligt arbejde i Rødovre Kommune","given_at":"2025-03-01T10:00:00Z"},"purposes":{"matching":"2025-03-02T10:00:00Z"}}}"#;
+const PINNED_VOLUNTEER: &str = r#"{"Active":{"id":"01950000-0000-7000-8000-000000000002","personal":{"name":"Søren Snedker","contact":{"email":"soren@example.dk","phone":"+4512345678","person":null},"birth_year":1958},"profile":{"postcode":"2610","age_band":"67_plus","skills":["snedker","lektiehjælp"],"resources":["har bil"],"languages":["da","uk"],"availability":{"slots":[{"weekday":"mon","part":"morning"},{"weekday":"tue","part":"evening"}],"hours_per_week":5},"target_groups":["children","refugees"],"child_certificate":{"status":"approved","assessed_on":"2025-02-01","valid_until":"2027-02-01"}},"consent":{"purpose":"Formidling af frivilligt arbejde i Rødovre Kommune","given_at":"2025-03-01T10:00:00Z"},"purposes":{"matching":"2025-03-02T10:00:00Z"},"certificate_case":{"consent_for":null,"request":null}}}"#;
 const PINNED_ORGANISATION: &str = r#"{"Active":{"id":"01950000-0000-7000-8000-000000000001","name":"Æblehaven","cvr":"13748136","kind":"association","personal":{"email":"info@aeblehaven.dk","phone":"+4536377000","person":"Åse Æbelø"}}}"#;
 const PINNED_MUNICIPALITY: &str =
     r#"{"Registered":{"tenant":"rodovre","kommunekode":175,"name":"Rødovre Kommune"}}"#;

@@ -11,9 +11,10 @@ use std::collections::BTreeMap;
 use crate::calendar::danish_date;
 use crate::{
     AgeBand, Availability, ChildCertificate, ChildCertificateStatus, Consent, Contact, Decider,
-    DomainError, EntityKind, LanguageCode, Name, Postcode, Purpose, Tag, TargetGroup, VolunteerId,
+    DomainError, EntityKind, LanguageCode, Name, Postcode, PostedBy, Purpose, Tag, TargetGroup,
+    VolunteerId,
 };
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The volunteer decider.
@@ -42,6 +43,10 @@ pub struct VolunteerProfile {
     pub languages: Vec<LanguageCode>,
     pub availability: Availability,
     pub target_groups: Vec<TargetGroup>,
+    /// The børneattest's assessment as the workflow left it (see [`CertificateCase`]): set by
+    /// `child_certificate_requested` and `child_certificate_assessed`, never by a registration
+    /// or an update, whose profile carries it along unchanged (a registration's is
+    /// `not_required`). Events from before the workflow set it directly, and still read.
     pub child_certificate: ChildCertificate,
 }
 
@@ -83,6 +88,43 @@ pub struct VolunteerDetails {
     /// The purposes the volunteer consented to (matching, contact, notifications), and since
     /// when. None at registration.
     pub purposes: BTreeMap<Purpose, DateTime<Utc>>,
+    /// Where the børneattest workflow stands; its outcome is `profile.child_certificate`.
+    #[serde(default)]
+    pub certificate_case: CertificateCase,
+}
+
+/// Who asks the police for a volunteer's børneattest and assesses it: the municipality, or the
+/// organisation the volunteer will work with children for. JSON as [`PostedBy`].
+pub type CertificateRequester = PostedBy;
+
+/// The børneattest as a workflow (børneattestloven): the volunteer consents that one body
+/// requests it (their consent is required by law, and is its own event); that body requests
+/// it; the body assesses the answer as approved (until the day it must be renewed) or not
+/// approved. The certificate itself is criminal-offence data and never enters the system: only
+/// who requested it, when, and the assessment. A renewal is a new consent and request; the
+/// standing assessment holds until the new one is recorded (or it expires).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CertificateCase {
+    /// The volunteer consented that this body request their børneattest. Used up by the
+    /// request; a consent for another body replaces it.
+    pub consent_for: Option<CertificateRequester>,
+    /// A request sent and not yet assessed.
+    pub request: Option<CertificateRequest>,
+}
+
+/// A børneattest requested and not yet assessed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateRequest {
+    pub by: CertificateRequester,
+    pub at: DateTime<Utc>,
+}
+
+/// How a requester says who they are in a refusal.
+fn requester_name(requester: &CertificateRequester) -> String {
+    match requester {
+        PostedBy::Municipality => "the municipality".into(),
+        PostedBy::Organisation(id) => format!("organisation {id}"),
+    }
 }
 
 /// A volunteer's decision state. `Default` is "not yet registered".
@@ -140,6 +182,26 @@ pub enum VolunteerCommand {
     Forget {
         at: DateTime<Utc>,
     },
+    /// The volunteer consents that `requester` requests their børneattest. Given again for
+    /// the same body, it changes nothing.
+    ConsentToCertificate {
+        requester: CertificateRequester,
+        at: DateTime<Utc>,
+    },
+    /// `requester` has requested the børneattest, with the volunteer's consent.
+    RequestCertificate {
+        requester: CertificateRequester,
+        at: DateTime<Utc>,
+    },
+    /// `requester` records its assessment of the børneattest it requested: approved, until
+    /// the day it must be renewed (`valid_until`, required), or not approved (no such day).
+    AssessCertificate {
+        requester: CertificateRequester,
+        approved: bool,
+        assessed_on: NaiveDate,
+        valid_until: Option<NaiveDate>,
+        at: DateTime<Utc>,
+    },
 }
 
 domain_events! {
@@ -151,7 +213,28 @@ domain_events! {
         Forgotten(VolunteerForgotten) = FORGOTTEN_V1 => "dk.samskab.volunteer.forgotten.v1",
         PurposeConsentGiven(VolunteerPurposeConsent) = PURPOSE_CONSENT_GIVEN_V1 => "dk.samskab.volunteer.purpose_consent_given.v1",
         PurposeConsentWithdrawn(VolunteerPurposeConsent) = PURPOSE_CONSENT_WITHDRAWN_V1 => "dk.samskab.volunteer.purpose_consent_withdrawn.v1",
+        CertificateConsentGiven(VolunteerCertificateStep) = CERTIFICATE_CONSENT_GIVEN_V1 => "dk.samskab.volunteer.child_certificate_consent_given.v1",
+        CertificateRequested(VolunteerCertificateStep) = CERTIFICATE_REQUESTED_V1 => "dk.samskab.volunteer.child_certificate_requested.v1",
+        CertificateAssessed(VolunteerCertificateAssessed) = CERTIFICATE_ASSESSED_V1 => "dk.samskab.volunteer.child_certificate_assessed.v1",
     }
+}
+
+/// Payload of `child_certificate_consent_given.v1` and `child_certificate_requested.v1`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolunteerCertificateStep {
+    pub id: VolunteerId,
+    pub requester: CertificateRequester,
+    pub at: DateTime<Utc>,
+}
+
+/// Payload of `child_certificate_assessed.v1`: who assessed it (the body that requested it;
+/// the person is the event's actor), and the assessment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolunteerCertificateAssessed {
+    pub id: VolunteerId,
+    pub requester: CertificateRequester,
+    pub certificate: ChildCertificate,
+    pub at: DateTime<Utc>,
 }
 
 /// Payload of `dk.samskab.volunteer.registered.v1`.
@@ -211,6 +294,9 @@ impl VolunteerEvent {
             VolunteerEvent::PurposeConsentGiven(e) | VolunteerEvent::PurposeConsentWithdrawn(e) => {
                 e.id
             }
+            VolunteerEvent::CertificateConsentGiven(e)
+            | VolunteerEvent::CertificateRequested(e) => e.id,
+            VolunteerEvent::CertificateAssessed(e) => e.id,
         }
     }
 }
@@ -227,36 +313,69 @@ pub const EARLIEST_YEAR: i32 = 1900;
 /// How far ahead of now a date may lie (a børneattest's valid-until).
 pub const YEARS_AHEAD: i32 = 10;
 
-/// The børneattest's dates are plausible: assessed in [`EARLIEST_YEAR`] or later and not in
-/// the future, valid until at most [`YEARS_AHEAD`] years from now.
-fn check_certificate_dates(
-    profile: &VolunteerProfile,
+/// An assessment's dates are plausible: assessed in [`EARLIEST_YEAR`] or later, not in the
+/// future and not before it was requested; to be renewed after it was assessed and within
+/// [`YEARS_AHEAD`] years from now.
+fn check_assessment_dates(
+    assessed_on: NaiveDate,
+    valid_until: Option<NaiveDate>,
+    requested_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), DomainError> {
-    let certificate = &profile.child_certificate;
-    if let Some(assessed) = certificate.assessed_on() {
-        if assessed.year() < EARLIEST_YEAR {
-            return Err(DomainError::rule(
-                "child_certificate.assessed_on",
-                format!("must be in {EARLIEST_YEAR} or later"),
-            ));
-        }
-        if assessed > danish_date(now) {
-            return Err(DomainError::rule(
-                "child_certificate.assessed_on",
-                "a børneattest cannot have been assessed in the future",
-            ));
-        }
+    if assessed_on.year() < EARLIEST_YEAR {
+        return Err(DomainError::rule(
+            "assessed_on",
+            format!("must be in {EARLIEST_YEAR} or later"),
+        ));
     }
-    if let Some(until) = certificate.valid_until()
+    if assessed_on > danish_date(now) {
+        return Err(DomainError::rule(
+            "assessed_on",
+            "a børneattest cannot have been assessed in the future",
+        ));
+    }
+    let requested_on = danish_date(requested_at);
+    if assessed_on < requested_on {
+        return Err(DomainError::rule(
+            "assessed_on",
+            format!("must not be before the børneattest was requested, on {requested_on}"),
+        ));
+    }
+    if let Some(until) = valid_until
         && until.year() > danish_date(now).year() + YEARS_AHEAD
     {
         return Err(DomainError::rule(
-            "child_certificate.valid_until",
+            "valid_until",
             format!("must be within {YEARS_AHEAD} years from now"),
         ));
     }
     Ok(())
+}
+
+/// The assessment as the profile will hold it.
+fn assessment(
+    approved: bool,
+    assessed_on: NaiveDate,
+    valid_until: Option<NaiveDate>,
+) -> Result<ChildCertificate, DomainError> {
+    let status = match (approved, valid_until) {
+        (true, None) => {
+            return Err(DomainError::rule(
+                "valid_until",
+                "an approved børneattest needs the day it must be renewed by",
+            ));
+        }
+        (false, Some(_)) => {
+            return Err(DomainError::rule(
+                "valid_until",
+                "only an approved børneattest is renewed; leave it out",
+            ));
+        }
+        (true, Some(_)) => ChildCertificateStatus::Approved,
+        (false, None) => ChildCertificateStatus::NotApproved,
+    };
+    ChildCertificate::parse(status, Some(assessed_on), valid_until)
+        .map_err(|e| DomainError::rule("valid_until", e.0))
 }
 
 fn check_volunteer_rules(
@@ -265,7 +384,6 @@ fn check_volunteer_rules(
     now: DateTime<Utc>,
 ) -> Result<VolunteerProfile, DomainError> {
     let profile = profile.without_duplicates();
-    check_certificate_dates(&profile, now)?;
     let year = danish_date(now).year();
     if let Some(birth_year) = personal.birth_year {
         let birth_year_i32 = i32::from(birth_year);
@@ -308,15 +426,21 @@ fn check_volunteer_rules(
             format!("at most {} languages", VolunteerProfile::MAX_LANGUAGES),
         ));
     }
-    if profile.target_groups.contains(&TargetGroup::Children)
-        && profile.child_certificate.status() == ChildCertificateStatus::NotRequired
-    {
-        return Err(DomainError::rule(
-            "child_certificate",
-            "volunteers who want to work with children need a børneattest requested or assessed",
-        ));
-    }
     Ok(profile)
+}
+
+/// The volunteer a børneattest step is about: registered, and neither withdrawn nor forgotten.
+fn certificate_subject(state: &VolunteerState) -> Result<&VolunteerDetails, DomainError> {
+    match state {
+        VolunteerState::NotRegistered => Err(DomainError::NotFound {
+            kind: EntityKind::Volunteer,
+        }),
+        VolunteerState::ConsentWithdrawn { .. } => Err(DomainError::conflict(
+            "the volunteer has withdrawn their consent; no børneattest is requested for them",
+        )),
+        VolunteerState::Forgotten { .. } => Err(forgotten()),
+        VolunteerState::Active(current) => Ok(current),
+    }
 }
 
 fn forgotten() -> DomainError {
@@ -326,7 +450,7 @@ fn forgotten() -> DomainError {
 impl Decider for Volunteer {
     const KIND: EntityKind = EntityKind::Volunteer;
     type State = VolunteerState;
-    const STATE_VERSION: u32 = 1;
+    const STATE_VERSION: u32 = 2;
     type Command = VolunteerCommand;
     type Event = VolunteerEvent;
 
@@ -362,7 +486,10 @@ impl Decider for Volunteer {
                         format!("must be in {EARLIEST_YEAR} or later"),
                     ));
                 }
-                let profile = check_volunteer_rules(personal, profile, *at)?;
+                let profile = VolunteerProfile {
+                    child_certificate: ChildCertificate::not_required(),
+                    ..check_volunteer_rules(personal, profile, *at)?
+                };
                 Ok(vec![VolunteerEvent::Registered(VolunteerRegistered {
                     id: *id,
                     personal: Some(personal.clone()),
@@ -385,7 +512,10 @@ impl Decider for Volunteer {
                     VolunteerState::Forgotten { .. } => return Err(forgotten()),
                     VolunteerState::Active(current) => current,
                 };
-                let profile = check_volunteer_rules(personal, profile, *at)?;
+                let profile = VolunteerProfile {
+                    child_certificate: current.profile.child_certificate.clone(),
+                    ..check_volunteer_rules(personal, profile, *at)?
+                };
                 if current.personal.as_ref() == Some(personal) && current.profile == profile {
                     return Ok(vec![]);
                 }
@@ -453,6 +583,76 @@ impl Decider for Volunteer {
                     )
                     .collect())
             }
+            VolunteerCommand::ConsentToCertificate { requester, at } => {
+                let current = certificate_subject(state)?;
+                if current.certificate_case.consent_for == Some(*requester) {
+                    return Ok(vec![]);
+                }
+                Ok(vec![VolunteerEvent::CertificateConsentGiven(
+                    VolunteerCertificateStep {
+                        id: current.id,
+                        requester: *requester,
+                        at: *at,
+                    },
+                )])
+            }
+            VolunteerCommand::RequestCertificate { requester, at } => {
+                let current = certificate_subject(state)?;
+                let case = &current.certificate_case;
+                if let Some(pending) = case.request {
+                    return Err(DomainError::conflict(format!(
+                        "a børneattest was requested by {} and awaits its assessment",
+                        requester_name(&pending.by)
+                    )));
+                }
+                if case.consent_for != Some(*requester) {
+                    return Err(DomainError::conflict(format!(
+                        "the volunteer has not consented to {} requesting their børneattest; \
+                         record the consent first",
+                        requester_name(requester)
+                    )));
+                }
+                Ok(vec![VolunteerEvent::CertificateRequested(
+                    VolunteerCertificateStep {
+                        id: current.id,
+                        requester: *requester,
+                        at: *at,
+                    },
+                )])
+            }
+            VolunteerCommand::AssessCertificate {
+                requester,
+                approved,
+                assessed_on,
+                valid_until,
+                at,
+            } => {
+                let current = certificate_subject(state)?;
+                let request = match current.certificate_case.request {
+                    Some(request) if request.by == *requester => request,
+                    Some(request) => {
+                        return Err(DomainError::conflict(format!(
+                            "the børneattest was requested by {}, who assesses it",
+                            requester_name(&request.by)
+                        )));
+                    }
+                    None => {
+                        return Err(DomainError::conflict(
+                            "no børneattest was requested; request it first",
+                        ));
+                    }
+                };
+                check_assessment_dates(*assessed_on, *valid_until, request.at, *at)?;
+                let certificate = assessment(*approved, *assessed_on, *valid_until)?;
+                Ok(vec![VolunteerEvent::CertificateAssessed(
+                    VolunteerCertificateAssessed {
+                        id: current.id,
+                        requester: *requester,
+                        certificate,
+                        at: (*at).max(request.at),
+                    },
+                )])
+            }
             VolunteerCommand::Forget { at } => match state {
                 VolunteerState::NotRegistered => Err(not_found),
                 VolunteerState::Forgotten { .. } => Ok(vec![]),
@@ -476,7 +676,38 @@ impl Decider for Volunteer {
                 profile: e.profile.clone(),
                 consent: e.consent.clone(),
                 purposes: BTreeMap::new(),
+                certificate_case: CertificateCase::default(),
             }),
+            (Active(mut current), VolunteerEvent::CertificateConsentGiven(e)) => {
+                current.certificate_case.consent_for = Some(e.requester);
+                Active(current)
+            }
+            // The consent is used up. A first request makes the børneattest "requested"; a
+            // renewal leaves the standing assessment until the new one is recorded.
+            (Active(mut current), VolunteerEvent::CertificateRequested(e)) => {
+                current.certificate_case.consent_for = None;
+                current.certificate_case.request = Some(CertificateRequest {
+                    by: e.requester,
+                    at: e.at,
+                });
+                if current.profile.child_certificate.status() == ChildCertificateStatus::NotRequired
+                {
+                    current.profile.child_certificate = ChildCertificate::requested();
+                }
+                Active(current)
+            }
+            (Active(mut current), VolunteerEvent::CertificateAssessed(e)) => {
+                current.certificate_case.request = None;
+                current.profile.child_certificate = e.certificate.clone();
+                Active(current)
+            }
+            // Without an active registration there is no børneattest to follow.
+            (
+                state @ (NotRegistered | ConsentWithdrawn { .. }),
+                VolunteerEvent::CertificateConsentGiven(_)
+                | VolunteerEvent::CertificateRequested(_)
+                | VolunteerEvent::CertificateAssessed(_),
+            ) => state,
             (Active(mut current), VolunteerEvent::PurposeConsentGiven(e)) => {
                 current.purposes.entry(e.purpose).or_insert(e.at);
                 Active(current)
@@ -586,57 +817,6 @@ mod tests {
         }
     }
 
-    /// 00:30 on 1 December in Copenhagen is 23:30 on 30 November in UTC: a børneattest
-    /// assessed "today" is from today in Denmark, not from the future.
-    #[test]
-    fn a_certificate_assessed_today_in_denmark_is_accepted_just_after_midnight() {
-        use chrono::TimeZone;
-        let just_after_midnight = Utc
-            .with_ymd_and_hms(2026, 11, 30, 23, 30, 0)
-            .single()
-            .expect("a valid time");
-        let mut profile = volunteer_profile();
-        profile.child_certificate = ChildCertificate::parse(
-            ChildCertificateStatus::Approved,
-            Some(date(2026, 12, 1)),
-            Some(date(2028, 12, 1)),
-        )
-        .expect("a valid certificate");
-        let command = VolunteerCommand::Register {
-            id: volunteer_id(),
-            personal: volunteer_personal("Søren Midnat"),
-            profile: profile.clone(),
-            consent: Consent {
-                given_at: just_after_midnight,
-                ..consent_at(2026, 11, 30)
-            },
-            at: just_after_midnight,
-        };
-        assert!(
-            Volunteer::decide(&VolunteerState::NotRegistered, &command).is_ok(),
-            "{:?}",
-            Volunteer::decide(&VolunteerState::NotRegistered, &command)
-        );
-        // A day later than that is still the future.
-        profile.child_certificate = ChildCertificate::parse(
-            ChildCertificateStatus::Approved,
-            Some(date(2026, 12, 2)),
-            Some(date(2028, 12, 1)),
-        )
-        .expect("a valid certificate");
-        let command = VolunteerCommand::Register {
-            id: volunteer_id(),
-            personal: volunteer_personal("Søren Midnat"),
-            profile,
-            consent: consent_at(2026, 11, 30),
-            at: just_after_midnight,
-        };
-        assert_eq!(
-            rule_field(&Volunteer::decide(&VolunteerState::NotRegistered, &command)),
-            Some("child_certificate.assessed_on")
-        );
-    }
-
     fn update(personal: VolunteerPersonalData, profile: VolunteerProfile) -> VolunteerCommand {
         VolunteerCommand::Update {
             personal,
@@ -742,27 +922,277 @@ mod tests {
         }
     }
 
+    // --- The børneattest workflow ---
+
+    fn red_cross() -> CertificateRequester {
+        PostedBy::Organisation(org_id())
+    }
+
+    fn consent_to(requester: CertificateRequester) -> VolunteerCommand {
+        VolunteerCommand::ConsentToCertificate {
+            requester,
+            at: at(2025, 4, 1),
+        }
+    }
+
+    fn request_by(requester: CertificateRequester) -> VolunteerCommand {
+        VolunteerCommand::RequestCertificate {
+            requester,
+            at: at(2025, 4, 2),
+        }
+    }
+
+    fn assess(approved: bool, valid_until: Option<NaiveDate>) -> VolunteerCommand {
+        VolunteerCommand::AssessCertificate {
+            requester: red_cross(),
+            approved,
+            assessed_on: date(2025, 4, 20),
+            valid_until,
+            at: at(2025, 4, 21),
+        }
+    }
+
+    /// Applies `command` to the history, and the events it decides to the history.
+    fn then(history: &mut Vec<VolunteerEvent>, command: &VolunteerCommand) {
+        let events = when::<Volunteer>(history, command).expect("allowed");
+        history.extend(events);
+    }
+
+    fn certificate_of(history: &[VolunteerEvent]) -> (ChildCertificate, CertificateCase) {
+        match Volunteer::replay(history) {
+            VolunteerState::Active(d) => (d.profile.child_certificate, d.certificate_case),
+            other => panic!("not active: {other:?}"),
+        }
+    }
+
     #[test]
-    fn working_with_children_needs_a_child_certificate() {
-        let mut with_children = profile();
-        with_children.target_groups.push(TargetGroup::Children);
-        let result = when::<Volunteer>(&[], &register(personal(), with_children.clone()));
-        assert_eq!(rule_field(&result), Some("child_certificate"));
+    fn a_børneattest_is_consented_to_requested_and_assessed() {
+        let mut history = vec![registered()];
+        then(&mut history, &consent_to(red_cross()));
+        let (certificate, case) = certificate_of(&history);
+        assert_eq!(certificate, ChildCertificate::not_required());
+        assert_eq!(case.consent_for, Some(red_cross()));
+
+        then(&mut history, &request_by(red_cross()));
+        let (certificate, case) = certificate_of(&history);
+        assert_eq!(certificate, ChildCertificate::requested());
+        assert_eq!(
+            case.consent_for, None,
+            "the consent is used up by the request"
+        );
+        assert_eq!(case.request.map(|r| r.by), Some(red_cross()));
+
+        then(&mut history, &assess(true, Some(date(2027, 4, 20))));
+        let (certificate, case) = certificate_of(&history);
+        assert_eq!(certificate.status(), ChildCertificateStatus::Approved);
+        assert_eq!(certificate.assessed_on(), Some(date(2025, 4, 20)));
+        assert!(certificate.is_valid_on(date(2027, 4, 20)));
+        assert!(!certificate.is_valid_on(date(2027, 4, 21)));
+        assert_eq!(case, CertificateCase::default());
         assert!(matches!(
-            &result,
-            Err(DomainError::Rule { reason, .. }) if reason.contains("børneattest")
+            history.last(),
+            Some(VolunteerEvent::CertificateAssessed(e)) if e.requester == red_cross()
         ));
+    }
 
-        with_children.child_certificate = ChildCertificate::requested();
-        assert!(when::<Volunteer>(&[], &register(personal(), with_children.clone())).is_ok());
+    #[test]
+    fn a_request_needs_the_volunteers_consent_to_that_body() {
+        let refused = when::<Volunteer>(&[registered()], &request_by(red_cross()));
+        assert!(
+            matches!(&refused, Err(DomainError::Conflict { reason }) if reason.contains("consent")),
+            "{refused:?}"
+        );
+        let consented_to_the_municipality = [
+            registered(),
+            when::<Volunteer>(&[registered()], &consent_to(PostedBy::Municipality))
+                .expect("consent")
+                .remove(0),
+        ];
+        assert!(matches!(
+            when::<Volunteer>(&consented_to_the_municipality, &request_by(red_cross())),
+            Err(DomainError::Conflict { .. })
+        ));
+        assert!(
+            when::<Volunteer>(
+                &consented_to_the_municipality,
+                &request_by(PostedBy::Municipality)
+            )
+            .is_ok()
+        );
+    }
 
-        with_children.child_certificate = ChildCertificate::parse(
+    #[test]
+    fn the_same_consent_again_changes_nothing_and_a_request_pending_is_not_repeated() {
+        let mut history = vec![registered()];
+        then(&mut history, &consent_to(red_cross()));
+        assert_eq!(
+            when::<Volunteer>(&history, &consent_to(red_cross())),
+            Ok(vec![])
+        );
+        then(&mut history, &request_by(red_cross()));
+        then(&mut history, &consent_to(red_cross()));
+        assert!(matches!(
+            when::<Volunteer>(&history, &request_by(red_cross())),
+            Err(DomainError::Conflict { reason }) if reason.contains("awaits")
+        ));
+    }
+
+    #[test]
+    fn only_the_body_that_requested_it_assesses_a_requested_børneattest() {
+        let mut history = vec![registered()];
+        assert!(matches!(
+            when::<Volunteer>(&history, &assess(true, Some(date(2027, 1, 1)))),
+            Err(DomainError::Conflict { reason }) if reason.contains("request it first")
+        ));
+        then(&mut history, &consent_to(PostedBy::Municipality));
+        then(&mut history, &request_by(PostedBy::Municipality));
+        assert!(matches!(
+            when::<Volunteer>(&history, &assess(true, Some(date(2027, 1, 1)))),
+            Err(DomainError::Conflict { .. })
+        ));
+    }
+
+    #[test]
+    fn an_assessment_says_approved_until_a_renewal_or_not_approved_and_its_dates_are_plausible() {
+        let mut history = vec![registered()];
+        then(&mut history, &consent_to(red_cross()));
+        then(&mut history, &request_by(red_cross()));
+        assert_eq!(
+            rule_field(&when::<Volunteer>(&history, &assess(true, None))),
+            Some("valid_until"),
+            "an approval says when it must be renewed"
+        );
+        assert_eq!(
+            rule_field(&when::<Volunteer>(
+                &history,
+                &assess(false, Some(date(2027, 1, 1)))
+            )),
+            Some("valid_until")
+        );
+        assert_eq!(
+            rule_field(&when::<Volunteer>(
+                &history,
+                &assess(true, Some(date(2025, 4, 20)))
+            )),
+            Some("valid_until"),
+            "renewed after it was assessed"
+        );
+        assert_eq!(
+            rule_field(&when::<Volunteer>(
+                &history,
+                &assess(true, Some(date(2036, 1, 1)))
+            )),
+            Some("valid_until")
+        );
+        let before_the_request = VolunteerCommand::AssessCertificate {
+            requester: red_cross(),
+            approved: false,
+            assessed_on: date(2025, 4, 1),
+            valid_until: None,
+            at: at(2025, 4, 21),
+        };
+        assert_eq!(
+            rule_field(&when::<Volunteer>(&history, &before_the_request)),
+            Some("assessed_on")
+        );
+        then(&mut history, &assess(false, None));
+        let (certificate, _) = certificate_of(&history);
+        assert_eq!(certificate.status(), ChildCertificateStatus::NotApproved);
+    }
+
+    /// 00:30 on 1 December in Copenhagen is 23:30 on 30 November in UTC: a børneattest
+    /// assessed "today" is from today in Denmark, not from the future.
+    #[test]
+    fn a_certificate_assessed_today_in_denmark_is_accepted_just_after_midnight() {
+        use chrono::TimeZone;
+        let just_after_midnight = Utc
+            .with_ymd_and_hms(2026, 11, 30, 23, 30, 0)
+            .single()
+            .expect("a valid time");
+        let mut history = vec![registered()];
+        then(&mut history, &consent_to(red_cross()));
+        then(&mut history, &request_by(red_cross()));
+        let assessed = |on| VolunteerCommand::AssessCertificate {
+            requester: red_cross(),
+            approved: true,
+            assessed_on: on,
+            valid_until: Some(date(2028, 12, 1)),
+            at: just_after_midnight,
+        };
+        let today = when::<Volunteer>(&history, &assessed(date(2026, 12, 1)));
+        assert!(today.is_ok(), "{today:?}");
+        // A day later than that is still the future.
+        assert_eq!(
+            rule_field(&when::<Volunteer>(&history, &assessed(date(2026, 12, 2)))),
+            Some("assessed_on")
+        );
+    }
+
+    #[test]
+    fn a_renewal_keeps_the_standing_approval_until_the_new_assessment() {
+        let mut history = vec![registered()];
+        then(&mut history, &consent_to(red_cross()));
+        then(&mut history, &request_by(red_cross()));
+        then(&mut history, &assess(true, Some(date(2027, 4, 20))));
+        let approved = certificate_of(&history).0;
+        then(&mut history, &consent_to(red_cross()));
+        then(&mut history, &request_by(red_cross()));
+        let (certificate, case) = certificate_of(&history);
+        assert_eq!(certificate, approved);
+        assert!(case.request.is_some());
+    }
+
+    #[test]
+    fn registration_and_updates_never_set_the_børneattest() {
+        let mut claims_approval = profile();
+        claims_approval.target_groups.push(TargetGroup::Children);
+        claims_approval.child_certificate = ChildCertificate::parse(
             ChildCertificateStatus::Approved,
             Some(date(2025, 2, 1)),
             Some(date(2027, 2, 1)),
         )
         .expect("valid");
-        assert!(when::<Volunteer>(&[], &register(personal(), with_children)).is_ok());
+        let registered = when::<Volunteer>(&[], &register(personal(), claims_approval.clone()))
+            .expect("children without a børneattest yet may register");
+        assert!(matches!(
+            &registered[..],
+            [VolunteerEvent::Registered(e)] if e.profile.child_certificate == ChildCertificate::not_required()
+        ));
+        let mut history = registered;
+        then(&mut history, &consent_to(red_cross()));
+        then(&mut history, &request_by(red_cross()));
+        claims_approval.postcode = Postcode::parse("2650").expect("valid");
+        let updated =
+            when::<Volunteer>(&history, &update(personal(), claims_approval)).expect("an update");
+        assert!(
+            matches!(
+                &updated[..],
+                [VolunteerEvent::ProfileUpdated(e)] if e.profile.child_certificate == ChildCertificate::requested()
+            ),
+            "{updated:?}"
+        );
+    }
+
+    #[test]
+    fn no_børneattest_step_for_a_volunteer_who_withdrew_or_was_forgotten() {
+        for ended in [
+            consent_withdrawn(),
+            VolunteerEvent::Forgotten(VolunteerForgotten {
+                id: volunteer_id(),
+                at: at(2025, 6, 1),
+            }),
+        ] {
+            assert!(matches!(
+                when::<Volunteer>(&[registered(), ended], &consent_to(red_cross())),
+                Err(DomainError::Conflict { .. })
+            ));
+        }
+        assert_eq!(
+            when::<Volunteer>(&[], &consent_to(red_cross())),
+            Err(DomainError::NotFound {
+                kind: EntityKind::Volunteer
+            })
+        );
     }
 
     #[test]
@@ -823,19 +1253,6 @@ mod tests {
         assert_eq!(
             when::<Volunteer>(&[registered()], &update(personal(), reordered_duplicates)),
             Ok(vec![])
-        );
-    }
-
-    #[test]
-    fn updates_follow_the_same_rules() {
-        let mut with_children = profile();
-        with_children.target_groups = vec![TargetGroup::Children];
-        assert_eq!(
-            rule_field(&when::<Volunteer>(
-                &[registered()],
-                &update(personal(), with_children)
-            )),
-            Some("child_certificate")
         );
     }
 

@@ -44,6 +44,22 @@ UPDATE volunteer SET status = 'consent_withdrawn', matching_consent = false,
     updated_at = $3, position = $4
 WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $4";
 
+/// The børneattest requested: a first request makes it `requested`; a renewal (approved or not
+/// approved) keeps the standing assessment until the new one is recorded, as in `evolve`.
+/// Only an active volunteer's børneattest changes.
+const REQUEST_CERTIFICATE: &str = "\
+UPDATE volunteer SET
+    certificate_status = CASE certificate_status
+        WHEN 'not_required' THEN 'requested' ELSE certificate_status END,
+    updated_at = $3, position = $4
+WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $4";
+
+/// The børneattest assessed: the assessment is the event's.
+const ASSESS_CERTIFICATE: &str = "\
+UPDATE volunteer SET certificate_status = $3, certificate_valid_until = $4,
+    updated_at = $5, position = $6
+WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $6";
+
 /// Forgotten, from active or withdrawn; the first forgetting stands.
 const FORGET: &str = "\
 UPDATE volunteer SET status = 'forgotten', matching_consent = false,
@@ -89,6 +105,29 @@ pub(crate) async fn apply(
             sqlx::query(sql)
                 .bind(ctx.tenant)
                 .bind(id)
+                .bind(ctx.time)
+                .bind(ctx.position)
+                .execute(conn)
+                .await?;
+        }
+        // Where the børneattest's case stands is the directory's; matching ranks on the
+        // assessment, which a consent does not change.
+        VolunteerEvent::CertificateConsentGiven(_) => {}
+        VolunteerEvent::CertificateRequested(_) => {
+            sqlx::query(REQUEST_CERTIFICATE)
+                .bind(ctx.tenant)
+                .bind(id)
+                .bind(ctx.time)
+                .bind(ctx.position)
+                .execute(conn)
+                .await?;
+        }
+        VolunteerEvent::CertificateAssessed(e) => {
+            sqlx::query(ASSESS_CERTIFICATE)
+                .bind(ctx.tenant)
+                .bind(id)
+                .bind(e.certificate.status().as_str())
+                .bind(e.certificate.valid_until())
                 .bind(ctx.time)
                 .bind(ctx.position)
                 .execute(conn)

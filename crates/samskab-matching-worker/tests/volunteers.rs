@@ -96,6 +96,53 @@ fn forgotten(id: VolunteerId) -> VolunteerEvent {
     })
 }
 
+fn certificate_consent(id: VolunteerId, requester: CertificateRequester) -> VolunteerEvent {
+    VolunteerEvent::CertificateConsentGiven(VolunteerCertificateStep {
+        id,
+        requester,
+        at: at(2025, 9, 1),
+    })
+}
+
+fn certificate_requested(id: VolunteerId, requester: CertificateRequester) -> VolunteerEvent {
+    VolunteerEvent::CertificateRequested(VolunteerCertificateStep {
+        id,
+        requester,
+        at: at(2025, 9, 2),
+    })
+}
+
+fn certificate_assessed(
+    id: VolunteerId,
+    requester: CertificateRequester,
+    certificate: ChildCertificate,
+) -> VolunteerEvent {
+    VolunteerEvent::CertificateAssessed(VolunteerCertificateAssessed {
+        id,
+        requester,
+        certificate,
+        at: at(2025, 9, 20),
+    })
+}
+
+/// Approved on 2025-09-20, to be renewed by 2028-09-20.
+fn approved_2025() -> ChildCertificate {
+    ChildCertificate::parse(
+        ChildCertificateStatus::Approved,
+        Some(date(2025, 9, 20)),
+        Some(date(2028, 9, 20)),
+    )
+    .expect("valid certificate")
+}
+
+/// The canonical profile without a børneattest, as `decide` registers everyone.
+fn profile_without_certificate() -> VolunteerProfile {
+    VolunteerProfile {
+        child_certificate: ChildCertificate::not_required(),
+        ..volunteer_profile()
+    }
+}
+
 /// Every event that could change a volunteer's row once it is there: after a withdrawal or a
 /// forgetting, none of them may.
 fn everything_after(id: VolunteerId) -> Vec<VolunteerEvent> {
@@ -105,6 +152,9 @@ fn everything_after(id: VolunteerId) -> Vec<VolunteerEvent> {
         given(id, Purpose::Matching),
         given(id, Purpose::Notifications),
         taken_back(id, Purpose::Matching),
+        certificate_consent(id, PostedBy::Municipality),
+        certificate_requested(id, PostedBy::Municipality),
+        certificate_assessed(id, PostedBy::Municipality, approved_2025()),
         withdrawn(id),
     ]
 }
@@ -386,6 +436,134 @@ async fn a_volunteer_is_forgotten_from_active_and_from_withdrawn() -> anyhow::Re
 }
 
 #[tokio::test]
+async fn a_child_certificate_is_requested_and_approved() -> anyhow::Result<()> {
+    let pool = migrated_database().await?;
+    let id = VolunteerId::new_v7();
+    let organisation = PostedBy::Organisation(org_id());
+    let registered = apply_at(
+        &pool,
+        id,
+        1,
+        &registered_with(id, profile_without_certificate()),
+    )
+    .await?
+    .context("row")?;
+    assert_eq!(registered["certificate_status"], "not_required");
+    assert_eq!(registered["certificate_valid_until"], Value::Null);
+
+    // The volunteer's consent to the request is the directory's to show; matching ranks on
+    // the assessment, which it does not change.
+    let row = apply_at(&pool, id, 2, &certificate_consent(id, organisation))
+        .await?
+        .context("row")?;
+    assert_eq!(row, registered);
+
+    let row = apply_at(&pool, id, 3, &certificate_requested(id, organisation))
+        .await?
+        .context("row")?;
+    assert_eq!(row["certificate_status"], "requested");
+    assert_eq!(row["certificate_valid_until"], Value::Null);
+    assert_eq!(row["position"], 3);
+    assert_eq!(row["updated_at"], micros(time_at(3)));
+
+    let approved = apply_at(
+        &pool,
+        id,
+        4,
+        &certificate_assessed(id, organisation, approved_2025()),
+    )
+    .await?
+    .context("row")?;
+    assert_eq!(approved["certificate_status"], "approved");
+    assert_eq!(approved["certificate_valid_until"], "2028-09-20");
+    assert_eq!(approved["position"], 4);
+    assert_eq!(approved["updated_at"], micros(time_at(4)));
+    // The assessment changes nothing else: the profile, the status, consent to matching.
+    let expected = profile_columns(&VolunteerProfile {
+        child_certificate: approved_2025(),
+        ..profile_without_certificate()
+    });
+    assert_eq!(pick(&approved, &expected), expected);
+    assert_eq!(approved["status"], "active");
+
+    // The steps again, each at its own position: nothing rolls back.
+    for (event, position) in [
+        certificate_consent(id, organisation),
+        certificate_requested(id, organisation),
+        certificate_assessed(id, organisation, approved_2025()),
+    ]
+    .iter()
+    .zip(2u64..)
+    {
+        let again = apply_at(&pool, id, position, event).await?.context("row")?;
+        assert_eq!(again, approved, "{} again", event.event_type());
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_renewal_keeps_the_approval_until_the_new_assessment() -> anyhow::Result<()> {
+    let pool = migrated_database().await?;
+    let id = VolunteerId::new_v7();
+    // Søren's registration carries an approval (from before the workflow), valid until
+    // 2027-02-01.
+    let row = after(
+        &pool,
+        id,
+        &[
+            registered(id),
+            given(id, Purpose::Matching),
+            certificate_consent(id, PostedBy::Municipality),
+            certificate_requested(id, PostedBy::Municipality),
+        ],
+    )
+    .await?
+    .context("row")?;
+    assert_eq!(row["certificate_status"], "approved");
+    assert_eq!(row["certificate_valid_until"], "2027-02-01");
+    assert_eq!(row["matching_consent"], true);
+    assert_eq!(row["position"], 4);
+
+    // Not approved this time: no longer valid for children.
+    let refused = ChildCertificate::parse(
+        ChildCertificateStatus::NotApproved,
+        Some(date(2025, 10, 1)),
+        None,
+    )?;
+    let row = apply_at(
+        &pool,
+        id,
+        5,
+        &certificate_assessed(id, PostedBy::Municipality, refused),
+    )
+    .await?
+    .context("row")?;
+    assert_eq!(row["certificate_status"], "not_approved");
+    assert_eq!(row["certificate_valid_until"], Value::Null);
+    assert_eq!(row["position"], 5);
+
+    // Requested again, the refusal stands until the new assessment too.
+    apply_at(
+        &pool,
+        id,
+        6,
+        &certificate_consent(id, PostedBy::Municipality),
+    )
+    .await?;
+    let row = apply_at(
+        &pool,
+        id,
+        7,
+        &certificate_requested(id, PostedBy::Municipality),
+    )
+    .await?
+    .context("row")?;
+    assert_eq!(row["certificate_status"], "not_approved");
+    assert_eq!(row["position"], 7);
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_second_registration_keeps_the_first() -> anyhow::Result<()> {
     let pool = migrated_database().await?;
     let id = VolunteerId::new_v7();
@@ -421,6 +599,8 @@ async fn events_of_an_unknown_volunteer_create_no_row() -> anyhow::Result<()> {
         updated(id, other_profile()),
         given(id, Purpose::Matching),
         taken_back(id, Purpose::Matching),
+        certificate_requested(id, PostedBy::Municipality),
+        certificate_assessed(id, PostedBy::Municipality, approved_2025()),
         withdrawn(id),
         forgotten(id),
     ] {
@@ -468,9 +648,14 @@ fn lives() -> Vec<RecordedEvent> {
     let events = vec![
         registered(a),
         updated(b, other_profile()),
-        registered(b),
+        registered_with(b, profile_without_certificate()),
         given(a, Purpose::Matching),
         given(b, Purpose::Notifications),
+        certificate_consent(b, PostedBy::Municipality),
+        certificate_requested(b, PostedBy::Municipality),
+        certificate_assessed(b, PostedBy::Municipality, approved_2025()),
+        certificate_consent(a, PostedBy::Municipality),
+        certificate_requested(a, PostedBy::Municipality),
         registered_with(c, other_profile()),
         given(c, Purpose::Matching),
         updated(a, other_profile()),

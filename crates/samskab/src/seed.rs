@@ -395,6 +395,24 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
             .await
             .map_err(|e| anyhow::anyhow!("consents of volunteer {n} of {}: {e}", m.slug))?;
             last_position = last_position.max(outcome.position);
+            // Who works with children has a børneattest, through the workflow: consent, the
+            // municipality's request, and its approval for two years.
+            if works_with_children(n) {
+                for (step, command) in certificate_steps() {
+                    let key = format!("seed-demo/volunteer/{}/{n}/certificate/{step}", m.slug);
+                    let outcome = execute::<Volunteer>(
+                        ctx(&state, &caseworker, key),
+                        &entity,
+                        Creates::Existing,
+                        command,
+                    )
+                    .await
+                    .map_err(|e| {
+                        anyhow::anyhow!("børneattest ({step}) of volunteer {n} of {}: {e}", m.slug)
+                    })?;
+                    last_position = last_position.max(outcome.position);
+                }
+            }
             done += 1;
             if done % 25 == 0 || done == total {
                 info!(done, total, municipality = m.slug, "seeding demo data");
@@ -403,6 +421,39 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
     }
     info!(done, total, last_position, "demo data loaded");
     Ok(())
+}
+
+/// Every third demo volunteer works with children (and so has a børneattest).
+fn works_with_children(n: usize) -> bool {
+    n.is_multiple_of(3)
+}
+
+/// The børneattest workflow's steps for a demo volunteer, by the municipality: consent,
+/// request, approval until two years from now.
+fn certificate_steps() -> [(&'static str, VolunteerCommand); 3] {
+    let now = Utc::now();
+    let today = samskab_domain::calendar::danish_date(now);
+    let requester = PostedBy::Municipality;
+    [
+        (
+            "consent",
+            VolunteerCommand::ConsentToCertificate { requester, at: now },
+        ),
+        (
+            "request",
+            VolunteerCommand::RequestCertificate { requester, at: now },
+        ),
+        (
+            "assessment",
+            VolunteerCommand::AssessCertificate {
+                requester,
+                approved: true,
+                assessed_on: today,
+                valid_until: today.checked_add_months(chrono::Months::new(24)),
+                at: now,
+            },
+        ),
+    ]
 }
 
 fn ctx<'a>(state: &'a AppState, principal: &'a Principal, key: String) -> CommandContext<'a> {
@@ -474,8 +525,7 @@ fn demo_volunteer(
     let birth_year = 1950 + (n * 13 % 55) as u16;
     let now = Utc::now();
     let age_band = AgeBand::from_birth_year(birth_year, chrono::Datelike::year(&now)).map_err(e)?;
-    let works_with_children = n.is_multiple_of(3);
-    let target_groups = if works_with_children {
+    let target_groups = if works_with_children(n) {
         vec![TargetGroup::Children, TargetGroup::YoungPeople]
     } else {
         vec![
@@ -486,16 +536,6 @@ fn demo_volunteer(
                 TargetGroup::Lonely,
             ][n % 4],
         ]
-    };
-    let child_certificate = if works_with_children {
-        ChildCertificate::parse(
-            ChildCertificateStatus::Approved,
-            Some(now.date_naive() - chrono::Days::new(30)),
-            None,
-        )
-        .map_err(e)?
-    } else {
-        ChildCertificate::not_required()
     };
     Ok(VolunteerCommand::Register {
         id,
@@ -534,7 +574,8 @@ fn demo_volunteer(
             )
             .map_err(e)?,
             target_groups,
-            child_certificate,
+            // Set by the workflow after registering (`certificate_steps`).
+            child_certificate: ChildCertificate::not_required(),
         },
         consent: Consent {
             purpose: ConsentPurpose::parse("Matchning med lokale frivilligopgaver").map_err(e)?,

@@ -8,6 +8,7 @@
 //! statement on the read model it names. Who may call a route is not the handler's business:
 //! a new route gets its row in `access::ACCESS`, or everyone is refused.
 
+pub mod certificates;
 pub mod matches;
 pub mod matching;
 pub mod municipalities;

@@ -5,10 +5,10 @@ use axum::response::Response;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use samskab_domain::calendar::danish_date;
 use samskab_domain::{
-    AgeBand, Availability, AvailabilitySlot, ChildCertificate, ChildCertificateStatus, Consent,
-    ConsentPurpose, Contact, DayPart, Email, LanguageCode, Name, Phone, Postcode, Purpose, Tag,
-    TargetGroup, Volunteer, VolunteerCommand, VolunteerId, VolunteerPersonalData, VolunteerProfile,
-    VolunteerState, Weekday,
+    AgeBand, Availability, AvailabilitySlot, ChildCertificate, Consent, ConsentPurpose, Contact,
+    DayPart, Email, LanguageCode, Name, Phone, Postcode, Purpose, Tag, TargetGroup, Volunteer,
+    VolunteerCommand, VolunteerId, VolunteerPersonalData, VolunteerProfile, VolunteerState,
+    Weekday,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -75,8 +75,6 @@ pub struct VolunteerInput {
     #[serde(default)]
     #[schema(schema_with = schema::target_groups)]
     pub target_groups: Vec<String>,
-    /// Børneattest status; absent means not required.
-    pub child_certificate: Option<ChildCertificateInput>,
     /// Required when registering; cannot be changed by an update (withdraw it instead).
     pub consent: Option<ConsentInput>,
 }
@@ -98,18 +96,6 @@ pub struct SlotInput {
     pub weekday: String,
     #[schema(schema_with = schema::day_part)]
     pub part: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ChildCertificateInput {
-    #[schema(schema_with = schema::certificate_status)]
-    pub status: String,
-    /// Required for approved and not approved, absent otherwise. In 1900 or later, and not in
-    /// the future.
-    pub assessed_on: Option<NaiveDate>,
-    /// Only for approved; after `assessed_on`, and at most 10 years from now.
-    pub valid_until: Option<NaiveDate>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -192,20 +178,6 @@ fn parse_volunteer(input: VolunteerInput, now: DateTime<Utc>) -> Result<ParsedVo
     let target_groups = f.list("target_groups", &input.target_groups, |t| {
         TargetGroup::parse(t)
     });
-    let child_certificate = match &input.child_certificate {
-        None => Some(ChildCertificate::not_required()),
-        Some(c) => f
-            .check(
-                "child_certificate.status",
-                ChildCertificateStatus::parse(&c.status),
-            )
-            .and_then(|status| {
-                f.check(
-                    "child_certificate",
-                    ChildCertificate::parse(status, c.assessed_on, c.valid_until),
-                )
-            }),
-    };
     let consent = match &input.consent {
         None => Some(None),
         Some(c) => f
@@ -228,7 +200,6 @@ fn parse_volunteer(input: VolunteerInput, now: DateTime<Utc>) -> Result<ParsedVo
         languages,
         availability,
         target_groups,
-        child_certificate,
         consent,
     ) {
         (
@@ -241,7 +212,6 @@ fn parse_volunteer(input: VolunteerInput, now: DateTime<Utc>) -> Result<ParsedVo
             Some(languages),
             Some(availability),
             Some(target_groups),
-            Some(child_certificate),
             Some(consent),
         ) => Ok(ParsedVolunteer {
             personal: VolunteerPersonalData {
@@ -257,7 +227,9 @@ fn parse_volunteer(input: VolunteerInput, now: DateTime<Utc>) -> Result<ParsedVo
                 languages,
                 availability,
                 target_groups,
-                child_certificate,
+                // The workflow's, not the form's (`/volunteers/{id}/child-certificate/...`):
+                // the decider keeps the one the volunteer has.
+                child_certificate: ChildCertificate::not_required(),
             },
             consent,
         }),
@@ -454,6 +426,13 @@ pub struct VolunteerView {
     pub child_certificate_status: Option<String>,
     pub child_certificate_assessed_on: Option<NaiveDate>,
     pub child_certificate_valid_until: Option<NaiveDate>,
+    /// The volunteer consented that this body request their børneattest: `municipality` or an
+    /// organisation's id. Null for a role that sees no persons' data.
+    pub child_certificate_consent_for: Option<String>,
+    /// A børneattest requested and not yet assessed: by whom (`municipality` or an
+    /// organisation's id), and when.
+    pub child_certificate_requested_by: Option<String>,
+    pub child_certificate_requested_at: Option<DateTime<Utc>>,
     pub consent_purpose: Option<String>,
     pub consent_given_at: Option<DateTime<Utc>>,
     pub consent_withdrawn_at: Option<DateTime<Utc>>,
@@ -481,6 +460,9 @@ impl VolunteerView {
             self.child_certificate_status = None;
             self.child_certificate_assessed_on = None;
             self.child_certificate_valid_until = None;
+            self.child_certificate_consent_for = None;
+            self.child_certificate_requested_by = None;
+            self.child_certificate_requested_at = None;
             self.consent_purpose = None;
             self.consent_given_at = None;
             self.consent_withdrawn_at = None;
@@ -492,7 +474,8 @@ impl VolunteerView {
 
 const VOLUNTEER_COLUMNS: &str = "id, name, email, phone, birth_year, postcode, age_band, skills, resources, \
     languages, availability, hours_per_week, target_groups, child_certificate_status, \
-    child_certificate_assessed_on, child_certificate_valid_until, consent_purpose, consent_given_at, \
+    child_certificate_assessed_on, child_certificate_valid_until, child_certificate_consent_for, \
+    child_certificate_requested_by, child_certificate_requested_at, consent_purpose, consent_given_at, \
     consent_withdrawn_at, forgotten_at, purposes, status, registered_at, updated_at, position";
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -418,3 +418,68 @@ async fn a_volunteer_is_suggested_the_open_needs_they_may_do_best_first() {
         .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn a_municipality_ranks_by_its_own_weights_and_only_its_own() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    let need = publish(&app, &token, &need_body("Lektiehjælp")).await;
+    let soren = register(&app, &token, &volunteer(json!({})), true).await;
+    let mette_body = volunteer(json!({
+        "name": "Mette Hansen",
+        "skills": ["Lektiehjælp", "Matematik"],
+    }));
+    let mette = register(&app, &token, &mette_body, true).await;
+
+    // Only nice-to-have skills count: Mette has one of two (matematik), Søren none.
+    let weights = json!({
+        "skills_required": 0, "skills_nice_to_have": 100, "languages": 0,
+        "distance": 0, "availability": 0, "interests": 0,
+    });
+    let (status, accepted) = app
+        .put("/municipalities/current/matching-weights", &token, &weights)
+        .await;
+    assert_eq!(status, 202, "{accepted}");
+    let position = accepted["position"].as_u64().expect("position");
+    assert_eq!(
+        candidates(&app, &token, &need, position).await,
+        vec![(mette, 50.0), (soren, 0.0)]
+    );
+    let (_, current) = app
+        .get(
+            &format!("/municipalities/current?min_position={position}"),
+            &token,
+        )
+        .await;
+    assert_eq!(current["matching_weights"], weights);
+    let (_, list) = app.get(&format!("/needs/{need}/candidates"), &token).await;
+    assert_eq!(
+        list["weights"], weights,
+        "the candidates say what they were ranked by"
+    );
+
+    // Another municipality still ranks by the default.
+    let roskilde = app.token("roskilde", Role::Caseworker);
+    let (_, theirs) = app.get("/municipalities/current", &roskilde).await;
+    assert_eq!(theirs["matching_weights"]["skills_required"], 35);
+
+    // Out of range, or nothing counting, is refused and changes nothing.
+    for (body, field) in [
+        (
+            json!({ "skills_required": 101, "skills_nice_to_have": 0, "languages": 0, "distance": 0, "availability": 0, "interests": 0 }),
+            "skills_required",
+        ),
+        (
+            json!({ "skills_required": 0, "skills_nice_to_have": 0, "languages": 0, "distance": 0, "availability": 0, "interests": 0 }),
+            "skills_required",
+        ),
+    ] {
+        let (status, problem) = app
+            .put("/municipalities/current/matching-weights", &token, &body)
+            .await;
+        assert_eq!(status, 422, "{problem}");
+        assert_eq!(problem["errors"][0]["field"], field);
+    }
+    let (_, current) = app.get("/municipalities/current", &token).await;
+    assert_eq!(current["matching_weights"], weights);
+}

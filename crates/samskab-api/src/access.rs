@@ -79,6 +79,11 @@ pub const ACCESS: &[Access] = &[
         "/municipalities/current",
         &[PlatformAdmin, Caseworker, Auditor],
     ),
+    only(
+        "PUT",
+        "/municipalities/current/matching-weights",
+        &[Caseworker],
+    ),
     only("POST", "/organisations", &[Caseworker]),
     only("PUT", "/organisations/{id}", &[Caseworker]),
     only("POST", "/organisations/{id}/deactivate", &[Caseworker]),

@@ -471,6 +471,23 @@ pub fn cross_field_rules(schemas: &mut Value) {
     if let Some(s) = schemas.get_mut("CertificateAssessmentInput") {
         merge(s, by_result);
     }
+    // At least one matching criterion counts.
+    let criteria = [
+        "skills_required",
+        "skills_nice_to_have",
+        "languages",
+        "distance",
+        "availability",
+        "interests",
+    ];
+    let counts: Vec<Value> = criteria
+        .iter()
+        .map(|c| json!({ "properties": { *c: { "minimum": 1 } } }))
+        .collect();
+    let one_counts = json!({ "anyOf": counts });
+    if let Some(s) = schemas.get_mut("WeightsInput") {
+        merge(s, one_counts);
+    }
     // A need happens once, on a date, or weekly: one of the two.
     let date_or_weekly = json!({ "oneOf": [
         { "allOf": [present("date"), absent_or_null("weekly")] },

@@ -212,9 +212,13 @@ fn an_organisations_row_is_the_row_of_its_folded_state() -> anyhow::Result<()> {
 fn municipality_row(state: &MunicipalityState) -> Option<Value> {
     match state {
         MunicipalityState::NotRegistered => None,
-        MunicipalityState::Registered(e) => Some(json!({
+        MunicipalityState::Registered {
+            details: e,
+            weights,
+        } => Some(json!({
             "kommunekode": e.kommunekode.as_u16(),
             "name": e.name.as_str(),
+            "matching_weights": weights,
         })),
     }
 }

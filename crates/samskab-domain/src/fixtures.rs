@@ -474,14 +474,40 @@ pub fn arb_organisation_event(id: OrganisationId) -> impl Strategy<Value = Organ
     ]
 }
 
-/// A municipality's registration under `tenant_id` (the only event it has).
+/// Any of a municipality's events under `tenant_id`: its registration, or weights it set.
 pub fn arb_municipality_event(tenant_id: String) -> impl Strategy<Value = MunicipalityEvent> {
-    (101u16..=860, arb_name()).prop_map(move |(code, name)| {
-        MunicipalityEvent::Registered(MunicipalityRegistered {
-            tenant: tenant(&tenant_id),
-            kommunekode: Kommunekode::parse(code).expect("in range"),
-            name,
-        })
+    let registered_under = tenant_id.clone();
+    prop_oneof![
+        2 => (101u16..=860, arb_name()).prop_map(move |(code, name)| {
+            MunicipalityEvent::Registered(MunicipalityRegistered {
+                tenant: tenant(&registered_under),
+                kommunekode: Kommunekode::parse(code).expect("in range"),
+                name,
+            })
+        }),
+        1 => (arb_weights(), arb_datetime()).prop_map(move |(weights, at)| {
+            MunicipalityEvent::MatchingWeightsSet(MunicipalityMatchingWeights {
+                tenant: tenant(&tenant_id),
+                weights,
+                at,
+            })
+        }),
+    ]
+}
+
+/// Weights a municipality may set (`Weights::check`).
+pub fn arb_weights() -> impl Strategy<Value = crate::ranking::Weights> {
+    proptest::array::uniform6(0u32..=100).prop_filter_map("one criterion counts", |p| {
+        crate::ranking::Weights {
+            skills_required: p[0],
+            skills_nice_to_have: p[1],
+            languages: p[2],
+            distance: p[3],
+            availability: p[4],
+            interests: p[5],
+        }
+        .check()
+        .ok()
     })
 }
 

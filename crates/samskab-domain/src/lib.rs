@@ -48,7 +48,8 @@ pub use matches::{
     MatchState,
 };
 pub use municipality::{
-    Municipality, MunicipalityCommand, MunicipalityEvent, MunicipalityRegistered, MunicipalityState,
+    Municipality, MunicipalityCommand, MunicipalityEvent, MunicipalityMatchingWeights,
+    MunicipalityRegistered, MunicipalityState,
 };
 pub use need::{
     Need, NeedClosed, NeedCommand, NeedDetails, NeedEvent, NeedPlace, NeedReopened, NeedSchedule,

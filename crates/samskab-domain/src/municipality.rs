@@ -4,7 +4,9 @@
 //! tenant key is the entity's id. Keeping kommunekoder unique across tenants spans entities and
 //! is checked by whoever registers tenants, not here.
 
+use crate::ranking::Weights;
 use crate::{Decider, DomainError, EntityKind, Kommunekode, Name, TenantId};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The municipality decider.
@@ -14,7 +16,11 @@ pub struct Municipality;
 pub enum MunicipalityState {
     #[default]
     NotRegistered,
-    Registered(MunicipalityRegistered),
+    Registered {
+        details: MunicipalityRegistered,
+        /// How its candidates are ranked: the installation's default until it sets its own.
+        weights: Weights,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,13 +30,25 @@ pub enum MunicipalityCommand {
         kommunekode: Kommunekode,
         name: Name,
     },
+    /// The points per matching criterion its candidates and suggestions are ranked by
+    /// (checked with [`Weights::check`]). The same weights again change nothing.
+    SetMatchingWeights { weights: Weights, at: DateTime<Utc> },
 }
 
 domain_events! {
     /// What happens to a municipality.
     pub enum MunicipalityEvent for EntityKind::Municipality {
         Registered(MunicipalityRegistered) = REGISTERED_V1 => "dk.samskab.municipality.registered.v1",
+        MatchingWeightsSet(MunicipalityMatchingWeights) = MATCHING_WEIGHTS_SET_V1 => "dk.samskab.municipality.matching_weights_set.v1",
     }
+}
+
+/// Payload of `dk.samskab.municipality.matching_weights_set.v1`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MunicipalityMatchingWeights {
+    pub tenant: TenantId,
+    pub weights: Weights,
+    pub at: DateTime<Utc>,
 }
 
 /// Payload of `dk.samskab.municipality.registered.v1`.
@@ -46,6 +64,7 @@ impl MunicipalityEvent {
     pub fn tenant(&self) -> &TenantId {
         match self {
             MunicipalityEvent::Registered(e) => &e.tenant,
+            MunicipalityEvent::MatchingWeightsSet(e) => &e.tenant,
         }
     }
 }
@@ -53,7 +72,7 @@ impl MunicipalityEvent {
 impl Decider for Municipality {
     const KIND: EntityKind = EntityKind::Municipality;
     type State = MunicipalityState;
-    const STATE_VERSION: u32 = 1;
+    const STATE_VERSION: u32 = 2;
     type Command = MunicipalityCommand;
     type Event = MunicipalityEvent;
 
@@ -76,10 +95,36 @@ impl Decider for Municipality {
                     name: name.clone(),
                 },
             )]),
-            (MunicipalityState::Registered(_), MunicipalityCommand::Register { .. }) => {
+            (MunicipalityState::Registered { .. }, MunicipalityCommand::Register { .. }) => {
                 Err(DomainError::AlreadyExists {
                     kind: EntityKind::Municipality,
                 })
+            }
+            (MunicipalityState::NotRegistered, MunicipalityCommand::SetMatchingWeights { .. }) => {
+                Err(DomainError::NotFound {
+                    kind: EntityKind::Municipality,
+                })
+            }
+            (
+                MunicipalityState::Registered { details, weights },
+                MunicipalityCommand::SetMatchingWeights {
+                    weights: wanted,
+                    at,
+                },
+            ) => {
+                let wanted = wanted
+                    .check()
+                    .map_err(|(criterion, e)| DomainError::rule(criterion, e.0))?;
+                if wanted == *weights {
+                    return Ok(vec![]);
+                }
+                Ok(vec![MunicipalityEvent::MatchingWeightsSet(
+                    MunicipalityMatchingWeights {
+                        tenant: details.tenant.clone(),
+                        weights: wanted,
+                        at: *at,
+                    },
+                )])
             }
         }
     }
@@ -87,11 +132,26 @@ impl Decider for Municipality {
     fn evolve(state: Self::State, event: &Self::Event) -> Self::State {
         match (state, event) {
             (MunicipalityState::NotRegistered, MunicipalityEvent::Registered(e)) => {
-                MunicipalityState::Registered(e.clone())
+                MunicipalityState::Registered {
+                    details: e.clone(),
+                    weights: Weights::default(),
+                }
             }
             // A second registration cannot have been decided; keep the first.
-            (registered @ MunicipalityState::Registered(_), MunicipalityEvent::Registered(_)) => {
-                registered
+            (
+                registered @ MunicipalityState::Registered { .. },
+                MunicipalityEvent::Registered(_),
+            ) => registered,
+            (
+                MunicipalityState::Registered { details, .. },
+                MunicipalityEvent::MatchingWeightsSet(e),
+            ) => MunicipalityState::Registered {
+                details,
+                weights: e.weights,
+            },
+            // Nothing to weigh before the registration.
+            (MunicipalityState::NotRegistered, MunicipalityEvent::MatchingWeightsSet(_)) => {
+                MunicipalityState::NotRegistered
             }
         }
     }
@@ -145,10 +205,88 @@ mod tests {
             name: name("Roskilde Kommune"),
         });
         let state = Municipality::replay(&[rodovre_registered(), other]);
-        let MunicipalityState::Registered(first) = state else {
+        let MunicipalityState::Registered { details: first, .. } = state else {
             panic!("expected registered, got {state:?}");
         };
         assert_eq!(first.tenant.as_str(), "rodovre");
+    }
+
+    fn weights(skills_required: u32, distance: u32) -> Weights {
+        Weights {
+            skills_required,
+            distance,
+            ..Weights::default()
+        }
+    }
+
+    #[test]
+    fn a_municipality_sets_its_own_matching_weights() {
+        let set = MunicipalityCommand::SetMatchingWeights {
+            weights: weights(50, 0),
+            at: at(2026, 1, 5),
+        };
+        let events = when::<Municipality>(&[rodovre_registered()], &set).expect("allowed");
+        assert_eq!(
+            events,
+            vec![MunicipalityEvent::MatchingWeightsSet(
+                MunicipalityMatchingWeights {
+                    tenant: tenant("rodovre"),
+                    weights: weights(50, 0),
+                    at: at(2026, 1, 5),
+                }
+            )]
+        );
+        let history = [rodovre_registered(), events[0].clone()];
+        assert!(matches!(
+            Municipality::replay(&history),
+            MunicipalityState::Registered { weights: w, .. } if w == weights(50, 0)
+        ));
+        assert_eq!(
+            when::<Municipality>(&history, &set),
+            Ok(vec![]),
+            "the same again"
+        );
+        assert!(matches!(
+            Municipality::replay(&[rodovre_registered()]),
+            MunicipalityState::Registered { weights: w, .. } if w == Weights::default()
+        ));
+    }
+
+    #[test]
+    fn weights_are_0_to_100_points_and_one_criterion_counts() {
+        let refused = |weights: Weights| match when::<Municipality>(
+            &[rodovre_registered()],
+            &MunicipalityCommand::SetMatchingWeights {
+                weights,
+                at: at(2026, 1, 5),
+            },
+        ) {
+            Err(DomainError::Rule { field, .. }) => field,
+            other => panic!("expected a rule, got {other:?}"),
+        };
+        assert_eq!(refused(weights(101, 20)), Some("skills_required".into()));
+        assert_eq!(refused(weights(35, 250)), Some("distance".into()));
+        let nothing = Weights {
+            skills_required: 0,
+            skills_nice_to_have: 0,
+            languages: 0,
+            distance: 0,
+            availability: 0,
+            interests: 0,
+        };
+        assert_eq!(refused(nothing), Some("skills_required".into()));
+        assert_eq!(
+            when::<Municipality>(
+                &[],
+                &MunicipalityCommand::SetMatchingWeights {
+                    weights: Weights::default(),
+                    at: at(2026, 1, 5)
+                }
+            ),
+            Err(DomainError::NotFound {
+                kind: EntityKind::Municipality
+            })
+        );
     }
 
     #[test]

@@ -8,13 +8,14 @@
 //! scored. Pure: the distance between postcodes is the caller's (`samskab-geo`), so this crate
 //! stays without data or I/O.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::{AvailabilitySlot, NeedDetails, NeedSchedule};
+use crate::{AvailabilitySlot, InvalidValue, NeedDetails, NeedSchedule};
 
 /// Points per criterion; a candidate's score is the sum of the shares earned, out of their
-/// total. One set for the whole installation today; per municipality is the next step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// total (so a score is always out of 100, whatever the total). Each municipality may set its
+/// own (`MunicipalityCommand::SetMatchingWeights`); [`Weights::default`] otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Weights {
     pub skills_required: u32,
     pub skills_nice_to_have: u32,
@@ -38,6 +39,42 @@ impl Default for Weights {
 }
 
 impl Weights {
+    /// The most points one criterion may have.
+    pub const MAX_POINTS: u32 = 100;
+
+    /// Weights a municipality may set: each criterion 0 to [`Self::MAX_POINTS`] points, and at
+    /// least one that counts (else no candidate could score). The field named in an error is
+    /// the criterion's.
+    pub fn check(self) -> Result<Self, (&'static str, InvalidValue)> {
+        for (criterion, points) in self.by_criterion() {
+            if points > Self::MAX_POINTS {
+                return Err((
+                    criterion,
+                    InvalidValue::new(format!("must be between 0 and {} points", Self::MAX_POINTS)),
+                ));
+            }
+        }
+        if self.total() == 0 {
+            return Err((
+                "skills_required",
+                InvalidValue::new("at least one criterion must count"),
+            ));
+        }
+        Ok(self)
+    }
+
+    /// Each criterion's name (as the API and the reasons say it) and points.
+    pub fn by_criterion(&self) -> [(&'static str, u32); 6] {
+        [
+            ("skills_required", self.skills_required),
+            ("skills_nice_to_have", self.skills_nice_to_have),
+            ("languages", self.languages),
+            ("distance", self.distance),
+            ("availability", self.availability),
+            ("interests", self.interests),
+        ]
+    }
+
     pub fn total(&self) -> u32 {
         self.skills_required
             + self.skills_nice_to_have

@@ -27,6 +27,7 @@ use crate::auth::Principal;
 use crate::problem::ApiError;
 use crate::read::{DIRECTORY, MATCHING, QueryParams, check_limit_of, wait_for};
 use crate::routes::EntityId;
+use crate::routes::municipalities::weights_of;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -89,7 +90,8 @@ pub struct CandidateView {
     pub reasons: Vec<ReasonView>,
 }
 
-/// The points per criterion the scores were computed with.
+/// The points per criterion the scores were computed with: the municipality's
+/// (`PUT /municipalities/current/matching-weights`), or the installation's default.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WeightsView {
     pub skills_required: u32,
@@ -183,7 +185,7 @@ async fn candidates_for_need(
         .bind(id)
         .fetch_all(&state.pool)
         .await?;
-    let weights = Weights::default();
+    let weights = weights_of(&state, &principal).await?;
     let mut ranked: Vec<CandidateView> = rows
         .into_iter()
         .map(|v| {
@@ -348,7 +350,7 @@ async fn suggestions_for_volunteer(
         .bind(id)
         .fetch_all(&state.pool)
         .await?;
-    let weights = Weights::default();
+    let weights = weights_of(&state, &principal).await?;
     let mut ranked: Vec<SuggestionView> = needs
         .iter()
         .filter(|need| {

@@ -3,8 +3,10 @@
 use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
+use samskab_domain::ranking::Weights;
 use samskab_domain::{Kommunekode, Municipality, MunicipalityCommand, Name, TenantId};
 use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -21,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(register_municipality, list_municipalities))
         .routes(routes!(current_municipality))
+        .routes(routes!(set_matching_weights))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -75,7 +78,66 @@ pub struct MunicipalityView {
     pub kommunekode: i32,
     pub name: String,
     pub registered_at: DateTime<Utc>,
+    /// The points per criterion its candidates and suggestions are ranked by.
+    #[schema(value_type = crate::routes::matching::WeightsView)]
+    pub matching_weights: Json<Weights>,
     pub position: i64,
+}
+
+/// Points per matching criterion, each 0 to 100; at least one above 0. A candidate's score is
+/// the share of the total it earns, so it stays out of 100 whatever the total.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WeightsInput {
+    #[serde(deserialize_with = "whole::u8")]
+    #[schema(value_type = u8, minimum = 0, maximum = 100)]
+    pub skills_required: u8,
+    #[serde(deserialize_with = "whole::u8")]
+    #[schema(value_type = u8, minimum = 0, maximum = 100)]
+    pub skills_nice_to_have: u8,
+    #[serde(deserialize_with = "whole::u8")]
+    #[schema(value_type = u8, minimum = 0, maximum = 100)]
+    pub languages: u8,
+    #[serde(deserialize_with = "whole::u8")]
+    #[schema(value_type = u8, minimum = 0, maximum = 100)]
+    pub distance: u8,
+    #[serde(deserialize_with = "whole::u8")]
+    #[schema(value_type = u8, minimum = 0, maximum = 100)]
+    pub availability: u8,
+    #[serde(deserialize_with = "whole::u8")]
+    #[schema(value_type = u8, minimum = 0, maximum = 100)]
+    pub interests: u8,
+}
+
+/// Set the weights the caller's municipality ranks candidates and suggestions by. The same
+/// weights again change nothing.
+#[utoipa::path(put, path = "/municipalities/current/matching-weights", tag = "municipalities",
+    request_body = WeightsInput, responses((status = 202, body = CommandAccepted)),
+    security(("bearer" = [])))]
+async fn set_matching_weights(
+    cmd: CommandRequest,
+    body: JsonBody<WeightsInput>,
+) -> Result<Response, ApiError> {
+    let w = &body.value;
+    let weights = Weights {
+        skills_required: u32::from(w.skills_required),
+        skills_nice_to_have: u32::from(w.skills_nice_to_have),
+        languages: u32::from(w.languages),
+        distance: u32::from(w.distance),
+        availability: u32::from(w.availability),
+        interests: u32::from(w.interests),
+    };
+    // Checked here for the field's reason, and again by the decider.
+    let weights = weights
+        .check()
+        .map_err(|(criterion, e)| ApiError::invalid(criterion, e.0))?;
+    let command = MunicipalityCommand::SetMatchingWeights {
+        weights,
+        at: Utc::now(),
+    };
+    let tenant = cmd.principal.tenant.clone();
+    cmd.change::<Municipality>(tenant, &body.digest, command)
+        .await
 }
 
 /// Every municipality (platform administrators), or the caller's own.
@@ -92,23 +154,27 @@ async fn list_municipalities(
     let rows = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(all)
         .bind(principal.tenant.as_str())
+        .bind(Json(Weights::default()))
         .fetch_all(&state.pool)
         .await?;
     Ok(axum::Json(rows))
 }
 
 /// The caller's own municipality.
-#[utoipa::path(get, path = "/municipalities/current", tag = "municipalities",
+#[utoipa::path(get, path = "/municipalities/current", tag = "municipalities", params(Consistency),
     responses((status = 200, body = MunicipalityView),
         (status = 404, description = "The caller's municipality is not registered (yet).")),
     security(("bearer" = [])))]
 async fn current_municipality(
     State(state): State<AppState>,
     principal: Principal,
+    QueryParams(consistency): QueryParams<Consistency>,
 ) -> Result<axum::Json<MunicipalityView>, ApiError> {
+    wait_for(&state, DIRECTORY, consistency.min_position).await?;
     let sql = current_sql();
     let row: Option<MunicipalityView> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(principal.tenant.as_str())
+        .bind(Json(Weights::default()))
         .fetch_optional(&state.pool)
         .await?;
     row.map(axum::Json).ok_or(ApiError::NotFound)
@@ -119,20 +185,53 @@ pub(crate) fn read_sql() -> Vec<(&'static str, String)> {
     vec![
         ("GET /municipalities", list_sql()),
         ("GET /municipalities/current", current_sql()),
+        ("GET /needs/{id}/candidates (weights)", weights_sql()),
     ]
+}
+
+/// The columns of a [`MunicipalityView`]; a row from before the weights were projected ranks by
+/// the default (`$3` in the list, `$2` for the current one).
+fn columns(default: &str) -> String {
+    format!(
+        "tenant, kommunekode, name, registered_at, \
+         coalesce(matching_weights, {default}::jsonb) AS matching_weights, position"
+    )
 }
 
 fn list_sql() -> String {
     format!(
-        "SELECT tenant, kommunekode, name, registered_at, position FROM {schema}.municipality
+        "SELECT {columns} FROM {schema}.municipality
      WHERE $1 OR tenant = $2 ORDER BY kommunekode",
+        columns = columns("$3"),
         schema = DIRECTORY.schema
     )
 }
 
 fn current_sql() -> String {
     format!(
-        "SELECT tenant, kommunekode, name, registered_at, position FROM {schema}.municipality WHERE tenant = $1",
+        "SELECT {columns} FROM {schema}.municipality WHERE tenant = $1",
+        columns = columns("$2"),
         schema = DIRECTORY.schema
     )
+}
+
+/// The weights `tenant` ranks by ($1; `$2` the default).
+pub(crate) fn weights_sql() -> String {
+    format!(
+        "SELECT coalesce(matching_weights, $2::jsonb) FROM {schema}.municipality WHERE tenant = $1",
+        schema = DIRECTORY.schema
+    )
+}
+
+/// The weights the principal's municipality ranks by.
+pub(crate) async fn weights_of(
+    state: &AppState,
+    principal: &Principal,
+) -> Result<Weights, ApiError> {
+    let weights: Option<Json<Weights>> = sqlx::query_scalar(sqlx::AssertSqlSafe(weights_sql()))
+        .bind(principal.tenant.as_str())
+        .bind(Json(Weights::default()))
+        .fetch_optional(&state.pool)
+        .await?;
+    Ok(weights.map(|w| w.0).unwrap_or_default())
 }

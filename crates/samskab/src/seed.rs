@@ -418,9 +418,96 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
                 info!(done, total, municipality = m.slug, "seeding demo data");
             }
         }
+
+        // Two matches on the first need without children: one under way with this month's
+        // hours, one the volunteer asked for ("I'm interested"), awaiting the coordinator.
+        if let Some(need_index) = m.needs.iter().position(|n| !n.children_under_15)
+            && volunteers >= 3
+        {
+            let need = id_for_key(
+                &tenant,
+                EntityKind::Need,
+                &format!("seed-demo/need/{}/{need_index}", m.slug),
+            );
+            let matches: [(usize, DemoMatch); 2] =
+                [(1, demo_match_under_way), (2, demo_match_asked_for)];
+            for (n, steps) in matches {
+                let volunteer = id_for_key(
+                    &tenant,
+                    EntityKind::Volunteer,
+                    &format!("seed-demo/volunteer/{}/{n}", m.slug),
+                );
+                let id = MatchId::from(samskab_api::routes::matches::pair_match_id(
+                    m.slug, need, volunteer, 0,
+                ));
+                let entity = EntityRef::new(m.slug, EntityKind::Match.as_str(), &id.to_string())?;
+                let details = MatchDetails {
+                    id,
+                    volunteer_id: VolunteerId::from(volunteer),
+                    counterpart: Counterpart::Need(NeedId::from(need)),
+                    proposed_by: if n == 1 {
+                        ProposedBy::Coordinator
+                    } else {
+                        ProposedBy::Volunteer
+                    },
+                    note: None,
+                };
+                for (i, command) in steps(details).into_iter().enumerate() {
+                    let key = format!("seed-demo/match/{}/{n}/{i}", m.slug);
+                    let creates = if i == 0 {
+                        Creates::New
+                    } else {
+                        Creates::Existing
+                    };
+                    let outcome =
+                        execute::<Match>(ctx(&state, &caseworker, key), &entity, creates, command)
+                            .await
+                            .map_err(|e| anyhow::anyhow!("match {n} of {}: {e}", m.slug))?;
+                    last_position = last_position.max(outcome.position);
+                }
+            }
+        }
     }
     info!(done, total, last_position, "demo data loaded");
     Ok(())
+}
+
+/// A demo match's commands, in order, from its details.
+type DemoMatch = fn(MatchDetails) -> Vec<MatchCommand>;
+
+/// A match proposed by the coordinator, accepted by the volunteer, started today, with 4 hours
+/// logged this month.
+fn demo_match_under_way(details: MatchDetails) -> Vec<MatchCommand> {
+    let at = Utc::now();
+    let today = samskab_domain::calendar::danish_date(at);
+    let this_month = YearMonth::new(
+        chrono::Datelike::year(&today),
+        chrono::Datelike::month(&today),
+    );
+    let mut steps = vec![
+        MatchCommand::Propose { details, at },
+        MatchCommand::Accept {
+            side: MatchSide::Volunteer,
+            at,
+        },
+        MatchCommand::Start { on: today, at },
+    ];
+    if let (Ok(period), Ok(minutes)) = (this_month, MonthlyMinutes::parse(240)) {
+        steps.push(MatchCommand::LogHours {
+            period,
+            minutes,
+            at,
+        });
+    }
+    steps
+}
+
+/// A volunteer's "I'm interested", waiting for the coordinator.
+fn demo_match_asked_for(details: MatchDetails) -> Vec<MatchCommand> {
+    vec![MatchCommand::Propose {
+        details,
+        at: Utc::now(),
+    }]
 }
 
 /// Every third demo volunteer works with children (and so has a børneattest).

@@ -136,6 +136,22 @@ async fn seed_demo_and_rebuild_show_progress_and_all_stops_cleanly_on_ctrl_c() {
     // seed.rs's DEMO: four needs in Rødovre, two in Roskilde, two in Syddjurs.
     assert_eq!(needs.len(), 8, "every demo need, once: {needs:?}");
     assert!(needs.iter().all(|(_, _, open)| *open), "{needs:?}");
+    let matches: Vec<(String, String)> =
+        sqlx::query_as("SELECT tenant, status FROM matching.match ORDER BY tenant, status")
+            .fetch_all(&pool)
+            .await
+            .expect("matches");
+    // Per demo municipality: one under way, one a volunteer asked for.
+    let expected: Vec<(String, String)> = ["rodovre", "roskilde", "syddjurs"]
+        .iter()
+        .flat_map(|t| {
+            [
+                (t.to_string(), "active".to_string()),
+                (t.to_string(), "proposed".to_string()),
+            ]
+        })
+        .collect();
+    assert_eq!(matches, expected);
     for posted_by in ["municipality", "organisation"] {
         assert!(
             needs.iter().any(|(_, p, _)| p == posted_by),

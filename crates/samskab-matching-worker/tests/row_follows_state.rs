@@ -18,22 +18,18 @@
 //! worker's is here: the table, the strategy, and the row each state implies.
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use samskab_domain::fixtures::{
     arb_datetime, arb_match_event, arb_need_event, arb_volunteer_event, arb_volunteer_registered,
     date,
 };
 use samskab_domain::{
-    Decider, Match, MatchAccepted, MatchEndReason, MatchEnded, MatchEvent, MatchHoursLogged,
-    MatchId, MatchNote, MatchPaused, MatchResumed, MatchSide, MatchStarted, MatchState,
-    MonthlyMinutes, Need, NeedId, NeedState, ProposedBy, Purpose, Volunteer, VolunteerEvent,
-    VolunteerId, VolunteerPurposeConsent, VolunteerRegistered, VolunteerState, YearMonth,
+    Match, MatchAccepted, MatchEndReason, MatchEnded, MatchEvent, MatchHoursLogged, MatchId,
+    MatchNote, MatchPaused, MatchResumed, MatchSide, MatchStarted, MatchState, MonthlyMinutes,
+    Need, NeedId, NeedState, ProposedBy, Purpose, Volunteer, VolunteerEvent, VolunteerId,
+    VolunteerPurposeConsent, VolunteerRegistered, VolunteerState, YearMonth,
 };
-use samskab_eventlog::RecordedEvent;
-use samskab_testkit::projection::{Key, micros, migrated_database};
+use samskab_testkit::projection::{Key, micros};
 use serde_json::{Value, json};
-use sqlx::PgPool;
-use uuid::Uuid;
 
 mod support;
 use support::*;
@@ -338,117 +334,15 @@ fn arb_match_life(id: MatchId) -> impl Strategy<Value = Vec<MatchEvent>> {
         })
 }
 
-/// How a life reaches the projection, as `rows_follow_state` delivers a sequence: batched or
-/// event by event, some events twice in a row, one earlier event again at the end.
-#[derive(Debug, Clone)]
-struct Delivery {
-    batched: bool,
-    repeated: Vec<bool>,
-    stale: prop::sample::Index,
-}
-
-fn arb_delivery() -> impl Strategy<Value = Delivery> {
-    (
-        any::<bool>(),
-        proptest::collection::vec(any::<bool>(), 13),
-        any::<prop::sample::Index>(),
-    )
-        .prop_map(|(batched, repeated, stale)| Delivery {
-            batched,
-            repeated,
-            stale,
-        })
-}
-
 /// As [`a_matchs_row_is_the_row_of_its_folded_state`], for lives that reach the agreement, the
 /// start, the hours of a month logged again, pauses and resumptions and ends
-/// ([`arb_match_life`]), with events out of place among them. The harness's property, with a
-/// sequence strategy where the harness takes one event at a time; deterministic likewise.
+/// ([`arb_match_life`]), with events out of place among them.
 #[test]
 fn a_matchs_row_follows_its_state_through_whole_lives() -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let pool = runtime.block_on(migrated_database())?;
-    let config = Config {
-        cases: 128,
-        failure_persistence: None,
-        ..Config::default()
-    };
-    let mut runner =
-        TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
-    let strategy = any::<u128>().prop_flat_map(|n| {
-        let id = MatchId::from_uuid(Uuid::from_u128(n));
-        (Just(id), arb_match_life(id), arb_delivery())
-    });
-    runner
-        .run(&strategy, |(id, events, delivery)| {
-            runtime
-                .block_on(life_follows_state(&pool, id, &events, &delivery))
-                .map_err(|error| TestCaseError::fail(format!("{error:#}")))
-        })
-        .map_err(|error| anyhow::anyhow!("{error}"))
-}
-
-/// Projects `events` of match `id` as `delivery` says, and compares the row with the state's.
-async fn life_follows_state(
-    pool: &PgPool,
-    id: MatchId,
-    events: &[MatchEvent],
-    delivery: &Delivery,
-) -> anyhow::Result<()> {
-    // While shrinking, proptest tries many lives for the same id.
-    sqlx::query("DELETE FROM matching.match WHERE tenant = $1 AND id = $2")
-        .bind(TENANT)
-        .bind(id.as_uuid())
-        .execute(pool)
-        .await?;
-    let key = id.to_string();
-    let recorded: Vec<RecordedEvent> = events
-        .iter()
-        .zip(1u64..)
-        .map(|(event, position)| MATCHING.recorded(TENANT, &key, position, event))
-        .collect();
-    let mut delivered = Vec::new();
-    for (event, repeated) in recorded
-        .iter()
-        .zip(delivery.repeated.iter().chain(std::iter::repeat(&false)))
-    {
-        delivered.push(event.clone());
-        if *repeated {
-            delivered.push(event.clone());
-        }
-    }
-    if delivery.batched {
-        MATCHING.apply_batch_all(pool, &delivered).await?;
-    } else {
-        MATCHING
-            .apply_all(pool, &delivered.iter().collect::<Vec<_>>())
-            .await?;
-    }
-    MATCHING
-        .apply_all(pool, &[delivery.stale.get(&recorded)])
-        .await?;
-
-    let expected = match_row_of(&Match::replay(events));
-    let row = match_row(pool, TENANT, id.as_uuid()).await?;
-    let actual = match (row, &expected) {
-        (Some(row), Some(expected)) => Some(pick(&row, expected)),
-        (row, _) => row,
-    };
-    anyhow::ensure!(
-        actual == expected,
-        "row {actual:#?}\nstate says {expected:#?}"
-    );
-    Ok(())
-}
-
-/// The columns of `row` that `expected` names.
-fn pick(row: &Value, expected: &Value) -> Value {
-    let columns = expected.as_object().map(|o| o.keys()).into_iter().flatten();
-    Value::Object(
-        columns
-            .map(|column| (column.clone(), row[column].clone()))
-            .collect(),
+    MATCHING.rows_follow_state_of_sequences::<Match>(
+        "match",
+        Key::any_entity(TENANT),
+        |key| arb_match_life(MatchId::from_uuid(key.id())).boxed(),
+        match_row_of,
     )
 }

@@ -136,14 +136,27 @@ impl<P: Projection + Clone> ReadModelTest<P> {
         events: impl Fn(&Key) -> BoxedStrategy<D::Event> + 'static,
         expected_row: fn(&D::State) -> Option<Value>,
     ) -> anyhow::Result<()> {
-        let events = Arc::new(events);
-        let strategy = keys.prop_flat_map(move |key| {
-            (
-                proptest::collection::vec(events(&key), 1..8),
-                Just(key),
-                arb_delivery(),
-            )
-        });
+        self.rows_follow_state_of_sequences::<D>(
+            table,
+            keys,
+            move |key| proptest::collection::vec(events(key), 1..8).boxed(),
+            expected_row,
+        )
+    }
+
+    /// [`rows_follow_state`](Self::rows_follow_state) for sequences drawn whole (`sequences`,
+    /// given the key): for an entity whose interesting states lie behind several events in
+    /// order (an active match: proposed, accepted, started), which independent draws rarely
+    /// reach.
+    pub fn rows_follow_state_of_sequences<D: Decider>(
+        &self,
+        table: &'static str,
+        keys: impl Strategy<Value = Key> + 'static,
+        sequences: impl Fn(&Key) -> BoxedStrategy<Vec<D::Event>> + 'static,
+        expected_row: fn(&D::State) -> Option<Value>,
+    ) -> anyhow::Result<()> {
+        let sequences = Arc::new(sequences);
+        let strategy = keys.prop_flat_map(move |key| (sequences(&key), Just(key), arb_delivery()));
         check(strategy, async |pool, (events, key, delivery)| {
             // While shrinking, proptest tries many sequences for the same key.
             self.clear(pool, table, &key).await?;

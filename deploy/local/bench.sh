@@ -2,7 +2,7 @@
 # Runs the benchmark: builds the release `samskab` and `samskab-bench`, then runs the bench,
 # which starts its own nats-server per section (samskab-testkit) and fresh PostgreSQL
 # databases on the local server (dropped again at the end), and prints one line per figure and a table at the end.
-#   bash deploy/local/bench.sh                 # everything (about 2-3 minutes)
+#   bash deploy/local/bench.sh                 # everything (about 7-8 minutes; section 8 alone 4-5)
 #   bash deploy/local/bench.sh --sections 1,2  # some sections; see --help for durations and sizes
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -5,7 +5,7 @@ use anyhow::Context;
 use samskab_domain::fixtures;
 use samskab_domain::{
     Consent, DomainEvent, VolunteerEvent, VolunteerId, VolunteerPersonalData, VolunteerProfile,
-    VolunteerRegistered,
+    VolunteerProfileUpdated, VolunteerRegistered,
 };
 use samskab_eventlog::{CommandMeta, EntityRef, NewEvent};
 
@@ -31,8 +31,26 @@ pub fn fresh_entity(run: &str, task: usize, n: u64) -> anyhow::Result<EntityRef>
 
 /// A volunteer's registration as the API decides it, and the entity it is appended to.
 pub struct Registration {
+    pub id: VolunteerId,
     pub entity: EntityRef,
     pub event: NewEvent,
+}
+
+/// A domain event as `EventLog::append` takes it (its `personal` still plain: the log seals it).
+pub fn new_event<E: DomainEvent>(event: &E) -> NewEvent {
+    NewEvent {
+        event_type: event.event_type().to_owned(),
+        data: event.to_payload(),
+    }
+}
+
+/// The entity of volunteer `id` in the bench's municipality.
+pub fn volunteer_entity(id: VolunteerId) -> anyhow::Result<EntityRef> {
+    Ok(EntityRef::new(
+        TENANT,
+        VolunteerEvent::KIND.as_str(),
+        &id.to_string(),
+    )?)
 }
 
 /// The parts of a registration that do not change from volunteer to volunteer.
@@ -55,19 +73,35 @@ impl RegistrationTemplate {
     /// A new volunteer's registration: a fresh id, the payload the domain would append.
     pub fn registration(&self) -> anyhow::Result<Registration> {
         let id = VolunteerId::new_v7();
-        let event = VolunteerEvent::Registered(VolunteerRegistered {
+        Ok(Registration {
+            id,
+            entity: volunteer_entity(id)?,
+            event: self.registration_of(id),
+        })
+    }
+
+    /// The registration of volunteer `id`.
+    pub fn registration_of(&self, id: VolunteerId) -> NewEvent {
+        new_event(&VolunteerEvent::Registered(VolunteerRegistered {
             id,
             personal: Some(self.personal.clone()),
             profile: self.profile.clone(),
             consent: self.consent.clone(),
-        });
-        let entity = EntityRef::new(TENANT, VolunteerEvent::KIND.as_str(), &id.to_string())?;
-        Ok(Registration {
-            entity,
-            event: NewEvent {
-                event_type: event.event_type().to_owned(),
-                data: event.to_payload(),
-            },
-        })
+        }))
+    }
+
+    /// The volunteer's profile changed to `profile`: the event `PUT /volunteers/{id}` appends,
+    /// which carries the personal data again (sealed by the log, as the API's is).
+    pub fn profile_update(&self, id: VolunteerId, profile: &VolunteerProfile) -> NewEvent {
+        new_event(&VolunteerEvent::ProfileUpdated(VolunteerProfileUpdated {
+            id,
+            personal: Some(self.personal.clone()),
+            profile: profile.clone(),
+        }))
+    }
+
+    /// The canonical profile, which [`RegistrationTemplate::registration`] registers.
+    pub fn profile(&self) -> &VolunteerProfile {
+        &self.profile
     }
 }

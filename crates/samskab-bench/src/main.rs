@@ -8,6 +8,8 @@
 //! 5. Projection lag under a steady, paced load.
 //! 6. RSS of `samskab all` in a child process, idle and under load.
 //! 7. Matching: top-20 candidates at 100k and 1M volunteers, suggestions among 50k needs.
+//! 8. Matching projection: the matching projector catching up on profile updates (vs the
+//!    directory projector and plain UPDATEs), and a rebuild from 1M events (vs from 100k).
 //!
 //! Each section starts its own `nats-server` (samskab-testkit) and fresh database, so one
 //! section's data does not weigh on the next (section 3 reuses section 1's server, whose
@@ -20,6 +22,7 @@ mod driver;
 mod fixtures;
 mod history;
 mod matching;
+mod matching_projection;
 mod projection;
 mod report;
 mod rss;
@@ -43,8 +46,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[command(about)]
 pub struct Args {
     /// Sections to run, comma-separated (1 append, 2 API, 3 history load, 4 projection
-    /// throughput, 5 projection lag, 6 RSS of `samskab all`, 7 matching queries).
-    #[arg(long, value_delimiter = ',', default_values_t = [1u8, 2, 3, 4, 5, 6, 7])]
+    /// throughput, 5 projection lag, 6 RSS of `samskab all`, 7 matching queries, 8 matching
+    /// projection and rebuild).
+    #[arg(long, value_delimiter = ',', default_values_t = [1u8, 2, 3, 4, 5, 6, 7, 8])]
     pub sections: Vec<u8>,
     /// Concurrent tasks/clients of the "many" rows.
     #[arg(long, default_value_t = 32)]
@@ -82,6 +86,16 @@ pub struct Args {
     /// How long the clients drive `samskab all`, in seconds (section 6).
     #[arg(long, default_value_t = 10.0)]
     pub rss_secs: f64,
+    /// Profile updates the matching projector catches up on (section 8).
+    #[arg(long, default_value_t = 50_000)]
+    pub profile_updates: u64,
+    /// Volunteers the profile updates are spread over (section 8).
+    #[arg(long, default_value_t = 5_000)]
+    pub profile_volunteers: usize,
+    /// Events the matching read model is rebuilt from (section 8; rounded up to whole stories
+    /// of 20); the baseline rebuild is from a tenth of them.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub rebuild_events: u64,
     /// The release `samskab` binary (section 6). Default: <repo>/target/release/samskab.
     #[arg(long)]
     pub samskab_bin: Option<PathBuf>,
@@ -147,7 +161,8 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                // The bench's own progress lines (long steps of section 8) at info.
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,samskab_bench=info")),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -165,7 +180,7 @@ async fn main() -> anyhow::Result<()> {
         shared = Some((nats, log));
     }
 
-    for section in 1..=7u8 {
+    for section in 1..=8u8 {
         if !args.runs(section) {
             continue;
         }
@@ -176,7 +191,8 @@ async fn main() -> anyhow::Result<()> {
             4 => "Projection throughput (directory worker on a backlog)",
             5 => "Projection lag under steady load",
             6 => "RSS of `samskab all`",
-            _ => "Matching queries on a large read model",
+            7 => "Matching queries on a large read model",
+            _ => "Matching projection (profile updates; rebuild)",
         };
         println!("\n== {section}. {title}");
         let outcome = match (section, &shared) {
@@ -187,6 +203,7 @@ async fn main() -> anyhow::Result<()> {
             (5, _) => projection::lag(&args, &mut report).await,
             (6, _) => rss::run(&args, &mut report).await,
             (7, _) => matching::run(&args, &mut report).await,
+            (8, _) => matching_projection::run(&args, &mut report).await,
             _ => Ok(()),
         };
         if let Err(e) = outcome {
@@ -239,7 +256,7 @@ async fn print_header(args: &Args) {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
-        "  warm-up {} s; windows: append {} s, API {} s, load {} s; backlog {} events; lag load {} cmd/s for {} s over {} tasks; RSS load {} s; {} clients",
+        "  warm-up {} s; windows: append {} s, API {} s, load {} s; backlog {} events; lag load {} cmd/s for {} s over {} tasks; RSS load {} s; {} clients; matching: {} profile updates over {} volunteers, rebuild from {} events",
         args.warmup_secs,
         args.append_secs,
         args.api_secs,
@@ -249,7 +266,10 @@ async fn print_header(args: &Args) {
         args.lag_secs,
         args.lag_tasks,
         args.rss_secs,
-        args.clients
+        args.clients,
+        args.profile_updates,
+        args.profile_volunteers,
+        args.rebuild_events
     );
 }
 

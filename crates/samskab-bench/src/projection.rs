@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use samskab_directory_worker::DirectoryProjection;
 use samskab_eventlog::{EventLog, LogConfig};
-use samskab_projection::{CancellationToken, Projector, ProjectorConfig, checkpoint};
+use samskab_projection::{CancellationToken, Projection, Projector, ProjectorConfig, checkpoint};
 use samskab_testkit::{NatsServer, TestDatabase};
 use sqlx::PgPool;
 use tokio::sync::Mutex;
@@ -32,14 +32,15 @@ const SCHEMA: &str = samskab_directory_worker::READ_MODEL.schema;
 /// Acked commands not yet covered by the checkpoint: (position, ack instant), lowest first.
 type Waiting = BinaryHeap<Reverse<(u64, Instant)>>;
 
-struct Servers {
+/// A `nats-server` and a fresh, migrated database of one section's own (section 8 too).
+pub(crate) struct Servers {
     _nats: NatsServer,
     _database: TestDatabase,
-    log: EventLog,
-    pool: PgPool,
+    pub(crate) log: EventLog,
+    pub(crate) pool: PgPool,
 }
 
-async fn fresh_servers() -> anyhow::Result<Servers> {
+pub(crate) async fn fresh_servers() -> anyhow::Result<Servers> {
     let nats = NatsServer::start()?;
     let database = crate::fresh_database().await?;
     let pool = database.pool().await?;
@@ -56,14 +57,15 @@ async fn fresh_servers() -> anyhow::Result<Servers> {
     })
 }
 
-struct Worker {
+pub(crate) struct Worker {
     stop: CancellationToken,
     handle: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
-fn start_worker(servers: &Servers) -> Worker {
+/// A `Projector` of `projection` running on the servers until [`Worker::stop`].
+pub(crate) fn start_worker<P: Projection>(servers: &Servers, projection: P) -> Worker {
     let projector = Projector::new(
-        DirectoryProjection,
+        projection,
         servers.log.clone(),
         servers.pool.clone(),
         ProjectorConfig::default(),
@@ -77,7 +79,7 @@ fn start_worker(servers: &Servers) -> Worker {
 }
 
 impl Worker {
-    async fn stop(self) -> anyhow::Result<()> {
+    pub(crate) async fn stop(self) -> anyhow::Result<()> {
         self.stop.cancel();
         tokio::time::timeout(Duration::from_secs(10), self.handle)
             .await
@@ -86,9 +88,11 @@ impl Worker {
     }
 }
 
-/// Waits until the checkpoint reaches `position`, polling every `every`.
-async fn caught_up(
+/// Waits until the checkpoint of the read model in `schema` reaches `position`, polling every
+/// `every`.
+pub(crate) async fn caught_up(
     pool: &PgPool,
+    schema: &str,
     position: u64,
     every: Duration,
     timeout: Duration,
@@ -96,7 +100,7 @@ async fn caught_up(
 ) -> anyhow::Result<()> {
     let deadline = Instant::now() + timeout;
     loop {
-        let at = checkpoint(pool, SCHEMA).await?;
+        let at = checkpoint(pool, schema).await?;
         if at >= position {
             return Ok(());
         }
@@ -178,9 +182,10 @@ pub async fn throughput(args: &Args, report: &mut Report) -> anyhow::Result<()> 
     // The worker on the backlog.
     let started = Instant::now();
     let cpu = crate::cpu::snapshot();
-    let worker = start_worker(&servers);
+    let worker = start_worker(&servers, DirectoryProjection);
     caught_up(
         &servers.pool,
+        SCHEMA,
         last,
         Duration::from_millis(2),
         Duration::from_secs(600),
@@ -260,7 +265,7 @@ async fn insert_baseline(
 pub async fn lag(args: &Args, report: &mut Report) -> anyhow::Result<()> {
     let servers = fresh_servers().await?;
     let template = Arc::new(RegistrationTemplate::new()?);
-    let worker = start_worker(&servers);
+    let worker = start_worker(&servers, DirectoryProjection);
 
     // Warm up: the consumer exists and the first batch has gone through.
     let registration = template.registration()?;
@@ -270,6 +275,7 @@ pub async fn lag(args: &Args, report: &mut Report) -> anyhow::Result<()> {
         .await?;
     caught_up(
         &servers.pool,
+        SCHEMA,
         first.position,
         Duration::from_millis(5),
         Duration::from_secs(30),
@@ -383,7 +389,7 @@ pub async fn lag(args: &Args, report: &mut Report) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn cpu_note(before: &crate::cpu::Snapshot, ops: u64, elapsed: Duration) -> String {
+pub(crate) fn cpu_note(before: &crate::cpu::Snapshot, ops: u64, elapsed: Duration) -> String {
     crate::cpu::usage(before, &crate::cpu::snapshot())
         .map(|usage| usage.describe(ops, elapsed))
         .unwrap_or_default()

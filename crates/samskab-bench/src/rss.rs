@@ -58,7 +58,7 @@ fn command(
 }
 
 /// VmRSS (or another `Vm*` line) of a process, in KiB.
-fn vm(pid: u32, field: &str) -> anyhow::Result<u64> {
+pub(crate) fn vm(pid: u32, field: &str) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     status
         .lines()
@@ -67,7 +67,7 @@ fn vm(pid: u32, field: &str) -> anyhow::Result<u64> {
         .with_context(|| format!("no {field} in /proc/{pid}/status"))
 }
 
-fn mib(kib: u64) -> f64 {
+pub(crate) fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
 

@@ -289,17 +289,22 @@ impl TestApp {
         }
         let mut position = 0;
         for (step, body) in steps {
-            let (status, accepted) = self
-                .post(
+            position = self
+                .accepted(
                     &format!("/volunteers/{id}/child-certificate/{step}"),
                     token,
                     &body,
                 )
                 .await;
-            assert_eq!(status, 202, "{step}: {accepted}");
-            position = accepted["position"].as_u64().expect("position");
         }
         position
+    }
+
+    /// `POST path` with `body`, expected to be accepted (202): the command's log position.
+    pub async fn accepted(&self, path: &str, token: &str, body: &Value) -> u64 {
+        let (status, accepted) = self.post(path, token, body).await;
+        assert_eq!(status, 202, "{path}: {accepted}");
+        accepted["position"].as_u64().expect("position")
     }
 
     /// The log's last position.

@@ -237,6 +237,13 @@ pub fn id_for_key(tenant: &TenantId, kind: EntityKind, key: &str) -> Uuid {
     ));
     hasher.update([0]);
     hasher.update(kind.as_str());
+    uuid_from_digest(hasher)
+}
+
+/// An id derived from what `hasher` was given (a UUID v8 of the first 128 bits of its SHA-256),
+/// so every instance derives the same one: an entity created with an idempotency key, a pair's
+/// match (`routes::matches::pair_match_id`).
+pub fn uuid_from_digest(hasher: Sha256) -> Uuid {
     let digest = hasher.finalize();
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);

@@ -164,16 +164,6 @@ fn without_position(row: &Value) -> Value {
     row
 }
 
-/// Every row of `matching.match`, in key order.
-async fn snapshot(pool: &PgPool) -> anyhow::Result<Value> {
-    Ok(sqlx::query_scalar(
-        "SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY tenant, id), '[]') \
-         FROM matching.match t",
-    )
-    .fetch_one(pool)
-    .await?)
-}
-
 /// Applies `event` to match `id` of Rødovre at `position`, and returns the row.
 async fn apply_at(
     pool: &PgPool,
@@ -595,7 +585,7 @@ async fn events_of_an_unknown_match_create_no_row() -> anyhow::Result<()> {
         );
     }
     assert_eq!(after(&pool, id, &every_other_event(id)).await?, None);
-    assert_eq!(snapshot(&pool).await?, json!([]));
+    assert_eq!(MATCHING.rows(&pool, "match").await?, json!([]));
 
     // A proposal after them is an ordinary proposal: they left nothing behind.
     let row = apply_at(&pool, id, 10, &proposed(id))
@@ -663,16 +653,16 @@ async fn applying_every_event_twice_leaves_the_same_rows() -> anyhow::Result<()>
     let pool = migrated_database().await?;
     for event in &lives() {
         MATCHING.apply_all(&pool, &[event]).await?;
-        let once = snapshot(&pool).await?;
+        let once = MATCHING.rows(&pool, "match").await?;
         MATCHING.apply_all(&pool, &[event]).await?;
         assert_eq!(
-            snapshot(&pool).await?,
+            MATCHING.rows(&pool, "match").await?,
             once,
             "{} applied twice",
             event.envelope.event_type
         );
     }
-    let rows = snapshot(&pool).await?;
+    let rows = MATCHING.rows(&pool, "match").await?;
     let mut outcomes: Vec<(String, String)> = rows
         .as_array()
         .into_iter()
@@ -700,19 +690,12 @@ async fn applying_every_event_twice_leaves_the_same_rows() -> anyhow::Result<()>
 #[tokio::test]
 async fn replaying_old_events_after_newer_ones_changes_nothing() -> anyhow::Result<()> {
     let pool = migrated_database().await?;
-    let events = lives();
-    let all: Vec<&RecordedEvent> = events.iter().collect();
-    MATCHING.apply_all(&pool, &all).await?;
-    let final_rows = snapshot(&pool).await?;
-    // A redelivery of the whole history, e.g. after a lost checkpoint, and one by one in
-    // reverse: nothing rolls back (no earlier figure replaces a later one, no pause comes back
+    // A redelivery of the whole history (a lost checkpoint), and one by one in reverse: nothing
+    // rolls back (no earlier figure replaces a later one, no pause comes back
     // after the resumption, no acceptance re-opens a declined match).
-    MATCHING.apply_all(&pool, &all).await?;
-    assert_eq!(snapshot(&pool).await?, final_rows);
-    for event in all.iter().rev() {
-        MATCHING.apply_all(&pool, &[event]).await?;
-    }
-    assert_eq!(snapshot(&pool).await?, final_rows);
+    MATCHING
+        .redelivery_changes_nothing(&pool, &lives(), "match")
+        .await?;
     Ok(())
 }
 
@@ -778,13 +761,13 @@ async fn events_of_one_message_share_its_position() -> anyhow::Result<()> {
     assert_eq!(row["position"], 9);
 
     // Every message delivered again changes nothing.
-    let once = snapshot(&pool).await?;
+    let once = MATCHING.rows(&pool, "match").await?;
     for recorded in [&first, &second, &third] {
         MATCHING
             .apply_all(&pool, &recorded.iter().collect::<Vec<_>>())
             .await?;
     }
-    assert_eq!(snapshot(&pool).await?, once);
+    assert_eq!(MATCHING.rows(&pool, "match").await?, once);
     Ok(())
 }
 
@@ -807,6 +790,6 @@ async fn a_payload_naming_another_match_is_an_apply_error() -> anyhow::Result<()
             event.event_type()
         );
     }
-    assert_eq!(snapshot(&pool).await?, json!([]));
+    assert_eq!(MATCHING.rows(&pool, "match").await?, json!([]));
     Ok(())
 }

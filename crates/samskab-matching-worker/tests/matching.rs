@@ -218,15 +218,6 @@ async fn an_update_replaces_the_details_of_an_open_and_of_a_closed_need() -> any
 // Direct: apply inside a transaction, as the runtime does
 // ---------------------------------------------------------------------------------------------
 
-/// Every row of `matching.need`, as JSON, in key order.
-async fn snapshot(pool: &PgPool) -> anyhow::Result<Value> {
-    Ok(sqlx::query_scalar(
-        "SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY tenant, id), '[]') FROM matching.need t",
-    )
-    .fetch_one(pool)
-    .await?)
-}
-
 /// Applies `events` to need `id` of Rødovre, at positions 1, 2, ..., and returns its row.
 async fn after(pool: &PgPool, id: NeedId, events: &[NeedEvent]) -> anyhow::Result<Option<Value>> {
     let key = id.to_string();
@@ -501,9 +492,9 @@ async fn events_of_one_message_share_its_position() -> anyhow::Result<()> {
     assert_eq!(row["status"], "closed");
     assert_eq!(row["position"], 7);
     // The message delivered again changes nothing.
-    let once = snapshot(&pool).await?;
+    let once = MATCHING.rows(&pool, "need").await?;
     MATCHING.apply_all(&pool, &[&publish, &close]).await?;
-    assert_eq!(snapshot(&pool).await?, once);
+    assert_eq!(MATCHING.rows(&pool, "need").await?, once);
     Ok(())
 }
 
@@ -550,35 +541,31 @@ async fn applying_an_event_twice_leaves_the_same_rows() -> anyhow::Result<()> {
     let pool = migrated_database().await?;
     for event in &lives() {
         MATCHING.apply_all(&pool, &[event]).await?;
-        let once = snapshot(&pool).await?;
+        let once = MATCHING.rows(&pool, "need").await?;
         MATCHING.apply_all(&pool, &[event]).await?;
         assert_eq!(
-            snapshot(&pool).await?,
+            MATCHING.rows(&pool, "need").await?,
             once,
             "{} applied twice",
             event.envelope.event_type
         );
     }
-    assert_eq!(snapshot(&pool).await?.as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        MATCHING.rows(&pool, "need").await?.as_array().map(Vec::len),
+        Some(2)
+    );
     Ok(())
 }
 
 #[tokio::test]
 async fn replaying_old_events_after_newer_ones_changes_nothing() -> anyhow::Result<()> {
     let pool = migrated_database().await?;
-    let events = lives();
-    let all: Vec<&RecordedEvent> = events.iter().collect();
-    MATCHING.apply_all(&pool, &all).await?;
-    let final_rows = snapshot(&pool).await?;
-    // A redelivery of the whole history, e.g. after a lost checkpoint: nothing rolls back (no
-    // closing closes the reopened needs again, no update brings back older details).
-    MATCHING.apply_all(&pool, &all).await?;
-    assert_eq!(snapshot(&pool).await?, final_rows);
-    // And one by one, in reverse.
-    for event in all.iter().rev() {
-        MATCHING.apply_all(&pool, &[event]).await?;
-    }
-    assert_eq!(snapshot(&pool).await?, final_rows);
+    // A redelivery of the whole history (a lost checkpoint), and one by one in reverse: nothing
+    // rolls back (no closing closes the reopened needs again, no update brings
+    // back older details).
+    let final_rows = MATCHING
+        .redelivery_changes_nothing(&pool, &lives(), "need")
+        .await?;
     let statuses: Vec<&Value> = final_rows
         .as_array()
         .into_iter()
@@ -604,7 +591,7 @@ async fn events_of_other_entity_kinds_change_nothing() -> anyhow::Result<()> {
             )],
         )
         .await?;
-    let before = snapshot(&pool).await?;
+    let before = MATCHING.rows(&pool, "need").await?;
 
     // Volunteers and matches are this worker's business too (tests/volunteers.rs,
     // tests/matches.rs); organisations and municipalities are not, yet.
@@ -639,7 +626,7 @@ async fn events_of_other_entity_kinds_change_nothing() -> anyhow::Result<()> {
         .apply_all(&pool, &others.iter().collect::<Vec<_>>())
         .await?;
     MATCHING.apply_batch_all(&pool, &others).await?;
-    assert_eq!(snapshot(&pool).await?, before);
+    assert_eq!(MATCHING.rows(&pool, "need").await?, before);
     Ok(())
 }
 
@@ -689,7 +676,7 @@ async fn undecodable_events_and_foreign_ids_are_apply_errors() -> anyhow::Result
             event.event_type()
         );
     }
-    assert_eq!(snapshot(&pool).await?, json!([]));
+    assert_eq!(MATCHING.rows(&pool, "need").await?, json!([]));
     Ok(())
 }
 

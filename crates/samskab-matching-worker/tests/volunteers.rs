@@ -179,16 +179,6 @@ fn without_position(row: &Value) -> Value {
     row
 }
 
-/// Every row of `matching.volunteer`, in key order.
-async fn snapshot(pool: &PgPool) -> anyhow::Result<Value> {
-    Ok(sqlx::query_scalar(
-        "SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY tenant, id), '[]') \
-         FROM matching.volunteer t",
-    )
-    .fetch_one(pool)
-    .await?)
-}
-
 /// Applies `event` to volunteer `id` of Rødovre at `position`, and returns the row.
 async fn apply_at(
     pool: &PgPool,
@@ -625,7 +615,7 @@ async fn events_of_an_unknown_volunteer_create_no_row() -> anyhow::Result<()> {
         .await?,
         None
     );
-    assert_eq!(snapshot(&pool).await?, json!([]));
+    assert_eq!(MATCHING.rows(&pool, "volunteer").await?, json!([]));
 
     // A registration after them is an ordinary registration: they left nothing behind.
     let row = apply_at(&pool, id, 5, &registered(id))
@@ -683,16 +673,16 @@ async fn applying_every_event_twice_leaves_the_same_rows() -> anyhow::Result<()>
     let pool = migrated_database().await?;
     for event in &lives() {
         MATCHING.apply_all(&pool, &[event]).await?;
-        let once = snapshot(&pool).await?;
+        let once = MATCHING.rows(&pool, "volunteer").await?;
         MATCHING.apply_all(&pool, &[event]).await?;
         assert_eq!(
-            snapshot(&pool).await?,
+            MATCHING.rows(&pool, "volunteer").await?,
             once,
             "{} applied twice",
             event.envelope.event_type
         );
     }
-    let rows = snapshot(&pool).await?;
+    let rows = MATCHING.rows(&pool, "volunteer").await?;
     let mut outcomes: Vec<(String, bool)> = rows
         .as_array()
         .into_iter()
@@ -716,19 +706,12 @@ async fn applying_every_event_twice_leaves_the_same_rows() -> anyhow::Result<()>
 #[tokio::test]
 async fn replaying_old_events_after_newer_ones_changes_nothing() -> anyhow::Result<()> {
     let pool = migrated_database().await?;
-    let events = lives();
-    let all: Vec<&RecordedEvent> = events.iter().collect();
-    MATCHING.apply_all(&pool, &all).await?;
-    let final_rows = snapshot(&pool).await?;
-    // A redelivery of the whole history, e.g. after a lost checkpoint, and one by one in
-    // reverse: nothing rolls back (no update brings back an older profile, no purpose consent
+    // A redelivery of the whole history (a lost checkpoint), and one by one in reverse: nothing
+    // rolls back (no update brings back an older profile, no purpose consent
     // an older consent).
-    MATCHING.apply_all(&pool, &all).await?;
-    assert_eq!(snapshot(&pool).await?, final_rows);
-    for event in all.iter().rev() {
-        MATCHING.apply_all(&pool, &[event]).await?;
-    }
-    assert_eq!(snapshot(&pool).await?, final_rows);
+    MATCHING
+        .redelivery_changes_nothing(&pool, &lives(), "volunteer")
+        .await?;
     Ok(())
 }
 
@@ -794,13 +777,13 @@ async fn events_of_one_message_share_its_position() -> anyhow::Result<()> {
     assert_eq!(row["position"], 9);
 
     // Every message delivered again changes nothing.
-    let once = snapshot(&pool).await?;
+    let once = MATCHING.rows(&pool, "volunteer").await?;
     for recorded in [&first, &second, &third] {
         MATCHING
             .apply_all(&pool, &recorded.iter().collect::<Vec<_>>())
             .await?;
     }
-    assert_eq!(snapshot(&pool).await?, once);
+    assert_eq!(MATCHING.rows(&pool, "volunteer").await?, once);
     Ok(())
 }
 

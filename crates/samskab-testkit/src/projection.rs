@@ -215,4 +215,43 @@ impl<P: Projection + Clone> ReadModelTest<P> {
         }
         Ok(query.fetch_optional(pool).await?)
     }
+
+    /// Every row of `table` (in the projection's schema, keyed by tenant and id) as a JSON
+    /// array, by tenant and id: what a test compares before and after a redelivery.
+    pub async fn rows(&self, pool: &PgPool, table: &str) -> anyhow::Result<Value> {
+        let sql = format!(
+            "SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY tenant, id), '[]') FROM {}.{table} t",
+            self.projection.schema()
+        );
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(pool)
+            .await?)
+    }
+
+    /// Applies `events`, then redelivers them all again (a lost checkpoint) and one by one in
+    /// reverse (stale redeliveries), and checks that neither changed `table`: nothing may roll
+    /// a row back. The rows after the first delivery.
+    pub async fn redelivery_changes_nothing(
+        &self,
+        pool: &PgPool,
+        events: &[RecordedEvent],
+        table: &str,
+    ) -> anyhow::Result<Value> {
+        let all: Vec<&RecordedEvent> = events.iter().collect();
+        self.apply_all(pool, &all).await?;
+        let rows = self.rows(pool, table).await?;
+        self.apply_all(pool, &all).await?;
+        anyhow::ensure!(
+            self.rows(pool, table).await? == rows,
+            "{table} changed when the events were delivered again"
+        );
+        for event in all.iter().rev() {
+            self.apply_all(pool, &[event]).await?;
+        }
+        anyhow::ensure!(
+            self.rows(pool, table).await? == rows,
+            "{table} changed when the events were delivered again in reverse"
+        );
+        Ok(rows)
+    }
 }

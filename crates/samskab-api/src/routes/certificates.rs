@@ -10,8 +10,7 @@ use axum::extract::State;
 use axum::response::Response;
 use chrono::{NaiveDate, Utc};
 use samskab_domain::{
-    CertificateRequester, Organisation, OrganisationId, OrganisationState, PostedBy, Volunteer,
-    VolunteerCommand, VolunteerId,
+    CertificateRequester, OrganisationId, PostedBy, Volunteer, VolunteerCommand, VolunteerId,
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -22,7 +21,7 @@ use crate::auth::Principal;
 use crate::body::JsonBody;
 use crate::commands::{CommandAccepted, CommandRequest};
 use crate::problem::ApiError;
-use crate::routes::{EntityId, current};
+use crate::routes::{EntityId, municipality_or_organisation};
 use crate::schema;
 use crate::state::AppState;
 
@@ -42,27 +41,20 @@ pub struct RequesterInput {
     pub organisation_id: Option<Uuid>,
 }
 
-/// The requester named, checked against the log: an organisation must be registered and
-/// active in the caller's municipality.
+/// The requester named: an organisation must be registered and active in the caller's
+/// municipality.
 async fn requester(
     state: &AppState,
     principal: &Principal,
     organisation: Option<Uuid>,
 ) -> Result<CertificateRequester, ApiError> {
-    let Some(id) = organisation else {
-        return Ok(PostedBy::Municipality);
-    };
-    match current::<Organisation>(state, principal, id).await? {
-        OrganisationState::Active(_) => Ok(PostedBy::Organisation(OrganisationId::from(id))),
-        OrganisationState::Deactivated(_) => Err(ApiError::invalid(
-            "organisation_id",
-            "the organisation is deactivated and requests no børneattest",
-        )),
-        OrganisationState::NotRegistered => Err(ApiError::invalid(
-            "organisation_id",
-            "no organisation with this id in your municipality",
-        )),
-    }
+    municipality_or_organisation(
+        state,
+        principal,
+        organisation,
+        "the organisation is deactivated and requests no børneattest",
+    )
+    .await
 }
 
 /// Record the volunteer's consent that the municipality or an organisation requests their

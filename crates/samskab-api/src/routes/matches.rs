@@ -31,7 +31,7 @@ use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::body::{JsonBody, whole};
-use crate::commands::{CommandAccepted, CommandRequest, NO_BODY};
+use crate::commands::{CommandAccepted, CommandRequest, NO_BODY, uuid_from_digest};
 use crate::fields::FieldCheck;
 use crate::problem::ApiError;
 use crate::read::{
@@ -89,10 +89,7 @@ pub fn pair_match_id(tenant: &str, need: Uuid, volunteer: Uuid, generation: u32)
     hasher.update(need.as_bytes());
     hasher.update(volunteer.as_bytes());
     hasher.update(generation.to_be_bytes());
-    let digest = hasher.finalize();
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+    uuid_from_digest(hasher)
 }
 
 /// Propose a match of a volunteer and a need. The proposing side has accepted by proposing;
@@ -114,8 +111,12 @@ async fn propose_match(
             "a field failed without a reason"
         )));
     };
-    let volunteer = matchable_volunteer(&state, &cmd.principal, input.volunteer_id).await?;
-    let need = open_need(&state, &cmd.principal, input.need_id).await?;
+    // Two entities of the log, read at the same time; a refusal names the volunteer first.
+    let (volunteer, need) = tokio::join!(
+        matchable_volunteer(&state, &cmd.principal, input.volunteer_id),
+        open_need(&state, &cmd.principal, input.need_id),
+    );
+    let (volunteer, need) = (volunteer?, need?);
     if need.children_under_15 {
         let day = danish_date(Utc::now()).max(need.starts_on);
         if !volunteer.profile.child_certificate.is_valid_on(day) {
@@ -493,6 +494,12 @@ const MATCH_COLUMNS: &str = "id, volunteer_id, need_id, proposed_by, note, propo
     started_on, paused_since, pause_reason, ended_at, end_reason, minutes, \
     (SELECT coalesce(sum(value::bigint), 0) FROM jsonb_each_text(minutes))::int8 AS total_minutes, \
     updated_at, position";
+
+/// In SQL, the stages of a match that still pairs its volunteer with the need: a volunteer in
+/// one is no candidate for it, and it is not suggested to them.
+pub(crate) const LIVE_SQL: &str = "('proposed', 'agreed', 'active', 'paused')";
+/// In SQL, the stages of a match that fills one of the need's places: started and not ended.
+pub(crate) const ACTIVE_SQL: &str = "('active', 'paused')";
 
 /// A match's stages, as `matching.match.status` has them.
 const MATCH_STATUSES: [&str; 6] = [

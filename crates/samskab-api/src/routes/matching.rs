@@ -27,6 +27,7 @@ use crate::auth::Principal;
 use crate::problem::ApiError;
 use crate::read::{DIRECTORY, MATCHING, QueryParams, check_limit_of, wait_for};
 use crate::routes::EntityId;
+use crate::routes::matches::{ACTIVE_SQL, LIVE_SQL};
 use crate::routes::municipalities::weights_of;
 use crate::state::AppState;
 
@@ -432,9 +433,9 @@ fn open_needs_sql() -> String {
      WHERE n.tenant = $1 AND n.status = 'open' AND (n.organisation_id IS NULL OR o.active IS NOT FALSE)
        AND NOT EXISTS (SELECT 1 FROM {matching}.match m
             WHERE m.tenant = n.tenant AND m.need_id = n.id AND m.volunteer_id = $2
-              AND m.status IN {LIVE})
+              AND m.status IN {LIVE_SQL})
        AND (SELECT count(*) FROM {matching}.match m
-            WHERE m.tenant = n.tenant AND m.need_id = n.id AND m.status IN {ACTIVE}) < n.volunteers_wanted",
+            WHERE m.tenant = n.tenant AND m.need_id = n.id AND m.status IN {ACTIVE_SQL}) < n.volunteers_wanted",
         matching = MATCHING.schema,
         directory = DIRECTORY.schema
     )
@@ -456,11 +457,6 @@ fn organisation_sql() -> String {
     )
 }
 
-/// The statuses of a match that still pairs its volunteer with the need.
-const LIVE: &str = "('proposed', 'agreed', 'active', 'paused')";
-/// The statuses of a match that fills a place: started and not ended.
-const ACTIVE: &str = "('active', 'paused')";
-
 /// The hard rules: the need's municipality ($1), active and consenting to matching, a valid
 /// børneattest on $3 when the need involves children under 15 ($2), one of the need's slots
 /// ($4), and no live match to the need ($5) already.
@@ -474,7 +470,7 @@ fn candidates_sql() -> String {
        AND slots && $4::text[]
        AND NOT EXISTS (SELECT 1 FROM {schema}.match m
             WHERE m.tenant = v.tenant AND m.need_id = $5 AND m.volunteer_id = v.id
-              AND m.status IN {LIVE})",
+              AND m.status IN {LIVE_SQL})",
         schema = MATCHING.schema
     )
 }

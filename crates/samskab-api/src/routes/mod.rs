@@ -61,3 +61,27 @@ pub(crate) fn entity_ref<D: samskab_domain::Decider>(
     samskab_eventlog::EntityRef::new(principal.tenant.as_str(), D::KIND.as_str(), &id.to_string())
         .map_err(|e| ApiError::Internal(e.into()))
 }
+
+/// The municipality (`organisation` absent), or an organisation registered and active in the
+/// caller's municipality, asked of the log (not a read model that may lag behind a
+/// registration a moment ago): who posts a need, who requests a børneattest. A deactivated one
+/// is refused with `deactivated` as the reason (what it may no longer do).
+pub(crate) async fn municipality_or_organisation(
+    state: &AppState,
+    principal: &Principal,
+    organisation: Option<Uuid>,
+    deactivated: &str,
+) -> Result<samskab_domain::PostedBy, ApiError> {
+    use samskab_domain::{Organisation, OrganisationId, OrganisationState, PostedBy};
+    let Some(id) = organisation else {
+        return Ok(PostedBy::Municipality);
+    };
+    match current::<Organisation>(state, principal, id).await? {
+        OrganisationState::Active(_) => Ok(PostedBy::Organisation(OrganisationId::from(id))),
+        OrganisationState::Deactivated(_) => Err(ApiError::invalid("organisation_id", deactivated)),
+        OrganisationState::NotRegistered => Err(ApiError::invalid(
+            "organisation_id",
+            "no organisation with this id in your municipality",
+        )),
+    }
+}

@@ -127,10 +127,7 @@ async fn set_matching_weights(
         availability: u32::from(w.availability),
         interests: u32::from(w.interests),
     };
-    // Checked here for the field's reason, and again by the decider.
-    let weights = weights
-        .check()
-        .map_err(|(criterion, e)| ApiError::invalid(criterion, e.0))?;
+    // Checked by the decider, whose refusal names the criterion.
     let command = MunicipalityCommand::SetMatchingWeights {
         weights,
         at: Utc::now(),

@@ -7,8 +7,7 @@ use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use samskab_domain::{
     ClosingReason, Need, NeedCommand, NeedDescription, NeedDetails, NeedId, NeedPlace,
-    NeedSchedule, NeedTitle, Organisation, OrganisationId, OrganisationState, Postcode, PostedBy,
-    Tag, TargetGroup, VolunteersWanted,
+    NeedSchedule, NeedTitle, Postcode, PostedBy, Tag, TargetGroup, VolunteersWanted,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -23,8 +22,9 @@ use crate::problem::ApiError;
 use crate::read::{
     Consistency, MATCHING, Page, QueryParams, check_filter, check_limit, page, wait_for,
 };
+use crate::routes::matches::ACTIVE_SQL;
 use crate::routes::volunteers::{AvailabilityInput, parse_availability, parse_languages};
-use crate::routes::{EntityId, current};
+use crate::routes::{EntityId, current, municipality_or_organisation};
 use crate::schema;
 use crate::state::AppState;
 
@@ -170,30 +170,6 @@ fn parse_need(id: NeedId, posted_by: PostedBy, input: &NeedInput) -> Result<Need
     }
 }
 
-/// Who posts: the municipality, or an organisation that is registered and active in the
-/// caller's municipality, asked of the log (not a read model that may lag behind a
-/// registration a moment ago).
-async fn posted_by(
-    state: &AppState,
-    principal: &Principal,
-    organisation: Option<Uuid>,
-) -> Result<PostedBy, ApiError> {
-    let Some(id) = organisation else {
-        return Ok(PostedBy::Municipality);
-    };
-    match current::<Organisation>(state, principal, id).await? {
-        OrganisationState::Active(_) => Ok(PostedBy::Organisation(OrganisationId::from(id))),
-        OrganisationState::Deactivated(_) => Err(ApiError::invalid(
-            "organisation_id",
-            "the organisation is deactivated and cannot post needs",
-        )),
-        OrganisationState::NotRegistered => Err(ApiError::invalid(
-            "organisation_id",
-            "no organisation with this id in your municipality",
-        )),
-    }
-}
-
 /// Publish a need in the caller's municipality: it is open for matching at once.
 #[utoipa::path(post, path = "/needs", tag = "needs", request_body = NeedInput,
     responses((status = 201, body = CommandAccepted)), security(("bearer" = [])))]
@@ -205,7 +181,13 @@ async fn publish_need(
     let id = NeedId::from(cmd.new_id::<Need>());
     // Parsed first, so that a bad body is answered without a trip to the log.
     let details = parse_need(id, PostedBy::Municipality, &body.value)?;
-    let posted_by = posted_by(&state, &cmd.principal, body.value.organisation_id).await?;
+    let posted_by = municipality_or_organisation(
+        &state,
+        &cmd.principal,
+        body.value.organisation_id,
+        "the organisation is deactivated and cannot post needs",
+    )
+    .await?;
     let command = NeedCommand::Publish {
         details: NeedDetails {
             posted_by,
@@ -357,7 +339,7 @@ fn need_with_active_matches() -> String {
         "{schema}.need CROSS JOIN LATERAL (
             SELECT count(*)::int4 AS matches FROM {schema}.match m
             WHERE m.tenant = need.tenant AND m.need_id = need.id
-              AND m.status IN ('active', 'paused')) active",
+              AND m.status IN {ACTIVE_SQL}) active",
         schema = MATCHING.schema
     )
 }

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use samskab_api::{AppState, Role, TokenKeys};
+use samskab_api::{AppState, Party, Role, TokenKeys};
 use samskab_domain::TenantId;
 use samskab_eventlog::{EventLog, LogConfig, PersonalData};
 use samskab_projection::ProjectorConfig;
@@ -165,6 +165,19 @@ impl TestApp {
                 &tenant,
                 &format!("tester-{}", role.as_str()),
                 &[role],
+                chrono::Duration::hours(1),
+            )
+            .expect("sign")
+    }
+
+    /// A token that speaks for one volunteer or organisation of `tenant`.
+    pub fn party_token(&self, tenant: &str, party: Party) -> String {
+        let tenant = TenantId::parse(tenant).expect("tenant");
+        self.keys
+            .sign_party(
+                &tenant,
+                &format!("tester-{}", party.role().as_str()),
+                party,
                 chrono::Duration::hours(1),
             )
             .expect("sign")

@@ -11,6 +11,7 @@ mod matches;
 mod matching;
 mod needs;
 mod ops;
+mod parties;
 mod privacy;
 mod read_models;
 mod tenancy;

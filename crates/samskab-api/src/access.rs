@@ -9,11 +9,12 @@
 //! What a role *sees* on a route it may call is the other half: on a route that shows persons,
 //! only the roles in [`SEES_PERSONS`] see personal data, børneattest and consent.
 
-use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::{Principal, Role};
+use crate::ownership;
 use crate::problem::ApiError;
 use crate::state::AppState;
 
@@ -29,7 +30,7 @@ pub struct Access {
     pub persons: bool,
 }
 
-use Role::{Auditor, Caseworker, Operator, PlatformAdmin};
+use Role::{Auditor, Caseworker, Operator, Organisation, PlatformAdmin, Volunteer};
 
 const fn open(method: &'static str, path: &'static str) -> Access {
     Access {
@@ -61,6 +62,16 @@ const fn persons(method: &'static str, path: &'static str, roles: &'static [Role
 
 /// Municipal staff who read.
 const READERS: &[Role] = &[Caseworker, Auditor];
+/// A caseworker, or the volunteer themself (their own only: `ownership.rs`).
+const CASEWORKER_OR_VOLUNTEER: &[Role] = &[Caseworker, Volunteer];
+/// A caseworker, or the organisation itself (its own only).
+const CASEWORKER_OR_ORGANISATION: &[Role] = &[Caseworker, Organisation];
+/// A caseworker, or either side of a match (each its own only).
+const CASEWORKER_OR_PARTIES: &[Role] = &[Caseworker, Volunteer, Organisation];
+/// Staff who read, or the organisation itself (its own only).
+const READERS_OR_ORGANISATION: &[Role] = &[Caseworker, Auditor, Organisation];
+/// Staff who read, or either side (each its own only).
+const READERS_OR_PARTIES: &[Role] = &[Caseworker, Auditor, Volunteer, Organisation];
 
 /// The table. Keep the order of ARCHITECTURE.md: by room, commands before queries.
 pub const ACCESS: &[Access] = &[
@@ -90,17 +101,21 @@ pub const ACCESS: &[Access] = &[
     only("POST", "/organisations/{id}/contact/forget", &[Caseworker]),
     only("GET", "/organisations/{id}/contact/export", &[Caseworker]),
     persons("GET", "/organisations", READERS),
-    persons("GET", "/organisations/{id}", READERS),
+    persons("GET", "/organisations/{id}", READERS_OR_ORGANISATION),
     only("POST", "/volunteers", &[Caseworker]),
     only("PUT", "/volunteers/{id}", &[Caseworker]),
-    only("POST", "/volunteers/{id}/consent/withdraw", &[Caseworker]),
-    only("PUT", "/volunteers/{id}/consents", &[Caseworker]),
+    only(
+        "POST",
+        "/volunteers/{id}/consent/withdraw",
+        CASEWORKER_OR_VOLUNTEER,
+    ),
+    only("PUT", "/volunteers/{id}/consents", CASEWORKER_OR_VOLUNTEER),
     only("POST", "/volunteers/{id}/forget", &[Caseworker]),
-    only("GET", "/volunteers/{id}/export", &[Caseworker]),
+    only("GET", "/volunteers/{id}/export", CASEWORKER_OR_VOLUNTEER),
     only(
         "POST",
         "/volunteers/{id}/child-certificate/consent",
-        &[Caseworker],
+        CASEWORKER_OR_VOLUNTEER,
     ),
     only(
         "POST",
@@ -113,30 +128,36 @@ pub const ACCESS: &[Access] = &[
         &[Caseworker],
     ),
     persons("GET", "/volunteers", READERS),
-    persons("GET", "/volunteers/{id}", READERS),
-    only("POST", "/needs", &[Caseworker]),
-    only("PUT", "/needs/{id}", &[Caseworker]),
-    only("POST", "/needs/{id}/close", &[Caseworker]),
-    only("POST", "/needs/{id}/reopen", &[Caseworker]),
-    only("GET", "/needs", READERS),
-    only("GET", "/needs/{id}", READERS),
-    only("GET", "/needs/{id}/candidates", &[Caseworker]),
-    only("GET", "/volunteers/{id}/suggestions", &[Caseworker]),
-    only("POST", "/matches", &[Caseworker]),
-    only("POST", "/matches/{id}/accept", &[Caseworker]),
-    only("POST", "/matches/{id}/decline", &[Caseworker]),
-    only("POST", "/matches/{id}/start", &[Caseworker]),
-    only("POST", "/matches/{id}/hours", &[Caseworker]),
-    only("POST", "/matches/{id}/pause", &[Caseworker]),
-    only("POST", "/matches/{id}/resume", &[Caseworker]),
-    only("POST", "/matches/{id}/end", &[Caseworker]),
-    only("GET", "/matches", READERS),
-    only("GET", "/matches/{id}", READERS),
+    persons("GET", "/volunteers/{id}", &[Caseworker, Auditor, Volunteer]),
+    only("POST", "/needs", CASEWORKER_OR_ORGANISATION),
+    only("PUT", "/needs/{id}", CASEWORKER_OR_ORGANISATION),
+    only("POST", "/needs/{id}/close", CASEWORKER_OR_ORGANISATION),
+    only("POST", "/needs/{id}/reopen", CASEWORKER_OR_ORGANISATION),
+    only("GET", "/needs", READERS_OR_ORGANISATION),
+    only("GET", "/needs/{id}", READERS_OR_ORGANISATION),
+    only("GET", "/needs/{id}/candidates", CASEWORKER_OR_ORGANISATION),
+    only(
+        "GET",
+        "/volunteers/{id}/suggestions",
+        CASEWORKER_OR_VOLUNTEER,
+    ),
+    only("POST", "/matches", CASEWORKER_OR_PARTIES),
+    only("POST", "/matches/{id}/accept", CASEWORKER_OR_PARTIES),
+    only("POST", "/matches/{id}/decline", CASEWORKER_OR_PARTIES),
+    only("POST", "/matches/{id}/start", CASEWORKER_OR_ORGANISATION),
+    only("POST", "/matches/{id}/hours", CASEWORKER_OR_PARTIES),
+    only("POST", "/matches/{id}/pause", CASEWORKER_OR_ORGANISATION),
+    only("POST", "/matches/{id}/resume", CASEWORKER_OR_ORGANISATION),
+    only("POST", "/matches/{id}/end", CASEWORKER_OR_ORGANISATION),
+    only("GET", "/matches", READERS_OR_PARTIES),
+    only("GET", "/matches/{id}", READERS_OR_PARTIES),
 ];
 
 /// The roles that see a person's personal data, børneattest and consent where a route shows
-/// persons; every other role that may call the route sees the rest (statistics, skills).
-pub const SEES_PERSONS: &[Role] = &[Caseworker];
+/// persons; every other role that may call the route sees the rest (statistics, skills). The
+/// party roles reach only their own entity (`ownership.rs`): a volunteer sees themself, an
+/// organisation its own contact person.
+pub const SEES_PERSONS: &[Role] = &[Caseworker, Volunteer, Organisation];
 
 /// Whether `principal` sees persons' personal data (see [`SEES_PERSONS`]).
 pub fn sees_persons(principal: &Principal) -> bool {
@@ -201,8 +222,27 @@ pub async fn enforce(
     if !principal.roles.iter().any(|r| roles.contains(r)) {
         return ApiError::Forbidden("your role may not do this").into_response();
     }
+    // A party token reaches only its own: the entity the path names is checked here; what a
+    // body or a query names, by the handler (`ownership.rs`).
+    if let Some(party) = principal.party
+        && let Some(id) = path_id(&mut parts, &state).await
+        && let Err(refused) =
+            ownership::check_path(&state, &principal, party, matched.as_str(), id).await
+    {
+        return refused.into_response();
+    }
     parts.extensions.insert(principal);
     next.run(Request::from_parts(parts, body)).await
+}
+
+/// The path's `{id}`, if it has one and it is a UUID (one that is not names nothing: the
+/// handler answers 404).
+async fn path_id(parts: &mut axum::http::request::Parts, state: &AppState) -> Option<uuid::Uuid> {
+    let params = RawPathParams::from_request_parts(parts, state).await.ok()?;
+    params
+        .iter()
+        .find(|(name, _)| *name == "id")
+        .and_then(|(_, value)| uuid::Uuid::try_parse(value).ok())
 }
 
 /// The table as ARCHITECTURE.md shows it: a row per route, a column per role.
@@ -222,6 +262,7 @@ pub fn markdown() -> String {
             let cell = match row.roles {
                 None => "open",
                 Some(roles) if !roles.contains(&role) => "—",
+                Some(_) if role.is_party_role() => "own",
                 Some(_) if row.persons && !SEES_PERSONS.contains(&role) => "yes, without persons",
                 Some(_) => "yes",
             };

@@ -6,6 +6,7 @@ use axum::http::request::Parts;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use samskab_domain::TenantId;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -22,14 +23,22 @@ pub enum Role {
     Auditor,
     /// The engineer on call: projection status and lag, nothing of any municipality's data.
     Operator,
+    /// One volunteer (the token's `acts_for`): their own profile, consents, export,
+    /// suggestions, their "I'm interested", their side of their matches and their hours.
+    Volunteer,
+    /// One organisation (the token's `acts_for`): its own needs, their candidates (with what
+    /// each volunteer consented to share) and matches.
+    Organisation,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [
+    pub const ALL: [Role; 6] = [
         Role::PlatformAdmin,
         Role::Operator,
         Role::Caseworker,
         Role::Auditor,
+        Role::Volunteer,
+        Role::Organisation,
     ];
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -37,6 +46,8 @@ impl Role {
             Role::Operator => "operator",
             Role::Caseworker => "caseworker",
             Role::Auditor => "auditor",
+            Role::Volunteer => "volunteer",
+            Role::Organisation => "organisation",
         }
     }
 
@@ -44,6 +55,34 @@ impl Role {
     /// platform tenant, as a municipality's roles are only valid outside it.
     pub fn is_platform_role(&self) -> bool {
         matches!(self, Role::PlatformAdmin | Role::Operator)
+    }
+
+    /// A role that speaks for one party of the municipality, named by the token's `acts_for`,
+    /// and reaches only what is that party's own (see `ownership.rs`).
+    pub fn is_party_role(&self) -> bool {
+        matches!(self, Role::Volunteer | Role::Organisation)
+    }
+}
+
+/// The one volunteer or organisation a party token speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Party {
+    Volunteer(Uuid),
+    Organisation(Uuid),
+}
+
+impl Party {
+    pub fn role(&self) -> Role {
+        match self {
+            Party::Volunteer(_) => Role::Volunteer,
+            Party::Organisation(_) => Role::Organisation,
+        }
+    }
+
+    pub fn id(&self) -> Uuid {
+        match self {
+            Party::Volunteer(id) | Party::Organisation(id) => *id,
+        }
     }
 }
 
@@ -56,6 +95,9 @@ pub struct Claims {
     pub roles: Vec<Role>,
     pub exp: i64,
     pub iss: String,
+    /// For the party roles only: the id of the volunteer or organisation the token speaks for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acts_for: Option<Uuid>,
 }
 
 /// The authenticated caller.
@@ -65,11 +107,29 @@ pub struct Principal {
     /// Recorded on every event the principal causes, as `user:<sub>`.
     pub actor: String,
     pub roles: Vec<Role>,
+    /// The volunteer or organisation a party token speaks for; `None` for staff.
+    pub party: Option<Party>,
 }
 
 impl Principal {
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
+    }
+
+    /// The volunteer this principal speaks for, if it is a volunteer's token.
+    pub fn volunteer(&self) -> Option<Uuid> {
+        match self.party {
+            Some(Party::Volunteer(id)) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The organisation this principal speaks for, if it is an organisation's token.
+    pub fn organisation(&self) -> Option<Uuid> {
+        match self.party {
+            Some(Party::Organisation(id)) => Some(id),
+            _ => None,
+        }
     }
 }
 
@@ -94,11 +154,34 @@ impl TokenKeys {
         }
     }
 
+    /// A staff token (any roles but the party roles, which need [`TokenKeys::sign_party`]).
     pub fn sign(
         &self,
         tenant: &TenantId,
         sub: &str,
         roles: &[Role],
+        valid_for: chrono::Duration,
+    ) -> anyhow::Result<String> {
+        self.sign_claims(tenant, sub, roles, None, valid_for)
+    }
+
+    /// A token that speaks for one volunteer or organisation of `tenant`.
+    pub fn sign_party(
+        &self,
+        tenant: &TenantId,
+        sub: &str,
+        party: Party,
+        valid_for: chrono::Duration,
+    ) -> anyhow::Result<String> {
+        self.sign_claims(tenant, sub, &[party.role()], Some(party.id()), valid_for)
+    }
+
+    fn sign_claims(
+        &self,
+        tenant: &TenantId,
+        sub: &str,
+        roles: &[Role],
+        acts_for: Option<Uuid>,
         valid_for: chrono::Duration,
     ) -> anyhow::Result<String> {
         let claims = Claims {
@@ -107,6 +190,7 @@ impl TokenKeys {
             roles: roles.to_vec(),
             exp: (chrono::Utc::now() + valid_for).timestamp(),
             iss: ISSUER.into(),
+            acts_for,
         };
         Ok(jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
@@ -142,11 +226,29 @@ impl TokenKeys {
                 "platform roles belong to the platform tenant, municipal roles to a municipality",
             ));
         }
+        let party = party_of(&claims.roles, claims.acts_for)?;
         Ok(Principal {
             tenant,
             actor: format!("user:{}", claims.sub),
             roles: claims.roles,
+            party,
         })
+    }
+}
+
+/// A party role comes alone and with the id it speaks for; `acts_for` comes only with one. So
+/// a token is either staff (roles of the municipality or the platform) or one party's.
+fn party_of(roles: &[Role], acts_for: Option<Uuid>) -> Result<Option<Party>, ApiError> {
+    let party_roles: Vec<Role> = roles.iter().copied().filter(Role::is_party_role).collect();
+    match (party_roles.as_slice(), acts_for) {
+        ([], None) => Ok(None),
+        ([role], Some(id)) if roles.len() == 1 => Ok(Some(match role {
+            Role::Volunteer => Party::Volunteer(id),
+            _ => Party::Organisation(id),
+        })),
+        _ => Err(ApiError::Unauthenticated(
+            "a volunteer's or organisation's token has that one role and the id it acts for",
+        )),
     }
 }
 
@@ -183,5 +285,51 @@ impl FromRequestParts<AppState> for Principal {
             ));
         }
         Ok(principal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_party_token_has_its_one_role_and_the_id_it_acts_for_and_a_staff_token_neither() {
+        let id = Uuid::from_u128(7);
+        assert_eq!(
+            party_of(&[Role::Volunteer], Some(id)).ok(),
+            Some(Some(Party::Volunteer(id)))
+        );
+        assert_eq!(
+            party_of(&[Role::Organisation], Some(id)).ok(),
+            Some(Some(Party::Organisation(id)))
+        );
+        assert_eq!(party_of(&[Role::Caseworker], None).ok(), Some(None));
+        for (roles, acts_for) in [
+            (vec![Role::Volunteer], None),
+            (vec![Role::Volunteer, Role::Caseworker], Some(id)),
+            (vec![Role::Volunteer, Role::Organisation], Some(id)),
+            (vec![Role::Caseworker], Some(id)),
+            (vec![], Some(id)),
+        ] {
+            assert!(
+                party_of(&roles, acts_for).is_err(),
+                "{roles:?} acting for {acts_for:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_signed_party_token_verifies_as_that_party() {
+        let keys = TokenKeys::from_secret(b"a test secret that is long enough for hs256");
+        let tenant = TenantId::parse("rodovre").expect("tenant");
+        let party = Party::Organisation(Uuid::from_u128(9));
+        let token = keys
+            .sign_party(&tenant, "lene", party, chrono::Duration::hours(1))
+            .expect("sign");
+        let principal = keys.verify(&token).expect("verify");
+        assert_eq!(principal.party, Some(party));
+        assert_eq!(principal.roles, vec![Role::Organisation]);
+        assert_eq!(principal.organisation(), Some(party.id()));
+        assert_eq!(principal.volunteer(), None);
     }
 }

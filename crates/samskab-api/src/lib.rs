@@ -19,6 +19,7 @@ pub mod export;
 pub mod fields;
 pub mod municipalities;
 pub mod openapi;
+pub mod ownership;
 pub mod problem;
 pub mod read;
 pub mod routes;
@@ -30,7 +31,7 @@ use axum::extract::DefaultBodyLimit;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-pub use auth::{Principal, Role, TokenKeys};
+pub use auth::{Party, Principal, Role, TokenKeys};
 pub use state::{ApiConfig, AppState};
 
 /// The routes and the OpenAPI document (`openapi.rs`), from one source: the handlers.

@@ -114,6 +114,19 @@ pub enum MatchState {
 }
 
 impl MatchState {
+    /// The proposal, which names the sides; `None` before there is one.
+    pub fn proposal(&self) -> Option<&MatchProposed> {
+        match self {
+            MatchState::NotProposed => None,
+            MatchState::Proposed { proposal, .. }
+            | MatchState::Agreed { proposal }
+            | MatchState::Active { proposal, .. }
+            | MatchState::Paused { proposal, .. }
+            | MatchState::Declined { proposal, .. }
+            | MatchState::Ended { proposal, .. } => Some(proposal),
+        }
+    }
+
     /// The state's name, as refusals say it ("the match is paused; ...").
     pub fn stage(&self) -> &'static str {
         match self {

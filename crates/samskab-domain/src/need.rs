@@ -154,6 +154,16 @@ pub enum NeedState {
     },
 }
 
+impl NeedState {
+    /// The need as posted (or last updated); `None` before it is posted.
+    pub fn details(&self) -> Option<&NeedDetails> {
+        match self {
+            NeedState::NotPosted => None,
+            NeedState::Open(details) | NeedState::Closed { details, .. } => Some(details),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NeedCommand {
     /// `at` is "now" for the rules (how far ahead a date may lie, whether the need is already

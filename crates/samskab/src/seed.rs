@@ -7,7 +7,7 @@
 use anyhow::Context;
 use chrono::Utc;
 use samskab_api::commands::{CommandContext, Creates, execute, id_for_key};
-use samskab_api::{AppState, Principal, Role, TokenKeys};
+use samskab_api::{AppState, Party, Principal, Role, TokenKeys};
 use samskab_domain::*;
 use samskab_eventlog::EntityRef;
 use tracing::info;
@@ -277,6 +277,7 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
         tenant: TenantId::parse(samskab_api::auth::PLATFORM_TENANT).map_err(anyhow::Error::msg)?,
         actor: "user:seed-demo".into(),
         roles: vec![Role::PlatformAdmin],
+        party: None,
     };
     let total = DEMO.len() * (1 + volunteers)
         + DEMO
@@ -308,6 +309,7 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
             tenant: tenant.clone(),
             actor: "user:seed-demo".into(),
             roles: vec![Role::Caseworker],
+            party: None,
         };
         for (i, (name, kind, cvr)) in m.organisations.iter().enumerate() {
             // Keyed, so a second run of seed-demo addresses the same entity and the log answers
@@ -691,6 +693,34 @@ pub fn print_tokens(keys: &TokenKeys, url: &str) -> anyhow::Result<()> {
             if first_caseworker.is_none() && role == Role::Caseworker {
                 first_caseworker = Some(token);
             }
+        }
+        // The first demo volunteer and organisation (their ids follow from seed-demo's keys).
+        let parties = [
+            Party::Volunteer(id_for_key(
+                &tenant,
+                EntityKind::Volunteer,
+                &format!("seed-demo/volunteer/{}/0", m.slug),
+            )),
+            Party::Organisation(id_for_key(
+                &tenant,
+                EntityKind::Organisation,
+                &format!("seed-demo/organisation/{}/0", m.slug),
+            )),
+        ];
+        for party in parties {
+            let role = party.role();
+            let token = keys.sign_party(
+                &tenant,
+                &format!("demo-{}-{}", m.slug, role.as_str()),
+                party,
+                valid,
+            )?;
+            println!(
+                "  {:<10} {:<12} {token}   ({})",
+                m.slug,
+                role.as_str(),
+                party.id()
+            );
         }
     }
     let platform =

@@ -33,6 +33,7 @@ use crate::auth::Principal;
 use crate::body::{JsonBody, whole};
 use crate::commands::{CommandAccepted, CommandRequest, NO_BODY, uuid_from_digest};
 use crate::fields::FieldCheck;
+use crate::ownership;
 use crate::problem::ApiError;
 use crate::read::{
     Consistency, MATCHING, Page, QueryParams, check_filter, check_limit, page, wait_for,
@@ -111,6 +112,14 @@ async fn propose_match(
             "a field failed without a reason"
         )));
     };
+    ownership::check_proposal(
+        &state,
+        &cmd.principal,
+        input.volunteer_id,
+        input.need_id,
+        proposed_by,
+    )
+    .await?;
     // Two entities of the log, read at the same time; a refusal names the volunteer first.
     let (volunteer, need) = tokio::join!(
         matchable_volunteer(&state, &cmd.principal, input.volunteer_id),
@@ -264,6 +273,7 @@ async fn accept_match(
             "a field failed without a reason"
         )));
     };
+    ownership::check_side(&cmd.principal, side)?;
     let command = MatchCommand::Accept {
         side,
         at: Utc::now(),
@@ -304,6 +314,7 @@ async fn decline_match(
             "a field failed without a reason"
         )));
     };
+    ownership::check_side(&cmd.principal, side)?;
     let command = MatchCommand::Decline {
         side,
         reason,
@@ -549,14 +560,18 @@ async fn list_matches(
                 ))
             })
     })?;
+    // A party's token sees its own matches only: a volunteer's, or those of an organisation's
+    // needs.
+    let volunteer = ownership::narrowed(principal.volunteer(), filter.volunteer_id)?;
     wait_for(&state, MATCHING, filter.min_position).await?;
     let rows: Vec<MatchView> = sqlx::query_as(sqlx::AssertSqlSafe(list_sql()))
         .bind(principal.tenant.as_str())
         .bind(filter.need_id)
-        .bind(filter.volunteer_id)
+        .bind(volunteer)
         .bind(status)
         .bind(filter.after)
         .bind(limit + 1)
+        .bind(principal.organisation())
         .fetch_all(&state.pool)
         .await?;
     Ok(axum::Json(page(rows, limit, |m| m.id)))
@@ -596,6 +611,8 @@ fn list_sql() -> String {
        AND ($3::uuid IS NULL OR volunteer_id = $3)
        AND ($4::text IS NULL OR status = $4)
        AND ($5::uuid IS NULL OR id > $5)
+       AND ($7::uuid IS NULL OR need_id IN
+            (SELECT n.id FROM {schema}.need n WHERE n.tenant = $1 AND n.organisation_id = $7))
      ORDER BY id LIMIT $6",
         schema = MATCHING.schema
     )

@@ -23,7 +23,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use crate::auth::Principal;
+use crate::auth::{Principal, Role};
 use crate::problem::ApiError;
 use crate::read::{DIRECTORY, MATCHING, QueryParams, check_limit_of, wait_for};
 use crate::routes::EntityId;
@@ -77,11 +77,14 @@ pub struct ReasonView {
     pub detail: String,
 }
 
-/// A volunteer who may do the need, and why they rank where they do. No personal data: the
-/// volunteer is named by id (`GET /volunteers/{id}` for who they are, by role).
+/// A volunteer who may do the need, and why they rank where they do.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CandidateView {
     pub volunteer_id: Uuid,
+    /// How to reach the volunteer: to a caseworker always; to the organisation that posted the
+    /// need only if the volunteer consented to contact from organisations (purpose `contact`).
+    /// Otherwise null.
+    pub contact: Option<CandidateContact>,
     /// Out of 100.
     pub score: f64,
     pub postcode: String,
@@ -89,6 +92,16 @@ pub struct CandidateView {
     /// postcode.
     pub distance_km: Option<f64>,
     pub reasons: Vec<ReasonView>,
+}
+
+/// A candidate's name and how to reach them (personal data: see `CandidateView::contact`).
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
+pub struct CandidateContact {
+    #[serde(skip)]
+    pub id: Uuid,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
 }
 
 /// The points per criterion the scores were computed with: the municipality's
@@ -193,6 +206,7 @@ async fn candidates_for_need(
             let (score, distance_km, reasons) = scored(&profile, &v, &weights);
             CandidateView {
                 volunteer_id: v.id,
+                contact: None,
                 score,
                 postcode: v.postcode,
                 distance_km,
@@ -206,11 +220,42 @@ async fn candidates_for_need(
             .then(a.volunteer_id.cmp(&b.volunteer_id))
     });
     ranked.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    add_contacts(&state, &principal, &mut ranked).await?;
     Ok(axum::Json(CandidateList {
         need_id: id,
         weights: WeightsView::of(&weights),
         candidates: ranked,
     }))
+}
+
+/// Fills in each candidate's contact where the caller may see it: a caseworker always, an
+/// organisation (whose own need this is, as `ownership.rs` checked) only where the volunteer
+/// consented to contact from organisations. From the directory, which the query waited for.
+async fn add_contacts(
+    state: &AppState,
+    principal: &Principal,
+    ranked: &mut [CandidateView],
+) -> Result<(), ApiError> {
+    let only_consented = if principal.has(Role::Caseworker) {
+        false
+    } else if principal.organisation().is_some() {
+        true
+    } else {
+        return Ok(());
+    };
+    let ids: Vec<Uuid> = ranked.iter().map(|c| c.volunteer_id).collect();
+    let contacts: Vec<CandidateContact> = sqlx::query_as(sqlx::AssertSqlSafe(contacts_sql()))
+        .bind(principal.tenant.as_str())
+        .bind(&ids)
+        .bind(only_consented)
+        .fetch_all(&state.pool)
+        .await?;
+    let mut by_id: std::collections::HashMap<Uuid, CandidateContact> =
+        contacts.into_iter().map(|c| (c.id, c)).collect();
+    for candidate in ranked {
+        candidate.contact = by_id.remove(&candidate.volunteer_id);
+    }
+    Ok(())
 }
 
 impl NeedRow {
@@ -400,6 +445,7 @@ pub(crate) fn read_sql() -> Vec<(&'static str, String)> {
             organisation_sql(),
         ),
         ("GET /needs/{id}/candidates", candidates_sql()),
+        ("GET /needs/{id}/candidates (contacts)", contacts_sql()),
         (
             "GET /volunteers/{id}/suggestions (volunteer)",
             volunteer_sql(),
@@ -447,6 +493,18 @@ fn volunteer_sql() -> String {
             id, postcode, skills, languages, target_groups, slots
      FROM {schema}.volunteer WHERE tenant = $1 AND id = $2",
         schema = MATCHING.schema
+    )
+}
+
+/// The name and contact of the volunteers $2 of the municipality $1 who are active (not
+/// withdrawn or forgotten: then the columns are blank), and, if $3, consented to contact from
+/// organisations.
+fn contacts_sql() -> String {
+    format!(
+        "SELECT id, name, email, phone FROM {schema}.volunteer
+     WHERE tenant = $1 AND id = ANY($2) AND status = 'active' AND name IS NOT NULL
+       AND (NOT $3::bool OR 'contact' = ANY(purposes))",
+        schema = DIRECTORY.schema
     )
 }
 

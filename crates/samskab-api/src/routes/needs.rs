@@ -18,6 +18,7 @@ use crate::auth::Principal;
 use crate::body::{JsonBody, whole};
 use crate::commands::{CommandAccepted, CommandRequest};
 use crate::fields::FieldCheck;
+use crate::ownership;
 use crate::problem::ApiError;
 use crate::read::{
     Consistency, MATCHING, Page, QueryParams, check_filter, check_limit, page, wait_for,
@@ -181,6 +182,7 @@ async fn publish_need(
     let id = NeedId::from(cmd.new_id::<Need>());
     // Parsed first, so that a bad body is answered without a trip to the log.
     let details = parse_need(id, PostedBy::Municipality, &body.value)?;
+    ownership::check_poster(&cmd.principal, body.value.organisation_id)?;
     let posted_by = municipality_or_organisation(
         &state,
         &cmd.principal,
@@ -410,6 +412,8 @@ async fn list_needs(
     let postcode = check_filter("postcode", filter.postcode.as_deref(), |p| {
         Postcode::parse(p).map(|p| p.to_string())
     })?;
+    // An organisation's token sees its own needs only.
+    let organisation = ownership::narrowed(principal.organisation(), filter.organisation_id)?;
     wait_for(&state, MATCHING, filter.min_position).await?;
     let rows: Vec<NeedView> = sqlx::query_as(sqlx::AssertSqlSafe(list_sql()))
         .bind(principal.tenant.as_str())
@@ -418,7 +422,7 @@ async fn list_needs(
         .bind(target_group)
         .bind(postcode)
         .bind(filter.remote)
-        .bind(filter.organisation_id)
+        .bind(organisation)
         .bind(filter.children_under_15)
         .bind(&filter.title)
         .bind(filter.filled)

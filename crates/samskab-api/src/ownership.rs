@@ -1,0 +1,171 @@
+//! What a party token reaches: only what is its own. A volunteer's token speaks for one
+//! volunteer, an organisation's for one organisation (`auth::Party`); the access table
+//! (`access::ACCESS`) says which routes a party role may call at all, and this module decides
+//! whether what the route names is the party's:
+//!
+//! | what the route names | a volunteer's own | an organisation's own |
+//! |---|---|---|
+//! | `/volunteers/{id}` | itself | — |
+//! | `/organisations/{id}` | — | itself |
+//! | `/needs/{id}` | — | a need it posted |
+//! | `/matches/{id}` | a match of theirs | a match to a need it posted |
+//!
+//! The path's entity is checked here, by `access::enforce`, before any handler runs, against
+//! the log (through the decision cache, which the command then finds warm). What a body or a
+//! query names (the volunteer and need of a proposal, the side that accepts, the organisation
+//! that posts, a list's filter) is checked by the handler with the functions below, each
+//! called where the handler reads that field. An entity that is not the party's is 403; one
+//! that does not exist is 404, as for staff.
+
+use samskab_domain::{Match, MatchSide, Need, PostedBy, ProposedBy};
+use uuid::Uuid;
+
+use crate::auth::{Party, Principal};
+use crate::problem::ApiError;
+use crate::routes::current;
+use crate::state::AppState;
+
+const NOT_YOURS: &str = "a volunteer's or an organisation's token reaches only its own";
+
+/// Checks that `id`, the `{id}` of `path` (the route as the access table spells it), is the
+/// party's own.
+pub async fn check_path(
+    state: &AppState,
+    principal: &Principal,
+    party: Party,
+    path: &str,
+    id: Uuid,
+) -> Result<(), ApiError> {
+    let own = match (party, room(path)) {
+        (Party::Volunteer(me), Some(Room::Volunteers)) => id == me,
+        (Party::Organisation(me), Some(Room::Organisations)) => id == me,
+        (Party::Organisation(me), Some(Room::Needs)) => {
+            need_poster(state, principal, id).await? == PostedBy::Organisation(me.into())
+        }
+        (party, Some(Room::Matches)) => {
+            let (volunteer, need) = match_sides(state, principal, id).await?;
+            match party {
+                Party::Volunteer(me) => volunteer == me,
+                Party::Organisation(me) => {
+                    need_poster(state, principal, need).await? == PostedBy::Organisation(me.into())
+                }
+            }
+        }
+        _ => false,
+    };
+    if own {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(NOT_YOURS))
+    }
+}
+
+enum Room {
+    Volunteers,
+    Organisations,
+    Needs,
+    Matches,
+}
+
+fn room(path: &str) -> Option<Room> {
+    let first = path.trim_start_matches('/').split('/').next()?;
+    match first {
+        "volunteers" => Some(Room::Volunteers),
+        "organisations" => Some(Room::Organisations),
+        "needs" => Some(Room::Needs),
+        "matches" => Some(Room::Matches),
+        _ => None,
+    }
+}
+
+/// Who posted need `id`; 404 if it was never posted.
+async fn need_poster(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<PostedBy, ApiError> {
+    current::<Need>(state, principal, id)
+        .await?
+        .details()
+        .map(|need| need.posted_by)
+        .ok_or(ApiError::NotFound)
+}
+
+/// The volunteer and the need of match `id`; 404 if it was never proposed.
+async fn match_sides(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<(Uuid, Uuid), ApiError> {
+    let state = current::<Match>(state, principal, id).await?;
+    let proposal = state.proposal().ok_or(ApiError::NotFound)?;
+    let samskab_domain::Counterpart::Need(need) = proposal.details.counterpart;
+    Ok((proposal.details.volunteer_id.as_uuid(), need.as_uuid()))
+}
+
+/// An organisation posts needs in its own name only (the municipality posts without one).
+pub fn check_poster(principal: &Principal, organisation: Option<Uuid>) -> Result<(), ApiError> {
+    match principal.organisation() {
+        Some(me) if organisation != Some(me) => Err(ApiError::Forbidden(
+            "an organisation's token posts needs in its own name only",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A proposal by a party: a volunteer says "I'm interested" for themself; an organisation
+/// proposes a volunteer for a need it posted, as the need's side (`coordinator`).
+pub async fn check_proposal(
+    state: &AppState,
+    principal: &Principal,
+    volunteer: Uuid,
+    need: Uuid,
+    proposed_by: ProposedBy,
+) -> Result<(), ApiError> {
+    match principal.party {
+        None => Ok(()),
+        Some(Party::Volunteer(me)) if volunteer == me && proposed_by == ProposedBy::Volunteer => {
+            Ok(())
+        }
+        Some(Party::Volunteer(_)) => Err(ApiError::Forbidden(
+            "a volunteer's token proposes only themself, as proposed_by volunteer",
+        )),
+        Some(Party::Organisation(me)) if proposed_by == ProposedBy::Coordinator => {
+            // An unknown need is the handler's 422, as for staff.
+            match current::<Need>(state, principal, need).await?.details() {
+                Some(details) if details.posted_by != PostedBy::Organisation(me.into()) => {
+                    Err(ApiError::Forbidden(NOT_YOURS))
+                }
+                _ => Ok(()),
+            }
+        }
+        Some(Party::Organisation(_)) => Err(ApiError::Forbidden(
+            "an organisation's token proposes for its own needs, as proposed_by coordinator",
+        )),
+    }
+}
+
+/// A party accepts or declines for its own side only: a volunteer for the volunteer, an
+/// organisation for the need (the counterpart).
+pub fn check_side(principal: &Principal, side: MatchSide) -> Result<(), ApiError> {
+    match (principal.party, side) {
+        (None, _)
+        | (Some(Party::Volunteer(_)), MatchSide::Volunteer)
+        | (Some(Party::Organisation(_)), MatchSide::Counterpart) => Ok(()),
+        (Some(Party::Volunteer(_)), MatchSide::Counterpart) => Err(ApiError::Forbidden(
+            "a volunteer's token speaks for the volunteer's side only",
+        )),
+        (Some(Party::Organisation(_)), MatchSide::Volunteer) => Err(ApiError::Forbidden(
+            "an organisation's token speaks for the need's side (counterpart) only",
+        )),
+    }
+}
+
+/// A list filter a party may not widen: its own id, or 403 when the request names another.
+pub fn narrowed(own: Option<Uuid>, asked: Option<Uuid>) -> Result<Option<Uuid>, ApiError> {
+    match (own, asked) {
+        (Some(me), Some(other)) if me != other => Err(ApiError::Forbidden(NOT_YOURS)),
+        (Some(me), _) => Ok(Some(me)),
+        (None, asked) => Ok(asked),
+    }
+}

@@ -12,6 +12,7 @@ mod matching;
 mod needs;
 mod ops;
 mod parties;
+mod persons;
 mod privacy;
 mod read_models;
 mod tenancy;

@@ -17,6 +17,8 @@ struct World {
     caseworker: String,
     organisations: [String; 2],
     needs: [String; 2],
+    /// A family each organisation looks after.
+    persons: [String; 2],
     volunteers: [String; 2],
     /// `volunteers[i]` proposed for `needs[i]` by a caseworker (as coordinator).
     matches: [String; 2],
@@ -27,6 +29,7 @@ impl World {
         let caseworker = app.token("rodovre", Role::Caseworker);
         let mut organisations = Vec::new();
         let mut needs = Vec::new();
+        let mut persons = Vec::new();
         for name in ["Æblehaven", "Lektiecaféen"] {
             let (status, created) = app
                 .post(
@@ -40,6 +43,13 @@ impl World {
             let mut need = need_body(&format!("Lektiehjælp hos {name}"));
             need["organisation_id"] = json!(organisation);
             needs.push(publish(app, &caseworker, &need).await);
+            let family = json!({
+                "organisation_id": organisation, "kind": "family", "name": format!("Familien hos {name}"),
+                "email": null, "phone": null, "postcode": "2610", "languages": ["uk"],
+            });
+            let (status, created) = app.post("/persons", &caseworker, &family).await;
+            assert_eq!(status, 201, "{created}");
+            persons.push(created["id"].as_str().expect("id").to_string());
             organisations.push(organisation);
         }
         let mut volunteers = Vec::new();
@@ -63,6 +73,7 @@ impl World {
             caseworker,
             organisations: two(organisations),
             needs: two(needs),
+            persons: two(persons),
             volunteers: two(volunteers),
             matches: two(matches),
         }
@@ -85,6 +96,7 @@ impl World {
             (Role::Volunteer, "volunteers") => Some(&self.volunteers[i]),
             (Role::Organisation, "organisations") => Some(&self.organisations[i]),
             (Role::Organisation, "needs") => Some(&self.needs[i]),
+            (Role::Organisation, "persons") => Some(&self.persons[i]),
             (_, "matches") => Some(&self.matches[i]),
             _ => None,
         }

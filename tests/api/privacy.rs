@@ -48,7 +48,7 @@ impl CapturedLogs {
 
 /// Waits until the NATS server has written `event_id` (a just-appended event) to its files:
 /// a search of the files for what must *not* be there proves something only after that.
-async fn until_on_disk(app: &samskab_e2e::TestApp, event_id: &Value) {
+pub(crate) async fn until_on_disk(app: &samskab_e2e::TestApp, event_id: &Value) {
     let needle = event_id.as_str().expect("event id");
     let files = app
         .nats
@@ -60,7 +60,7 @@ async fn until_on_disk(app: &samskab_e2e::TestApp, event_id: &Value) {
 
 /// Every row of every table in the database (runtime, read models, parked events, migrations'
 /// bookkeeping) whose text contains `needle`, as `schema.table`.
-async fn tables_containing(pool: &sqlx::PgPool, needle: &str) -> Vec<String> {
+pub(crate) async fn tables_containing(pool: &sqlx::PgPool, needle: &str) -> Vec<String> {
     let tables: Vec<(String, String)> = sqlx::query_as(
         "SELECT table_schema, table_name FROM information_schema.tables
          WHERE table_type = 'BASE TABLE'

@@ -86,6 +86,13 @@ def _fix_body(body):
             pass  # a form Python does not read; the server's answer is checked as it is
 
 
+def _fix_person(body):
+    """A person registered for the municipality: a generated id is no registered organisation."""
+    if isinstance(body, dict) and "languages" in body and "kind" in body:
+        if body.get("organisation_id") is not None:
+            body["organisation_id"] = None
+
+
 def _date(value):
     try:
         return datetime.date.fromisoformat(value) if isinstance(value, str) else None
@@ -228,6 +235,7 @@ def before_call(ctx, case, kwargs):
         return
     _fix_body(case.body)
     _fix_need(case.body)
+    _fix_person(case.body)
     _fix_reopening(case.body)
     _fix_match(case.body)
     _fix_certificate(case.body)

@@ -102,6 +102,12 @@ pub const ACCESS: &[Access] = &[
     only("GET", "/organisations/{id}/contact/export", &[Caseworker]),
     persons("GET", "/organisations", READERS),
     persons("GET", "/organisations/{id}", READERS_OR_ORGANISATION),
+    only("POST", "/persons", CASEWORKER_OR_ORGANISATION),
+    only("PUT", "/persons/{id}", CASEWORKER_OR_ORGANISATION),
+    only("POST", "/persons/{id}/forget", &[Caseworker]),
+    only("GET", "/persons/{id}/export", &[Caseworker]),
+    persons("GET", "/persons", &[Caseworker, Auditor, Organisation]),
+    persons("GET", "/persons/{id}", &[Caseworker, Auditor, Organisation]),
     only("POST", "/volunteers", &[Caseworker]),
     only("PUT", "/volunteers/{id}", &[Caseworker]),
     only(

@@ -40,6 +40,7 @@ pub fn api() -> (Router<AppState>, serde_json::Value) {
         .merge(routes::volunteers::router())
         .merge(routes::certificates::router())
         .merge(routes::organisations::router())
+        .merge(routes::persons::router())
         .merge(routes::needs::router())
         .merge(routes::matching::router())
         .merge(routes::matches::router())
@@ -56,6 +57,7 @@ pub fn read_model_sql() -> Vec<(&'static str, String)> {
     [
         routes::volunteers::read_sql(),
         routes::organisations::read_sql(),
+        routes::persons::read_sql(),
         routes::needs::read_sql(),
         routes::matching::read_sql(),
         routes::matches::read_sql(),

@@ -8,6 +8,7 @@
 //! | `/volunteers/{id}` | itself | — |
 //! | `/organisations/{id}` | — | itself |
 //! | `/needs/{id}` | — | a need it posted |
+//! | `/persons/{id}` | — | a person it looks after |
 //! | `/matches/{id}` | a match of theirs | a match to a need it posted |
 //!
 //! The path's entity is checked here, by `access::enforce`, before any handler runs, against
@@ -17,7 +18,7 @@
 //! called where the handler reads that field. An entity that is not the party's is 403; one
 //! that does not exist is 404, as for staff.
 
-use samskab_domain::{Match, MatchSide, Need, PostedBy, ProposedBy};
+use samskab_domain::{Match, MatchSide, Need, Person, PostedBy, ProposedBy};
 use uuid::Uuid;
 
 use crate::auth::{Party, Principal};
@@ -42,6 +43,9 @@ pub async fn check_path(
         (Party::Organisation(me), Some(Room::Needs)) => {
             need_poster(state, principal, id).await? == PostedBy::Organisation(me.into())
         }
+        (Party::Organisation(me), Some(Room::Persons)) => {
+            registrar(state, principal, id).await? == PostedBy::Organisation(me.into())
+        }
         (party, Some(Room::Matches)) => {
             let (volunteer, need) = match_sides(state, principal, id).await?;
             match party {
@@ -64,6 +68,7 @@ enum Room {
     Volunteers,
     Organisations,
     Needs,
+    Persons,
     Matches,
 }
 
@@ -73,6 +78,7 @@ fn room(path: &str) -> Option<Room> {
         "volunteers" => Some(Room::Volunteers),
         "organisations" => Some(Room::Organisations),
         "needs" => Some(Room::Needs),
+        "persons" => Some(Room::Persons),
         "matches" => Some(Room::Matches),
         _ => None,
     }
@@ -88,6 +94,20 @@ async fn need_poster(
         .await?
         .details()
         .map(|need| need.posted_by)
+        .ok_or(ApiError::NotFound)
+}
+
+/// Who registered person `id` (the municipality, or the organisation that looks after them);
+/// 404 if they were never registered.
+async fn registrar(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<PostedBy, ApiError> {
+    current::<Person>(state, principal, id)
+        .await?
+        .details()
+        .map(|person| person.registered_by)
         .ok_or(ApiError::NotFound)
 }
 
@@ -108,6 +128,16 @@ pub fn check_poster(principal: &Principal, organisation: Option<Uuid>) -> Result
     match principal.organisation() {
         Some(me) if organisation != Some(me) => Err(ApiError::Forbidden(
             "an organisation's token posts needs in its own name only",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// An organisation registers the persons it looks after itself, in its own name only.
+pub fn check_registrar(principal: &Principal, organisation: Option<Uuid>) -> Result<(), ApiError> {
+    match principal.organisation() {
+        Some(me) if organisation != Some(me) => Err(ApiError::Forbidden(
+            "an organisation's token registers persons in its own name only",
         )),
         _ => Ok(()),
     }

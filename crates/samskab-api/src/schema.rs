@@ -235,6 +235,18 @@ pub fn organisation_kind() -> Schema {
     ))
 }
 
+pub fn person_kind() -> Schema {
+    schema(enumeration(
+        samskab_domain::PersonKind::ALL.iter().map(|k| k.as_str()),
+    ))
+}
+
+pub fn person_kind_or_null() -> Schema {
+    schema(nullable(enumeration(
+        samskab_domain::PersonKind::ALL.iter().map(|k| k.as_str()),
+    )))
+}
+
 pub fn organisation_kind_or_null() -> Schema {
     schema(nullable(enumeration(
         OrganisationKind::ALL.iter().map(|k| k.as_str()),

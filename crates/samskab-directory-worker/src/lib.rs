@@ -1,4 +1,5 @@
-//! The directory read model: who the municipalities, organisations and volunteers are, one row
+//! The directory read model: who the municipalities, organisations, volunteers and persons
+//! (mentees, families) are, one row
 //! each, keyed by `(tenant, id)`, in the PostgreSQL schema `directory` (DDL in
 //! `migrations/0002_directory.sql`).
 //!
@@ -25,12 +26,14 @@
 
 mod municipalities;
 mod organisations;
+mod persons;
 mod volunteers;
 
 use std::future::Future;
 
 use samskab_domain::{
-    DomainEvent, EntityKind, EventDecodeError, MunicipalityEvent, OrganisationEvent, VolunteerEvent,
+    DomainEvent, EntityKind, EventDecodeError, MunicipalityEvent, OrganisationEvent, PersonEvent,
+    VolunteerEvent,
 };
 use samskab_eventlog::RecordedEvent;
 use samskab_projection::{ApplyError, Projection, ReadModel};
@@ -109,6 +112,9 @@ async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(
     } else if kind == EntityKind::Volunteer.as_str() {
         let decoded = decode::<VolunteerEvent>(event)?;
         volunteers::apply(conn, &EventContext::of(event)?, &decoded).await
+    } else if kind == EntityKind::Person.as_str() {
+        let decoded = decode::<PersonEvent>(event)?;
+        persons::apply(conn, &EventContext::of(event)?, &decoded).await
     } else {
         // Other entities (grants, pools, ...) share the stream but are none of the directory's
         // business. Skipping them is not dropping them: other projections read them.

@@ -18,12 +18,13 @@
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use samskab_domain::fixtures::{
-    arb_municipality_event, arb_organisation_event, arb_volunteer_event, arb_volunteer_registered,
+    arb_municipality_event, arb_organisation_event, arb_person_event, arb_volunteer_event,
+    arb_volunteer_registered,
 };
 use samskab_domain::{
     CertificateRequester, Municipality, MunicipalityState, Organisation, OrganisationDetails,
-    OrganisationId, OrganisationState, PostedBy, Purpose, Volunteer, VolunteerEvent, VolunteerId,
-    VolunteerRegistered, VolunteerState,
+    OrganisationId, OrganisationState, Person, PersonId, PersonState, PostedBy, Purpose, Volunteer,
+    VolunteerEvent, VolunteerId, VolunteerRegistered, VolunteerState,
 };
 use samskab_testkit::projection::{Key, micros};
 use serde_json::{Value, json};
@@ -202,6 +203,47 @@ fn an_organisations_row_is_the_row_of_its_folded_state() -> anyhow::Result<()> {
         Key::any_entity(TENANT),
         |key| arb_organisation_event(OrganisationId::from_uuid(key.id())).boxed(),
         organisation_row,
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Person
+// ---------------------------------------------------------------------------------------------
+
+/// The `directory.person` row a person's state implies: forgotten, without the personal
+/// columns (and at the forgetting's time).
+fn person_row(state: &PersonState) -> Option<Value> {
+    let (details, status, forgotten_at) = match state {
+        PersonState::NotRegistered => return None,
+        PersonState::Registered(details) => (details, "registered", None),
+        PersonState::Forgotten { details, at } => (details, "forgotten", Some(micros(*at))),
+    };
+    let personal = details.personal.as_ref();
+    let contact = personal.and_then(|p| p.contact.as_ref());
+    let organisation = match details.registered_by {
+        PostedBy::Municipality => None,
+        PostedBy::Organisation(id) => Some(id.to_string()),
+    };
+    Some(json!({
+        "kind": details.kind.as_str(),
+        "organisation_id": organisation,
+        "name": personal.map(|p| p.name.as_str()),
+        "email": contact.and_then(|c| c.email()).map(|e| e.as_str()),
+        "phone": contact.and_then(|c| c.phone()).map(|p| p.as_str()),
+        "postcode": details.postcode.as_str(),
+        "languages": details.languages.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+        "status": status,
+        "forgotten_at": forgotten_at,
+    }))
+}
+
+#[test]
+fn a_persons_row_is_the_row_of_its_folded_state() -> anyhow::Result<()> {
+    DIRECTORY.rows_follow_state::<Person>(
+        "person",
+        Key::any_entity(TENANT),
+        |key| arb_person_event(PersonId::from_uuid(key.id())).boxed(),
+        person_row,
     )
 }
 

@@ -10,6 +10,7 @@ string_enum! {
         Volunteer => "volunteer",
         Need => "need",
         Match => "match",
+        Person => "person",
     }
 }
 

@@ -64,6 +64,66 @@ pub fn match_id() -> MatchId {
     MatchId::from_uuid(Uuid::from_u128(0x0195_0000_0000_7000_8000_0000_0000_0004))
 }
 
+pub fn person_id() -> PersonId {
+    PersonId::from_uuid(Uuid::from_u128(0x0195_0000_0000_7000_8000_0000_0000_0005))
+}
+
+/// A refugee family of seed 004 ("Venner viser vej"), registered by the association of
+/// [`organisation_details`], under another name.
+pub fn person_details(id: PersonId, name_text: &str) -> PersonDetails {
+    PersonDetails {
+        id,
+        kind: PersonKind::Family,
+        registered_by: PostedBy::Organisation(org_id()),
+        postcode: Postcode::parse("2610").expect("valid postcode"),
+        languages: vec![language("uk"), language("ru")],
+        personal: Some(PersonPersonalData {
+            name: name(name_text),
+            contact: Some(contact_of(None, Some("+45 20 30 40 50"), None)),
+        }),
+    }
+}
+
+/// A person's record as `decide` accepts it; `personal` is `None` as a forgotten person's
+/// reads back.
+pub fn arb_person_details(id: PersonId) -> impl Strategy<Value = PersonDetails> {
+    (
+        proptest::sample::select(PersonKind::ALL),
+        prop_oneof![
+            Just(PostedBy::Municipality),
+            (1u128..=2).prop_map(|n| PostedBy::Organisation(OrganisationId::from_uuid(
+                Uuid::from_u128(n)
+            ))),
+        ],
+        arb_postcode(),
+        arb_languages(),
+        proptest::option::weighted(
+            0.9,
+            (arb_name(), proptest::option::of(arb_contact()))
+                .prop_map(|(name, contact)| PersonPersonalData { name, contact }),
+        ),
+    )
+        .prop_map(
+            move |(kind, registered_by, postcode, languages, personal)| PersonDetails {
+                id,
+                kind,
+                registered_by,
+                postcode,
+                languages,
+                personal,
+            },
+        )
+}
+
+/// Any of a person's events, about person `id` (see [`arb_volunteer_event`]).
+pub fn arb_person_event(id: PersonId) -> impl Strategy<Value = PersonEvent> {
+    prop_oneof![
+        arb_person_details(id).prop_map(PersonEvent::Registered),
+        arb_person_details(id).prop_map(PersonEvent::Updated),
+        arb_datetime().prop_map(move |at| PersonEvent::Forgotten(PersonForgotten { id, at })),
+    ]
+}
+
 pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
 }

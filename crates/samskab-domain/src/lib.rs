@@ -11,8 +11,8 @@
 //!   constructor returning [`InvalidValue`], so bad input is turned away at the edge and the rest
 //!   of the code never sees an invalid value. Deserialisation re-validates.
 //! - [`decider`]: the [`Decider`] and [`DomainEvent`] traits the API and event log code against.
-//! - [`municipality`], [`organisation`], [`volunteer`], [`need`], [`matches`](mod@matches): one
-//!   decider per entity.
+//! - [`municipality`], [`organisation`], [`volunteer`], [`need`], [`matches`](mod@matches),
+//!   [`person`]: one decider per entity.
 
 #[macro_use]
 mod macros;
@@ -26,6 +26,7 @@ pub mod matches;
 pub mod municipality;
 pub mod need;
 pub mod organisation;
+pub mod person;
 pub mod ranking;
 pub mod values;
 pub mod volunteer;
@@ -58,6 +59,10 @@ pub use need::{
 pub use organisation::{
     Organisation, OrganisationCommand, OrganisationContactForgotten, OrganisationDeactivated,
     OrganisationDetails, OrganisationEvent, OrganisationState,
+};
+pub use person::{
+    Person, PersonCommand, PersonDetails, PersonEvent, PersonForgotten, PersonPersonalData,
+    PersonState,
 };
 pub use values::*;
 pub use volunteer::{

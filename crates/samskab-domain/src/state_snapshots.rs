@@ -12,7 +12,8 @@ use crate::volunteer::VolunteerPurposeConsent;
 use crate::{
     ClosingReason, Decider, Match, MatchAccepted, MatchEvent, MatchHoursLogged, MatchNote,
     MatchPaused, MatchSide, MatchStarted, MonthlyMinutes, Municipality, Need, NeedClosed,
-    NeedEvent, Organisation, OrganisationEvent, Volunteer, VolunteerEvent, YearMonth,
+    NeedEvent, Organisation, OrganisationEvent, Person, PersonEvent, Volunteer, VolunteerEvent,
+    YearMonth,
 };
 
 /// The state after `events[..split]`, written as a snapshot and read back, then the rest of
@@ -56,6 +57,14 @@ proptest! {
         split in 0usize..12,
     ) {
         prop_assert_eq!(resumed::<Need>(&events, split), Need::replay(&events));
+    }
+
+    #[test]
+    fn a_person_resumed_from_a_snapshot_is_the_person_folded_whole(
+        events in vec(arb_person_event(person_id()), 0..10),
+        split in 0usize..10,
+    ) {
+        prop_assert_eq!(resumed::<Person>(&events, split), Person::replay(&events));
     }
 
     #[test]
@@ -120,6 +129,10 @@ fn each_states_snapshot_shape_is_pinned_to_its_version() {
             at: at(2025, 12, 15),
         }),
     ]);
+    let person = Person::replay(&[PersonEvent::Registered(person_details(
+        person_id(),
+        "Familien Kovalenko",
+    ))]);
     let shape = |state: serde_json::Result<String>| state.expect("a state serialises");
     assert_eq!(
         (
@@ -150,6 +163,10 @@ fn each_states_snapshot_shape_is_pinned_to_its_version() {
         (Match::STATE_VERSION, shape(serde_json::to_string(&a_match))),
         (1, PINNED_MATCH.to_string())
     );
+    assert_eq!(
+        (Person::STATE_VERSION, shape(serde_json::to_string(&person))),
+        (1, PINNED_PERSON.to_string())
+    );
 }
 
 const PINNED_VOLUNTEER: &str = r#"{"Active":{"id":"01950000-0000-7000-8000-000000000002","personal":{"name":"Søren Snedker","contact":{"email":"soren@example.dk","phone":"+4512345678","person":null},"birth_year":1958},"profile":{"postcode":"2610","age_band":"67_plus","skills":["snedker","lektiehjælp"],"resources":["har bil"],"languages":["da","uk"],"availability":{"slots":[{"weekday":"mon","part":"morning"},{"weekday":"tue","part":"evening"}],"hours_per_week":5},"target_groups":["children","refugees"],"child_certificate":{"status":"approved","assessed_on":"2025-02-01","valid_until":"2027-02-01"}},"consent":{"purpose":"Formidling af frivilligt arbejde i Rødovre Kommune","given_at":"2025-03-01T10:00:00Z"},"purposes":{"matching":"2025-03-02T10:00:00Z"},"certificate_case":{"consent_for":null,"request":null}}}"#;
@@ -157,3 +174,4 @@ const PINNED_ORGANISATION: &str = r#"{"Active":{"id":"01950000-0000-7000-8000-00
 const PINNED_MUNICIPALITY: &str = r#"{"Registered":{"details":{"tenant":"rodovre","kommunekode":175,"name":"Rødovre Kommune"},"weights":{"skills_required":35,"skills_nice_to_have":15,"languages":10,"distance":20,"availability":10,"interests":10}}}"#;
 const PINNED_NEED: &str = r#"{"Closed":{"details":{"id":"01950000-0000-7000-8000-000000000003","posted_by":{"kind":"organisation","organisation_id":"01950000-0000-7000-8000-000000000001"},"title":"Lektiehjælp til ukrainske børn","description":"Røde Kors i Rødovre genstarter Lektiehjælpen. Vi søger to frivillige, der vil hjælpe ukrainske børn i 1.-6. klasse med lektierne tirsdag aften i Rødovre Frivilligcenter.\nDet er en fordel, hvis du taler ukrainsk eller russisk.","target_groups":["children","refugees"],"skills_required":["lektiehjælp"],"skills_nice_to_have":["matematik","dansk som andetsprog"],"languages":["da","uk"],"place":{"kind":"at_postcode","postcode":"2610"},"schedule":{"kind":"weekly","slots":[{"weekday":"tue","part":"evening"}],"hours_per_week":2},"volunteers_wanted":2,"starts_on":"2025-09-02","ends_on":"2026-06-30","children_under_15":true},"closed_at":"2026-01-15T10:00:00Z","reason":"Vi har fundet frivillige nok"}}"#;
 const PINNED_MATCH: &str = r#"{"Paused":{"proposal":{"id":"01950000-0000-7000-8000-000000000004","volunteer_id":"01950000-0000-7000-8000-000000000002","counterpart":{"kind":"need","id":"01950000-0000-7000-8000-000000000003"},"proposed_by":"coordinator","note":"Tirsdag aften passer begge parter, og der er brug for en, der taler ukrainsk.","at":"2025-09-03T10:00:00Z"},"started_on":"2025-09-09","minutes":{"2025-09":480,"2025-11":360},"since":"2025-12-15T10:00:00Z","reason":"Juleferie"}}"#;
+const PINNED_PERSON: &str = r#"{"Registered":{"id":"01950000-0000-7000-8000-000000000005","kind":"family","registered_by":{"kind":"organisation","organisation_id":"01950000-0000-7000-8000-000000000001"},"postcode":"2610","languages":["uk","ru"],"personal":{"name":"Familien Kovalenko","contact":{"email":null,"phone":"+4520304050","person":null}}}}"#;

@@ -15,6 +15,7 @@ pub mod municipalities;
 pub mod needs;
 pub mod ops;
 pub mod organisations;
+pub mod persons;
 pub mod volunteers;
 
 use axum::extract::{FromRequestParts, Path};

@@ -61,6 +61,10 @@ uuid_id!(
     NeedId
 );
 uuid_id!(
+    /// Identifies a person (a mentee, a family) paired with a volunteer, within their tenant.
+    PersonId
+);
+uuid_id!(
     /// Identifies a match between a volunteer and a need (later also a person) within its
     /// tenant.
     MatchId

@@ -14,6 +14,9 @@ CREATE TABLE directory.person (
     phone           text,
     postcode        text NOT NULL,
     languages       text[] NOT NULL,
+    -- A volunteer paired with them has regular contact with children under 15 (a børneattest
+    -- is then required).
+    children_under_15 boolean NOT NULL,
     -- 'registered' or 'forgotten'.
     status          text NOT NULL,
     registered_at   timestamptz NOT NULL,

@@ -46,6 +46,7 @@ impl World {
             let family = json!({
                 "organisation_id": organisation, "kind": "family", "name": format!("Familien hos {name}"),
                 "email": null, "phone": null, "postcode": "2610", "languages": ["uk"],
+                "children_under_15": false,
             });
             let (status, created) = app.post("/persons", &caseworker, &family).await;
             assert_eq!(status, 201, "{created}");

@@ -19,6 +19,7 @@ fn family(name: &str, organisation: Option<&str>) -> Value {
         "phone": "+45 20 30 40 50",
         "postcode": "2610",
         "languages": ["uk", "ru"],
+        "children_under_15": true,
     })
 }
 
@@ -176,4 +177,110 @@ async fn an_organisation_registers_and_sees_only_the_persons_it_looks_after() {
         .await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["items"].as_array().expect("items").len(), 2);
+}
+
+#[tokio::test]
+async fn a_volunteer_is_paired_with_a_person_and_the_match_lives_like_any_other() {
+    use crate::matching::{register, today, volunteer};
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    let venner = organisation(&app, &token, "Venner viser vej").await;
+    let other = organisation(&app, &token, "Mentorkorpset").await;
+    let party = |id: &str| Party::Organisation(Uuid::parse_str(id).expect("uuid"));
+    let as_venner = app.party_token("rodovre", party(&venner));
+    let as_other = app.party_token("rodovre", party(&other));
+    let (status, created) = app
+        .post(
+            "/persons",
+            &token,
+            &family("Familien Bondar", Some(&venner)),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let bondar = created["id"].as_str().expect("id").to_string();
+    // Søren has a børneattest (the family has young children); Birte has none.
+    let soren = register(&app, &token, &volunteer(json!({})), true).await;
+    let birte = register(
+        &app,
+        &token,
+        &volunteer(json!({ "name": "Birte Kjær", "child_certificate": { "status": "requested" } })),
+        true,
+    )
+    .await;
+    let proposal = |volunteer: &str| json!({ "volunteer_id": volunteer, "person_id": bondar, "proposed_by": "coordinator" });
+
+    let before = app.appended().await;
+    let (status, refused) = app.post("/matches", &as_venner, &proposal(&birte)).await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["errors"][0]["field"], "volunteer_id", "{refused}");
+    let (status, refused) = app.post("/matches", &as_other, &proposal(&soren)).await;
+    assert_eq!(status, 403, "another organisation's family: {refused}");
+    for body in [
+        json!({ "volunteer_id": soren, "proposed_by": "coordinator" }),
+        json!({ "volunteer_id": soren, "person_id": bondar, "need_id": Uuid::now_v7(), "proposed_by": "coordinator" }),
+    ] {
+        let (status, refused) = app.post("/matches", &token, &body).await;
+        assert_eq!(status, 422, "{body}: {refused}");
+    }
+    assert_eq!(app.appended().await, before, "nothing appended");
+
+    // Venner viser vej proposes Søren for the family; he accepts; they start and log hours.
+    let (status, created) = app.post("/matches", &as_venner, &proposal(&soren)).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().expect("id").to_string();
+    let (status, again) = app.post("/matches", &token, &proposal(&soren)).await;
+    assert_eq!(status, 409, "the pair is matched already: {again}");
+    let as_soren = app.party_token(
+        "rodovre",
+        Party::Volunteer(Uuid::parse_str(&soren).expect("uuid")),
+    );
+    app.accepted(
+        &format!("/matches/{id}/accept"),
+        &as_soren,
+        &json!({ "side": "volunteer" }),
+    )
+    .await;
+    app.accepted(
+        &format!("/matches/{id}/start"),
+        &as_venner,
+        &json!({ "on": today() }),
+    )
+    .await;
+    let month = today().format("%Y-%m").to_string();
+    let position = app
+        .accepted(
+            &format!("/matches/{id}/hours"),
+            &as_soren,
+            &json!({ "period": month, "minutes": 180 }),
+        )
+        .await;
+
+    let (status, page) = app
+        .get(
+            &format!("/matches?person_id={bondar}&min_position={position}"),
+            &as_venner,
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let items = page["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{page}");
+    assert_eq!(items[0]["id"], json!(id));
+    assert_eq!(items[0]["person_id"], json!(bondar));
+    assert_eq!(items[0]["need_id"], Value::Null);
+    assert_eq!(items[0]["status"], "active");
+    assert_eq!(items[0]["total_minutes"], 180);
+    let (status, _) = app.get(&format!("/matches/{id}"), &as_other).await;
+    assert_eq!(status, 403, "another organisation's match");
+    let (status, page) = app
+        .get(&format!("/matches?min_position={position}"), &as_other)
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["items"], json!([]), "{page}");
+
+    // A forgotten person is paired with no one any more; the match keeps their id.
+    app.accepted(&format!("/persons/{bondar}/forget"), &token, &json!({}))
+        .await;
+    let (status, refused) = app.post("/matches", &token, &proposal(&birte)).await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["errors"][0]["field"], "person_id", "{refused}");
 }

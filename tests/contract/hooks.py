@@ -205,15 +205,30 @@ def _fresh_pair():
     return volunteer, need
 
 
+def _fresh_person():
+    """A new person registered by the municipality, without children under 15."""
+    return _post("/persons", {
+        "kind": "mentee",
+        "name": "Kontrakt Mentee",
+        "postcode": "2610",
+        "languages": ["da"],
+        "children_under_15": False,
+    })["id"]
+
+
 def _fix_match(body):
-    """A proposal names a volunteer and a need that exist and may be matched; a match starts
+    """A proposal names a volunteer and a need or a person that exist and may be matched; a match starts
     not before it was proposed (today, for one proposed during the run) and at most a year
     ahead; hours are logged for a month that has begun and not before the match started (see
     MatchProposalInput, StartInput and HoursInput)."""
     if not isinstance(body, dict):
         return
-    if "volunteer_id" in body and "need_id" in body and API_URL and CASEWORKER:
-        body["volunteer_id"], body["need_id"] = _fresh_pair()
+    if "volunteer_id" in body and API_URL and CASEWORKER:
+        if body.get("person_id") is not None:
+            body["volunteer_id"], _ = _fresh_pair()
+            body["person_id"] = _fresh_person()
+        elif "need_id" in body:
+            body["volunteer_id"], body["need_id"] = _fresh_pair()
     if set(body) == {"on"}:
         body["on"] = _danish_today().isoformat()
     if set(body) == {"period", "minutes"}:

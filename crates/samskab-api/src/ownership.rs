@@ -9,7 +9,7 @@
 //! | `/organisations/{id}` | — | itself |
 //! | `/needs/{id}` | — | a need it posted |
 //! | `/persons/{id}` | — | a person it looks after |
-//! | `/matches/{id}` | a match of theirs | a match to a need it posted |
+//! | `/matches/{id}` | a match of theirs | a match to a need it posted or a person it looks after |
 //!
 //! The path's entity is checked here, by `access::enforce`, before any handler runs, against
 //! the log (through the decision cache, which the command then finds warm). What a body or a
@@ -18,7 +18,7 @@
 //! called where the handler reads that field. An entity that is not the party's is 403; one
 //! that does not exist is 404, as for staff.
 
-use samskab_domain::{Match, MatchSide, Need, Person, PostedBy, ProposedBy};
+use samskab_domain::{Counterpart, Match, MatchSide, Need, Person, PostedBy, ProposedBy};
 use uuid::Uuid;
 
 use crate::auth::{Party, Principal};
@@ -47,11 +47,12 @@ pub async fn check_path(
             registrar(state, principal, id).await? == PostedBy::Organisation(me.into())
         }
         (party, Some(Room::Matches)) => {
-            let (volunteer, need) = match_sides(state, principal, id).await?;
+            let (volunteer, counterpart) = match_sides(state, principal, id).await?;
             match party {
                 Party::Volunteer(me) => volunteer == me,
                 Party::Organisation(me) => {
-                    need_poster(state, principal, need).await? == PostedBy::Organisation(me.into())
+                    speaker(state, principal, counterpart).await?
+                        == PostedBy::Organisation(me.into())
                 }
             }
         }
@@ -111,16 +112,30 @@ async fn registrar(
         .ok_or(ApiError::NotFound)
 }
 
-/// The volunteer and the need of match `id`; 404 if it was never proposed.
+/// The volunteer and the counterpart of match `id`; 404 if it was never proposed.
 async fn match_sides(
     state: &AppState,
     principal: &Principal,
     id: Uuid,
-) -> Result<(Uuid, Uuid), ApiError> {
+) -> Result<(Uuid, Counterpart), ApiError> {
     let state = current::<Match>(state, principal, id).await?;
     let proposal = state.proposal().ok_or(ApiError::NotFound)?;
-    let samskab_domain::Counterpart::Need(need) = proposal.details.counterpart;
-    Ok((proposal.details.volunteer_id.as_uuid(), need.as_uuid()))
+    Ok((
+        proposal.details.volunteer_id.as_uuid(),
+        proposal.details.counterpart,
+    ))
+}
+
+/// Who speaks for a counterpart: who posted the need, or who registered the person.
+async fn speaker(
+    state: &AppState,
+    principal: &Principal,
+    counterpart: Counterpart,
+) -> Result<PostedBy, ApiError> {
+    match counterpart {
+        Counterpart::Need(need) => need_poster(state, principal, need.as_uuid()).await,
+        Counterpart::Person(person) => registrar(state, principal, person.as_uuid()).await,
+    }
 }
 
 /// An organisation posts needs in its own name only (the municipality posts without one).
@@ -144,12 +159,13 @@ pub fn check_registrar(principal: &Principal, organisation: Option<Uuid>) -> Res
 }
 
 /// A proposal by a party: a volunteer says "I'm interested" for themself; an organisation
-/// proposes a volunteer for a need it posted, as the need's side (`coordinator`).
+/// proposes a volunteer for a need it posted or a person it looks after, as that side
+/// (`coordinator`).
 pub async fn check_proposal(
     state: &AppState,
     principal: &Principal,
     volunteer: Uuid,
-    need: Uuid,
+    counterpart: Counterpart,
     proposed_by: ProposedBy,
 ) -> Result<(), ApiError> {
     match principal.party {
@@ -161,16 +177,17 @@ pub async fn check_proposal(
             "a volunteer's token proposes only themself, as proposed_by volunteer",
         )),
         Some(Party::Organisation(me)) if proposed_by == ProposedBy::Coordinator => {
-            // An unknown need is the handler's 422, as for staff.
-            match current::<Need>(state, principal, need).await?.details() {
-                Some(details) if details.posted_by != PostedBy::Organisation(me.into()) => {
+            // An unknown need or person is the handler's 422, as for staff.
+            match speaker(state, principal, counterpart).await {
+                Ok(speaker) if speaker != PostedBy::Organisation(me.into()) => {
                     Err(ApiError::Forbidden(NOT_YOURS))
                 }
-                _ => Ok(()),
+                Ok(_) | Err(ApiError::NotFound) => Ok(()),
+                Err(other) => Err(other),
             }
         }
         Some(Party::Organisation(_)) => Err(ApiError::Forbidden(
-            "an organisation's token proposes for its own needs, as proposed_by coordinator",
+            "an organisation's token proposes for its own needs and persons, as proposed_by coordinator",
         )),
     }
 }

@@ -508,6 +508,14 @@ pub fn cross_field_rules(schemas: &mut Value) {
     if let Some(s) = schemas.get_mut("NeedInput") {
         merge(s, date_or_weekly);
     }
+    // A match pairs the volunteer with a need or with a person: one of the two.
+    let need_or_person = json!({ "oneOf": [
+        { "allOf": [present("need_id"), absent_or_null("person_id")] },
+        { "allOf": [present("person_id"), absent_or_null("need_id")] },
+    ]});
+    if let Some(s) = schemas.get_mut("MatchProposalInput") {
+        merge(s, need_or_person);
+    }
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ use samskab_projection::EventContext;
 /// A second registration keeps what we have (as `evolve` does).
 const REGISTER: &str = "\
 INSERT INTO person (tenant, id, kind, organisation_id, name, email, phone, postcode, languages,
-                    status, registered_at, forgotten_at, updated_at, position)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'registered', $10, NULL, $10, $11)
+                    children_under_15, status, registered_at, forgotten_at, updated_at, position)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $12, 'registered', $10, NULL, $10, $11)
 ON CONFLICT (tenant, id) DO NOTHING";
 
 /// An update carries the whole record (who registered the person too, which the decider keeps
@@ -20,8 +20,8 @@ ON CONFLICT (tenant, id) DO NOTHING";
 /// stale redelivery from rolling the row back.
 const UPDATE: &str = "\
 INSERT INTO person (tenant, id, kind, organisation_id, name, email, phone, postcode, languages,
-                    status, registered_at, forgotten_at, updated_at, position)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'registered', $10, NULL, $10, $11)
+                    children_under_15, status, registered_at, forgotten_at, updated_at, position)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $12, 'registered', $10, NULL, $10, $11)
 ON CONFLICT (tenant, id) DO UPDATE SET
     kind = EXCLUDED.kind,
     organisation_id = EXCLUDED.organisation_id,
@@ -30,6 +30,7 @@ ON CONFLICT (tenant, id) DO UPDATE SET
     phone = EXCLUDED.phone,
     postcode = EXCLUDED.postcode,
     languages = EXCLUDED.languages,
+    children_under_15 = EXCLUDED.children_under_15,
     updated_at = EXCLUDED.updated_at,
     position = EXCLUDED.position
 WHERE person.status = 'registered' AND person.position <= EXCLUDED.position";
@@ -93,6 +94,7 @@ async fn upsert(
         .bind(&languages)
         .bind(ctx.time)
         .bind(ctx.position)
+        .bind(details.children_under_15)
         .execute(conn)
         .await?;
     Ok(())

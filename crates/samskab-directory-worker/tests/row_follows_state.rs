@@ -232,6 +232,7 @@ fn person_row(state: &PersonState) -> Option<Value> {
         "phone": contact.and_then(|c| c.phone()).map(|p| p.as_str()),
         "postcode": details.postcode.as_str(),
         "languages": details.languages.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+        "children_under_15": details.children_under_15,
         "status": status,
         "forgotten_at": forgotten_at,
     }))

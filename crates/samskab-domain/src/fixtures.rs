@@ -77,6 +77,7 @@ pub fn person_details(id: PersonId, name_text: &str) -> PersonDetails {
         registered_by: PostedBy::Organisation(org_id()),
         postcode: Postcode::parse("2610").expect("valid postcode"),
         languages: vec![language("uk"), language("ru")],
+        children_under_15: true,
         personal: Some(PersonPersonalData {
             name: name(name_text),
             contact: Some(contact_of(None, Some("+45 20 30 40 50"), None)),
@@ -97,6 +98,7 @@ pub fn arb_person_details(id: PersonId) -> impl Strategy<Value = PersonDetails> 
         ],
         arb_postcode(),
         arb_languages(),
+        any::<bool>(),
         proptest::option::weighted(
             0.9,
             (arb_name(), proptest::option::of(arb_contact()))
@@ -104,13 +106,16 @@ pub fn arb_person_details(id: PersonId) -> impl Strategy<Value = PersonDetails> 
         ),
     )
         .prop_map(
-            move |(kind, registered_by, postcode, languages, personal)| PersonDetails {
-                id,
-                kind,
-                registered_by,
-                postcode,
-                languages,
-                personal,
+            move |(kind, registered_by, postcode, languages, children_under_15, personal)| {
+                PersonDetails {
+                    id,
+                    kind,
+                    registered_by,
+                    postcode,
+                    languages,
+                    children_under_15,
+                    personal,
+                }
             },
         )
 }
@@ -730,16 +735,24 @@ pub fn arb_match_event(id: MatchId) -> impl Strategy<Value = MatchEvent> {
     let details = (
         any::<u128>(),
         any::<u128>(),
+        // A need mostly, a person (a mentee, a family) now and then.
+        proptest::bool::weighted(0.25),
         proptest::sample::select(ProposedBy::ALL),
         arb_match_note(),
     )
-        .prop_map(move |(volunteer, need, proposed_by, note)| MatchDetails {
-            id,
-            volunteer_id: VolunteerId::from_uuid(Uuid::from_u128(volunteer)),
-            counterpart: Counterpart::Need(NeedId::from_uuid(Uuid::from_u128(need))),
-            proposed_by,
-            note,
-        });
+        .prop_map(
+            move |(volunteer, other, person, proposed_by, note)| MatchDetails {
+                id,
+                volunteer_id: VolunteerId::from_uuid(Uuid::from_u128(volunteer)),
+                counterpart: if person {
+                    Counterpart::Person(PersonId::from_uuid(Uuid::from_u128(other)))
+                } else {
+                    Counterpart::Need(NeedId::from_uuid(Uuid::from_u128(other)))
+                },
+                proposed_by,
+                note,
+            },
+        );
     let side = proptest::sample::select(MatchSide::ALL);
     prop_oneof![
         2 => (details, arb_datetime()).prop_map(|(details, at)| {

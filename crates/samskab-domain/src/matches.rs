@@ -5,10 +5,9 @@
 //! [`MatchState::lasted_months`].
 //!
 //! A match names its two sides by id only, so it holds no natural person's data: its payloads
-//! have no `personal` member and it has no `Forget` command. When a counterpart is a person
-//! (a mentee, a refugee family; issue part 4), that person will be an entity of their own,
-//! with their data sealed and forgettable as a volunteer's is, and the match will still hold
-//! only their id.
+//! have no `personal` member and it has no `Forget` command. When the counterpart is a person
+//! (a mentee, a refugee family), that person is an entity of their own (`Person`), with their
+//! data sealed and forgettable as a volunteer's is, and the match holds only their id.
 //!
 //! Not here: whether the volunteer and the need exist and may be matched (the volunteer's
 //! consent to matching, a valid, assessed børneattest when the need involves children under
@@ -21,7 +20,7 @@ use std::collections::BTreeMap;
 use crate::calendar::danish_date;
 use crate::{
     Decider, DomainError, EntityKind, MatchEndReason, MatchId, MatchNote, MatchSide,
-    MonthlyMinutes, NeedId, ProposedBy, VolunteerId, YearMonth,
+    MonthlyMinutes, NeedId, PersonId, ProposedBy, VolunteerId, YearMonth,
 };
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -29,17 +28,16 @@ use serde::{Deserialize, Serialize};
 /// The match decider.
 pub struct Match;
 
-/// The other side of a match, the one the volunteer's work is for.
+/// The other side of a match, the one the volunteer's work is for: a need, or a person
+/// registered by the municipality or an organisation (a young mentee, a refugee family; see
+/// `person.rs`), named by id only.
 ///
-/// Only a need for now. A person registered by the municipality or an organisation (a young
-/// mentee, a refugee family; issue part 4) will be added as `Person(..)` with that person's
-/// id, so that the JSON of both reads `{"kind": ..., "id": ...}`.
-///
-/// JSON: `{"kind": "need", "id": "..."}`.
+/// JSON: `{"kind": "need", "id": "..."}` or `{"kind": "person", "id": "..."}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Counterpart {
     Need(NeedId),
+    Person(PersonId),
 }
 
 /// A match as proposed.
@@ -1728,7 +1726,11 @@ mod tests {
         let bad_proposals = [
             (
                 "counterpart",
-                serde_json::json!({"kind": "person", "id": need_id()}),
+                serde_json::json!({"kind": "family", "id": need_id()}),
+            ),
+            (
+                "counterpart",
+                serde_json::json!({"kind": "person", "id": "x"}),
             ),
             (
                 "counterpart",

@@ -40,6 +40,10 @@ pub struct PersonDetails {
     pub postcode: Postcode,
     /// The languages they speak, for matching a volunteer who speaks one of them.
     pub languages: Vec<LanguageCode>,
+    /// A volunteer paired with them has direct, regular contact with children under 15 (a
+    /// mentee under 15, a family with young children): then only a volunteer with a valid,
+    /// assessed børneattest may be proposed.
+    pub children_under_15: bool,
     /// Sealed by the log; `None` once forgotten (or no longer readable).
     pub personal: Option<PersonPersonalData>,
 }
@@ -77,6 +81,7 @@ pub enum PersonCommand {
         registered_by: PostedBy,
         postcode: Postcode,
         languages: Vec<LanguageCode>,
+        children_under_15: bool,
         personal: PersonPersonalData,
     },
     /// Replaces the record; who registered the person comes from the state.
@@ -84,6 +89,7 @@ pub enum PersonCommand {
         kind: PersonKind,
         postcode: Postcode,
         languages: Vec<LanguageCode>,
+        children_under_15: bool,
         personal: PersonPersonalData,
     },
     Forget {
@@ -151,6 +157,7 @@ impl Decider for Person {
                 registered_by,
                 postcode,
                 languages,
+                children_under_15,
                 personal,
             } => {
                 if !matches!(state, PersonState::NotRegistered) {
@@ -165,6 +172,7 @@ impl Decider for Person {
                     registered_by: *registered_by,
                     postcode: postcode.clone(),
                     languages: languages.clone(),
+                    children_under_15: *children_under_15,
                     personal: Some(personal.clone()),
                 })])
             }
@@ -172,6 +180,7 @@ impl Decider for Person {
                 kind,
                 postcode,
                 languages,
+                children_under_15,
                 personal,
             } => {
                 let current = match state {
@@ -188,6 +197,7 @@ impl Decider for Person {
                     kind: *kind,
                     postcode: postcode.clone(),
                     languages: languages.clone(),
+                    children_under_15: *children_under_15,
                     personal: Some(personal.clone()),
                     ..current.clone()
                 };
@@ -246,6 +256,7 @@ mod tests {
             registered_by: details.registered_by,
             postcode: details.postcode,
             languages: details.languages,
+            children_under_15: details.children_under_15,
             personal: details.personal.expect("personal"),
         }
     }
@@ -282,6 +293,7 @@ mod tests {
             kind: PersonKind::Family,
             postcode: Postcode::parse("2610").expect("postcode"),
             languages: vec![language("uk"), language("ru")],
+            children_under_15: true,
             personal: PersonPersonalData {
                 name: name(name_text),
                 contact: None,
@@ -330,6 +342,7 @@ mod tests {
                     kind: PersonKind::Mentee,
                     postcode: Postcode::parse("2610").expect("postcode"),
                     languages: vec![],
+                    children_under_15: false,
                     personal: PersonPersonalData {
                         name: name("Ivan"),
                         contact: None

@@ -24,12 +24,12 @@ use sqlx::types::Json;
 /// A second proposal keeps what we have (`DO NOTHING`), as `evolve` does. The proposer's side
 /// has accepted by proposing ($8, $9); no month has minutes yet.
 const PROPOSE: &str = "\
-INSERT INTO match (tenant, id, volunteer_id, need_id, proposed_by, note, proposed_at, status,
-                   volunteer_accepted, counterpart_accepted, declined_by, declined_at,
+INSERT INTO match (tenant, id, volunteer_id, need_id, person_id, proposed_by, note, proposed_at,
+                   status, volunteer_accepted, counterpart_accepted, declined_by, declined_at,
                    decline_reason, started_on, paused_since, pause_reason, ended_at, end_reason,
                    minutes, updated_at, position)
-VALUES ($1, $2, $3, $4, $5, $6, $7, 'proposed', $8, $9, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-        NULL, '{}', $10, $11)
+VALUES ($1, $2, $3, $4, $12, $5, $6, $7, 'proposed', $8, $9, NULL, NULL, NULL, NULL, NULL, NULL,
+        NULL, NULL, '{}', $10, $11)
 ON CONFLICT (tenant, id) DO NOTHING";
 
 /// A side accepts a proposal ($3: 'volunteer' or 'counterpart'); with both sides accepted the
@@ -128,13 +128,15 @@ pub(crate) async fn apply(
     match event {
         MatchEvent::Proposed(e) => {
             let details = &e.details;
-            // A need is the only counterpart yet; a person will need a column of its own.
-            let Counterpart::Need(need_id) = details.counterpart;
+            let (need_id, person_id) = match details.counterpart {
+                Counterpart::Need(need) => (Some(need.as_uuid()), None),
+                Counterpart::Person(person) => (None, Some(person.as_uuid())),
+            };
             sqlx::query(PROPOSE)
                 .bind(ctx.tenant)
                 .bind(id)
                 .bind(details.volunteer_id.as_uuid())
-                .bind(need_id.as_uuid())
+                .bind(need_id)
                 .bind(details.proposed_by.as_str())
                 .bind(details.note.as_ref().map(|n| n.as_str()))
                 .bind(e.at)
@@ -142,6 +144,7 @@ pub(crate) async fn apply(
                 .bind(details.proposed_by == ProposedBy::Coordinator)
                 .bind(ctx.time)
                 .bind(ctx.position)
+                .bind(person_id)
                 .execute(conn)
                 .await?;
         }

@@ -214,6 +214,7 @@ async fn a_proposal_is_a_proposed_row_with_every_column() -> anyhow::Result<()> 
         "id": id.to_string(),
         "volunteer_id": volunteer_id().to_string(),
         "need_id": need_id().to_string(),
+        "person_id": null,
         "proposed_by": "coordinator",
         "note": "Tirsdag aften passer begge parter, og der er brug for en, der taler ukrainsk.",
         "proposed_at": micros(at(2025, 9, 3)),

@@ -22,6 +22,19 @@ pub struct DemoMunicipality {
     pub postcodes: &'static [&'static str],
     pub organisations: &'static [(&'static str, &'static str, Option<&'static str>)],
     pub needs: &'static [DemoNeed],
+    pub persons: &'static [DemoPerson],
+}
+
+/// A person a volunteer is paired with: a family of "Venner viser vej" (seed 004), a young
+/// mentee of a social mentor (seed 001).
+pub struct DemoPerson {
+    /// The organisation (index into `organisations`) that looks after them; `None`: the
+    /// municipality.
+    pub by: Option<usize>,
+    pub kind: PersonKind,
+    pub name: &'static str,
+    pub languages: &'static [&'static str],
+    pub children_under_15: bool,
 }
 
 /// A need from the seeds, open from the day it is seeded until closed. Its skills are tags of
@@ -123,6 +136,22 @@ pub const DEMO: &[DemoMunicipality] = &[
                 children_under_15: false,
             },
         ],
+        persons: &[
+            DemoPerson {
+                by: Some(4),
+                kind: PersonKind::Family,
+                name: "Familien Kovalenko",
+                languages: &["uk", "ru"],
+                children_under_15: true,
+            },
+            DemoPerson {
+                by: None,
+                kind: PersonKind::Mentee,
+                name: "Jonas, 17 år",
+                languages: &["da"],
+                children_under_15: false,
+            },
+        ],
     },
     DemoMunicipality {
         slug: "roskilde",
@@ -174,6 +203,13 @@ pub const DEMO: &[DemoMunicipality] = &[
                 children_under_15: false,
             },
         ],
+        persons: &[DemoPerson {
+            by: None,
+            kind: PersonKind::Mentee,
+            name: "Mikkel, 19 år",
+            languages: &["da"],
+            children_under_15: false,
+        }],
     },
     DemoMunicipality {
         slug: "syddjurs",
@@ -217,6 +253,13 @@ pub const DEMO: &[DemoMunicipality] = &[
                 children_under_15: false,
             },
         ],
+        persons: &[DemoPerson {
+            by: None,
+            kind: PersonKind::Mentee,
+            name: "Sara, 16 år",
+            languages: &["da", "ar"],
+            children_under_15: false,
+        }],
     },
 ];
 
@@ -282,7 +325,7 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
     let total = DEMO.len() * (1 + volunteers)
         + DEMO
             .iter()
-            .map(|m| m.organisations.len() + m.needs.len())
+            .map(|m| m.organisations.len() + m.needs.len() + m.persons.len())
             .sum::<usize>();
     let mut done = 0;
     let mut last_position = 0;
@@ -365,6 +408,23 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
             done += 1;
         }
 
+        for (i, person) in m.persons.iter().enumerate() {
+            let key = format!("seed-demo/person/{}/{i}", m.slug);
+            let id = PersonId::from(id_for_key(&tenant, EntityKind::Person, &key));
+            let entity = EntityRef::new(m.slug, EntityKind::Person.as_str(), &id.to_string())?;
+            let command = demo_person(m, person, id)?;
+            let outcome = execute::<Person>(
+                ctx(&state, &caseworker, key),
+                &entity,
+                Creates::New,
+                command,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("registering {}: {e}", person.name))?;
+            last_position = last_position.max(outcome.position);
+            done += 1;
+        }
+
         for n in 0..volunteers {
             let key = format!("seed-demo/volunteer/{}/{n}", m.slug);
             let id = VolunteerId::from(id_for_key(&tenant, EntityKind::Volunteer, &key));
@@ -439,14 +499,18 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
                     EntityKind::Volunteer,
                     &format!("seed-demo/volunteer/{}/{n}", m.slug),
                 );
+                let counterpart = Counterpart::Need(NeedId::from(need));
                 let id = MatchId::from(samskab_api::routes::matches::pair_match_id(
-                    m.slug, need, volunteer, 0,
+                    m.slug,
+                    counterpart,
+                    volunteer,
+                    0,
                 ));
                 let entity = EntityRef::new(m.slug, EntityKind::Match.as_str(), &id.to_string())?;
                 let details = MatchDetails {
                     id,
                     volunteer_id: VolunteerId::from(volunteer),
-                    counterpart: Counterpart::Need(NeedId::from(need)),
+                    counterpart,
                     proposed_by: if n == 1 {
                         ProposedBy::Coordinator
                     } else {
@@ -465,6 +529,54 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
                         execute::<Match>(ctx(&state, &caseworker, key), &entity, creates, command)
                             .await
                             .map_err(|e| anyhow::anyhow!("match {n} of {}: {e}", m.slug))?;
+                    last_position = last_position.max(outcome.position);
+                }
+            }
+        }
+
+        // Each person paired with a volunteer, under way: one with a børneattest where the
+        // person has children under 15 (volunteer 3), one without otherwise (volunteer 4).
+        if volunteers >= 5 {
+            for (i, person) in m.persons.iter().enumerate() {
+                let n = if person.children_under_15 { 3 } else { 4 };
+                debug_assert_eq!(works_with_children(n), person.children_under_15);
+                let counterpart = Counterpart::Person(PersonId::from(id_for_key(
+                    &tenant,
+                    EntityKind::Person,
+                    &format!("seed-demo/person/{}/{i}", m.slug),
+                )));
+                let volunteer = id_for_key(
+                    &tenant,
+                    EntityKind::Volunteer,
+                    &format!("seed-demo/volunteer/{}/{n}", m.slug),
+                );
+                let id = MatchId::from(samskab_api::routes::matches::pair_match_id(
+                    m.slug,
+                    counterpart,
+                    volunteer,
+                    0,
+                ));
+                let entity = EntityRef::new(m.slug, EntityKind::Match.as_str(), &id.to_string())?;
+                let details = MatchDetails {
+                    id,
+                    volunteer_id: VolunteerId::from(volunteer),
+                    counterpart,
+                    proposed_by: ProposedBy::Coordinator,
+                    note: None,
+                };
+                for (step, command) in demo_match_under_way(details).into_iter().enumerate() {
+                    let key = format!("seed-demo/person-match/{}/{i}/{step}", m.slug);
+                    let creates = if step == 0 {
+                        Creates::New
+                    } else {
+                        Creates::Existing
+                    };
+                    let outcome =
+                        execute::<Match>(ctx(&state, &caseworker, key), &entity, creates, command)
+                            .await
+                            .map_err(|e| {
+                                anyhow::anyhow!("pairing {} of {}: {e}", person.name, m.slug)
+                            })?;
                     last_position = last_position.max(outcome.position);
                 }
             }
@@ -552,6 +664,40 @@ fn ctx<'a>(state: &'a AppState, principal: &'a Principal, key: String) -> Comman
         fingerprint: key.clone(),
         idempotency_key: Some(key),
     }
+}
+
+fn demo_person(
+    m: &DemoMunicipality,
+    person: &DemoPerson,
+    id: PersonId,
+) -> anyhow::Result<PersonCommand> {
+    let e = anyhow::Error::msg;
+    let tenant = TenantId::parse(m.slug).map_err(e)?;
+    let registered_by = match person.by {
+        None => PostedBy::Municipality,
+        Some(i) => PostedBy::Organisation(OrganisationId::from(id_for_key(
+            &tenant,
+            EntityKind::Organisation,
+            &format!("seed-demo/organisation/{}/{i}", m.slug),
+        ))),
+    };
+    Ok(PersonCommand::Register {
+        id,
+        kind: person.kind,
+        registered_by,
+        postcode: Postcode::parse(m.postcodes[0]).map_err(e)?,
+        languages: person
+            .languages
+            .iter()
+            .map(|l| LanguageCode::parse(l))
+            .collect::<Result<_, _>>()
+            .map_err(e)?,
+        children_under_15: person.children_under_15,
+        personal: PersonPersonalData {
+            name: Name::parse(person.name).map_err(e)?,
+            contact: None,
+        },
+    })
 }
 
 fn demo_need(m: &DemoMunicipality, need: &DemoNeed, id: NeedId) -> anyhow::Result<NeedCommand> {

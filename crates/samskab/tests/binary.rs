@@ -136,22 +136,33 @@ async fn seed_demo_and_rebuild_show_progress_and_all_stops_cleanly_on_ctrl_c() {
     // seed.rs's DEMO: four needs in Rødovre, two in Roskilde, two in Syddjurs.
     assert_eq!(needs.len(), 8, "every demo need, once: {needs:?}");
     assert!(needs.iter().all(|(_, _, open)| *open), "{needs:?}");
-    let matches: Vec<(String, String)> =
-        sqlx::query_as("SELECT tenant, status FROM matching.match ORDER BY tenant, status")
-            .fetch_all(&pool)
-            .await
-            .expect("matches");
-    // Per demo municipality: one under way, one a volunteer asked for.
-    let expected: Vec<(String, String)> = ["rodovre", "roskilde", "syddjurs"]
+    let matches: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT tenant, CASE WHEN person_id IS NULL THEN 'need' ELSE 'person' END, status
+         FROM matching.match ORDER BY 1, 2, 3",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("matches");
+    // Per demo municipality, on a need: one under way, one a volunteer asked for; and each
+    // demo person (Rødovre: a family and a mentee; the others: a mentee) paired, under way.
+    let row = |t: &str, side: &str, status: &str| (t.into(), side.into(), status.into());
+    let mut expected: Vec<(String, String, String)> = ["rodovre", "roskilde", "syddjurs"]
         .iter()
         .flat_map(|t| {
             [
-                (t.to_string(), "active".to_string()),
-                (t.to_string(), "proposed".to_string()),
+                row(t, "need", "active"),
+                row(t, "need", "proposed"),
+                row(t, "person", "active"),
             ]
         })
         .collect();
+    expected.insert(3, row("rodovre", "person", "active"));
     assert_eq!(matches, expected);
+    let persons: i64 = sqlx::query_scalar("SELECT count(*) FROM directory.person")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(persons, 4, "every demo person, once");
     for posted_by in ["municipality", "organisation"] {
         assert!(
             needs.iter().any(|(_, p, _)| p == posted_by),

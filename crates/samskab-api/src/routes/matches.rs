@@ -1,15 +1,17 @@
-//! Matches (matchning): a volunteer paired with a need, and the life of the pairing. Commands go
-//! to the `Match` decider, which keeps the rules of a match's own life (who may accept, when it
-//! may start, which months hours are logged for); queries read `matching.match`.
+//! Matches (matchning): a volunteer paired with a need or with a person (a mentee, a family),
+//! and the life of the pairing. Commands go to the `Match` decider, which keeps the rules of a
+//! match's own life (who may accept, when it may start, which months hours are logged for);
+//! queries read `matching.match`.
 //!
 //! What spans entities is checked here, against the log, before a match is proposed: the
 //! volunteer is active and consented to matching; the need is open and, when an organisation
-//! posted it, the organisation is active; a need with children under 15 asks for a børneattest
-//! approved and valid on its first day (or today, if it has begun); and the volunteer is not
-//! already matched to the need.
+//! posted it, the organisation is active, or the person is registered and not forgotten; a
+//! need or person with children under 15 asks for a børneattest approved and valid on the
+//! need's first day (or today, if it has begun; for a person, today); and the volunteer is not
+//! already matched to that need or person.
 //!
 //! "Not already matched" is kept by the log itself, not by a read model that may lag: the
-//! matches of one volunteer and one need have ids derived from the pair and a generation
+//! matches of one volunteer and one counterpart have ids derived from the pair and a generation
 //! (0, 1, 2, ...; see [`pair_match_id`]). A proposal goes to the first generation that is not a
 //! declined or ended match; if that one is live, the volunteer is matched already. Two
 //! proposals at once address the same id, and the log takes only one (expected sequence 0).
@@ -20,8 +22,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use samskab_domain::calendar::danish_date;
 use samskab_domain::{
     Counterpart, Match, MatchCommand, MatchDetails, MatchEndReason, MatchId, MatchNote, MatchSide,
-    MatchState, MonthlyMinutes, Need, NeedState, Organisation, OrganisationState, PostedBy,
-    ProposedBy, Purpose, Volunteer, VolunteerState, YearMonth,
+    MatchState, MonthlyMinutes, Need, NeedId, NeedState, Organisation, OrganisationState, Person,
+    PersonId, PersonState, PostedBy, ProposedBy, Purpose, Volunteer, VolunteerState, YearMonth,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -36,7 +38,7 @@ use crate::fields::FieldCheck;
 use crate::ownership;
 use crate::problem::ApiError;
 use crate::read::{
-    Consistency, MATCHING, Page, QueryParams, check_filter, check_limit, page, wait_for,
+    Consistency, DIRECTORY, MATCHING, Page, QueryParams, check_filter, check_limit, page, wait_for,
 };
 use crate::routes::{EntityId, current, entity_ref};
 use crate::schema;
@@ -64,8 +66,11 @@ pub struct MatchProposalInput {
     /// to the need (409).
     pub volunteer_id: Uuid,
     /// An open need of the caller's municipality, whose organisation (if one posted it) is
-    /// active.
-    pub need_id: Uuid,
+    /// active. Exactly one of `need_id` and `person_id`.
+    pub need_id: Option<Uuid>,
+    /// A registered person of the caller's municipality (a mentee, a family), not forgotten.
+    /// Exactly one of `need_id` and `person_id`.
+    pub person_id: Option<Uuid>,
     /// Whose side proposes, and so has accepted already: a coordinator speaks for the need,
     /// a volunteer says "I'm interested".
     #[schema(schema_with = schema::proposed_by)]
@@ -80,14 +85,24 @@ pub struct MatchProposalInput {
 /// often is a data error, not a plan.
 const MAX_GENERATIONS: u32 = 1_000;
 
-/// The id of generation `generation` of the matches of `volunteer` and `need` in `tenant`: a
-/// UUID v8 from their hash, so every instance finds the same ids (see the module docs).
-pub fn pair_match_id(tenant: &str, need: Uuid, volunteer: Uuid, generation: u32) -> Uuid {
+/// The id of generation `generation` of the matches of `volunteer` and `counterpart` in
+/// `tenant`: a UUID v8 from their hash, so every instance finds the same ids (see the module
+/// docs). A need's pairs keep the derivation they had before persons could be counterparts.
+pub fn pair_match_id(
+    tenant: &str,
+    counterpart: Counterpart,
+    volunteer: Uuid,
+    generation: u32,
+) -> Uuid {
+    let (domain, other): (&[u8], Uuid) = match counterpart {
+        Counterpart::Need(need) => (b"samskab.match.pair.v1|", need.as_uuid()),
+        Counterpart::Person(person) => (b"samskab.match.person-pair.v1|", person.as_uuid()),
+    };
     let mut hasher = Sha256::new();
-    hasher.update(b"samskab.match.pair.v1|");
+    hasher.update(domain);
     hasher.update(tenant.as_bytes());
     hasher.update(b"|");
-    hasher.update(need.as_bytes());
+    hasher.update(other.as_bytes());
     hasher.update(volunteer.as_bytes());
     hasher.update(generation.to_be_bytes());
     uuid_from_digest(hasher)
@@ -112,38 +127,49 @@ async fn propose_match(
             "a field failed without a reason"
         )));
     };
+    let counterpart = match (input.need_id, input.person_id) {
+        (Some(need), None) => Counterpart::Need(NeedId::from(need)),
+        (None, Some(person)) => Counterpart::Person(PersonId::from(person)),
+        (Some(_), Some(_)) | (None, None) => {
+            return Err(ApiError::invalid(
+                "need_id",
+                "name exactly one of need_id and person_id",
+            ));
+        }
+    };
     ownership::check_proposal(
         &state,
         &cmd.principal,
         input.volunteer_id,
-        input.need_id,
+        counterpart,
         proposed_by,
     )
     .await?;
     // Two entities of the log, read at the same time; a refusal names the volunteer first.
-    let (volunteer, need) = tokio::join!(
+    let (volunteer, other) = tokio::join!(
         matchable_volunteer(&state, &cmd.principal, input.volunteer_id),
-        open_need(&state, &cmd.principal, input.need_id),
+        matchable_counterpart(&state, &cmd.principal, counterpart),
     );
-    let (volunteer, need) = (volunteer?, need?);
-    if need.children_under_15 {
-        let day = danish_date(Utc::now()).max(need.starts_on);
+    let (volunteer, other) = (volunteer?, other?);
+    if let Some(day) = other.children_under_15_from {
+        let day = danish_date(Utc::now()).max(day);
         if !volunteer.profile.child_certificate.is_valid_on(day) {
             return Err(ApiError::invalid(
                 "volunteer_id",
                 format!(
-                    "the need involves regular contact with children under 15, and the \
-                     volunteer has no børneattest approved and valid on {day}"
+                    "the {} involves regular contact with children under 15, and the \
+                     volunteer has no børneattest approved and valid on {day}",
+                    other.what
                 ),
             ));
         }
     }
-    let id = free_generation(&state, &cmd, input.need_id, input.volunteer_id).await?;
+    let id = free_generation(&state, &cmd, counterpart, input.volunteer_id).await?;
     let command = MatchCommand::Propose {
         details: MatchDetails {
             id,
             volunteer_id: volunteer.id,
-            counterpart: Counterpart::Need(need.id),
+            counterpart,
             proposed_by,
             note,
         },
@@ -168,6 +194,59 @@ async fn matchable_volunteer(
         VolunteerState::NotRegistered => "no volunteer with this id in your municipality",
     };
     Err(ApiError::invalid("volunteer_id", why))
+}
+
+/// What a proposal needs to know of its counterpart, once it may be matched.
+struct MatchableCounterpart {
+    /// "need" or "person", for a refusal's reason.
+    what: &'static str,
+    /// With children under 15 from this day on (a need's first day; a person's is the day of
+    /// the proposal): a børneattest valid then is required.
+    children_under_15_from: Option<NaiveDate>,
+}
+
+/// The counterpart, if a volunteer may be matched to it (see [`open_need`] and
+/// [`registered_person`]).
+async fn matchable_counterpart(
+    state: &AppState,
+    principal: &Principal,
+    counterpart: Counterpart,
+) -> Result<MatchableCounterpart, ApiError> {
+    match counterpart {
+        Counterpart::Need(id) => {
+            let need = open_need(state, principal, id.as_uuid()).await?;
+            Ok(MatchableCounterpart {
+                what: "need",
+                children_under_15_from: need.children_under_15.then_some(need.starts_on),
+            })
+        }
+        Counterpart::Person(id) => {
+            let person = registered_person(state, principal, id.as_uuid()).await?;
+            Ok(MatchableCounterpart {
+                what: "person",
+                children_under_15_from: person.children_under_15.then(|| danish_date(Utc::now())),
+            })
+        }
+    }
+}
+
+/// The person, if a volunteer may be paired with them: registered, and not forgotten.
+async fn registered_person(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<samskab_domain::PersonDetails, ApiError> {
+    match current::<Person>(state, principal, id).await? {
+        PersonState::Registered(details) => Ok(details),
+        PersonState::Forgotten { .. } => Err(ApiError::invalid(
+            "person_id",
+            "the person was forgotten at their request",
+        )),
+        PersonState::NotRegistered => Err(ApiError::invalid(
+            "person_id",
+            "no person with this id in your municipality",
+        )),
+    }
 }
 
 /// The need, if volunteers may be matched to it: open, and its organisation (if one posted it)
@@ -212,12 +291,12 @@ async fn open_need(
 async fn free_generation(
     state: &AppState,
     cmd: &CommandRequest,
-    need: Uuid,
+    counterpart: Counterpart,
     volunteer: Uuid,
 ) -> Result<MatchId, ApiError> {
     let tenant = cmd.principal.tenant.as_str();
     for generation in 0..MAX_GENERATIONS {
-        let id = pair_match_id(tenant, need, volunteer, generation);
+        let id = pair_match_id(tenant, counterpart, volunteer, generation);
         let entity = entity_ref::<Match>(&cmd.principal, id)?;
         let known = state
             .decisions
@@ -235,15 +314,19 @@ async fn free_generation(
             | MatchState::Active { .. }
             | MatchState::Paused { .. }) => {
                 return Err(ApiError::Conflict(format!(
-                    "the volunteer is already matched to this need: match {id} is {}; \
+                    "the volunteer is already matched to this {}: match {id} is {}; \
                      decline or end it first",
+                    match counterpart {
+                        Counterpart::Need(_) => "need",
+                        Counterpart::Person(_) => "person",
+                    },
                     live.stage()
                 )));
             }
         }
     }
     Err(ApiError::Conflict(format!(
-        "this volunteer and need were matched {MAX_GENERATIONS} times already"
+        "this volunteer and counterpart were matched {MAX_GENERATIONS} times already"
     )))
 }
 
@@ -472,7 +555,9 @@ async fn end_match(
 pub struct MatchView {
     pub id: Uuid,
     pub volunteer_id: Uuid,
-    pub need_id: Uuid,
+    /// The counterpart: a need, or (`person_id`) a person; one of the two is null.
+    pub need_id: Option<Uuid>,
+    pub person_id: Option<Uuid>,
     /// coordinator or volunteer
     pub proposed_by: String,
     pub note: Option<String>,
@@ -500,7 +585,7 @@ pub struct MatchView {
     pub position: i64,
 }
 
-const MATCH_COLUMNS: &str = "id, volunteer_id, need_id, proposed_by, note, proposed_at, status, \
+const MATCH_COLUMNS: &str = "id, volunteer_id, need_id, person_id, proposed_by, note, proposed_at, status, \
     volunteer_accepted, counterpart_accepted, declined_by, declined_at, decline_reason, \
     started_on, paused_since, pause_reason, ended_at, end_reason, minutes, \
     (SELECT coalesce(sum(value::bigint), 0) FROM jsonb_each_text(minutes))::int8 AS total_minutes, \
@@ -529,6 +614,8 @@ pub struct MatchFilter {
     pub need_id: Option<Uuid>,
     /// A volunteer's matches.
     pub volunteer_id: Option<Uuid>,
+    /// A person's matches.
+    pub person_id: Option<Uuid>,
     #[param(schema_with = match_status_or_null)]
     pub status: Option<String>,
     /// Page size (default 50).
@@ -564,6 +651,10 @@ async fn list_matches(
     // needs.
     let volunteer = ownership::narrowed(principal.volunteer(), filter.volunteer_id)?;
     wait_for(&state, MATCHING, filter.min_position).await?;
+    if principal.organisation().is_some() {
+        // Which persons the organisation looks after is the directory's.
+        wait_for(&state, DIRECTORY, filter.min_position).await?;
+    }
     let rows: Vec<MatchView> = sqlx::query_as(sqlx::AssertSqlSafe(list_sql()))
         .bind(principal.tenant.as_str())
         .bind(filter.need_id)
@@ -572,6 +663,7 @@ async fn list_matches(
         .bind(filter.after)
         .bind(limit + 1)
         .bind(principal.organisation())
+        .bind(filter.person_id)
         .fetch_all(&state.pool)
         .await?;
     Ok(axum::Json(page(rows, limit, |m| m.id)))
@@ -611,10 +703,15 @@ fn list_sql() -> String {
        AND ($3::uuid IS NULL OR volunteer_id = $3)
        AND ($4::text IS NULL OR status = $4)
        AND ($5::uuid IS NULL OR id > $5)
-       AND ($7::uuid IS NULL OR need_id IN
-            (SELECT n.id FROM {schema}.need n WHERE n.tenant = $1 AND n.organisation_id = $7))
+       AND ($7::uuid IS NULL
+            OR need_id IN (SELECT n.id FROM {schema}.need n
+                           WHERE n.tenant = $1 AND n.organisation_id = $7)
+            OR person_id IN (SELECT p.id FROM {directory}.person p
+                             WHERE p.tenant = $1 AND p.organisation_id = $7))
+       AND ($8::uuid IS NULL OR person_id = $8)
      ORDER BY id LIMIT $6",
-        schema = MATCHING.schema
+        schema = MATCHING.schema,
+        directory = DIRECTORY.schema,
     )
 }
 
@@ -631,12 +728,25 @@ mod tests {
 
     #[test]
     fn a_pairs_ids_differ_by_generation_tenant_and_sides() {
-        let need = Uuid::from_u128(1);
+        let need = Counterpart::Need(NeedId::from(Uuid::from_u128(1)));
         let volunteer = Uuid::from_u128(2);
         let first = pair_match_id("rodovre", need, volunteer, 0);
         assert_eq!(first, pair_match_id("rodovre", need, volunteer, 0));
         assert_ne!(first, pair_match_id("rodovre", need, volunteer, 1));
         assert_ne!(first, pair_match_id("aarhus", need, volunteer, 0));
-        assert_ne!(first, pair_match_id("rodovre", volunteer, need, 0));
+        let swapped = Counterpart::Need(NeedId::from(volunteer));
+        assert_ne!(
+            first,
+            pair_match_id("rodovre", swapped, Uuid::from_u128(1), 0)
+        );
+        // A person with the need's id is another counterpart.
+        let person = Counterpart::Person(PersonId::from(Uuid::from_u128(1)));
+        assert_ne!(first, pair_match_id("rodovre", person, volunteer, 0));
+        // The derivation of a need's pairs is what it was before persons: stored ids stay.
+        assert_eq!(
+            first.to_string(),
+            "8b20b20b-5a65-8d4f-8061-8db20c8393ef",
+            "pinned"
+        );
     }
 }

@@ -62,6 +62,10 @@ pub struct PersonRegistration {
     pub postcode: String,
     #[schema(schema_with = schema::languages)]
     pub languages: Vec<String>,
+    /// A volunteer paired with them has direct, regular contact with children under 15 (a
+    /// mentee under 15, a family with young children): only a volunteer with a børneattest
+    /// approved and valid today may then be proposed.
+    pub children_under_15: bool,
 }
 
 impl PersonRegistration {
@@ -74,6 +78,7 @@ impl PersonRegistration {
             phone: self.phone.clone(),
             postcode: self.postcode.clone(),
             languages: self.languages.clone(),
+            children_under_15: self.children_under_15,
         }
     }
 }
@@ -97,6 +102,8 @@ pub struct PersonInput {
     pub postcode: String,
     #[schema(schema_with = schema::languages)]
     pub languages: Vec<String>,
+    /// As on registration.
+    pub children_under_15: bool,
 }
 
 struct ParsedPerson {
@@ -160,6 +167,7 @@ async fn register_person(
         registered_by,
         postcode: p.postcode,
         languages: p.languages,
+        children_under_15: body.value.children_under_15,
         personal: p.personal,
     };
     cmd.create::<Person>(id, &body.digest, command).await
@@ -179,6 +187,7 @@ async fn update_person(
         kind: p.kind,
         postcode: p.postcode,
         languages: p.languages,
+        children_under_15: body.value.children_under_15,
         personal: p.personal,
     };
     cmd.change::<Person>(PersonId::from(id), &body.digest, command)
@@ -243,6 +252,7 @@ pub struct PersonView {
     pub phone: Option<String>,
     pub postcode: String,
     pub languages: Vec<String>,
+    pub children_under_15: bool,
     /// registered or forgotten
     pub status: String,
     pub registered_at: DateTime<Utc>,
@@ -264,7 +274,7 @@ impl PersonView {
 }
 
 const PERSON_COLUMNS: &str = "id, kind, organisation_id, name, email, phone, postcode, languages, \
-    status, registered_at, forgotten_at, updated_at, position";
+    children_under_15, status, registered_at, forgotten_at, updated_at, position";
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -100,11 +100,15 @@ pub async fn volunteer_row(pool: &PgPool, tenant: &str, id: Uuid) -> anyhow::Res
 /// `matches.rs` pins it to literal values once.
 pub fn proposal_columns(proposal: &MatchProposed) -> Value {
     let details = &proposal.details;
-    let Counterpart::Need(need_id) = details.counterpart;
+    let (need_id, person_id) = match details.counterpart {
+        Counterpart::Need(need) => (Some(need.to_string()), None),
+        Counterpart::Person(person) => (None, Some(person.to_string())),
+    };
     json!({
         "id": details.id.to_string(),
         "volunteer_id": details.volunteer_id.to_string(),
-        "need_id": need_id.to_string(),
+        "need_id": need_id,
+        "person_id": person_id,
         "proposed_by": details.proposed_by.as_str(),
         "note": details.note.as_ref().map(|n| n.as_str()),
         "proposed_at": micros(proposal.at),

@@ -198,6 +198,15 @@ fn tenths(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
+/// The share of `wanted` that `has` holds (none wanted: all of it), without listing them.
+fn share_of(wanted: &[String], has: &[String]) -> f64 {
+    if wanted.is_empty() {
+        return 1.0;
+    }
+    let found = wanted.iter().filter(|w| has.contains(w)).count();
+    found as f64 / wanted.len() as f64
+}
+
 /// The share of `wanted` that `has` holds, and the matched ones (none wanted: all of it).
 fn share(wanted: &[String], has: &[String]) -> (f64, Vec<String>) {
     if wanted.is_empty() {
@@ -236,6 +245,69 @@ fn reason(
     }
 }
 
+/// How much of each criterion the candidate meets, from 0 to 1: what the score is made of.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Shares {
+    skills_required: f64,
+    skills_nice_to_have: f64,
+    languages: f64,
+    distance: f64,
+    availability: f64,
+    interests: f64,
+}
+
+impl Shares {
+    fn of(need: &NeedProfile, candidate: &CandidateProfile, travel_km: f64) -> Self {
+        let groups = &need.target_groups;
+        Shares {
+            skills_required: share_of(&need.skills_required, &candidate.skills),
+            skills_nice_to_have: share_of(&need.skills_nice_to_have, &candidate.skills),
+            languages: share_of(&need.languages, &candidate.languages),
+            distance: match (&need.postcode, candidate.distance_km) {
+                (None, _) => 1.0,
+                (Some(_), Some(km)) => (1.0 - km / travel_km).clamp(0.0, 1.0),
+                (Some(_), None) => 0.0,
+            },
+            availability: share_of(&need.slots, &candidate.slots),
+            interests: if groups.is_empty()
+                || groups.iter().any(|g| candidate.target_groups.contains(g))
+            {
+                1.0
+            } else {
+                0.0
+            },
+        }
+    }
+
+    /// Out of 100, rounded to tenths: the weighted shares over the weights' total.
+    fn score(&self, weights: &Weights) -> f64 {
+        let earned: f64 = [
+            (self.skills_required, weights.skills_required),
+            (self.skills_nice_to_have, weights.skills_nice_to_have),
+            (self.languages, weights.languages),
+            (self.distance, weights.distance),
+            (self.availability, weights.availability),
+            (self.interests, weights.interests),
+        ]
+        .iter()
+        .map(|(s, w)| s * f64::from(*w))
+        .sum();
+        let total = f64::from(weights.total().max(1));
+        tenths(earned * 100.0 / total)
+    }
+}
+
+/// The candidate's score under `weights`, exactly `fit(..).score`, without the reasons: what
+/// ranks thousands of candidates, of whom only the best are explained ([`fit`]).
+pub fn score(
+    need: &NeedProfile,
+    candidate: &CandidateProfile,
+    weights: &Weights,
+    travel_km: f64,
+) -> f64 {
+    Shares::of(need, candidate, travel_km).score(weights)
+}
+
 /// The candidate's fit to the need under `weights`.
 pub fn fit(
     need: &NeedProfile,
@@ -249,27 +321,25 @@ pub fn fit(
     let groups = &need.target_groups;
     let slots = &need.slots;
 
-    let (req_share, req_found) = share(required, &candidate.skills);
-    let (nice_share, nice_found) = share(nice, &candidate.skills);
-    let (lang_share, lang_found) = share(languages, &candidate.languages);
-    let (slot_share, slot_found) = share(slots, &candidate.slots);
+    // The numbers are the score's own; what is listed here only explains them.
+    let shares = Shares::of(need, candidate, travel_km);
+    let (req_share, req_found) = (shares.skills_required, share(required, &candidate.skills).1);
+    let (nice_share, nice_found) = (shares.skills_nice_to_have, share(nice, &candidate.skills).1);
+    let (lang_share, lang_found) = (shares.languages, share(languages, &candidate.languages).1);
+    let (slot_share, slot_found) = (shares.availability, share(slots, &candidate.slots).1);
     let interest_found: Vec<String> = groups
         .iter()
         .filter(|g| candidate.target_groups.contains(g))
         .cloned()
         .collect();
-    let interest_share = if groups.is_empty() || !interest_found.is_empty() {
-        1.0
-    } else {
-        0.0
-    };
-    let (distance_share, distance_detail) = match (&need.postcode, candidate.distance_km) {
-        (None, _) => (1.0, "remote work: distance does not count".into()),
-        (Some(_), Some(km)) => (
-            (1.0 - km / travel_km).clamp(0.0, 1.0),
-            format!("{km:.1} km between the postcodes; up to {travel_km:.0} km counts"),
-        ),
-        (Some(p), None) => (0.0, format!("no distance known to postcode {p}")),
+    let interest_share = shares.interests;
+    let distance_share = shares.distance;
+    let distance_detail = match (&need.postcode, candidate.distance_km) {
+        (None, _) => "remote work: distance does not count".into(),
+        (Some(_), Some(km)) => {
+            format!("{km:.1} km between the postcodes; up to {travel_km:.0} km counts")
+        }
+        (Some(p), None) => format!("no distance known to postcode {p}"),
     };
     // Within reach counts as matched even at some distance: the points still fall with it.
     let within_reach = distance_share > 0.0 || need.postcode.is_none();
@@ -333,20 +403,8 @@ pub fn fit(
     if let Some(distance) = reasons.iter_mut().find(|r| r.criterion == "distance") {
         distance.matched = within_reach;
     }
-    let earned: f64 = [
-        (req_share, weights.skills_required),
-        (nice_share, weights.skills_nice_to_have),
-        (lang_share, weights.languages),
-        (distance_share, weights.distance),
-        (slot_share, weights.availability),
-        (interest_share, weights.interests),
-    ]
-    .iter()
-    .map(|(s, w)| s * f64::from(*w))
-    .sum();
-    let total = f64::from(weights.total().max(1));
     Fit {
-        score: tenths(earned * 100.0 / total),
+        score: shares.score(weights),
         reasons,
     }
 }
@@ -356,6 +414,7 @@ mod tests {
     use super::*;
     use crate::NeedPlace;
     use crate::fixtures::{need_details, need_id};
+    use proptest::prelude::*;
 
     /// The canonical need: requires lektiehjælp; nice: matematik, dansk som andetsprog;
     /// languages da, uk; at 2610; Tuesday evenings; for children and refugees.
@@ -503,5 +562,45 @@ mod tests {
             strings(&["tue-morning", "tue-afternoon", "tue-evening"])
         );
         assert_eq!(need_slots(&details()), strings(&["tue-evening"]));
+    }
+
+    fn arb_tags(pool: &'static [&'static str]) -> impl Strategy<Value = Vec<String>> {
+        proptest::sample::subsequence(pool, 0..=pool.len())
+            .prop_map(|tags| tags.into_iter().map(String::from).collect())
+    }
+
+    const SKILLS: &[&str] = &["lektiehjælp", "matematik", "snedker", "kørsel"];
+    const LANGUAGES: &[&str] = &["da", "uk", "en"];
+    const GROUPS: &[&str] = &["children", "refugees", "elderly"];
+    const SLOTS: &[&str] = &["mon-morning", "tue-evening", "sat-afternoon"];
+
+    proptest! {
+        /// Candidates are ranked by `score` and only the best are explained by `fit`: the two
+        /// must never disagree.
+        #[test]
+        fn the_score_alone_is_the_score_of_the_fit(
+            need in (arb_tags(SKILLS), arb_tags(SKILLS), arb_tags(LANGUAGES), arb_tags(GROUPS),
+                arb_tags(SLOTS), proptest::option::of(Just("2610".to_string()))),
+            candidate in (arb_tags(SKILLS), arb_tags(LANGUAGES), arb_tags(GROUPS), arb_tags(SLOTS),
+                proptest::option::of(0.0f64..40.0)),
+            weights in crate::fixtures::arb_weights(),
+            travel_km in 1.0f64..60.0,
+        ) {
+            let (required, nice, languages, target_groups, slots, postcode) = need;
+            let need = NeedProfile {
+                skills_required: required,
+                skills_nice_to_have: nice,
+                languages,
+                target_groups,
+                slots,
+                postcode,
+            };
+            let (skills, languages, target_groups, slots, distance_km) = candidate;
+            let candidate = CandidateProfile { skills, languages, target_groups, slots, distance_km };
+            prop_assert_eq!(
+                score(&need, &candidate, &weights, travel_km),
+                fit(&need, &candidate, &weights, travel_km).score
+            );
+        }
     }
 }

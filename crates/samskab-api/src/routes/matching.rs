@@ -16,7 +16,7 @@ use chrono::{NaiveDate, Utc};
 use samskab_domain::AvailabilitySlot;
 use samskab_domain::calendar::danish_date;
 use samskab_domain::ranking::{
-    CandidateProfile, DEFAULT_TRAVEL_KM, NeedProfile, Weights, fit, slot_key, slots_on,
+    CandidateProfile, DEFAULT_TRAVEL_KM, NeedProfile, Weights, fit, score, slot_key, slots_on,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -200,26 +200,32 @@ async fn candidates_for_need(
         .fetch_all(&state.pool)
         .await?;
     let weights = weights_of(&state, &principal).await?;
-    let mut ranked: Vec<CandidateView> = rows
+    // Every candidate is scored; only the best are explained.
+    let scored = rows.into_iter().map(|v| {
+        let candidate = CandidateProfile {
+            distance_km: distance(&profile, &v.postcode),
+            skills: v.skills,
+            languages: v.languages,
+            target_groups: v.target_groups,
+            slots: v.slots,
+        };
+        let score = score(&profile, &candidate, &weights, DEFAULT_TRAVEL_KM);
+        (score, v.id, (v.postcode, candidate))
+    });
+    let mut ranked: Vec<CandidateView> = best(scored, limit)
         .into_iter()
-        .map(|v| {
-            let (score, distance_km, reasons) = scored(&profile, &v, &weights);
+        .map(|(_, id, (postcode, candidate))| {
+            let (score, distance_km, reasons) = explained(&profile, &candidate, &weights);
             CandidateView {
-                volunteer_id: v.id,
+                volunteer_id: id,
                 contact: None,
                 score,
-                postcode: v.postcode,
+                postcode,
                 distance_km,
                 reasons,
             }
         })
         .collect();
-    ranked.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then(a.volunteer_id.cmp(&b.volunteer_id))
-    });
-    ranked.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     add_contacts(&state, &principal, &mut ranked).await?;
     Ok(axum::Json(CandidateList {
         need_id: id,
@@ -283,24 +289,36 @@ fn certificate_day(need: &NeedRow) -> NaiveDate {
     danish_date(Utc::now()).max(need.starts_on)
 }
 
-/// The volunteer's fit to the need: score, distance (rounded to tenths) and reasons.
-fn scored(
+/// From the volunteer's postcode to the need's; `None` for remote work or an unknown postcode.
+fn distance(need: &NeedProfile, postcode: &str) -> Option<f64> {
+    need.postcode
+        .as_deref()
+        .and_then(|p| samskab_geo::distance_km(postcode, p))
+}
+
+/// The `limit` best of `scored` (score, id, what explains it), best first, equal scores by id:
+/// a partial selection, so that ranking thousands costs little more than scoring them.
+fn best<T>(scored: impl Iterator<Item = (f64, Uuid, T)>, limit: i64) -> Vec<(f64, Uuid, T)> {
+    let keep = usize::try_from(limit).unwrap_or(usize::MAX).max(1);
+    let order = |a: &(f64, Uuid, T), b: &(f64, Uuid, T)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+    let mut all: Vec<(f64, Uuid, T)> = scored.collect();
+    if all.len() > keep {
+        all.select_nth_unstable_by(keep, order);
+        all.truncate(keep);
+    }
+    all.sort_by(order);
+    all
+}
+
+/// The volunteer's fit to the need, explained: score, distance (rounded to tenths) and
+/// reasons.
+fn explained(
     need: &NeedProfile,
-    volunteer: &VolunteerRow,
+    candidate: &CandidateProfile,
     weights: &Weights,
 ) -> (f64, Option<f64>, Vec<ReasonView>) {
-    let distance_km = need
-        .postcode
-        .as_deref()
-        .and_then(|p| samskab_geo::distance_km(&volunteer.postcode, p));
-    let candidate = CandidateProfile {
-        skills: volunteer.skills.clone(),
-        languages: volunteer.languages.clone(),
-        target_groups: volunteer.target_groups.clone(),
-        slots: volunteer.slots.clone(),
-        distance_km,
-    };
-    let fit = fit(need, &candidate, weights, DEFAULT_TRAVEL_KM);
+    let distance_km = candidate.distance_km;
+    let fit = fit(need, candidate, weights, DEFAULT_TRAVEL_KM);
     let reasons = fit
         .reasons
         .into_iter()
@@ -397,8 +415,17 @@ async fn suggestions_for_volunteer(
         .fetch_all(&state.pool)
         .await?;
     let weights = weights_of(&state, &principal).await?;
-    let mut ranked: Vec<SuggestionView> = needs
-        .iter()
+    let v = volunteer.profile;
+    // One profile of the volunteer, its distance set per need.
+    let mut candidate = CandidateProfile {
+        skills: v.skills,
+        languages: v.languages,
+        target_groups: v.target_groups,
+        slots: v.slots,
+        distance_km: None,
+    };
+    let matchable = needs
+        .into_iter()
         .filter(|need| {
             // The candidate query's rules, for one volunteer: a valid børneattest where the
             // need involves children under 15, and one of the need's slots.
@@ -410,25 +437,28 @@ async fn suggestions_for_volunteer(
         })
         .filter_map(|need| {
             let profile = need.profile();
-            if !profile
-                .slots
-                .iter()
-                .any(|s| volunteer.profile.slots.contains(s))
-            {
+            if !profile.slots.iter().any(|s| candidate.slots.contains(s)) {
                 return None;
             }
-            let (score, distance_km, reasons) = scored(&profile, &volunteer.profile, &weights);
-            Some(SuggestionView {
-                need_id: need.id,
-                title: need.title.clone(),
+            candidate.distance_km = distance(&profile, &v.postcode);
+            let score = score(&profile, &candidate, &weights, DEFAULT_TRAVEL_KM);
+            Some((score, need.id, (need.title, profile, candidate.distance_km)))
+        })
+        .collect::<Vec<_>>();
+    let ranked: Vec<SuggestionView> = best(matchable.into_iter(), limit)
+        .into_iter()
+        .map(|(_, need_id, (title, profile, distance_km))| {
+            candidate.distance_km = distance_km;
+            let (score, distance_km, reasons) = explained(&profile, &candidate, &weights);
+            SuggestionView {
+                need_id,
+                title,
                 score,
                 distance_km,
                 reasons,
-            })
+            }
         })
         .collect();
-    ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.need_id.cmp(&b.need_id)));
-    ranked.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     Ok(axum::Json(SuggestionList {
         volunteer_id: id,
         weights: WeightsView::of(&weights),

@@ -483,3 +483,74 @@ async fn a_municipality_ranks_by_its_own_weights_and_only_its_own() {
     let (_, current) = app.get("/municipalities/current", &token).await;
     assert_eq!(current["matching_weights"], weights);
 }
+
+#[tokio::test]
+async fn a_volunteer_who_travels_further_earns_distance_points_the_default_would_not_give() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    let need = publish(&app, &token, &need_body("Lektiehjælp")).await;
+    // Both live at 4000, 22.66 km from the need's 2610 (samskab-geo). Søren as he is: up to
+    // 15 km counts, so the distance earns nothing and his score is 85 - 20 = 65. Birte will
+    // travel 30 km: 20 × (1 - 22.66 / 30) = 4.9 points, so 69.9.
+    let soren = register(
+        &app,
+        &token,
+        &volunteer(json!({ "postcode": "4000" })),
+        true,
+    )
+    .await;
+    let birte_body = volunteer(json!({
+        "name": "Birte Kjær",
+        "postcode": "4000",
+        "max_travel_km": 30,
+    }));
+    let birte = register(&app, &token, &birte_body, true).await;
+    let position = app.log_position().await;
+
+    let ranked = candidates(&app, &token, &need, position).await;
+    assert_eq!(ranked, vec![(birte.clone(), 69.9), (soren.clone(), 65.0)]);
+    let (_, list) = app.get(&format!("/needs/{need}/candidates"), &token).await;
+    let distance = |i: usize| {
+        list["candidates"][i]["reasons"]
+            .as_array()
+            .expect("reasons")
+            .iter()
+            .find(|r| r["criterion"] == "distance")
+            .cloned()
+            .expect("the distance reason")
+    };
+    assert_eq!(distance(0)["points"], 4.9);
+    assert_eq!(distance(0)["matched"], true);
+    assert_eq!(
+        distance(0)["detail"],
+        "22.7 km between the postcodes; up to 30 km counts"
+    );
+    assert_eq!(distance(1)["points"], 0.0);
+    assert_eq!(distance(1)["matched"], false);
+
+    // Her suggestions rank by her distance too, and her profile shows it.
+    let (status, suggested) = app
+        .get(&format!("/volunteers/{birte}/suggestions"), &token)
+        .await;
+    assert_eq!(status, 200, "{suggested}");
+    assert_eq!(suggested["suggestions"][0]["score"], 69.9);
+    let (_, profile) = app
+        .get(
+            &format!("/volunteers/{birte}?min_position={position}"),
+            &token,
+        )
+        .await;
+    assert_eq!(profile["max_travel_km"], 30);
+
+    // Zero, or further than Denmark is long, is refused with its field, and nothing appended.
+    let before = app.appended().await;
+    for km in [0, 501] {
+        let mut body = birte_body.clone();
+        body["max_travel_km"] = json!(km);
+        body.as_object_mut().map(|b| b.remove("child_certificate"));
+        let (status, problem) = app.post("/volunteers", &token, &body).await;
+        assert_eq!(status, 422, "{km}: {problem}");
+        assert_eq!(problem["errors"][0]["field"], "max_travel_km", "{problem}");
+    }
+    assert_eq!(app.appended().await, before);
+}

@@ -192,6 +192,15 @@ pub fn birth_year_or_null() -> Schema {
     }))
 }
 
+pub fn travel_km_or_null() -> Schema {
+    schema(json!({
+        "type": ["integer", "null"],
+        "minimum": 1,
+        "maximum": samskab_domain::TravelKm::MAX,
+        "examples": [30],
+    }))
+}
+
 pub fn target_groups() -> Schema {
     schema(json!({
         "type": "array",

@@ -35,7 +35,7 @@ UPDATE volunteer SET
     availability = $12, hours_per_week = $13, target_groups = $14,
     child_certificate_status = $15, child_certificate_assessed_on = $16,
     child_certificate_valid_until = $17,
-    updated_at = $18, position = $19
+    updated_at = $18, position = $19, max_travel_km = $20
 WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $19";
 
 /// GDPR: the person withdrew consent for us to hold their data, so the personal columns are
@@ -247,7 +247,7 @@ async fn set_purpose(
     Ok(())
 }
 
-/// Binds `UPDATE_PROFILE`'s $1..$19: key (tenant from the envelope), personal data (all NULL
+/// Binds `UPDATE_PROFILE`'s $1..$20: key (tenant from the envelope), personal data (all NULL
 /// when `personal` is `None`: the person was forgotten by crypto-shredding and the log could
 /// not decrypt it), profile, time and position.
 fn bind_profile<'q>(
@@ -305,6 +305,7 @@ fn bind_profile<'q>(
         .bind(certificate.valid_until())
         .bind(ctx.time)
         .bind(ctx.position)
+        .bind(profile.max_travel_km.map(|km| i32::from(km.km())))
 }
 
 /// Registrations, one or many in one statement: the rows travel as one JSON array and
@@ -319,20 +320,21 @@ INSERT INTO volunteer (tenant, id, name, email, phone, birth_year,
                        hours_per_week, target_groups, child_certificate_status,
                        child_certificate_assessed_on, child_certificate_valid_until,
                        registered_at, updated_at, position,
-                       consent_purpose, consent_given_at, consent_withdrawn_at, status)
+                       consent_purpose, consent_given_at, consent_withdrawn_at, status,
+                       max_travel_km)
 SELECT r.tenant, r.id, r.name, r.email, r.phone, r.birth_year,
        r.postcode, r.age_band, r.skills, r.resources, r.languages, r.availability,
        r.hours_per_week, r.target_groups, r.child_certificate_status,
        r.child_certificate_assessed_on, r.child_certificate_valid_until,
        r.registered_at, r.registered_at, r.position,
-       r.consent_purpose, r.consent_given_at, NULL, 'active'
+       r.consent_purpose, r.consent_given_at, NULL, 'active', r.max_travel_km
 FROM jsonb_to_recordset($1) AS r(
     tenant text, id uuid, name text, email text, phone text, birth_year integer,
     postcode text, age_band text, skills text[], resources text[], languages text[],
     availability jsonb, hours_per_week integer, target_groups text[],
     child_certificate_status text, child_certificate_assessed_on date,
     child_certificate_valid_until date, registered_at timestamptz, position bigint,
-    consent_purpose text, consent_given_at timestamptz)
+    consent_purpose text, consent_given_at timestamptz, max_travel_km integer)
 ORDER BY r.position
 ON CONFLICT (tenant, id) DO NOTHING";
 
@@ -361,6 +363,7 @@ struct RegistrationRow<'a> {
     position: i64,
     consent_purpose: &'a str,
     consent_given_at: chrono::DateTime<chrono::Utc>,
+    max_travel_km: Option<u16>,
 }
 
 /// PostgreSQL keeps microseconds. A bound timestamp is truncated to them, but a timestamp in
@@ -407,6 +410,7 @@ pub(crate) async fn register_many(
                 position: ctx.position,
                 consent_purpose: e.consent.purpose.as_str(),
                 consent_given_at: to_micros(e.consent.given_at),
+                max_travel_km: profile.max_travel_km.map(|km| km.km()),
             }
         })
         .collect();

@@ -228,6 +228,7 @@ pub fn volunteer_profile() -> VolunteerProfile {
             Some(date(2027, 2, 1)),
         )
         .expect("valid certificate"),
+        max_travel_km: None,
     }
 }
 
@@ -394,6 +395,9 @@ pub fn arb_volunteer_registered() -> impl Strategy<Value = VolunteerRegistered> 
         arb_languages(),
         arb_availability(),
         proptest::sample::subsequence(TargetGroup::ALL, 0..=TargetGroup::ALL.len()),
+        proptest::option::of(
+            (1u16..=TravelKm::MAX).prop_map(|km| TravelKm::parse(km).expect("in range")),
+        ),
     );
     let consent = (
         "[\\p{L} .,]{3,100}".prop_filter_map("valid purpose", |s| ConsentPurpose::parse(&s).ok()),
@@ -402,8 +406,16 @@ pub fn arb_volunteer_registered() -> impl Strategy<Value = VolunteerRegistered> 
         .prop_map(|(purpose, given_at)| Consent { purpose, given_at });
     (any::<u128>(), personal_parts, profile_parts, consent).prop_map(
         |(id, (name, contact, age), profile_parts, consent)| {
-            let (postcode, any_band, skills, resources, languages, availability, target_groups) =
-                profile_parts;
+            let (
+                postcode,
+                any_band,
+                skills,
+                resources,
+                languages,
+                availability,
+                target_groups,
+                max_travel_km,
+            ) = profile_parts;
             let year = chrono::Datelike::year(&consent.given_at);
             let birth_year = age.and_then(|age| u16::try_from(year - i32::from(age)).ok());
             let age_band = birth_year
@@ -428,6 +440,7 @@ pub fn arb_volunteer_registered() -> impl Strategy<Value = VolunteerRegistered> 
                     availability,
                     target_groups,
                     child_certificate,
+                    max_travel_km,
                 },
                 consent,
             }

@@ -12,7 +12,7 @@ use crate::calendar::danish_date;
 use crate::{
     AgeBand, Availability, ChildCertificate, ChildCertificateStatus, Consent, Contact, Decider,
     DomainError, EntityKind, LanguageCode, Name, Postcode, PostedBy, Purpose, Tag, TargetGroup,
-    VolunteerId,
+    TravelKm, VolunteerId,
 };
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -48,6 +48,12 @@ pub struct VolunteerProfile {
     /// or an update, whose profile carries it along unchanged (a registration's is
     /// `not_required`). Events from before the workflow set it directly, and still read.
     pub child_certificate: ChildCertificate,
+    /// How far they will travel to a need; `None`: the installation's default
+    /// (`ranking::DEFAULT_TRAVEL_KM`). An optional member added to the profile's payloads:
+    /// absent, as in every payload from before it, it means that default, so the payloads'
+    /// versions stay (see ARCHITECTURE.md, "An event's payload is a contract").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_travel_km: Option<TravelKm>,
 }
 
 impl VolunteerProfile {
@@ -788,6 +794,7 @@ mod tests {
             .expect("valid"),
             target_groups: vec![TargetGroup::Refugees, TargetGroup::Families],
             child_certificate: ChildCertificate::not_required(),
+            max_travel_km: None,
         }
     }
 

@@ -18,8 +18,8 @@ use sqlx::query::Query;
 const REGISTER: &str = "\
 INSERT INTO volunteer (tenant, id, postcode, skills, languages, target_groups, slots,
                        hours_per_week, certificate_status, certificate_valid_until,
-                       matching_consent, status, updated_at, position)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, false, 'active', $11, $12)
+                       matching_consent, status, updated_at, position, max_travel_km)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, false, 'active', $11, $12, $13)
 ON CONFLICT (tenant, id) DO NOTHING";
 
 /// Only an active volunteer's profile changes; without a row (no registration) nothing does.
@@ -27,7 +27,7 @@ const UPDATE_PROFILE: &str = "\
 UPDATE volunteer SET
     postcode = $3, skills = $4, languages = $5, target_groups = $6, slots = $7,
     hours_per_week = $8, certificate_status = $9, certificate_valid_until = $10,
-    updated_at = $11, position = $12
+    updated_at = $11, position = $12, max_travel_km = $13
 WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $12";
 
 /// Consent to matching given ($3 true) or withdrawn ($3 false); other purposes only move the
@@ -137,7 +137,8 @@ pub(crate) async fn apply(
     Ok(())
 }
 
-/// Binds $1..$12 of [`REGISTER`] and [`UPDATE_PROFILE`]: key, the profile, time and position.
+/// Binds $1..$13 of [`REGISTER`] and [`UPDATE_PROFILE`]: key, the profile, time and position,
+/// and the travel distance.
 fn bind_profile<'q>(
     query: Query<'q, Postgres, PgArguments>,
     ctx: &EventContext<'q>,
@@ -170,4 +171,5 @@ fn bind_profile<'q>(
         .bind(certificate.valid_until())
         .bind(ctx.time)
         .bind(ctx.position)
+        .bind(profile.max_travel_km.map(|km| i32::from(km.km())))
 }

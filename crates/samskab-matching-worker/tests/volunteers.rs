@@ -45,6 +45,7 @@ fn other_profile() -> VolunteerProfile {
         .expect("valid availability"),
         target_groups: vec![TargetGroup::Elderly],
         child_certificate: ChildCertificate::requested(),
+        max_travel_km: TravelKm::parse(30).ok(),
         ..volunteer_profile()
     }
 }
@@ -239,6 +240,7 @@ async fn a_registration_is_an_active_row_with_every_column() -> anyhow::Result<(
         "hours_per_week": 5,
         "certificate_status": "approved",
         "certificate_valid_until": "2027-02-01",
+        "max_travel_km": null,
         "matching_consent": false,
         "status": "active",
         "updated_at": micros(times[0]),
@@ -340,6 +342,7 @@ async fn a_profile_update_of_an_active_volunteer_replaces_the_profile() -> anyho
         "hours_per_week": 2,
         "certificate_status": "requested",
         "certificate_valid_until": null,
+        "max_travel_km": 30,
     });
     assert_eq!(pick(&row, &literal), literal);
     assert_eq!(profile_columns(&other_profile()), literal);

@@ -811,6 +811,8 @@ fn demo_volunteer(
             target_groups,
             // Set by the workflow after registering (`certificate_steps`).
             child_certificate: ChildCertificate::not_required(),
+            // Every fourth will travel further than the default.
+            max_travel_km: TravelKm::parse(30).ok().filter(|_| n % 4 == 1),
         },
         consent: Consent {
             purpose: ConsentPurpose::parse("Matchning med lokale frivilligopgaver").map_err(e)?,

@@ -149,6 +149,14 @@ struct VolunteerRow {
     languages: Vec<String>,
     target_groups: Vec<String>,
     slots: Vec<String>,
+    /// How far they will travel; `None`: [`DEFAULT_TRAVEL_KM`].
+    max_travel_km: Option<i32>,
+}
+
+impl VolunteerRow {
+    fn travel_km(&self) -> f64 {
+        self.max_travel_km.map_or(DEFAULT_TRAVEL_KM, f64::from)
+    }
 }
 
 /// The volunteers who may do the need, best first, each with the reasons for their score.
@@ -202,6 +210,7 @@ async fn candidates_for_need(
     let weights = weights_of(&state, &principal).await?;
     // Every candidate is scored; only the best are explained.
     let scored = rows.into_iter().map(|v| {
+        let travel_km = v.travel_km();
         let candidate = CandidateProfile {
             distance_km: distance(&profile, &v.postcode),
             skills: v.skills,
@@ -209,13 +218,14 @@ async fn candidates_for_need(
             target_groups: v.target_groups,
             slots: v.slots,
         };
-        let score = score(&profile, &candidate, &weights, DEFAULT_TRAVEL_KM);
-        (score, v.id, (v.postcode, candidate))
+        let score = score(&profile, &candidate, &weights, travel_km);
+        (score, v.id, (v.postcode, candidate, travel_km))
     });
     let mut ranked: Vec<CandidateView> = best(scored, limit)
         .into_iter()
-        .map(|(_, id, (postcode, candidate))| {
-            let (score, distance_km, reasons) = explained(&profile, &candidate, &weights);
+        .map(|(_, id, (postcode, candidate, travel_km))| {
+            let (score, distance_km, reasons) =
+                explained(&profile, &candidate, &weights, travel_km);
             CandidateView {
                 volunteer_id: id,
                 contact: None,
@@ -316,9 +326,10 @@ fn explained(
     need: &NeedProfile,
     candidate: &CandidateProfile,
     weights: &Weights,
+    travel_km: f64,
 ) -> (f64, Option<f64>, Vec<ReasonView>) {
     let distance_km = candidate.distance_km;
-    let fit = fit(need, candidate, weights, DEFAULT_TRAVEL_KM);
+    let fit = fit(need, candidate, weights, travel_km);
     let reasons = fit
         .reasons
         .into_iter()
@@ -416,6 +427,7 @@ async fn suggestions_for_volunteer(
         .await?;
     let weights = weights_of(&state, &principal).await?;
     let v = volunteer.profile;
+    let travel_km = v.travel_km();
     // One profile of the volunteer, its distance set per need.
     let mut candidate = CandidateProfile {
         skills: v.skills,
@@ -441,7 +453,7 @@ async fn suggestions_for_volunteer(
                 return None;
             }
             candidate.distance_km = distance(&profile, &v.postcode);
-            let score = score(&profile, &candidate, &weights, DEFAULT_TRAVEL_KM);
+            let score = score(&profile, &candidate, &weights, travel_km);
             Some((score, need.id, (need.title, profile, candidate.distance_km)))
         })
         .collect::<Vec<_>>();
@@ -449,7 +461,8 @@ async fn suggestions_for_volunteer(
         .into_iter()
         .map(|(_, need_id, (title, profile, distance_km))| {
             candidate.distance_km = distance_km;
-            let (score, distance_km, reasons) = explained(&profile, &candidate, &weights);
+            let (score, distance_km, reasons) =
+                explained(&profile, &candidate, &weights, travel_km);
             SuggestionView {
                 need_id,
                 title,
@@ -520,7 +533,7 @@ fn open_needs_sql() -> String {
 fn volunteer_sql() -> String {
     format!(
         "SELECT status, matching_consent, certificate_status, certificate_valid_until,
-            id, postcode, skills, languages, target_groups, slots
+            id, postcode, skills, languages, target_groups, slots, max_travel_km
      FROM {schema}.volunteer WHERE tenant = $1 AND id = $2",
         schema = MATCHING.schema
     )
@@ -550,7 +563,7 @@ fn organisation_sql() -> String {
 /// ($4), and no live match to the need ($5) already.
 fn candidates_sql() -> String {
     format!(
-        "SELECT id, postcode, skills, languages, target_groups, slots
+        "SELECT id, postcode, skills, languages, target_groups, slots, max_travel_km
      FROM {schema}.volunteer v
      WHERE tenant = $1 AND status = 'active' AND matching_consent
        AND (NOT $2::bool OR (certificate_status = 'approved'

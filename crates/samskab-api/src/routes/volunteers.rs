@@ -6,9 +6,9 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use samskab_domain::calendar::danish_date;
 use samskab_domain::{
     AgeBand, Availability, AvailabilitySlot, ChildCertificate, Consent, ConsentPurpose, Contact,
-    DayPart, Email, LanguageCode, Name, Phone, Postcode, Purpose, Tag, TargetGroup, Volunteer,
-    VolunteerCommand, VolunteerId, VolunteerPersonalData, VolunteerProfile, VolunteerState,
-    Weekday,
+    DayPart, Email, LanguageCode, Name, Phone, Postcode, Purpose, Tag, TargetGroup, TravelKm,
+    Volunteer, VolunteerCommand, VolunteerId, VolunteerPersonalData, VolunteerProfile,
+    VolunteerState, Weekday,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -71,6 +71,11 @@ pub struct VolunteerInput {
     #[serde(default)]
     #[schema(schema_with = schema::languages)]
     pub languages: Vec<String>,
+    /// How far, in whole km between postcodes, they will travel to a need: ranking gives the
+    /// distance full points at 0 km, none at this. Absent or null: 15 km.
+    #[serde(default, deserialize_with = "whole::option_u16")]
+    #[schema(schema_with = schema::travel_km_or_null)]
+    pub max_travel_km: Option<u16>,
     pub availability: AvailabilityInput,
     #[serde(default)]
     #[schema(schema_with = schema::target_groups)]
@@ -175,6 +180,7 @@ fn parse_volunteer(input: VolunteerInput, now: DateTime<Utc>) -> Result<ParsedVo
     );
     let languages = parse_languages(&mut f, &input.languages, VolunteerProfile::MAX_LANGUAGES);
     let availability = parse_availability(&mut f, "availability", &input.availability);
+    let max_travel_km = f.optional("max_travel_km", input.max_travel_km, TravelKm::parse);
     let target_groups = f.list("target_groups", &input.target_groups, |t| {
         TargetGroup::parse(t)
     });
@@ -190,6 +196,8 @@ fn parse_volunteer(input: VolunteerInput, now: DateTime<Utc>) -> Result<ParsedVo
             }),
     };
     f.finish()?;
+    // A refusal of it was answered by `finish`.
+    let max_travel_km = max_travel_km.flatten();
     match (
         name,
         contact,
@@ -230,6 +238,7 @@ fn parse_volunteer(input: VolunteerInput, now: DateTime<Utc>) -> Result<ParsedVo
                 // The workflow's, not the form's (`/volunteers/{id}/child-certificate/...`):
                 // the decider keeps the one the volunteer has.
                 child_certificate: ChildCertificate::not_required(),
+                max_travel_km,
             },
             consent,
         }),
@@ -421,6 +430,8 @@ pub struct VolunteerView {
     #[schema(value_type = Object)]
     pub availability: serde_json::Value,
     pub hours_per_week: i32,
+    /// How far they will travel; null: the default, 15 km.
+    pub max_travel_km: Option<i32>,
     pub target_groups: Vec<String>,
     /// Null for a role that sees no persons' data (see the access table).
     pub child_certificate_status: Option<String>,
@@ -473,7 +484,7 @@ impl VolunteerView {
 }
 
 const VOLUNTEER_COLUMNS: &str = "id, name, email, phone, birth_year, postcode, age_band, skills, resources, \
-    languages, availability, hours_per_week, target_groups, child_certificate_status, \
+    languages, availability, hours_per_week, max_travel_km, target_groups, child_certificate_status, \
     child_certificate_assessed_on, child_certificate_valid_until, child_certificate_consent_for, \
     child_certificate_requested_by, child_certificate_requested_at, consent_purpose, consent_given_at, \
     consent_withdrawn_at, forgotten_at, purposes, status, registered_at, updated_at, position";

@@ -22,6 +22,7 @@ mod tag;
 mod target_group;
 mod tenant;
 pub(crate) mod text;
+mod travel_distance;
 mod volunteers_wanted;
 mod year_month;
 
@@ -44,5 +45,6 @@ pub use postcode::Postcode;
 pub use tag::Tag;
 pub use target_group::TargetGroup;
 pub use tenant::{Kommunekode, TenantId};
+pub use travel_distance::TravelKm;
 pub use volunteers_wanted::VolunteersWanted;
 pub use year_month::YearMonth;

@@ -85,6 +85,7 @@ pub fn profile_columns(profile: &VolunteerProfile) -> Value {
         "hours_per_week": profile.availability.hours_per_week(),
         "certificate_status": certificate.status().as_str(),
         "certificate_valid_until": certificate.valid_until(),
+        "max_travel_km": profile.max_travel_km.map(|km| km.km()),
     })
 }
 

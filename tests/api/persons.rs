@@ -68,6 +68,14 @@ async fn a_forgotten_person_is_found_nowhere_and_their_statistics_stay() {
         .as_object_mut()
         .expect("object")
         .remove("organisation_id");
+    let mut moved = renamed.clone();
+    moved["organisation_id"] = json!(venner);
+    let (status, refused) = app.put(&format!("/persons/{id}"), &token, &moved).await;
+    assert_eq!(
+        status, 422,
+        "who looks after them does not change: {refused}"
+    );
+    assert_eq!(refused["errors"][0]["field"], "organisation_id");
     let (status, updated) = app.put(&format!("/persons/{id}"), &token, &renamed).await;
     assert_eq!(status, 202, "{updated}");
     let (status, export) = app.get(&format!("/persons/{id}/export"), &token).await;

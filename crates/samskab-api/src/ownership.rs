@@ -138,22 +138,16 @@ async fn speaker(
     }
 }
 
-/// An organisation posts needs in its own name only (the municipality posts without one).
-pub fn check_poster(principal: &Principal, organisation: Option<Uuid>) -> Result<(), ApiError> {
+/// An organisation acts in its own name only: it posts needs and registers persons with its
+/// own `organisation_id`, never another's or the municipality's (none). `refusal` says which
+/// act was refused.
+pub fn check_own_name(
+    principal: &Principal,
+    organisation: Option<Uuid>,
+    refusal: &'static str,
+) -> Result<(), ApiError> {
     match principal.organisation() {
-        Some(me) if organisation != Some(me) => Err(ApiError::Forbidden(
-            "an organisation's token posts needs in its own name only",
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// An organisation registers the persons it looks after itself, in its own name only.
-pub fn check_registrar(principal: &Principal, organisation: Option<Uuid>) -> Result<(), ApiError> {
-    match principal.organisation() {
-        Some(me) if organisation != Some(me) => Err(ApiError::Forbidden(
-            "an organisation's token registers persons in its own name only",
-        )),
+        Some(me) if organisation != Some(me) => Err(ApiError::Forbidden(refusal)),
         _ => Ok(()),
     }
 }

@@ -380,7 +380,7 @@ struct Variants {
     update_says: &'static str,
 }
 
-const VARIANTS: [Variants; 2] = [
+const VARIANTS: [Variants; 3] = [
     // Registering requires consent; an update takes none (withdrawn by its own command).
     Variants {
         input: "VolunteerInput",
@@ -407,6 +407,20 @@ const VARIANTS: [Variants; 2] = [
             its organisations.",
         update_says: "A need's details, replacing the current ones. Who posted it does not \
             change: `organisation_id` is not taken here.",
+    },
+    // Who looks after a person is set when they are registered and never changes.
+    Variants {
+        input: "PersonInput",
+        create: "PersonRegistration",
+        update: "PersonUpdate",
+        create_op: "/paths/~1persons/post",
+        update_op: "/paths/~1persons~1{id}/put",
+        only_on_create: "organisation_id",
+        required_as: None,
+        create_says: "A new person (a mentee, a family), registered for the municipality or \
+            (with `organisation_id`) one of its organisations, which then looks after them.",
+        update_says: "A person's record, replacing the current one. Who looks after them does \
+            not change: `organisation_id` is not taken here.",
     },
 ];
 

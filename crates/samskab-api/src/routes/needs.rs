@@ -182,7 +182,11 @@ async fn publish_need(
     let id = NeedId::from(cmd.new_id::<Need>());
     // Parsed first, so that a bad body is answered without a trip to the log.
     let details = parse_need(id, PostedBy::Municipality, &body.value)?;
-    ownership::check_poster(&cmd.principal, body.value.organisation_id)?;
+    ownership::check_own_name(
+        &cmd.principal,
+        body.value.organisation_id,
+        "an organisation's token posts needs in its own name only",
+    )?;
     let posted_by = municipality_or_organisation(
         &state,
         &cmd.principal,

@@ -39,13 +39,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(export_person))
 }
 
-/// A person as registered: who they are, and who looks after them.
+/// A person's record: who they are, and (on registration only) who looks after them. An update
+/// replaces the record; who looks after them stays (the document shows the two apart:
+/// `PersonRegistration` and `PersonUpdate`, `schema::VARIANTS`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PersonRegistration {
+pub struct PersonInput {
     /// The organisation that looks after the person and speaks for them in a match: active,
     /// of the caller's municipality. Absent or null: the municipality itself. An
-    /// organisation's token registers for itself only.
+    /// organisation's token registers for itself only. Not taken by an update.
     pub organisation_id: Option<Uuid>,
     #[schema(schema_with = schema::person_kind)]
     pub kind: String,
@@ -65,44 +67,6 @@ pub struct PersonRegistration {
     /// A volunteer paired with them has direct, regular contact with children under 15 (a
     /// mentee under 15, a family with young children): only a volunteer with a børneattest
     /// approved and valid today may then be proposed.
-    pub children_under_15: bool,
-}
-
-impl PersonRegistration {
-    /// The record without who looks after the person (what an update takes).
-    fn record(&self) -> PersonInput {
-        PersonInput {
-            kind: self.kind.clone(),
-            name: self.name.clone(),
-            email: self.email.clone(),
-            phone: self.phone.clone(),
-            postcode: self.postcode.clone(),
-            languages: self.languages.clone(),
-            children_under_15: self.children_under_15,
-        }
-    }
-}
-
-/// A person's record; an update replaces it (who looks after them stays).
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PersonInput {
-    #[schema(schema_with = schema::person_kind)]
-    pub kind: String,
-    /// A mentee's name, or a family's. Personal data.
-    #[schema(schema_with = schema::name)]
-    pub name: String,
-    /// Personal data, like the phone; both may be absent (reached through whoever looks after
-    /// them).
-    #[schema(schema_with = schema::email_or_null)]
-    pub email: Option<String>,
-    #[schema(schema_with = schema::phone_or_null)]
-    pub phone: Option<String>,
-    #[schema(schema_with = schema::postcode)]
-    pub postcode: String,
-    #[schema(schema_with = schema::languages)]
-    pub languages: Vec<String>,
-    /// As on registration.
     pub children_under_15: bool,
 }
 
@@ -144,15 +108,19 @@ fn parse_person(input: &PersonInput) -> Result<ParsedPerson, ApiError> {
 }
 
 /// Register a person in the caller's municipality.
-#[utoipa::path(post, path = "/persons", tag = "persons", request_body = PersonRegistration,
+#[utoipa::path(post, path = "/persons", tag = "persons", request_body = PersonInput,
     responses((status = 201, body = CommandAccepted)), security(("bearer" = [])))]
 async fn register_person(
     State(state): State<AppState>,
     cmd: CommandRequest,
-    body: JsonBody<PersonRegistration>,
+    body: JsonBody<PersonInput>,
 ) -> Result<Response, ApiError> {
-    let p = parse_person(&body.value.record())?;
-    ownership::check_registrar(&cmd.principal, body.value.organisation_id)?;
+    let p = parse_person(&body.value)?;
+    ownership::check_own_name(
+        &cmd.principal,
+        body.value.organisation_id,
+        "an organisation's token registers persons in its own name only",
+    )?;
     let registered_by = municipality_or_organisation(
         &state,
         &cmd.principal,
@@ -182,6 +150,12 @@ async fn update_person(
     EntityId(id): EntityId,
     body: JsonBody<PersonInput>,
 ) -> Result<Response, ApiError> {
+    if body.value.organisation_id.is_some() {
+        return Err(ApiError::invalid(
+            "organisation_id",
+            "who looks after a person is set when they are registered; leave it out of an update",
+        ));
+    }
     let p = parse_person(&body.value)?;
     let command = PersonCommand::Update {
         kind: p.kind,
@@ -366,4 +340,28 @@ fn get_sql() -> String {
         "SELECT {PERSON_COLUMNS} FROM {schema}.person WHERE tenant = $1 AND id = $2",
         schema = DIRECTORY.schema
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_document_shows_who_looks_after_a_person_on_registration_only() {
+        let document = crate::openapi_document();
+        let schemas = &document["components"]["schemas"];
+        assert!(schemas["PersonRegistration"]["properties"]["organisation_id"].is_object());
+        assert!(schemas["PersonUpdate"]["properties"]["organisation_id"].is_null());
+        let body = |method: &str, path: &str| {
+            document["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+                ["$ref"]
+                .clone()
+        };
+        assert_eq!(
+            body("post", "/persons"),
+            "#/components/schemas/PersonRegistration"
+        );
+        assert_eq!(
+            body("put", "/persons/{id}"),
+            "#/components/schemas/PersonUpdate"
+        );
+    }
 }

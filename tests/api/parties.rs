@@ -120,6 +120,21 @@ async fn refused(app: &TestApp, method: reqwest::Method, path: &str, token: &str
     assert_eq!(app.appended().await, before, "{method} {path} appended");
 }
 
+/// The rows of the access table that `role` may call and whose path names an entity, each with
+/// its room (the path's first segment).
+fn rows_naming_an_entity(
+    role: Role,
+) -> impl Iterator<Item = (&'static samskab_api::access::Access, &'static str)> {
+    ACCESS
+        .iter()
+        .filter(|row| row.path.contains("{id}"))
+        .filter(move |row| row.roles.is_some_and(|roles| roles.contains(&role)))
+        .map(|row| {
+            let room = row.path.trim_start_matches('/').split('/').next();
+            (row, room.unwrap_or(""))
+        })
+}
+
 #[tokio::test]
 async fn a_party_token_reaches_only_its_own_on_every_route_it_may_call() {
     let app = spawn_app().await;
@@ -127,16 +142,7 @@ async fn a_party_token_reaches_only_its_own_on_every_route_it_may_call() {
     let mut checked = 0;
     for role in [Role::Volunteer, Role::Organisation] {
         let mine = world.token(&app, role, 0);
-        for row in ACCESS.iter().filter(|row| row.path.contains("{id}")) {
-            if !row.roles.is_some_and(|roles| roles.contains(&role)) {
-                continue;
-            }
-            let room = row
-                .path
-                .trim_start_matches('/')
-                .split('/')
-                .next()
-                .unwrap_or("");
+        for (row, room) in rows_naming_an_entity(role) {
             let Some(theirs) = world.own(role, room, 1) else {
                 panic!(
                     "{} may call {} {}, and this test knows no entity of theirs there: add it to World::own",
@@ -151,16 +157,7 @@ async fn a_party_token_reaches_only_its_own_on_every_route_it_may_call() {
         }
         // The same routes on its own entities are let through (a body `{}` is 400 or 422 on
         // most; what matters is that the role and the owner were not refused).
-        for row in ACCESS.iter().filter(|row| row.path.contains("{id}")) {
-            if !row.roles.is_some_and(|roles| roles.contains(&role)) {
-                continue;
-            }
-            let room = row
-                .path
-                .trim_start_matches('/')
-                .split('/')
-                .next()
-                .unwrap_or("");
+        for (row, room) in rows_naming_an_entity(role) {
             let own = world.own(role, room, 0).expect("own entity");
             let path = row.path.replace("{id}", own);
             let (status, answer) = app.send(method(row), &path, &mine, None, &json!({})).await;

@@ -163,15 +163,7 @@ fn a_volunteers_row_follows_the_certificate_workflow() -> anyhow::Result<()> {
 ///   them, but a proposal never waits with both sides accepted (the second acceptance agrees
 ///   it), so whichever side declined, only the proposer's side had accepted.
 fn match_row_of(state: &MatchState) -> Option<Value> {
-    let proposal = match state {
-        MatchState::NotProposed => return None,
-        MatchState::Proposed { proposal, .. }
-        | MatchState::Agreed { proposal }
-        | MatchState::Active { proposal, .. }
-        | MatchState::Paused { proposal, .. }
-        | MatchState::Declined { proposal, .. }
-        | MatchState::Ended { proposal, .. } => proposal,
-    };
+    let proposal = state.proposal()?;
     let proposed_by = proposal.details.proposed_by;
     let mut row = proposal_columns(proposal);
     let blank = json!({

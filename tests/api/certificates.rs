@@ -115,7 +115,7 @@ async fn an_organisation_requests_and_approves_a_børneattest_with_the_volunteer
         vec![
             "dk.samskab.volunteer.child_certificate_consent_given.v1",
             "dk.samskab.volunteer.child_certificate_requested.v1",
-            "dk.samskab.volunteer.child_certificate_assessed.v1",
+            "dk.samskab.volunteer.child_certificate_assessed.v2",
         ]
     );
 
@@ -241,4 +241,92 @@ async fn a_need_with_children_gets_a_volunteer_only_once_their_børneattest_is_a
     )
     .await;
     assert!(candidates(&app, &token, &need, position).await.is_empty());
+}
+
+/// The assessment says whether a person may work with children: it is sealed with the
+/// volunteer's key in the log (only who requested it, and when, is in plain text), opened for
+/// the case worker and the export, and gone everywhere once the volunteer is forgotten.
+#[tokio::test]
+async fn a_børneattest_assessment_is_sealed_in_the_log_and_gone_once_forgotten() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    let id = register(&app, &token, "Vibeke Vandel").await;
+    let municipality = json!({ "organisation_id": null });
+    taken(&app, &token, &id, "consent", municipality.clone()).await;
+    taken(&app, &token, &id, "request", municipality.clone()).await;
+    // A day found nowhere else in this test's log.
+    let renew_by = today() + chrono::Duration::days(3_333);
+    let renew_text = renew_by.to_string();
+    let approval = json!({ "organisation_id": null, "result": "approved", "assessed_on": today(), "valid_until": renew_by });
+    let (status, assessed) = step(&app, &token, &id, "assessment", approval).await;
+    assert_eq!(status, 202, "{assessed}");
+    let position = assessed["position"].as_u64().expect("position");
+    let view = volunteer_at(&app, &token, &id, position).await;
+    assert_eq!(view["child_certificate_status"], "approved");
+    assert_eq!(view["child_certificate_valid_until"], json!(renew_text));
+    let matching: (Option<String>, Option<chrono::NaiveDate>) = sqlx::query_as(
+        "SELECT certificate_status, certificate_valid_until FROM matching.volunteer
+         WHERE tenant = 'rodovre' AND id = $1::uuid",
+    )
+    .bind(&id)
+    .fetch_one(&app.pool)
+    .await
+    .expect("matching row");
+    assert_eq!(matching, (Some("approved".into()), Some(renew_by)));
+
+    // In the log, sealed: the day is not on disk, though the event is.
+    crate::privacy::until_on_disk(&app, &assessed["event_ids"][0]).await;
+    assert!(
+        app.nats
+            .files_containing(renew_text.as_bytes())
+            .expect("search")
+            .is_empty(),
+        "the assessment is in the NATS store in plain text"
+    );
+    // Opened for the person's own export (GDPR art. 15).
+    let (status, export) = app.get(&format!("/volunteers/{id}/export"), &token).await;
+    assert_eq!(status, 200, "{export}");
+    assert_eq!(
+        export["record"]["child_certificate"]["valid_until"],
+        json!(renew_text)
+    );
+    let last = export["events"].as_array().and_then(|e| e.last());
+    assert_eq!(
+        last.map(|e| &e["data"]["personal"]["status"]),
+        Some(&json!("approved"))
+    );
+
+    let (status, forgotten) = app
+        .post(&format!("/volunteers/{id}/forget"), &token, &json!({}))
+        .await;
+    assert_eq!(status, 202, "{forgotten}");
+    let position = forgotten["position"].as_u64().expect("position");
+    let view = volunteer_at(&app, &token, &id, position).await;
+    assert_eq!(view["status"], "forgotten");
+    for column in [
+        "child_certificate_status",
+        "child_certificate_assessed_on",
+        "child_certificate_valid_until",
+    ] {
+        assert_eq!(view[column], Value::Null, "{column}");
+    }
+    assert_eq!(
+        crate::privacy::tables_containing(&app.pool, &renew_text).await,
+        Vec::<String>::new()
+    );
+    // A rebuild cannot open the assessment any more.
+    app.rebuild_all().await;
+    assert_eq!(
+        crate::privacy::tables_containing(&app.pool, &renew_text).await,
+        Vec::<String>::new()
+    );
+    let matching: (String, Option<String>) = sqlx::query_as(
+        "SELECT status, certificate_status FROM matching.volunteer
+         WHERE tenant = 'rodovre' AND id = $1::uuid",
+    )
+    .bind(&id)
+    .fetch_one(&app.pool)
+    .await
+    .expect("matching row");
+    assert_eq!(matching, ("forgotten".into(), None));
 }

@@ -49,7 +49,7 @@ async fn a_registered_volunteer_is_visible_through_the_query_api() {
     assert_eq!(history.events[0].envelope.actor, "user:tester-caseworker");
     assert_eq!(
         history.events[0].envelope.event_type,
-        "dk.samskab.volunteer.registered.v1"
+        "dk.samskab.volunteer.registered.v2"
     );
     assert!(
         history.events[0].envelope.data["personal"]["name"].is_string(),

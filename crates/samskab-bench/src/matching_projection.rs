@@ -4,7 +4,7 @@
 //! 1. Catching up on profile changes: `--profile-volunteers` volunteers are registered and
 //!    consent to matching (so their rows are in the partial indexes candidates are drawn from,
 //!    as a matchable volunteer's are), both projectors catch up on that, then a backlog of
-//!    `--profile-updates` `volunteer.profile_updated.v1` events spread over them is appended
+//!    `--profile-updates` `volunteer.profile_updated.v2` events spread over them is appended
 //!    with no projector running. Timed, one after the other: PostgreSQL alone doing the
 //!    matching projector's UPDATE (the baseline), the directory projector on the backlog, then
 //!    the matching projector on it. Every event goes through `EventLog::append`, so its
@@ -360,13 +360,13 @@ async fn update_baseline(
             let volunteer = &volunteers[(written % volunteers.len() as u64) as usize];
             let profile = &profiles[(written % profiles.len() as u64) as usize];
             written += 1;
-            let certificate = &profile.child_certificate;
+            // A `.v2` update leaves the børneattest as it is, as the worker's statement does.
             sqlx::query(
                 "UPDATE public.bench_volunteer SET
                     postcode = $3, skills = $4, languages = $5, target_groups = $6, slots = $7,
-                    hours_per_week = $8, certificate_status = $9, certificate_valid_until = $10,
-                    updated_at = $11, position = $12
-                 WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $12",
+                    hours_per_week = $8,
+                    updated_at = $9, position = $10
+                 WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $10",
             )
             .bind(TENANT)
             .bind(volunteer.id.as_uuid())
@@ -387,8 +387,6 @@ async fn update_baseline(
                     .collect::<Vec<_>>(),
             )
             .bind(i32::from(profile.availability.hours_per_week()))
-            .bind(certificate.status().as_str())
-            .bind(certificate.valid_until())
             .bind(chrono::Utc::now())
             .bind(i64::try_from(after + written).unwrap_or(i64::MAX))
             .execute(&mut *tx)

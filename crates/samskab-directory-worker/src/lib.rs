@@ -32,8 +32,8 @@ mod volunteers;
 use std::future::Future;
 
 use samskab_domain::{
-    DomainEvent, EntityKind, EventDecodeError, MunicipalityEvent, OrganisationEvent, PersonEvent,
-    VolunteerEvent,
+    ChildCertificate, DomainEvent, EntityKind, EventDecodeError, MunicipalityEvent,
+    OrganisationEvent, PersonEvent, VolunteerEvent,
 };
 use samskab_eventlog::RecordedEvent;
 use samskab_projection::{ApplyError, Projection, ReadModel};
@@ -83,12 +83,12 @@ async fn apply_events(conn: &mut PgConnection, events: &[RecordedEvent]) -> Resu
     for event in events {
         let envelope = &event.envelope;
         if envelope.entitykind == EntityKind::Volunteer.as_str()
-            && envelope.event_type == VolunteerEvent::REGISTERED_V1
+            && envelope.event_type == VolunteerEvent::REGISTERED_V2
             && let VolunteerEvent::Registered(registered) = decode::<VolunteerEvent>(event)?
         {
             let ctx = EventContext::of(event)?;
             ctx.check_entity(registered.id.as_uuid())?;
-            run.push((ctx, registered));
+            run.push((ctx, registered, ChildCertificate::not_required()));
             continue;
         }
         volunteers::register_many(&mut *conn, &run).await?;

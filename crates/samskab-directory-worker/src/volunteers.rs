@@ -7,14 +7,16 @@
 //! it back once it was blanked.
 //!
 //! The børneattest: its assessment (`child_certificate_status`, `_assessed_on`,
-//! `_valid_until`) is the profile's, and where its case stands (`child_certificate_consent_for`,
-//! `_requested_by`, `_requested_at`) is `VolunteerDetails::certificate_case`; a requester is
-//! written `municipality` or the organisation's id.
+//! `_valid_until`) is `VolunteerDetails::child_certificate`, and where its case stands
+//! (`child_certificate_consent_for`, `_requested_by`, `_requested_at`) is
+//! `VolunteerDetails::certificate_case`; a requester is written `municipality` or the
+//! organisation's id. The assessment is personal data: blanked (NULL) with the rest on
+//! withdrawal and forgetting.
 
 use samskab_domain::{
-    CertificateRequester, PostedBy, VolunteerCertificateAssessed, VolunteerCertificateStep,
-    VolunteerEvent, VolunteerId, VolunteerPersonalData, VolunteerProfile, VolunteerPurposeConsent,
-    VolunteerRegistered,
+    CertificateRequester, ChildCertificate, PostedBy, VolunteerCertificateStep, VolunteerEvent,
+    VolunteerId, VolunteerPersonalData, VolunteerProfile, VolunteerProfileUpdated,
+    VolunteerPurposeConsent, VolunteerRegistered,
 };
 use samskab_projection::ApplyError;
 use sqlx::PgConnection;
@@ -33,21 +35,21 @@ UPDATE volunteer SET
     name = $3, email = $4, phone = $5, birth_year = $6,
     postcode = $7, age_band = $8, skills = $9, resources = $10, languages = $11,
     availability = $12, hours_per_week = $13, target_groups = $14,
-    child_certificate_status = $15, child_certificate_assessed_on = $16,
-    child_certificate_valid_until = $17,
-    updated_at = $18, position = $19, max_travel_km = $20
-WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $19";
+    updated_at = $15, position = $16, max_travel_km = $17
+WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $16";
 
 /// GDPR: the person withdrew consent for us to hold their data, so the personal columns are
-/// blanked; the row stays for statistics and history. The børneattest's case goes too: the
-/// state keeps none (a consent to a request is withdrawn with all the others, and a request
-/// under way is never assessed), while the last assessment stays with the profile. The first
+/// blanked, the børneattest's assessment among them; the row stays for statistics and history.
+/// The børneattest's case goes too: the state keeps none (a consent to a request is withdrawn
+/// with all the others, and a request under way is never assessed). The first
 /// withdrawal stands (as in `evolve`), so a repeat matches no row. Without a row there is
 /// nothing to blank (nor in `evolve`), and the position guard keeps a stale redelivery of such
 /// a withdrawal from blanking a registration that came after it in the log.
 const WITHDRAW_CONSENT: &str = "\
 UPDATE volunteer SET
     name = NULL, email = NULL, phone = NULL, birth_year = NULL, purposes = '{}',
+    child_certificate_status = NULL, child_certificate_assessed_on = NULL,
+    child_certificate_valid_until = NULL,
     child_certificate_consent_for = NULL, child_certificate_requested_by = NULL,
     child_certificate_requested_at = NULL,
     status = 'consent_withdrawn', consent_withdrawn_at = $3,
@@ -56,13 +58,15 @@ WHERE tenant = $1 AND id = $2 AND status = 'active' AND position < $5";
 
 /// GDPR art. 17: the person was forgotten (their data key is erased, so the log can no longer
 /// show their personal data to anyone, a rebuild included). The personal columns are blanked,
-/// and the børneattest's case with them (as on withdrawal: the state keeps none); the row
+/// the børneattest's assessment among them, and its case with them (as on withdrawal: the state keeps none); the row
 /// stays with what is not personal (postcode, age band, skills, ...), so statistics keep their
 /// counts. The first forgetting stands, and nothing else matches a forgotten row afterwards;
 /// the position guard keeps a stale redelivery from blanking a later registration.
 const FORGET: &str = "\
 UPDATE volunteer SET
     name = NULL, email = NULL, phone = NULL, birth_year = NULL, purposes = '{}',
+    child_certificate_status = NULL, child_certificate_assessed_on = NULL,
+    child_certificate_valid_until = NULL,
     child_certificate_consent_for = NULL, child_certificate_requested_by = NULL,
     child_certificate_requested_at = NULL,
     status = 'forgotten', forgotten_at = $3,
@@ -106,10 +110,23 @@ UPDATE volunteer SET
     updated_at = $5, position = $6
 WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $6";
 
-/// The børneattest assessed: the request is done and the assessment is the event's.
+/// The børneattest assessed: the request is done and the assessment is the event's. When the
+/// log could no longer open it ($3 NULL: the volunteer was forgotten, as a later event says),
+/// the standing assessment is all we know, as in `evolve`.
 const ASSESS_CERTIFICATE: &str = "\
 UPDATE volunteer SET
     child_certificate_requested_by = NULL, child_certificate_requested_at = NULL,
+    child_certificate_status = COALESCE($3, child_certificate_status),
+    child_certificate_assessed_on =
+        CASE WHEN $3::text IS NULL THEN child_certificate_assessed_on ELSE $4 END,
+    child_certificate_valid_until =
+        CASE WHEN $3::text IS NULL THEN child_certificate_valid_until ELSE $5 END,
+    updated_at = $6, position = $7
+WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $7";
+
+/// The assessment as a `.v1` profile update set it, where the case stands unchanged.
+const SET_CERTIFICATE: &str = "\
+UPDATE volunteer SET
     child_certificate_status = $3, child_certificate_assessed_on = $4,
     child_certificate_valid_until = $5,
     updated_at = $6, position = $7
@@ -123,17 +140,20 @@ pub(crate) async fn apply(
     ctx.check_entity(event.id().as_uuid())?;
     match event {
         // One way to write a registration: a run of one (see `REGISTER_MANY`).
-        VolunteerEvent::Registered(e) => register_many(conn, &[(*ctx, e.clone())]).await?,
-        VolunteerEvent::ProfileUpdated(e) => {
-            bind_profile(
-                sqlx::query(UPDATE_PROFILE),
-                ctx,
-                e.id,
-                e.personal.as_ref(),
-                &e.profile,
-            )
-            .execute(conn)
-            .await?;
+        VolunteerEvent::Registered(e) => {
+            let run = [(*ctx, e.clone(), ChildCertificate::not_required())];
+            register_many(conn, &run).await?;
+        }
+        VolunteerEvent::RegisteredV1(e) => {
+            let (e, certificate) = e.upcast();
+            register_many(conn, &[(*ctx, e, certificate)]).await?;
+        }
+        VolunteerEvent::ProfileUpdated(e) => update_profile(conn, ctx, e).await?,
+        VolunteerEvent::ProfileUpdatedV1(e) => {
+            let (e, certificate) = e.upcast();
+            update_profile(&mut *conn, ctx, &e).await?;
+            let certificate = Some(&certificate);
+            write_certificate(conn, SET_CERTIFICATE, ctx, e.id, certificate).await?;
         }
         VolunteerEvent::ConsentWithdrawn(e) => {
             blank_personal_data(conn, WITHDRAW_CONSENT, ctx, e.id, e.at).await?;
@@ -158,8 +178,28 @@ pub(crate) async fn apply(
                 .await?;
         }
         VolunteerEvent::CertificateRequested(e) => request_certificate(conn, ctx, e).await?,
-        VolunteerEvent::CertificateAssessed(e) => assess_certificate(conn, ctx, e).await?,
+        VolunteerEvent::CertificateAssessed(e) => {
+            let certificate = e.certificate.as_ref();
+            write_certificate(conn, ASSESS_CERTIFICATE, ctx, e.id, certificate).await?;
+        }
+        VolunteerEvent::CertificateAssessedV1(e) => {
+            let certificate = Some(&e.certificate);
+            write_certificate(conn, ASSESS_CERTIFICATE, ctx, e.id, certificate).await?;
+        }
     }
+    Ok(())
+}
+
+/// Runs [`UPDATE_PROFILE`].
+async fn update_profile(
+    conn: &mut PgConnection,
+    ctx: &EventContext<'_>,
+    e: &VolunteerProfileUpdated,
+) -> Result<(), sqlx::Error> {
+    let personal = e.personal.as_ref();
+    bind_profile(sqlx::query(UPDATE_PROFILE), ctx, e.id, personal, &e.profile)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -190,19 +230,21 @@ async fn request_certificate(
     Ok(())
 }
 
-/// Runs [`ASSESS_CERTIFICATE`].
-async fn assess_certificate(
+/// Runs [`ASSESS_CERTIFICATE`] or [`SET_CERTIFICATE`] (`None`: an assessment the log could
+/// not open).
+async fn write_certificate(
     conn: &mut PgConnection,
+    statement: &'static str,
     ctx: &EventContext<'_>,
-    e: &VolunteerCertificateAssessed,
+    id: VolunteerId,
+    certificate: Option<&ChildCertificate>,
 ) -> Result<(), sqlx::Error> {
-    let certificate = &e.certificate;
-    sqlx::query(ASSESS_CERTIFICATE)
+    sqlx::query(statement)
         .bind(ctx.tenant)
-        .bind(e.id.as_uuid())
-        .bind(certificate.status().as_str())
-        .bind(certificate.assessed_on())
-        .bind(certificate.valid_until())
+        .bind(id.as_uuid())
+        .bind(certificate.map(|c| c.status().as_str()))
+        .bind(certificate.and_then(ChildCertificate::assessed_on))
+        .bind(certificate.and_then(ChildCertificate::valid_until))
         .bind(ctx.time)
         .bind(ctx.position)
         .execute(conn)
@@ -247,7 +289,7 @@ async fn set_purpose(
     Ok(())
 }
 
-/// Binds `UPDATE_PROFILE`'s $1..$20: key (tenant from the envelope), personal data (all NULL
+/// Binds `UPDATE_PROFILE`'s $1..$17: key (tenant from the envelope), personal data (all NULL
 /// when `personal` is `None`: the person was forgotten by crypto-shredding and the log could
 /// not decrypt it), profile, time and position.
 fn bind_profile<'q>(
@@ -257,7 +299,6 @@ fn bind_profile<'q>(
     personal: Option<&VolunteerPersonalData>,
     profile: &VolunteerProfile,
 ) -> Query<'q, Postgres, PgArguments> {
-    let certificate = &profile.child_certificate;
     query
         .bind(ctx.tenant)
         .bind(id.as_uuid())
@@ -300,9 +341,6 @@ fn bind_profile<'q>(
                 .map(|g| g.as_str())
                 .collect::<Vec<_>>(),
         )
-        .bind(certificate.status().as_str())
-        .bind(certificate.assessed_on())
-        .bind(certificate.valid_until())
         .bind(ctx.time)
         .bind(ctx.position)
         .bind(profile.max_travel_km.map(|km| i32::from(km.km())))
@@ -374,20 +412,20 @@ fn to_micros(time: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Ut
     time.with_nanosecond(nanos - nanos % 1_000).unwrap_or(time)
 }
 
-/// Writes a run of `registered` events (in log order) with [`REGISTER_MANY`].
+/// Writes a run of `registered` events (in log order) with [`REGISTER_MANY`], each with the
+/// assessment it starts with (`not_required`, but for a `.v1` registration's).
 pub(crate) async fn register_many(
     conn: &mut PgConnection,
-    run: &[(EventContext<'_>, VolunteerRegistered)],
+    run: &[(EventContext<'_>, VolunteerRegistered, ChildCertificate)],
 ) -> Result<(), ApplyError> {
     if run.is_empty() {
         return Ok(());
     }
     let rows: Vec<RegistrationRow<'_>> = run
         .iter()
-        .map(|(ctx, e)| {
+        .map(|(ctx, e, certificate)| {
             let personal = e.personal.as_ref();
             let profile = &e.profile;
-            let certificate = &profile.child_certificate;
             RegistrationRow {
                 tenant: ctx.tenant,
                 id: e.id.as_uuid(),

@@ -71,7 +71,7 @@ fn certificate_assessed(
     VolunteerEvent::CertificateAssessed(VolunteerCertificateAssessed {
         id,
         requester,
-        certificate,
+        certificate: Some(certificate),
         at: at(2025, 9, 20),
     })
 }
@@ -91,10 +91,7 @@ fn registered_without_certificate(id: VolunteerId) -> VolunteerEvent {
     VolunteerEvent::Registered(VolunteerRegistered {
         id,
         personal: Some(volunteer_personal("Søren Ærø Østergaard")),
-        profile: VolunteerProfile {
-            child_certificate: ChildCertificate::not_required(),
-            ..volunteer_profile()
-        },
+        profile: volunteer_profile(),
         consent: volunteer_consent(),
     })
 }
@@ -260,6 +257,102 @@ async fn organisation_registered_updated_and_deactivated() -> anyhow::Result<()>
     h.stop().await
 }
 
+/// Before the workflow, `registered.v1` and `profile_updated.v1` carried the assessment in the
+/// profile in plain text: they still project it. A `.v2` assessment the log could not open
+/// (the volunteer was forgotten) writes no assessment, and forgetting blanks it.
+#[tokio::test]
+async fn v1_events_with_the_assessment_in_the_profile_still_project_and_forgetting_blanks_it()
+-> anyhow::Result<()> {
+    let mut h = DIRECTORY.start_projector().await?;
+    let id = VolunteerId::new_v7();
+    let key = id.to_string();
+    let v1 = |profile_certificate: ChildCertificate| VolunteerProfileV1 {
+        profile: volunteer_profile(),
+        child_certificate: profile_certificate,
+    };
+    h.append_domain(
+        "rodovre",
+        &key,
+        &VolunteerEvent::RegisteredV1(VolunteerRegisteredV1 {
+            id,
+            personal: Some(volunteer_personal("Søren Ærø Østergaard")),
+            profile: v1(volunteer_certificate()),
+            consent: volunteer_consent(),
+        }),
+    )
+    .await?;
+    h.caught_up().await?;
+    let v = row(&h.pool, "volunteer", "rodovre", id.as_uuid())
+        .await?
+        .context("registered volunteer")?;
+    assert_eq!(v["child_certificate_status"], "approved");
+    assert_eq!(v["child_certificate_assessed_on"], "2025-02-01");
+    assert_eq!(v["child_certificate_valid_until"], "2027-02-01");
+
+    let refused = ChildCertificate::parse(
+        ChildCertificateStatus::NotApproved,
+        Some(date(2025, 10, 1)),
+        None,
+    )?;
+    h.append_domain(
+        "rodovre",
+        &key,
+        &VolunteerEvent::ProfileUpdatedV1(VolunteerProfileUpdatedV1 {
+            id,
+            personal: Some(volunteer_personal("Søren Ærø Østergaard")),
+            profile: v1(refused),
+        }),
+    )
+    .await?;
+    h.caught_up().await?;
+    let v = row(&h.pool, "volunteer", "rodovre", id.as_uuid())
+        .await?
+        .context("updated volunteer")?;
+    assert_eq!(v["child_certificate_status"], "not_approved");
+    assert_eq!(v["child_certificate_assessed_on"], "2025-10-01");
+
+    // A `.v2` update leaves the assessment as it is.
+    h.append_domain(
+        "rodovre",
+        &key,
+        &VolunteerEvent::ProfileUpdated(VolunteerProfileUpdated {
+            id,
+            personal: Some(volunteer_personal("Søren Østergaard")),
+            profile: volunteer_profile(),
+        }),
+    )
+    .await?;
+    h.caught_up().await?;
+    let v = row(&h.pool, "volunteer", "rodovre", id.as_uuid())
+        .await?
+        .context("updated volunteer")?;
+    assert_eq!(v["name"], "Søren Østergaard");
+    assert_eq!(v["child_certificate_status"], "not_approved");
+
+    h.append_domain(
+        "rodovre",
+        &key,
+        &VolunteerEvent::Forgotten(VolunteerForgotten {
+            id,
+            at: at(2025, 11, 1),
+        }),
+    )
+    .await?;
+    h.caught_up().await?;
+    let v = row(&h.pool, "volunteer", "rodovre", id.as_uuid())
+        .await?
+        .context("forgotten volunteer")?;
+    assert_eq!(v["status"], "forgotten");
+    for column in [
+        "child_certificate_status",
+        "child_certificate_assessed_on",
+        "child_certificate_valid_until",
+    ] {
+        assert_eq!(v[column], Value::Null, "{column}");
+    }
+    h.stop().await
+}
+
 #[tokio::test]
 async fn volunteer_registered_and_profile_updated() -> anyhow::Result<()> {
     let mut h = DIRECTORY.start_projector().await?;
@@ -294,9 +387,9 @@ async fn volunteer_registered_and_profile_updated() -> anyhow::Result<()> {
                "hours_per_week": 5})
     );
     assert_eq!(v["hours_per_week"], 5);
-    assert_eq!(v["child_certificate_status"], "approved");
-    assert_eq!(v["child_certificate_assessed_on"], "2025-02-01");
-    assert_eq!(v["child_certificate_valid_until"], "2027-02-01");
+    assert_eq!(v["child_certificate_status"], "not_required");
+    assert_eq!(v["child_certificate_assessed_on"], Value::Null);
+    assert_eq!(v["child_certificate_valid_until"], Value::Null);
     assert_eq!(
         v["consent_purpose"],
         "Formidling af frivilligt arbejde i Rødovre Kommune"
@@ -315,7 +408,6 @@ async fn volunteer_registered_and_profile_updated() -> anyhow::Result<()> {
     changed.age_band = AgeBand::From50To66;
     changed.skills = Tag::parse_list(["Bådebygger"])?;
     changed.target_groups = vec![TargetGroup::Elderly];
-    changed.child_certificate = ChildCertificate::not_required();
     let update_position = h
         .append_domain(
             "rodovre",
@@ -378,7 +470,16 @@ async fn consent_withdrawal_blanks_personal_data_but_keeps_the_row() -> anyhow::
         .await?
         .context("the row stays")?;
 
-    for personal_column in ["name", "email", "phone", "birth_year"] {
+    // The børneattest's assessment is personal data too.
+    for personal_column in [
+        "name",
+        "email",
+        "phone",
+        "birth_year",
+        "child_certificate_status",
+        "child_certificate_assessed_on",
+        "child_certificate_valid_until",
+    ] {
         assert_eq!(after[personal_column], Value::Null, "{personal_column}");
     }
     assert_eq!(after["status"], "consent_withdrawn");
@@ -396,9 +497,6 @@ async fn consent_withdrawal_blanks_personal_data_but_keeps_the_row() -> anyhow::
         "availability",
         "hours_per_week",
         "target_groups",
-        "child_certificate_status",
-        "child_certificate_assessed_on",
-        "child_certificate_valid_until",
         "consent_purpose",
         "consent_given_at",
         "registered_at",
@@ -803,9 +901,9 @@ async fn replaying_old_events_after_newer_ones_changes_nothing() -> anyhow::Resu
     let volunteer = &final_state["volunteer"][0];
     assert_eq!(volunteer["status"], "consent_withdrawn");
     assert_eq!(volunteer["name"], Value::Null);
-    // Nor does the renewal under way at the withdrawal; the approval before it stays.
+    // Nor does the renewal under way at the withdrawal, nor the approval before it.
     assert_eq!(volunteer["child_certificate_requested_by"], Value::Null);
-    assert_eq!(volunteer["child_certificate_status"], "approved");
+    assert_eq!(volunteer["child_certificate_status"], Value::Null);
     Ok(())
 }
 
@@ -1021,7 +1119,8 @@ async fn a_renewal_keeps_the_approval_and_shows_the_pending_request() -> anyhow:
         })
     );
 
-    // A request under way when consent is withdrawn goes with it; the assessment stays.
+    // A request under way when consent is withdrawn goes with it, and the assessment too: it
+    // is personal data.
     volunteer_after(&pool, id, 8, &certificate_consent(id, organisation)).await?;
     volunteer_after(&pool, id, 9, &certificate_requested(id, organisation)).await?;
     let v = volunteer_after(&pool, id, 10, &consent_withdrawn(id)).await?;
@@ -1029,8 +1128,8 @@ async fn a_renewal_keeps_the_approval_and_shows_the_pending_request() -> anyhow:
     assert_eq!(
         certificate_columns(&v),
         json!({
-            "child_certificate_status": "not_approved",
-            "child_certificate_assessed_on": "2025-10-01",
+            "child_certificate_status": null,
+            "child_certificate_assessed_on": null,
             "child_certificate_valid_until": null,
             "child_certificate_consent_for": null,
             "child_certificate_requested_by": null,

@@ -62,7 +62,7 @@ fn volunteer_row(state: &VolunteerState) -> Option<Value> {
         VolunteerState::Active(details) => {
             let personal = details.personal.as_ref();
             let profile = &details.profile;
-            let certificate = &profile.child_certificate;
+            let certificate = &details.child_certificate;
             let case = &details.certificate_case;
             Some(json!({
                 "name": personal.map(|p| p.name.as_str()),
@@ -92,15 +92,18 @@ fn volunteer_row(state: &VolunteerState) -> Option<Value> {
                 "status": "active",
             }))
         }
-        // What stays after a withdrawal (postcode, skills, the last assessment of the
-        // børneattest, ...) is the last profile, which the state no longer holds; what the state
-        // says is that the personal data is gone, and that no børneattest is consented to or
+        // What stays after a withdrawal (postcode, skills, ...) is the last profile, which the
+        // state no longer holds; what the state says is that the personal data is gone (the
+        // børneattest's assessment with it), and that no børneattest is consented to or
         // requested any more.
         VolunteerState::ConsentWithdrawn { withdrawn_at, .. } => Some(json!({
             "name": null,
             "email": null,
             "phone": null,
             "birth_year": null,
+            "child_certificate_status": null,
+            "child_certificate_assessed_on": null,
+            "child_certificate_valid_until": null,
             "child_certificate_consent_for": null,
             "child_certificate_requested_by": null,
             "child_certificate_requested_at": null,
@@ -114,6 +117,9 @@ fn volunteer_row(state: &VolunteerState) -> Option<Value> {
             "email": null,
             "phone": null,
             "birth_year": null,
+            "child_certificate_status": null,
+            "child_certificate_assessed_on": null,
+            "child_certificate_valid_until": null,
             "child_certificate_consent_for": null,
             "child_certificate_requested_by": null,
             "child_certificate_requested_at": null,

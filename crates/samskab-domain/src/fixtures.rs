@@ -222,14 +222,18 @@ pub fn volunteer_profile() -> VolunteerProfile {
         )
         .expect("valid availability"),
         target_groups: vec![TargetGroup::Children, TargetGroup::Refugees],
-        child_certificate: ChildCertificate::parse(
-            ChildCertificateStatus::Approved,
-            Some(date(2025, 2, 1)),
-            Some(date(2027, 2, 1)),
-        )
-        .expect("valid certificate"),
         max_travel_km: None,
     }
+}
+
+/// His børneattest: approved on 2025-02-01, to be renewed by 2027-02-01.
+pub fn volunteer_certificate() -> ChildCertificate {
+    ChildCertificate::parse(
+        ChildCertificateStatus::Approved,
+        Some(date(2025, 2, 1)),
+        Some(date(2027, 2, 1)),
+    )
+    .expect("valid certificate")
 }
 
 /// His consent, given on 2025-03-01.
@@ -421,9 +425,6 @@ pub fn arb_volunteer_registered() -> impl Strategy<Value = VolunteerRegistered> 
             let age_band = birth_year
                 .and_then(|b| AgeBand::from_birth_year(b, year).ok())
                 .unwrap_or(any_band);
-            // `decide` registers every volunteer without a børneattest; the workflow's events
-            // (`arb_volunteer_event`) set it.
-            let child_certificate = ChildCertificate::not_required();
             VolunteerRegistered {
                 id: VolunteerId::from_uuid(Uuid::from_u128(id)),
                 personal: Some(VolunteerPersonalData {
@@ -439,7 +440,6 @@ pub fn arb_volunteer_registered() -> impl Strategy<Value = VolunteerRegistered> 
                     languages,
                     availability,
                     target_groups,
-                    child_certificate,
                     max_travel_km,
                 },
                 consent,
@@ -455,15 +455,33 @@ pub fn arb_volunteer_event(id: VolunteerId) -> impl Strategy<Value = VolunteerEv
         3 => arb_volunteer_registered().prop_map(move |e| {
             VolunteerEvent::Registered(VolunteerRegistered { id, ..e })
         }),
+        // `.v1`: before the workflow, a registration could bring any assessment.
+        1 => (arb_volunteer_registered(), arb_child_certificate()).prop_map(
+            move |(e, child_certificate)| {
+                VolunteerEvent::RegisteredV1(VolunteerRegisteredV1 {
+                    id,
+                    personal: e.personal,
+                    profile: VolunteerProfileV1 { profile: e.profile, child_certificate },
+                    consent: e.consent,
+                })
+            }
+        ),
         // `personal: None` is how an update of a forgotten person reads back from the log.
-        // An update carries the børneattest along as the workflow left it (any of them; events
-        // from before the workflow set it directly).
-        3 => (arb_volunteer_registered(), any::<bool>(), arb_child_certificate()).prop_map(
+        3 => (arb_volunteer_registered(), any::<bool>()).prop_map(move |(e, forgotten)| {
+            VolunteerEvent::ProfileUpdated(VolunteerProfileUpdated {
+                id,
+                personal: if forgotten { None } else { e.personal },
+                profile: e.profile,
+            })
+        }),
+        // `.v1`: an update carried the børneattest along (any of them; events from before the
+        // workflow set it directly).
+        1 => (arb_volunteer_registered(), any::<bool>(), arb_child_certificate()).prop_map(
             move |(e, forgotten, child_certificate)| {
-                VolunteerEvent::ProfileUpdated(VolunteerProfileUpdated {
+                VolunteerEvent::ProfileUpdatedV1(VolunteerProfileUpdatedV1 {
                     id,
                     personal: if forgotten { None } else { e.personal },
-                    profile: VolunteerProfile { child_certificate, ..e.profile },
+                    profile: VolunteerProfileV1 { profile: e.profile, child_certificate },
                 })
             }
         ),
@@ -485,9 +503,20 @@ pub fn arb_volunteer_event(id: VolunteerId) -> impl Strategy<Value = VolunteerEv
         2 => (arb_requester(), arb_datetime()).prop_map(move |(requester, at)| {
             VolunteerEvent::CertificateRequested(VolunteerCertificateStep { id, requester, at })
         }),
-        2 => (arb_requester(), arb_child_certificate(), arb_datetime()).prop_map(
+        // `None` is how an assessment of a forgotten person reads back from the log.
+        2 => (arb_requester(), proptest::option::weighted(0.9, arb_child_certificate()), arb_datetime()).prop_map(
             move |(requester, certificate, at)| {
                 VolunteerEvent::CertificateAssessed(VolunteerCertificateAssessed {
+                    id,
+                    requester,
+                    certificate,
+                    at,
+                })
+            }
+        ),
+        1 => (arb_requester(), arb_child_certificate(), arb_datetime()).prop_map(
+            move |(requester, certificate, at)| {
+                VolunteerEvent::CertificateAssessedV1(VolunteerCertificateAssessedV1 {
                     id,
                     requester,
                     certificate,

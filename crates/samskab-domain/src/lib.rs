@@ -67,8 +67,9 @@ pub use person::{
 pub use values::*;
 pub use volunteer::{
     CertificateCase, CertificateRequest, CertificateRequester, Volunteer,
-    VolunteerCertificateAssessed, VolunteerCertificateStep, VolunteerCommand,
-    VolunteerConsentWithdrawn, VolunteerDetails, VolunteerEvent, VolunteerForgotten,
-    VolunteerPersonalData, VolunteerProfile, VolunteerProfileUpdated, VolunteerPurposeConsent,
-    VolunteerRegistered, VolunteerState,
+    VolunteerCertificateAssessed, VolunteerCertificateAssessedV1, VolunteerCertificateStep,
+    VolunteerCommand, VolunteerConsentWithdrawn, VolunteerDetails, VolunteerEvent,
+    VolunteerForgotten, VolunteerPersonalData, VolunteerProfile, VolunteerProfileUpdated,
+    VolunteerProfileUpdatedV1, VolunteerProfileV1, VolunteerPurposeConsent, VolunteerRegistered,
+    VolunteerRegisteredV1, VolunteerState,
 };

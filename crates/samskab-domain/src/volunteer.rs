@@ -43,11 +43,6 @@ pub struct VolunteerProfile {
     pub languages: Vec<LanguageCode>,
     pub availability: Availability,
     pub target_groups: Vec<TargetGroup>,
-    /// The børneattest's assessment as the workflow left it (see [`CertificateCase`]): set by
-    /// `child_certificate_requested` and `child_certificate_assessed`, never by a registration
-    /// or an update, whose profile carries it along unchanged (a registration's is
-    /// `not_required`). Events from before the workflow set it directly, and still read.
-    pub child_certificate: ChildCertificate,
     /// How far they will travel to a need; `None`: the installation's default
     /// (`ranking::DEFAULT_TRAVEL_KM`). An optional member added to the profile's payloads:
     /// absent, as in every payload from before it, it means that default, so the payloads'
@@ -73,6 +68,16 @@ impl VolunteerProfile {
     }
 }
 
+/// A profile as the `.v1` payloads of `registered` and `profile_updated` wrote it: with the
+/// børneattest's assessment in it, in plain text. Read, never written: since `.v2` the
+/// assessment is personal data of its own event (`child_certificate_assessed.v2`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolunteerProfileV1 {
+    #[serde(flatten)]
+    pub profile: VolunteerProfile,
+    pub child_certificate: ChildCertificate,
+}
+
 pub(crate) fn first_occurrences<T: PartialEq + Clone>(items: &[T]) -> Vec<T> {
     let mut kept: Vec<T> = Vec::with_capacity(items.len());
     for item in items {
@@ -94,8 +99,12 @@ pub struct VolunteerDetails {
     /// The purposes the volunteer consented to (matching, contact, notifications), and since
     /// when. None at registration.
     pub purposes: BTreeMap<Purpose, DateTime<Utc>>,
-    /// Where the børneattest workflow stands; its outcome is `profile.child_certificate`.
-    #[serde(default)]
+    /// The børneattest's assessment as the workflow left it: `not_required` at registration,
+    /// `requested` by a first request, then what the requester assessed. Personal data (it
+    /// tells whether the person has a record of offences against children): it travels only
+    /// under the assessment event's sealed `personal` member, never with the profile.
+    pub child_certificate: ChildCertificate,
+    /// Where the børneattest workflow stands; its outcome is `child_certificate`.
     pub certificate_case: CertificateCase,
 }
 
@@ -213,15 +222,23 @@ pub enum VolunteerCommand {
 domain_events! {
     /// What happens to a volunteer.
     pub enum VolunteerEvent for EntityKind::Volunteer {
-        Registered(VolunteerRegistered) = REGISTERED_V1 => "dk.samskab.volunteer.registered.v1",
-        ProfileUpdated(VolunteerProfileUpdated) = PROFILE_UPDATED_V1 => "dk.samskab.volunteer.profile_updated.v1",
+        Registered(VolunteerRegistered) = REGISTERED_V2 => "dk.samskab.volunteer.registered.v2",
+        ProfileUpdated(VolunteerProfileUpdated) = PROFILE_UPDATED_V2 => "dk.samskab.volunteer.profile_updated.v2",
         ConsentWithdrawn(VolunteerConsentWithdrawn) = CONSENT_WITHDRAWN_V1 => "dk.samskab.volunteer.consent_withdrawn.v1",
         Forgotten(VolunteerForgotten) = FORGOTTEN_V1 => "dk.samskab.volunteer.forgotten.v1",
         PurposeConsentGiven(VolunteerPurposeConsent) = PURPOSE_CONSENT_GIVEN_V1 => "dk.samskab.volunteer.purpose_consent_given.v1",
         PurposeConsentWithdrawn(VolunteerPurposeConsent) = PURPOSE_CONSENT_WITHDRAWN_V1 => "dk.samskab.volunteer.purpose_consent_withdrawn.v1",
         CertificateConsentGiven(VolunteerCertificateStep) = CERTIFICATE_CONSENT_GIVEN_V1 => "dk.samskab.volunteer.child_certificate_consent_given.v1",
         CertificateRequested(VolunteerCertificateStep) = CERTIFICATE_REQUESTED_V1 => "dk.samskab.volunteer.child_certificate_requested.v1",
-        CertificateAssessed(VolunteerCertificateAssessed) = CERTIFICATE_ASSESSED_V1 => "dk.samskab.volunteer.child_certificate_assessed.v1",
+        CertificateAssessed(VolunteerCertificateAssessed) = CERTIFICATE_ASSESSED_V2 => "dk.samskab.volunteer.child_certificate_assessed.v2",
+        /// As `Registered`, with the børneattest's assessment in the profile in plain text:
+        /// read, never decided.
+        RegisteredV1(VolunteerRegisteredV1) = REGISTERED_V1 => "dk.samskab.volunteer.registered.v1",
+        /// As `ProfileUpdated`, with the assessment in the profile in plain text: read, never
+        /// decided.
+        ProfileUpdatedV1(VolunteerProfileUpdatedV1) = PROFILE_UPDATED_V1 => "dk.samskab.volunteer.profile_updated.v1",
+        /// As `CertificateAssessed`, with the assessment in plain text: read, never decided.
+        CertificateAssessedV1(VolunteerCertificateAssessedV1) = CERTIFICATE_ASSESSED_V1 => "dk.samskab.volunteer.child_certificate_assessed.v1",
     }
 }
 
@@ -233,17 +250,74 @@ pub struct VolunteerCertificateStep {
     pub at: DateTime<Utc>,
 }
 
-/// Payload of `child_certificate_assessed.v1`: who assessed it (the body that requested it;
-/// the person is the event's actor), and the assessment.
+/// Payload of `child_certificate_assessed.v2`: who assessed it (the body that requested it;
+/// the person is the event's actor), when, and the assessment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VolunteerCertificateAssessed {
+    pub id: VolunteerId,
+    pub requester: CertificateRequester,
+    /// The assessment: personal data (whether the person may work with children), under the
+    /// payload key `personal`, which the event log seals with the volunteer's data key.
+    /// Always `Some` when decided; `None` once the volunteer was forgotten.
+    #[serde(rename = "personal")]
+    pub certificate: Option<ChildCertificate>,
+    pub at: DateTime<Utc>,
+}
+
+/// Payload of `child_certificate_assessed.v1`: as `.v2`, the assessment in plain text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolunteerCertificateAssessedV1 {
     pub id: VolunteerId,
     pub requester: CertificateRequester,
     pub certificate: ChildCertificate,
     pub at: DateTime<Utc>,
 }
 
-/// Payload of `dk.samskab.volunteer.registered.v1`.
+/// Payload of `dk.samskab.volunteer.registered.v1`: as `.v2`, with the assessment in the
+/// profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolunteerRegisteredV1 {
+    pub id: VolunteerId,
+    pub personal: Option<VolunteerPersonalData>,
+    pub profile: VolunteerProfileV1,
+    pub consent: Consent,
+}
+
+/// Payload of `dk.samskab.volunteer.profile_updated.v1`: as `.v2`, with the assessment in the
+/// profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolunteerProfileUpdatedV1 {
+    pub id: VolunteerId,
+    pub personal: Option<VolunteerPersonalData>,
+    pub profile: VolunteerProfileV1,
+}
+
+impl VolunteerRegisteredV1 {
+    /// The `.v2` registration it stands for, and the assessment it brought.
+    pub fn upcast(&self) -> (VolunteerRegistered, ChildCertificate) {
+        let registered = VolunteerRegistered {
+            id: self.id,
+            personal: self.personal.clone(),
+            profile: self.profile.profile.clone(),
+            consent: self.consent.clone(),
+        };
+        (registered, self.profile.child_certificate.clone())
+    }
+}
+
+impl VolunteerProfileUpdatedV1 {
+    /// The `.v2` update it stands for, and the assessment it set.
+    pub fn upcast(&self) -> (VolunteerProfileUpdated, ChildCertificate) {
+        let updated = VolunteerProfileUpdated {
+            id: self.id,
+            personal: self.personal.clone(),
+            profile: self.profile.profile.clone(),
+        };
+        (updated, self.profile.child_certificate.clone())
+    }
+}
+
+/// Payload of `dk.samskab.volunteer.registered.v2`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VolunteerRegistered {
     pub id: VolunteerId,
@@ -254,7 +328,7 @@ pub struct VolunteerRegistered {
     pub consent: Consent,
 }
 
-/// Payload of `dk.samskab.volunteer.profile_updated.v1`: the full new personal data and profile.
+/// Payload of `dk.samskab.volunteer.profile_updated.v2`: the full new personal data and profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VolunteerProfileUpdated {
     pub id: VolunteerId,
@@ -303,6 +377,9 @@ impl VolunteerEvent {
             VolunteerEvent::CertificateConsentGiven(e)
             | VolunteerEvent::CertificateRequested(e) => e.id,
             VolunteerEvent::CertificateAssessed(e) => e.id,
+            VolunteerEvent::RegisteredV1(e) => e.id,
+            VolunteerEvent::ProfileUpdatedV1(e) => e.id,
+            VolunteerEvent::CertificateAssessedV1(e) => e.id,
         }
     }
 }
@@ -456,7 +533,7 @@ fn forgotten() -> DomainError {
 impl Decider for Volunteer {
     const KIND: EntityKind = EntityKind::Volunteer;
     type State = VolunteerState;
-    const STATE_VERSION: u32 = 2;
+    const STATE_VERSION: u32 = 3;
     type Command = VolunteerCommand;
     type Event = VolunteerEvent;
 
@@ -492,10 +569,7 @@ impl Decider for Volunteer {
                         format!("must be in {EARLIEST_YEAR} or later"),
                     ));
                 }
-                let profile = VolunteerProfile {
-                    child_certificate: ChildCertificate::not_required(),
-                    ..check_volunteer_rules(personal, profile, *at)?
-                };
+                let profile = check_volunteer_rules(personal, profile, *at)?;
                 Ok(vec![VolunteerEvent::Registered(VolunteerRegistered {
                     id: *id,
                     personal: Some(personal.clone()),
@@ -518,10 +592,7 @@ impl Decider for Volunteer {
                     VolunteerState::Forgotten { .. } => return Err(forgotten()),
                     VolunteerState::Active(current) => current,
                 };
-                let profile = VolunteerProfile {
-                    child_certificate: current.profile.child_certificate.clone(),
-                    ..check_volunteer_rules(personal, profile, *at)?
-                };
+                let profile = check_volunteer_rules(personal, profile, *at)?;
                 if current.personal.as_ref() == Some(personal) && current.profile == profile {
                     return Ok(vec![]);
                 }
@@ -654,7 +725,7 @@ impl Decider for Volunteer {
                     VolunteerCertificateAssessed {
                         id: current.id,
                         requester: *requester,
-                        certificate,
+                        certificate: Some(certificate),
                         at: (*at).max(request.at),
                     },
                 )])
@@ -682,6 +753,17 @@ impl Decider for Volunteer {
                 profile: e.profile.clone(),
                 consent: e.consent.clone(),
                 purposes: BTreeMap::new(),
+                child_certificate: ChildCertificate::not_required(),
+                certificate_case: CertificateCase::default(),
+            }),
+            // Before the workflow, a registration could bring an assessment with it.
+            (NotRegistered, VolunteerEvent::RegisteredV1(e)) => Active(VolunteerDetails {
+                id: e.id,
+                personal: e.personal.clone(),
+                profile: e.profile.profile.clone(),
+                consent: e.consent.clone(),
+                purposes: BTreeMap::new(),
+                child_certificate: e.profile.child_certificate.clone(),
                 certificate_case: CertificateCase::default(),
             }),
             (Active(mut current), VolunteerEvent::CertificateConsentGiven(e)) => {
@@ -696,15 +778,23 @@ impl Decider for Volunteer {
                     by: e.requester,
                     at: e.at,
                 });
-                if current.profile.child_certificate.status() == ChildCertificateStatus::NotRequired
-                {
-                    current.profile.child_certificate = ChildCertificate::requested();
+                if current.child_certificate.status() == ChildCertificateStatus::NotRequired {
+                    current.child_certificate = ChildCertificate::requested();
                 }
                 Active(current)
             }
             (Active(mut current), VolunteerEvent::CertificateAssessed(e)) => {
                 current.certificate_case.request = None;
-                current.profile.child_certificate = e.certificate.clone();
+                // `None`: the log could not open it, so the volunteer was forgotten, and a
+                // later event says so; until then the standing assessment is all we know.
+                if let Some(certificate) = &e.certificate {
+                    current.child_certificate = certificate.clone();
+                }
+                Active(current)
+            }
+            (Active(mut current), VolunteerEvent::CertificateAssessedV1(e)) => {
+                current.certificate_case.request = None;
+                current.child_certificate = e.certificate.clone();
                 Active(current)
             }
             // Without an active registration there is no børneattest to follow.
@@ -712,7 +802,8 @@ impl Decider for Volunteer {
                 state @ (NotRegistered | ConsentWithdrawn { .. }),
                 VolunteerEvent::CertificateConsentGiven(_)
                 | VolunteerEvent::CertificateRequested(_)
-                | VolunteerEvent::CertificateAssessed(_),
+                | VolunteerEvent::CertificateAssessed(_)
+                | VolunteerEvent::CertificateAssessedV1(_),
             ) => state,
             (Active(mut current), VolunteerEvent::PurposeConsentGiven(e)) => {
                 current.purposes.entry(e.purpose).or_insert(e.at);
@@ -728,17 +819,26 @@ impl Decider for Volunteer {
                 VolunteerEvent::PurposeConsentGiven(_) | VolunteerEvent::PurposeConsentWithdrawn(_),
             ) => state,
             // A second registration cannot have been decided; keep what we have.
-            (state @ (Active(_) | ConsentWithdrawn { .. }), VolunteerEvent::Registered(_)) => state,
+            (
+                state @ (Active(_) | ConsentWithdrawn { .. }),
+                VolunteerEvent::Registered(_) | VolunteerEvent::RegisteredV1(_),
+            ) => state,
             (Active(current), VolunteerEvent::ProfileUpdated(e)) => Active(VolunteerDetails {
                 personal: e.personal.clone(),
                 profile: e.profile.clone(),
+                ..current
+            }),
+            (Active(current), VolunteerEvent::ProfileUpdatedV1(e)) => Active(VolunteerDetails {
+                personal: e.personal.clone(),
+                profile: e.profile.profile.clone(),
+                child_certificate: e.profile.child_certificate.clone(),
                 ..current
             }),
             // Without a registration there is no consent to be active under; after withdrawal
             // nothing changes any more.
             (
                 state @ (NotRegistered | ConsentWithdrawn { .. }),
-                VolunteerEvent::ProfileUpdated(_),
+                VolunteerEvent::ProfileUpdated(_) | VolunteerEvent::ProfileUpdatedV1(_),
             ) => state,
             (Active(_), VolunteerEvent::ConsentWithdrawn(e)) => ConsentWithdrawn {
                 id: e.id,
@@ -793,7 +893,6 @@ mod tests {
             )
             .expect("valid"),
             target_groups: vec![TargetGroup::Refugees, TargetGroup::Families],
-            child_certificate: ChildCertificate::not_required(),
             max_travel_km: None,
         }
     }
@@ -967,7 +1066,7 @@ mod tests {
 
     fn certificate_of(history: &[VolunteerEvent]) -> (ChildCertificate, CertificateCase) {
         match Volunteer::replay(history) {
-            VolunteerState::Active(d) => (d.profile.child_certificate, d.certificate_case),
+            VolunteerState::Active(d) => (d.child_certificate, d.certificate_case),
             other => panic!("not active: {other:?}"),
         }
     }
@@ -1150,34 +1249,90 @@ mod tests {
     }
 
     #[test]
-    fn registration_and_updates_never_set_the_børneattest() {
-        let mut claims_approval = profile();
-        claims_approval.target_groups.push(TargetGroup::Children);
-        claims_approval.child_certificate = ChildCertificate::parse(
+    fn an_update_keeps_the_børneattest_and_its_assessment_is_personal_data() {
+        let mut history = vec![registered()];
+        assert_eq!(certificate_of(&history).0, ChildCertificate::not_required());
+        then(&mut history, &consent_to(red_cross()));
+        then(&mut history, &request_by(red_cross()));
+        then(&mut history, &assess(true, Some(date(2027, 4, 20))));
+        let approved = certificate_of(&history).0;
+        assert!(approved.is_valid_on(date(2027, 4, 20)));
+        // The assessment travels under `personal`, which the log seals; nothing of it is in
+        // plain text beside it.
+        let Some(assessed) = history.last() else {
+            panic!("an assessment");
+        };
+        let payload = assessed.to_payload();
+        assert_eq!(
+            assessed.event_type(),
+            VolunteerEvent::CERTIFICATE_ASSESSED_V2
+        );
+        assert_eq!(payload["personal"]["status"], "approved");
+        let mut outside = payload.clone();
+        outside["personal"] = serde_json::Value::Null;
+        assert!(!outside.to_string().contains("2027-04-20"), "{outside}");
+
+        let mut moved = profile();
+        moved.postcode = Postcode::parse("2650").expect("valid");
+        then(&mut history, &update(personal(), moved));
+        assert_eq!(certificate_of(&history).0, approved, "an update keeps it");
+        let Some(VolunteerEvent::ProfileUpdated(updated)) = history.last() else {
+            panic!("an update");
+        };
+        let payload = serde_json::to_value(updated).expect("serialises");
+        assert_eq!(payload["profile"].get("child_certificate"), None);
+    }
+
+    #[test]
+    fn v1_payloads_with_the_assessment_in_plain_text_still_read() {
+        let approved = ChildCertificate::parse(
             ChildCertificateStatus::Approved,
             Some(date(2025, 2, 1)),
             Some(date(2027, 2, 1)),
         )
         .expect("valid");
-        let registered = when::<Volunteer>(&[], &register(personal(), claims_approval.clone()))
-            .expect("children without a børneattest yet may register");
-        assert!(matches!(
-            &registered[..],
-            [VolunteerEvent::Registered(e)] if e.profile.child_certificate == ChildCertificate::not_required()
-        ));
-        let mut history = registered;
-        then(&mut history, &consent_to(red_cross()));
-        then(&mut history, &request_by(red_cross()));
-        claims_approval.postcode = Postcode::parse("2650").expect("valid");
-        let updated =
-            when::<Volunteer>(&history, &update(personal(), claims_approval)).expect("an update");
-        assert!(
-            matches!(
-                &updated[..],
-                [VolunteerEvent::ProfileUpdated(e)] if e.profile.child_certificate == ChildCertificate::requested()
-            ),
-            "{updated:?}"
+        let mut v1 = registered().to_payload();
+        v1["profile"]["child_certificate"] = serde_json::to_value(&approved).expect("json");
+        let decoded = VolunteerEvent::from_payload(VolunteerEvent::REGISTERED_V1, &v1);
+        let Ok(registered_v1 @ VolunteerEvent::RegisteredV1(_)) = decoded else {
+            panic!("expected registered.v1, got {decoded:?}");
+        };
+        assert_eq!(certificate_of(std::slice::from_ref(&registered_v1)).0, approved);
+        // Without the member a `.v1` profile is malformed: it always had one.
+        let bare = registered().to_payload();
+        assert!(VolunteerEvent::from_payload(VolunteerEvent::REGISTERED_V1, &bare).is_err());
+
+        let refused = ChildCertificate::parse(
+            ChildCertificateStatus::NotApproved,
+            Some(date(2025, 10, 1)),
+            None,
+        )
+        .expect("valid");
+        let mut update_v1 = serde_json::json!({
+            "id": volunteer_id(),
+            "personal": personal(),
+            "profile": profile(),
+        });
+        update_v1["profile"]["child_certificate"] = serde_json::to_value(&refused).expect("json");
+        let update_v1 =
+            VolunteerEvent::from_payload(VolunteerEvent::PROFILE_UPDATED_V1, &update_v1)
+                .expect("reads");
+        assert_eq!(
+            certificate_of(&[registered_v1.clone(), update_v1]).0,
+            refused
         );
+
+        let assessed_v1 = serde_json::json!({
+            "id": volunteer_id(),
+            "requester": PostedBy::Municipality,
+            "certificate": approved,
+            "at": at(2025, 9, 20),
+        });
+        let assessed_v1 =
+            VolunteerEvent::from_payload(VolunteerEvent::CERTIFICATE_ASSESSED_V1, &assessed_v1)
+                .expect("reads");
+        let history = [registered(), assessed_v1];
+        assert_eq!(certificate_of(&history).0, approved);
     }
 
     #[test]
@@ -1552,7 +1707,7 @@ mod tests {
     fn a_forgotten_person_still_decodes() {
         let mut payload = registered().to_payload();
         payload["personal"] = serde_json::Value::Null;
-        let decoded = VolunteerEvent::from_payload(VolunteerEvent::REGISTERED_V1, &payload);
+        let decoded = VolunteerEvent::from_payload(VolunteerEvent::REGISTERED_V2, &payload);
         let Ok(VolunteerEvent::Registered(e)) = decoded else {
             panic!("expected registered, got {decoded:?}");
         };
@@ -1590,10 +1745,10 @@ mod tests {
         bad_band["profile"]["age_band"] = serde_json::json!("ancient");
         for (event_type, payload) in [
             (
-                VolunteerEvent::REGISTERED_V1,
+                VolunteerEvent::REGISTERED_V2,
                 serde_json::json!("just a string"),
             ),
-            (VolunteerEvent::REGISTERED_V1, bad_band),
+            (VolunteerEvent::REGISTERED_V2, bad_band),
             (
                 VolunteerEvent::CONSENT_WITHDRAWN_V1,
                 serde_json::json!({"id": volunteer_id(), "at": "yesterday"}),

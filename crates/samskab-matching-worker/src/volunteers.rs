@@ -1,13 +1,15 @@
 //! `matching.volunteer`: what matching knows of each volunteer, one row each, mirroring
-//! `Volunteer::evolve`. Never personal data: name, contact and birth year stay in the
-//! directory; matching ranks on the profile and checks consent and the børneattest.
+//! `Volunteer::evolve`. Name, contact and birth year stay in the directory; matching ranks on
+//! the profile and checks consent and the børneattest. The børneattest's assessment is the one
+//! personal datum here (the hard rule needs it): opened from its sealed event, and blanked on
+//! withdrawal and forgetting.
 //!
 //! A withdrawn or forgotten volunteer's row stays, with its status, so that (as in `evolve`)
 //! no later event brings them back; only `active` rows with `matching_consent` are candidates.
 //! Guards are `position <= $position`, as for needs: a command's events share its position.
 
 use samskab_domain::ranking::slot_key;
-use samskab_domain::{Purpose, VolunteerEvent, VolunteerProfile};
+use samskab_domain::{ChildCertificate, Purpose, VolunteerEvent, VolunteerProfile};
 use samskab_projection::{ApplyError, EventContext};
 use sqlx::PgConnection;
 use sqlx::postgres::{PgArguments, Postgres};
@@ -23,10 +25,14 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, false, 'active', $11, $12, $13)
 ON CONFLICT (tenant, id) DO NOTHING";
 
 /// Only an active volunteer's profile changes; without a row (no registration) nothing does.
+/// The børneattest is not the profile's: a `.v2` update leaves it as it is ($9 and $10 NULL),
+/// and a `.v1` update sets it ($9 its status).
 const UPDATE_PROFILE: &str = "\
 UPDATE volunteer SET
     postcode = $3, skills = $4, languages = $5, target_groups = $6, slots = $7,
-    hours_per_week = $8, certificate_status = $9, certificate_valid_until = $10,
+    hours_per_week = $8,
+    certificate_status = COALESCE($9, certificate_status),
+    certificate_valid_until = CASE WHEN $9::text IS NULL THEN certificate_valid_until ELSE $10 END,
     updated_at = $11, position = $12, max_travel_km = $13
 WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $12";
 
@@ -38,9 +44,11 @@ UPDATE volunteer SET
     updated_at = $4, position = $5
 WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $5";
 
-/// Withdrawn: no longer a candidate, ever. Only an active volunteer withdraws.
+/// Withdrawn: no longer a candidate, ever, and the assessment is blanked with the rest of the
+/// personal data. Only an active volunteer withdraws.
 const WITHDRAW: &str = "\
 UPDATE volunteer SET status = 'consent_withdrawn', matching_consent = false,
+    certificate_status = NULL, certificate_valid_until = NULL,
     updated_at = $3, position = $4
 WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $4";
 
@@ -54,15 +62,20 @@ UPDATE volunteer SET
     updated_at = $3, position = $4
 WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $4";
 
-/// The børneattest assessed: the assessment is the event's.
+/// The børneattest assessed: the assessment is the event's. When the log could no longer open
+/// it ($3 NULL: the volunteer was forgotten, as a later event says), the standing assessment
+/// is all we know, as in `evolve`.
 const ASSESS_CERTIFICATE: &str = "\
-UPDATE volunteer SET certificate_status = $3, certificate_valid_until = $4,
+UPDATE volunteer SET certificate_status = COALESCE($3, certificate_status),
+    certificate_valid_until =
+        CASE WHEN $3::text IS NULL THEN certificate_valid_until ELSE $4 END,
     updated_at = $5, position = $6
 WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $6";
 
-/// Forgotten, from active or withdrawn; the first forgetting stands.
+/// Forgotten, from active or withdrawn; the first forgetting stands. The assessment goes.
 const FORGET: &str = "\
 UPDATE volunteer SET status = 'forgotten', matching_consent = false,
+    certificate_status = NULL, certificate_valid_until = NULL,
     updated_at = $3, position = $4
 WHERE tenant = $1 AND id = $2 AND status IN ('active', 'consent_withdrawn') AND position <= $4";
 
@@ -75,14 +88,45 @@ pub(crate) async fn apply(
     ctx.check_entity(id)?;
     match event {
         VolunteerEvent::Registered(e) => {
-            bind_profile(sqlx::query(REGISTER), ctx, id, &e.profile)
+            let not_required = ChildCertificate::not_required();
+            bind_profile(
+                sqlx::query(REGISTER),
+                ctx,
+                id,
+                &e.profile,
+                Some(&not_required),
+            )
+            .execute(conn)
+            .await?;
+        }
+        VolunteerEvent::RegisteredV1(e) => {
+            let (e, certificate) = e.upcast();
+            bind_profile(
+                sqlx::query(REGISTER),
+                ctx,
+                id,
+                &e.profile,
+                Some(&certificate),
+            )
+            .execute(conn)
+            .await?;
+        }
+        VolunteerEvent::ProfileUpdated(e) => {
+            bind_profile(sqlx::query(UPDATE_PROFILE), ctx, id, &e.profile, None)
                 .execute(conn)
                 .await?;
         }
-        VolunteerEvent::ProfileUpdated(e) => {
-            bind_profile(sqlx::query(UPDATE_PROFILE), ctx, id, &e.profile)
-                .execute(conn)
-                .await?;
+        VolunteerEvent::ProfileUpdatedV1(e) => {
+            let (e, certificate) = e.upcast();
+            bind_profile(
+                sqlx::query(UPDATE_PROFILE),
+                ctx,
+                id,
+                &e.profile,
+                Some(&certificate),
+            )
+            .execute(conn)
+            .await?;
         }
         VolunteerEvent::PurposeConsentGiven(e) | VolunteerEvent::PurposeConsentWithdrawn(e) => {
             let given = matches!(event, VolunteerEvent::PurposeConsentGiven(_));
@@ -123,30 +167,44 @@ pub(crate) async fn apply(
                 .await?;
         }
         VolunteerEvent::CertificateAssessed(e) => {
-            sqlx::query(ASSESS_CERTIFICATE)
-                .bind(ctx.tenant)
-                .bind(id)
-                .bind(e.certificate.status().as_str())
-                .bind(e.certificate.valid_until())
-                .bind(ctx.time)
-                .bind(ctx.position)
-                .execute(conn)
-                .await?;
+            assess(conn, ctx, id, e.certificate.as_ref()).await?;
+        }
+        VolunteerEvent::CertificateAssessedV1(e) => {
+            assess(conn, ctx, id, Some(&e.certificate)).await?;
         }
     }
     Ok(())
 }
 
-/// Binds $1..$13 of [`REGISTER`] and [`UPDATE_PROFILE`]: key, the profile, time and position,
-/// and the travel distance.
+/// Runs [`ASSESS_CERTIFICATE`] (`None`: an assessment the log could not open).
+async fn assess(
+    conn: &mut PgConnection,
+    ctx: &EventContext<'_>,
+    id: uuid::Uuid,
+    certificate: Option<&ChildCertificate>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(ASSESS_CERTIFICATE)
+        .bind(ctx.tenant)
+        .bind(id)
+        .bind(certificate.map(|c| c.status().as_str()))
+        .bind(certificate.and_then(ChildCertificate::valid_until))
+        .bind(ctx.time)
+        .bind(ctx.position)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Binds $1..$13 of [`REGISTER`] and [`UPDATE_PROFILE`]: key, the profile, the assessment
+/// (`None`: unchanged, for an update), time and position, and the travel distance.
 fn bind_profile<'q>(
     query: Query<'q, Postgres, PgArguments>,
     ctx: &EventContext<'q>,
     id: uuid::Uuid,
-    profile: &'q VolunteerProfile,
+    profile: &VolunteerProfile,
+    certificate: Option<&ChildCertificate>,
 ) -> Query<'q, Postgres, PgArguments> {
     let texts = |items: Vec<&str>| items.into_iter().map(str::to_string).collect::<Vec<_>>();
-    let certificate = &profile.child_certificate;
     query
         .bind(ctx.tenant)
         .bind(id)
@@ -167,8 +225,8 @@ fn bind_profile<'q>(
                 .collect::<Vec<_>>(),
         )
         .bind(i32::from(profile.availability.hours_per_week()))
-        .bind(certificate.status().as_str())
-        .bind(certificate.valid_until())
+        .bind(certificate.map(|c| c.status().as_str()))
+        .bind(certificate.and_then(ChildCertificate::valid_until))
         .bind(ctx.time)
         .bind(ctx.position)
         .bind(profile.max_travel_km.map(|km| i32::from(km.km())))

@@ -77,15 +77,23 @@ fn volunteer_row_of(state: &VolunteerState) -> Option<Value> {
         VolunteerState::NotRegistered => None,
         VolunteerState::Active(details) => {
             let mut row = profile_columns(&details.profile);
+            let certificate = certificate_columns(&details.child_certificate);
+            row["certificate_status"] = certificate["certificate_status"].clone();
+            row["certificate_valid_until"] = certificate["certificate_valid_until"].clone();
             row["matching_consent"] = json!(details.purposes.contains_key(&Purpose::Matching));
             row["status"] = json!("active");
             Some(row)
         }
+        // The børneattest's assessment is personal data, blanked with the rest.
         VolunteerState::ConsentWithdrawn { .. } => Some(json!({
+            "certificate_status": null,
+            "certificate_valid_until": null,
             "matching_consent": false,
             "status": "consent_withdrawn",
         })),
         VolunteerState::Forgotten { .. } => Some(json!({
+            "certificate_status": null,
+            "certificate_valid_until": null,
             "matching_consent": false,
             "status": "forgotten",
         })),

@@ -28,6 +28,20 @@ fn registered(id: VolunteerId) -> VolunteerEvent {
     volunteer_registered(id, "Søren Ærø Østergaard")
 }
 
+/// Søren's registration as a `.v1` event from before the workflow: with his approved
+/// børneattest (`volunteer_certificate`, valid until 2027-02-01) in the profile.
+fn registered_v1_with_approval(id: VolunteerId) -> VolunteerEvent {
+    VolunteerEvent::RegisteredV1(VolunteerRegisteredV1 {
+        id,
+        personal: Some(volunteer_personal("Søren Ærø Østergaard")),
+        profile: VolunteerProfileV1 {
+            profile: volunteer_profile(),
+            child_certificate: volunteer_certificate(),
+        },
+        consent: volunteer_consent(),
+    })
+}
+
 /// Another profile than the canonical one in every column matching keeps: elsewhere, other
 /// skills, languages, target groups and times, and no børneattest.
 fn other_profile() -> VolunteerProfile {
@@ -44,7 +58,6 @@ fn other_profile() -> VolunteerProfile {
         )
         .expect("valid availability"),
         target_groups: vec![TargetGroup::Elderly],
-        child_certificate: ChildCertificate::requested(),
         max_travel_km: TravelKm::parse(30).ok(),
         ..volunteer_profile()
     }
@@ -121,7 +134,7 @@ fn certificate_assessed(
     VolunteerEvent::CertificateAssessed(VolunteerCertificateAssessed {
         id,
         requester,
-        certificate,
+        certificate: Some(certificate),
         at: at(2025, 9, 20),
     })
 }
@@ -136,12 +149,9 @@ fn approved_2025() -> ChildCertificate {
     .expect("valid certificate")
 }
 
-/// The canonical profile without a børneattest, as `decide` registers everyone.
+/// The canonical profile (a registration brings no børneattest since `.v2`).
 fn profile_without_certificate() -> VolunteerProfile {
-    VolunteerProfile {
-        child_certificate: ChildCertificate::not_required(),
-        ..volunteer_profile()
-    }
+    volunteer_profile()
 }
 
 /// Every event that could change a volunteer's row once it is there: after a withdrawal or a
@@ -238,8 +248,8 @@ async fn a_registration_is_an_active_row_with_every_column() -> anyhow::Result<(
         "target_groups": ["children", "refugees"],
         "slots": ["mon-morning", "tue-evening"],
         "hours_per_week": 5,
-        "certificate_status": "approved",
-        "certificate_valid_until": "2027-02-01",
+        "certificate_status": "not_required",
+        "certificate_valid_until": null,
         "max_travel_km": null,
         "matching_consent": false,
         "status": "active",
@@ -340,12 +350,12 @@ async fn a_profile_update_of_an_active_volunteer_replaces_the_profile() -> anyho
         "target_groups": ["elderly"],
         "slots": ["wed-afternoon"],
         "hours_per_week": 2,
-        "certificate_status": "requested",
-        "certificate_valid_until": null,
         "max_travel_km": 30,
     });
     assert_eq!(pick(&row, &literal), literal);
     assert_eq!(profile_columns(&other_profile()), literal);
+    // The børneattest is not the profile's: the update leaves it.
+    assert_eq!(row["certificate_status"], "not_required");
     // The update changes the profile only: still active, still consenting.
     assert_eq!(row["matching_consent"], true);
     assert_eq!(row["status"], "active");
@@ -472,10 +482,7 @@ async fn a_child_certificate_is_requested_and_approved() -> anyhow::Result<()> {
     assert_eq!(approved["position"], 4);
     assert_eq!(approved["updated_at"], micros(time_at(4)));
     // The assessment changes nothing else: the profile, the status, consent to matching.
-    let expected = profile_columns(&VolunteerProfile {
-        child_certificate: approved_2025(),
-        ..profile_without_certificate()
-    });
+    let expected = profile_columns(&profile_without_certificate());
     assert_eq!(pick(&approved, &expected), expected);
     assert_eq!(approved["status"], "active");
 
@@ -498,13 +505,13 @@ async fn a_child_certificate_is_requested_and_approved() -> anyhow::Result<()> {
 async fn a_renewal_keeps_the_approval_until_the_new_assessment() -> anyhow::Result<()> {
     let pool = migrated_database().await?;
     let id = VolunteerId::new_v7();
-    // Søren's registration carries an approval (from before the workflow), valid until
-    // 2027-02-01.
+    // Søren's registration carries an approval (a `.v1` event, from before the workflow),
+    // valid until 2027-02-01.
     let row = after(
         &pool,
         id,
         &[
-            registered(id),
+            registered_v1_with_approval(id),
             given(id, Purpose::Matching),
             certificate_consent(id, PostedBy::Municipality),
             certificate_requested(id, PostedBy::Municipality),

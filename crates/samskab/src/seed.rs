@@ -810,7 +810,6 @@ fn demo_volunteer(
             .map_err(e)?,
             target_groups,
             // Set by the workflow after registering (`certificate_steps`).
-            child_certificate: ChildCertificate::not_required(),
             // Every fourth will travel further than the default.
             max_travel_km: TravelKm::parse(30).ok().filter(|_| n % 4 == 1),
         },

@@ -153,7 +153,7 @@ async fn propose_match(
     let (volunteer, other) = (volunteer?, other?);
     if let Some(day) = other.children_under_15_from {
         let day = danish_date(Utc::now()).max(day);
-        if !volunteer.profile.child_certificate.is_valid_on(day) {
+        if !volunteer.child_certificate.is_valid_on(day) {
             return Err(ApiError::invalid(
                 "volunteer_id",
                 format!(

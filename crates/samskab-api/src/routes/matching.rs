@@ -388,7 +388,8 @@ pub struct SuggestionList {
 struct MatchableRow {
     status: String,
     matching_consent: bool,
-    certificate_status: String,
+    /// `None` once blanked (withdrawn or forgotten).
+    certificate_status: Option<String>,
     certificate_valid_until: Option<NaiveDate>,
     #[sqlx(flatten)]
     profile: VolunteerRow,
@@ -442,7 +443,7 @@ async fn suggestions_for_volunteer(
             // The candidate query's rules, for one volunteer: a valid børneattest where the
             // need involves children under 15, and one of the need's slots.
             !need.children_under_15
-                || (volunteer.certificate_status == "approved"
+                || (volunteer.certificate_status.as_deref() == Some("approved")
                     && volunteer
                         .certificate_valid_until
                         .is_none_or(|until| until >= certificate_day(need)))

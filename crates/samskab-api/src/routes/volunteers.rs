@@ -5,10 +5,10 @@ use axum::response::Response;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use samskab_domain::calendar::danish_date;
 use samskab_domain::{
-    AgeBand, Availability, AvailabilitySlot, ChildCertificate, Consent, ConsentPurpose, Contact,
-    DayPart, Email, LanguageCode, Name, Phone, Postcode, Purpose, Tag, TargetGroup, TravelKm,
-    Volunteer, VolunteerCommand, VolunteerId, VolunteerPersonalData, VolunteerProfile,
-    VolunteerState, Weekday,
+    AgeBand, Availability, AvailabilitySlot, Consent, ConsentPurpose, Contact, DayPart, Email,
+    LanguageCode, Name, Phone, Postcode, Purpose, Tag, TargetGroup, TravelKm, Volunteer,
+    VolunteerCommand, VolunteerId, VolunteerPersonalData, VolunteerProfile, VolunteerState,
+    Weekday,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -235,9 +235,6 @@ fn parse_volunteer(input: VolunteerInput, now: DateTime<Utc>) -> Result<ParsedVo
                 languages,
                 availability,
                 target_groups,
-                // The workflow's, not the form's (`/volunteers/{id}/child-certificate/...`):
-                // the decider keeps the one the volunteer has.
-                child_certificate: ChildCertificate::not_required(),
                 max_travel_km,
             },
             consent,
@@ -399,6 +396,8 @@ async fn export_volunteer(
                 "profile": details.profile,
                 "consent": details.consent,
                 "purposes": details.purposes,
+                "child_certificate": details.child_certificate,
+                "child_certificate_case": details.certificate_case,
             })),
         ),
         VolunteerState::ConsentWithdrawn { .. } => ("consent_withdrawn", None),

@@ -8,7 +8,8 @@
 use chrono::{DateTime, Utc};
 use samskab_domain::ranking::slot_key;
 use samskab_domain::{
-    Counterpart, MatchProposed, NeedDetails, NeedPlace, NeedSchedule, PostedBy, VolunteerProfile,
+    ChildCertificate, Counterpart, MatchProposed, NeedDetails, NeedPlace, NeedSchedule, PostedBy,
+    VolunteerProfile,
 };
 use samskab_matching_worker::MatchingProjection;
 use samskab_testkit::projection::{ReadModelTest, micros, with_micros};
@@ -75,7 +76,6 @@ pub async fn need_row(pool: &PgPool, tenant: &str, id: Uuid) -> anyhow::Result<O
 /// shows them: slots as `<weekday>-<part>` ([`slot_key`]). Written from the domain types,
 /// independently of the worker's binding code; `volunteers.rs` pins it to literal values once.
 pub fn profile_columns(profile: &VolunteerProfile) -> Value {
-    let certificate = &profile.child_certificate;
     json!({
         "postcode": profile.postcode.as_str(),
         "skills": profile.skills.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
@@ -83,9 +83,16 @@ pub fn profile_columns(profile: &VolunteerProfile) -> Value {
         "target_groups": profile.target_groups.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
         "slots": profile.availability.slots().iter().map(slot_key).collect::<Vec<_>>(),
         "hours_per_week": profile.availability.hours_per_week(),
+        "max_travel_km": profile.max_travel_km.map(|km| km.km()),
+    })
+}
+
+/// The columns of `matching.volunteer` that the børneattest's assessment determines (not the
+/// profile's: its own events set it), as `to_jsonb` shows them.
+pub fn certificate_columns(certificate: &ChildCertificate) -> Value {
+    json!({
         "certificate_status": certificate.status().as_str(),
         "certificate_valid_until": certificate.valid_until(),
-        "max_travel_km": profile.max_travel_km.map(|km| km.km()),
     })
 }
 

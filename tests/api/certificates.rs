@@ -264,6 +264,7 @@ async fn a_børneattest_assessment_is_sealed_in_the_log_and_gone_once_forgotten(
     let view = volunteer_at(&app, &token, &id, position).await;
     assert_eq!(view["child_certificate_status"], "approved");
     assert_eq!(view["child_certificate_valid_until"], json!(renew_text));
+    app.projected(position).await;
     let matching: (Option<String>, Option<chrono::NaiveDate>) = sqlx::query_as(
         "SELECT certificate_status, certificate_valid_until FROM matching.volunteer
          WHERE tenant = 'rodovre' AND id = $1::uuid",
@@ -303,6 +304,7 @@ async fn a_børneattest_assessment_is_sealed_in_the_log_and_gone_once_forgotten(
     let position = forgotten["position"].as_u64().expect("position");
     let view = volunteer_at(&app, &token, &id, position).await;
     assert_eq!(view["status"], "forgotten");
+    app.projected(position).await;
     for column in [
         "child_certificate_status",
         "child_certificate_assessed_on",

@@ -554,3 +554,147 @@ async fn a_volunteer_who_travels_further_earns_distance_points_the_default_would
     }
     assert_eq!(app.appended().await, before);
 }
+
+/// `PUT /volunteers/{id}/municipalities` and its answer's position.
+async fn opt_in(app: &TestApp, token: &str, id: &str, municipalities: Value) -> (u16, Value) {
+    app.put(
+        &format!("/volunteers/{id}/municipalities"),
+        token,
+        &json!({ "municipalities": municipalities }),
+    )
+    .await
+}
+
+/// The hard rule "same municipality unless the volunteer opted in to others": a Roskilde
+/// volunteer is no candidate for a Rødovre need until they choose Rødovre, then is one (shown
+/// with their own municipality, without contact unless they consented to it), and is gone again
+/// at once when they take it back. Their suggestions take in Rødovre's needs the same way.
+#[tokio::test]
+async fn a_volunteer_of_another_municipality_is_a_candidate_only_once_they_opt_in_to_it() {
+    let app = spawn_app().await;
+    let rodovre = app.token("rodovre", Role::Caseworker);
+    let roskilde = app.token("roskilde", Role::Caseworker);
+    let need = publish(&app, &rodovre, &need_body("Lektiehjælp")).await;
+    let theirs = register(
+        &app,
+        &roskilde,
+        &volunteer(json!({ "name": "Rikke Roskilde" })),
+        true,
+    )
+    .await;
+    let ours = register(&app, &rodovre, &volunteer(json!({})), true).await;
+    let position = app.log_position().await;
+    let ids = |ranked: Vec<(String, f64)>| ranked.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(candidates(&app, &rodovre, &need, position).await),
+        vec![ours.clone()],
+        "without opting in, Roskilde's volunteer is no candidate in Rødovre"
+    );
+    let suggestions = |position: u64| {
+        let (app, token, theirs) = (&app, &roskilde, &theirs);
+        async move {
+            let (status, list) = app
+                .get(
+                    &format!("/volunteers/{theirs}/suggestions?min_position={position}"),
+                    token,
+                )
+                .await;
+            assert_eq!(status, 200, "{list}");
+            list["suggestions"]
+                .as_array()
+                .expect("suggestions")
+                .iter()
+                .map(|s| (s["need_id"].clone(), s["municipality"].clone()))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(suggestions(position).await, vec![]);
+
+    // Refused, changing nothing: their own municipality, and one not on the installation.
+    for (wanted, field) in [
+        (json!(["roskilde"]), "municipalities"),
+        (json!(["rodovre", "hvidvore"]), "municipalities[1]"),
+    ] {
+        let (status, problem) = opt_in(&app, &roskilde, &theirs, wanted).await;
+        assert_eq!(status, 422, "{problem}");
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    }
+    let (status, problem) = opt_in(&app, &rodovre, &theirs, json!(["rodovre"])).await;
+    assert_eq!(
+        status, 404,
+        "Rødovre cannot choose for Roskilde's volunteer: {problem}"
+    );
+
+    let (status, accepted) = opt_in(&app, &roskilde, &theirs, json!(["rodovre"])).await;
+    assert_eq!(status, 202, "{accepted}");
+    let position = accepted["position"].as_u64().expect("position");
+    let (_, view) = app
+        .get(
+            &format!("/volunteers/{theirs}?min_position={position}"),
+            &roskilde,
+        )
+        .await;
+    assert_eq!(view["other_municipalities"], json!(["rodovre"]));
+    let (status, list) = app
+        .get(
+            &format!("/needs/{need}/candidates?min_position={position}"),
+            &rodovre,
+        )
+        .await;
+    assert_eq!(status, 200, "{list}");
+    let listed = list["candidates"].as_array().expect("candidates");
+    let cross: Vec<&Value> = listed
+        .iter()
+        .filter(|c| c["volunteer_id"] == json!(theirs))
+        .collect();
+    assert_eq!(cross.len(), 1, "{list}");
+    assert_eq!(cross[0]["municipality"], "roskilde");
+    assert_eq!(
+        cross[0]["contact"],
+        Value::Null,
+        "no contact to another municipality without consent to contact"
+    );
+    let own: Vec<&Value> = listed
+        .iter()
+        .filter(|c| c["volunteer_id"] == json!(ours))
+        .collect();
+    assert_eq!(own[0]["municipality"], "rodovre");
+    assert!(own[0]["contact"].is_object(), "{list}");
+    assert_eq!(
+        suggestions(position).await,
+        vec![(json!(need), json!("rodovre"))]
+    );
+
+    // With consent to contact, Rødovre's coordinator may reach them.
+    let consents = json!({ "matching": true, "contact": true, "notifications": false });
+    let (status, accepted) = app
+        .put(
+            &format!("/volunteers/{theirs}/consents"),
+            &roskilde,
+            &consents,
+        )
+        .await;
+    assert_eq!(status, 202, "{accepted}");
+    let position = accepted["position"].as_u64().expect("position");
+    let (_, list) = app
+        .get(
+            &format!("/needs/{need}/candidates?min_position={position}"),
+            &rodovre,
+        )
+        .await;
+    let contact = list["candidates"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["volunteer_id"] == json!(theirs)))
+        .map(|c| c["contact"]["name"].clone());
+    assert_eq!(contact, Some(json!("Rikke Roskilde")), "{list}");
+
+    // Taken back: gone at once, from candidates and suggestions.
+    let (status, accepted) = opt_in(&app, &roskilde, &theirs, json!([])).await;
+    assert_eq!(status, 202, "{accepted}");
+    let position = accepted["position"].as_u64().expect("position");
+    assert_eq!(
+        ids(candidates(&app, &rodovre, &need, position).await),
+        vec![ours.clone()]
+    );
+    assert_eq!(suggestions(position).await, vec![]);
+}

@@ -163,6 +163,14 @@ def _fix_certificate(body):
             body["valid_until"] = None
 
 
+def _fix_municipalities(body):
+    """A volunteer's other municipalities are registered on the installation and not their own
+    (see OtherMunicipalitiesInput): generated keys name none, so the positive case is the empty
+    list, which is always valid (matched in their own municipality only)."""
+    if isinstance(body, dict) and set(body) == {"municipalities"}:
+        body["municipalities"] = []
+
+
 # Where the API is, and a case worker's token (set by contract.py), to make a pair that may be
 # matched: the demo data's volunteers and needs are not safe for this, because the run itself
 # withdraws consents and closes needs it finds through links.
@@ -254,6 +262,7 @@ def before_call(ctx, case, kwargs):
     _fix_reopening(case.body)
     _fix_match(case.body)
     _fix_certificate(case.body)
+    _fix_municipalities(case.body)
     query = case.query or {}
     # `min_position` must not be beyond the log (the server says 400 at once).
     if isinstance(query.get("cvr"), str):

@@ -116,6 +116,11 @@ pub const ACCESS: &[Access] = &[
         CASEWORKER_OR_VOLUNTEER,
     ),
     only("PUT", "/volunteers/{id}/consents", CASEWORKER_OR_VOLUNTEER),
+    only(
+        "PUT",
+        "/volunteers/{id}/municipalities",
+        CASEWORKER_OR_VOLUNTEER,
+    ),
     only("POST", "/volunteers/{id}/forget", &[Caseworker]),
     only("GET", "/volunteers/{id}/export", CASEWORKER_OR_VOLUNTEER),
     only(

@@ -356,12 +356,28 @@ pub fn year_month() -> Schema {
 const YEAR_MONTH_PATTERN: &str = "^(?:19[0-9]{2}|[2-9][0-9]{3})-(?:0[1-9]|1[0-2])$";
 
 pub fn tenant_slug() -> Schema {
-    schema(json!({
+    schema(tenant_slug_value())
+}
+
+fn tenant_slug_value() -> Value {
+    json!({
         "type": "string",
         "description": "The tenant key: lowercase letters, digits and '-', not at either end; \
             `platform` is reserved.",
         "pattern": format!("^[a-z0-9](?:[a-z0-9-]{{0,{}}}[a-z0-9])?$", TenantId::MAX_LEN - 2),
         "examples": ["rodovre"],
+    })
+}
+
+/// A list of municipalities (tenant keys), each once; at most the number a volunteer may choose.
+pub fn tenant_slugs() -> Schema {
+    let mut item = tenant_slug_value();
+    item["examples"] = json!(["hvidovre"]);
+    schema(json!({
+        "type": "array",
+        "items": item,
+        "maxItems": samskab_domain::volunteer::MAX_OTHER_MUNICIPALITIES,
+        "examples": [["hvidovre", "glostrup"]],
     }))
 }
 

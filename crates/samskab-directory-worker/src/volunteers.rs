@@ -132,6 +132,13 @@ UPDATE volunteer SET
     updated_at = $6, position = $7
 WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $7";
 
+/// The other municipalities the volunteer may also be matched in: the whole list, as the event
+/// has it. Only an active volunteer chooses (as in `evolve`); idempotent, so the guard lets a
+/// repeat at the row's own position through.
+const SET_OTHER_MUNICIPALITIES: &str = "\
+UPDATE volunteer SET other_municipalities = $3, updated_at = $4, position = $5
+WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $5";
+
 pub(crate) async fn apply(
     conn: &mut PgConnection,
     ctx: &EventContext<'_>,
@@ -172,6 +179,17 @@ pub(crate) async fn apply(
                 .bind(ctx.tenant)
                 .bind(e.id.as_uuid())
                 .bind(requester_text(&e.requester))
+                .bind(ctx.time)
+                .bind(ctx.position)
+                .execute(conn)
+                .await?;
+        }
+        VolunteerEvent::OtherMunicipalitiesSet(e) => {
+            let municipalities: Vec<&str> = e.municipalities.iter().map(|t| t.as_str()).collect();
+            sqlx::query(SET_OTHER_MUNICIPALITIES)
+                .bind(ctx.tenant)
+                .bind(e.id.as_uuid())
+                .bind(municipalities)
                 .bind(ctx.time)
                 .bind(ctx.position)
                 .execute(conn)

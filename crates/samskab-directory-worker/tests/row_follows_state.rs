@@ -89,6 +89,7 @@ fn volunteer_row(state: &VolunteerState) -> Option<Value> {
                 "consent_withdrawn_at": null,
                 // Sorted by name, as the row keeps them.
                 "purposes": purpose_names(&details.purposes),
+                "other_municipalities": details.other_municipalities,
                 "status": "active",
             }))
         }

@@ -497,6 +497,22 @@ pub fn arb_volunteer_event(id: VolunteerId) -> impl Strategy<Value = VolunteerEv
         1 => (proptest::sample::select(Purpose::ALL), arb_datetime()).prop_map(move |(purpose, at)| {
             VolunteerEvent::PurposeConsentWithdrawn(VolunteerPurposeConsent { id, purpose, at })
         }),
+        // As `decide` writes the list: sorted, each once (a subsequence keeps the order).
+        1 => (
+            proptest::sample::subsequence(vec!["albertslund", "glostrup", "hvidovre"], 0..=3),
+            arb_datetime(),
+        )
+            .prop_map(move |(slugs, at)| {
+                let municipalities = slugs
+                    .into_iter()
+                    .filter_map(|slug| TenantId::parse(slug).ok())
+                    .collect();
+                VolunteerEvent::OtherMunicipalitiesSet(VolunteerOtherMunicipalities {
+                    id,
+                    municipalities,
+                    at,
+                })
+            }),
         1 => (arb_requester(), arb_datetime()).prop_map(move |(requester, at)| {
             VolunteerEvent::CertificateConsentGiven(VolunteerCertificateStep { id, requester, at })
         }),

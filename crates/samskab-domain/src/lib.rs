@@ -69,7 +69,7 @@ pub use volunteer::{
     CertificateCase, CertificateRequest, CertificateRequester, Volunteer,
     VolunteerCertificateAssessed, VolunteerCertificateAssessedV1, VolunteerCertificateStep,
     VolunteerCommand, VolunteerConsentWithdrawn, VolunteerDetails, VolunteerEvent,
-    VolunteerForgotten, VolunteerPersonalData, VolunteerProfile, VolunteerProfileUpdated,
-    VolunteerProfileUpdatedV1, VolunteerProfileV1, VolunteerPurposeConsent, VolunteerRegistered,
-    VolunteerRegisteredV1, VolunteerState,
+    VolunteerForgotten, VolunteerOtherMunicipalities, VolunteerPersonalData, VolunteerProfile,
+    VolunteerProfileUpdated, VolunteerProfileUpdatedV1, VolunteerProfileV1,
+    VolunteerPurposeConsent, VolunteerRegistered, VolunteerRegisteredV1, VolunteerState,
 };

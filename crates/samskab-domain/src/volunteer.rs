@@ -12,7 +12,7 @@ use crate::calendar::danish_date;
 use crate::{
     AgeBand, Availability, ChildCertificate, ChildCertificateStatus, Consent, Contact, Decider,
     DomainError, EntityKind, LanguageCode, Name, Postcode, PostedBy, Purpose, Tag, TargetGroup,
-    TravelKm, VolunteerId,
+    TenantId, TravelKm, VolunteerId,
 };
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -106,6 +106,10 @@ pub struct VolunteerDetails {
     pub child_certificate: ChildCertificate,
     /// Where the børneattest workflow stands; its outcome is `child_certificate`.
     pub certificate_case: CertificateCase,
+    /// The other municipalities (tenants) whose needs the volunteer may also be matched to,
+    /// sorted, each once; empty: their own only (the hard rule's default). See
+    /// [`VolunteerCommand::SetOtherMunicipalities`].
+    pub other_municipalities: Vec<TenantId>,
 }
 
 /// Who asks the police for a volunteer's børneattest and assesses it: the municipality, or the
@@ -208,6 +212,18 @@ pub enum VolunteerCommand {
         requester: CertificateRequester,
         at: DateTime<Utc>,
     },
+    /// The other municipalities the volunteer may also be matched in, as they want it now (the
+    /// whole list; empty: none). Matching in another municipality shows their profile (never
+    /// their name or contact, unless they consented to contact) to that municipality's
+    /// coordinators and organisations, so it is the volunteer's choice, recorded as an event
+    /// at the server's time. `home` is the volunteer's own municipality (the caller's tenant),
+    /// which is no "other". Clearing the list always works; after withdrawal or forgetting it
+    /// changes nothing.
+    SetOtherMunicipalities {
+        home: TenantId,
+        municipalities: Vec<TenantId>,
+        at: DateTime<Utc>,
+    },
     /// `requester` records its assessment of the børneattest it requested: approved, until
     /// the day it must be renewed (`valid_until`, required), or not approved (no such day).
     AssessCertificate {
@@ -231,6 +247,7 @@ domain_events! {
         CertificateConsentGiven(VolunteerCertificateStep) = CERTIFICATE_CONSENT_GIVEN_V1 => "dk.samskab.volunteer.child_certificate_consent_given.v1",
         CertificateRequested(VolunteerCertificateStep) = CERTIFICATE_REQUESTED_V1 => "dk.samskab.volunteer.child_certificate_requested.v1",
         CertificateAssessed(VolunteerCertificateAssessed) = CERTIFICATE_ASSESSED_V2 => "dk.samskab.volunteer.child_certificate_assessed.v2",
+        OtherMunicipalitiesSet(VolunteerOtherMunicipalities) = OTHER_MUNICIPALITIES_SET_V1 => "dk.samskab.volunteer.other_municipalities_set.v1",
         /// As `Registered`, with the børneattest's assessment in the profile in plain text:
         /// read, never decided.
         RegisteredV1(VolunteerRegisteredV1) = REGISTERED_V1 => "dk.samskab.volunteer.registered.v1",
@@ -337,6 +354,15 @@ pub struct VolunteerProfileUpdated {
     pub profile: VolunteerProfile,
 }
 
+/// Payload of `other_municipalities_set.v1`: the whole list as it is from `at` on (sorted, each
+/// once; empty: their own municipality only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolunteerOtherMunicipalities {
+    pub id: VolunteerId,
+    pub municipalities: Vec<TenantId>,
+    pub at: DateTime<Utc>,
+}
+
 /// Payload of `dk.samskab.volunteer.consent_withdrawn.v1`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VolunteerConsentWithdrawn {
@@ -377,11 +403,40 @@ impl VolunteerEvent {
             VolunteerEvent::CertificateConsentGiven(e)
             | VolunteerEvent::CertificateRequested(e) => e.id,
             VolunteerEvent::CertificateAssessed(e) => e.id,
+            VolunteerEvent::OtherMunicipalitiesSet(e) => e.id,
             VolunteerEvent::RegisteredV1(e) => e.id,
             VolunteerEvent::ProfileUpdatedV1(e) => e.id,
             VolunteerEvent::CertificateAssessedV1(e) => e.id,
         }
     }
+}
+
+/// The most other municipalities a volunteer may be matched in (Denmark has 98; a volunteer
+/// travels to a handful of neighbours).
+pub const MAX_OTHER_MUNICIPALITIES: usize = 20;
+
+/// The volunteer's other municipalities as they will be stored: sorted, each once, at most
+/// [`MAX_OTHER_MUNICIPALITIES`], and not their own.
+fn other_municipalities(
+    home: &TenantId,
+    wanted: &[TenantId],
+) -> Result<Vec<TenantId>, DomainError> {
+    let mut municipalities = wanted.to_vec();
+    municipalities.sort_unstable();
+    municipalities.dedup();
+    if municipalities.contains(home) {
+        return Err(DomainError::rule(
+            "municipalities",
+            format!("{home} is the volunteer's own municipality, not another"),
+        ));
+    }
+    if municipalities.len() > MAX_OTHER_MUNICIPALITIES {
+        return Err(DomainError::rule(
+            "municipalities",
+            format!("at most {MAX_OTHER_MUNICIPALITIES} municipalities"),
+        ));
+    }
+    Ok(municipalities)
 }
 
 /// A birth year more than this many years back is a typo.
@@ -660,6 +715,37 @@ impl Decider for Volunteer {
                     )
                     .collect())
             }
+            VolunteerCommand::SetOtherMunicipalities {
+                home,
+                municipalities,
+                at,
+            } => {
+                let current = match state {
+                    VolunteerState::NotRegistered => return Err(not_found),
+                    VolunteerState::Active(current) => current,
+                    // As for purposes: nothing is shared any more, so clearing changes nothing
+                    // (and always succeeds); sharing anew cannot be chosen.
+                    VolunteerState::ConsentWithdrawn { .. } | VolunteerState::Forgotten { .. } => {
+                        if municipalities.is_empty() {
+                            return Ok(vec![]);
+                        }
+                        return Err(DomainError::conflict(
+                            "the volunteer has withdrawn their consent or was forgotten; they are matched nowhere",
+                        ));
+                    }
+                };
+                let municipalities = other_municipalities(home, municipalities)?;
+                if municipalities == current.other_municipalities {
+                    return Ok(vec![]);
+                }
+                Ok(vec![VolunteerEvent::OtherMunicipalitiesSet(
+                    VolunteerOtherMunicipalities {
+                        id: current.id,
+                        municipalities,
+                        at: *at,
+                    },
+                )])
+            }
             VolunteerCommand::ConsentToCertificate { requester, at } => {
                 let current = certificate_subject(state)?;
                 if current.certificate_case.consent_for == Some(*requester) {
@@ -755,6 +841,7 @@ impl Decider for Volunteer {
                 purposes: BTreeMap::new(),
                 child_certificate: ChildCertificate::not_required(),
                 certificate_case: CertificateCase::default(),
+                other_municipalities: Vec::new(),
             }),
             // Before the workflow, a registration could bring an assessment with it.
             (NotRegistered, VolunteerEvent::RegisteredV1(e)) => Active(VolunteerDetails {
@@ -765,7 +852,17 @@ impl Decider for Volunteer {
                 purposes: BTreeMap::new(),
                 child_certificate: e.profile.child_certificate.clone(),
                 certificate_case: CertificateCase::default(),
+                other_municipalities: Vec::new(),
             }),
+            (Active(mut current), VolunteerEvent::OtherMunicipalitiesSet(e)) => {
+                current.other_municipalities = e.municipalities.clone();
+                Active(current)
+            }
+            // Without an active registration the volunteer is matched nowhere.
+            (
+                state @ (NotRegistered | ConsentWithdrawn { .. }),
+                VolunteerEvent::OtherMunicipalitiesSet(_),
+            ) => state,
             (Active(mut current), VolunteerEvent::CertificateConsentGiven(e)) => {
                 current.certificate_case.consent_for = Some(e.requester);
                 Active(current)
@@ -1297,7 +1394,10 @@ mod tests {
         let Ok(registered_v1 @ VolunteerEvent::RegisteredV1(_)) = decoded else {
             panic!("expected registered.v1, got {decoded:?}");
         };
-        assert_eq!(certificate_of(std::slice::from_ref(&registered_v1)).0, approved);
+        assert_eq!(
+            certificate_of(std::slice::from_ref(&registered_v1)).0,
+            approved
+        );
         // Without the member a `.v1` profile is malformed: it always had one.
         let bare = registered().to_payload();
         assert!(VolunteerEvent::from_payload(VolunteerEvent::REGISTERED_V1, &bare).is_err());
@@ -1495,6 +1595,60 @@ mod tests {
             purpose: p,
             at: on,
         })
+    }
+
+    #[test]
+    fn other_municipalities_are_chosen_as_a_whole_list_and_never_include_the_own() {
+        let tenant = |slug: &str| TenantId::parse(slug).expect("valid");
+        let set = |slugs: &[&str]| VolunteerCommand::SetOtherMunicipalities {
+            home: tenant("rodovre"),
+            municipalities: slugs.iter().map(|s| tenant(s)).collect(),
+            at: at(2025, 4, 1),
+        };
+        let chosen = VolunteerEvent::OtherMunicipalitiesSet(VolunteerOtherMunicipalities {
+            id: volunteer_id(),
+            municipalities: vec![tenant("glostrup"), tenant("hvidovre")],
+            at: at(2025, 4, 1),
+        });
+        assert_eq!(
+            when::<Volunteer>(&[registered()], &set(&["hvidovre", "glostrup", "hvidovre"])),
+            Ok(vec![chosen.clone()]),
+            "sorted, each once"
+        );
+        let history = [registered(), chosen];
+        assert!(matches!(
+            Volunteer::replay(&history),
+            VolunteerState::Active(VolunteerDetails { ref other_municipalities, .. })
+                if other_municipalities.len() == 2
+        ));
+        assert_eq!(
+            when::<Volunteer>(&history, &set(&["glostrup", "hvidovre"])),
+            Ok(vec![]),
+            "the same list changes nothing"
+        );
+        assert!(matches!(
+            when::<Volunteer>(&history, &set(&[])).as_deref(),
+            Ok([VolunteerEvent::OtherMunicipalitiesSet(e)]) if e.municipalities.is_empty()
+        ));
+        assert!(matches!(
+            when::<Volunteer>(&history, &set(&["hvidovre", "rodovre"])),
+            Err(DomainError::Rule { ref field, .. }) if field.as_deref() == Some("municipalities")
+        ));
+        let many: Vec<String> = (0..=MAX_OTHER_MUNICIPALITIES)
+            .map(|n| format!("kommune-{n}"))
+            .collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert!(matches!(
+            when::<Volunteer>(&history, &set(&many)),
+            Err(DomainError::Rule { ref field, .. }) if field.as_deref() == Some("municipalities")
+        ));
+        // Withdrawn: clearing changes nothing, choosing is refused.
+        let withdrawn = [registered(), consent_withdrawn()];
+        assert_eq!(when::<Volunteer>(&withdrawn, &set(&[])), Ok(vec![]));
+        assert!(matches!(
+            when::<Volunteer>(&withdrawn, &set(&["hvidovre"])),
+            Err(DomainError::Conflict { .. })
+        ));
     }
 
     #[test]

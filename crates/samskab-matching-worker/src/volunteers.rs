@@ -79,6 +79,13 @@ UPDATE volunteer SET status = 'forgotten', matching_consent = false,
     updated_at = $3, position = $4
 WHERE tenant = $1 AND id = $2 AND status IN ('active', 'consent_withdrawn') AND position <= $4";
 
+/// The other municipalities the volunteer may also be matched in: the whole list, as the event
+/// has it. Only an active volunteer chooses (as in `evolve`); idempotent, so the guard lets a
+/// repeat at the row's own position through.
+const SET_OTHER_MUNICIPALITIES: &str = "\
+UPDATE volunteer SET other_municipalities = $3, updated_at = $4, position = $5
+WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $5";
+
 pub(crate) async fn apply(
     conn: &mut PgConnection,
     ctx: &EventContext<'_>,
@@ -157,6 +164,17 @@ pub(crate) async fn apply(
         // Where the børneattest's case stands is the directory's; matching ranks on the
         // assessment, which a consent does not change.
         VolunteerEvent::CertificateConsentGiven(_) => {}
+        VolunteerEvent::OtherMunicipalitiesSet(e) => {
+            let municipalities: Vec<&str> = e.municipalities.iter().map(|t| t.as_str()).collect();
+            sqlx::query(SET_OTHER_MUNICIPALITIES)
+                .bind(ctx.tenant)
+                .bind(e.id.as_uuid())
+                .bind(municipalities)
+                .bind(ctx.time)
+                .bind(ctx.position)
+                .execute(conn)
+                .await?;
+        }
         VolunteerEvent::CertificateRequested(_) => {
             sqlx::query(REQUEST_CERTIFICATE)
                 .bind(ctx.tenant)

@@ -81,6 +81,7 @@ fn volunteer_row_of(state: &VolunteerState) -> Option<Value> {
             row["certificate_status"] = certificate["certificate_status"].clone();
             row["certificate_valid_until"] = certificate["certificate_valid_until"].clone();
             row["matching_consent"] = json!(details.purposes.contains_key(&Purpose::Matching));
+            row["other_municipalities"] = json!(details.other_municipalities);
             row["status"] = json!("active");
             Some(row)
         }

@@ -251,6 +251,7 @@ async fn a_registration_is_an_active_row_with_every_column() -> anyhow::Result<(
         "certificate_status": "not_required",
         "certificate_valid_until": null,
         "max_travel_km": null,
+        "other_municipalities": [],
         "matching_consent": false,
         "status": "active",
         "updated_at": micros(times[0]),

@@ -457,6 +457,28 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
             .await
             .map_err(|e| anyhow::anyhow!("consents of volunteer {n} of {}: {e}", m.slug))?;
             last_position = last_position.max(outcome.position);
+            // Every tenth volunteer of Roskilde may also be matched in Rødovre (registered
+            // before it, first in the list), so that Rødovre's candidates show some from
+            // another municipality.
+            if m.slug == "roskilde" && n % 10 == 3 {
+                let command = VolunteerCommand::SetOtherMunicipalities {
+                    home: tenant.clone(),
+                    municipalities: vec![TenantId::parse("rodovre").map_err(anyhow::Error::msg)?],
+                    at: Utc::now(),
+                };
+                let key = format!("seed-demo/volunteer/{}/{n}/municipalities", m.slug);
+                let outcome = execute::<Volunteer>(
+                    ctx(&state, &caseworker, key),
+                    &entity,
+                    Creates::Existing,
+                    command,
+                )
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!("municipalities of volunteer {n} of {}: {e}", m.slug)
+                })?;
+                last_position = last_position.max(outcome.position);
+            }
             // Who works with children has a børneattest, through the workflow: consent, the
             // municipality's request, and its approval for two years.
             if works_with_children(n) {

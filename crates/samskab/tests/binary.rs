@@ -163,6 +163,17 @@ async fn seed_demo_and_rebuild_show_progress_and_all_stops_cleanly_on_ctrl_c() {
         .await
         .expect("count");
     assert_eq!(persons, 4, "every demo person, once");
+    let elsewhere: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM matching.volunteer
+         WHERE tenant = 'roskilde' AND other_municipalities = ARRAY['rodovre']",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("volunteers matched elsewhere");
+    assert_eq!(
+        elsewhere, 1,
+        "a Roskilde volunteer may also be matched in Rødovre"
+    );
     for posted_by in ["municipality", "organisation"] {
         assert!(
             needs.iter().any(|(_, p, _)| p == posted_by),

@@ -3,7 +3,8 @@
 //! `samskab_domain::ranking`'s, the distance `samskab-geo`'s.
 //!
 //! The hard rules are in the candidate query, so no ranking can break them: the need's
-//! municipality only; active volunteers who consented to matching; a valid børneattest when
+//! municipality's volunteers, and those of others who opted in to it
+//! (`PUT /volunteers/{id}/municipalities`); active volunteers who consented to matching; a valid børneattest when
 //! the need involves children under 15 (approved, and not expired on the need's first day or
 //! today, whichever is later); available in one of the need's slots; not already in a live
 //! (proposed, agreed, active or paused) match to the need; the need open and, when an
@@ -28,7 +29,7 @@ use crate::problem::ApiError;
 use crate::read::{DIRECTORY, MATCHING, QueryParams, check_limit_of, wait_for};
 use crate::routes::EntityId;
 use crate::routes::matches::{ACTIVE_SQL, LIVE_SQL};
-use crate::routes::municipalities::weights_of;
+use crate::routes::municipalities::{weights_in, weights_of};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -81,6 +82,9 @@ pub struct ReasonView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CandidateView {
     pub volunteer_id: Uuid,
+    /// The volunteer's own municipality: the need's, or another whose volunteer opted in to
+    /// the need's (then reach them through it, or by their contact if they consented to it).
+    pub municipality: String,
     /// How to reach the volunteer: to a caseworker always; to the organisation that posted the
     /// need only if the volunteer consented to contact from organisations (purpose `contact`).
     /// Otherwise null.
@@ -126,6 +130,7 @@ pub struct CandidateList {
 
 #[derive(sqlx::FromRow)]
 struct NeedRow {
+    tenant: String,
     id: Uuid,
     title: String,
     status: String,
@@ -143,6 +148,7 @@ struct NeedRow {
 
 #[derive(sqlx::FromRow)]
 struct VolunteerRow {
+    tenant: String,
     id: Uuid,
     postcode: String,
     skills: Vec<String>,
@@ -219,15 +225,16 @@ async fn candidates_for_need(
             slots: v.slots,
         };
         let score = score(&profile, &candidate, &weights, travel_km);
-        (score, v.id, (v.postcode, candidate, travel_km))
+        (score, v.id, (v.tenant, v.postcode, candidate, travel_km))
     });
     let mut ranked: Vec<CandidateView> = best(scored, limit)
         .into_iter()
-        .map(|(_, id, (postcode, candidate, travel_km))| {
+        .map(|(_, id, (municipality, postcode, candidate, travel_km))| {
             let (score, distance_km, reasons) =
                 explained(&profile, &candidate, &weights, travel_km);
             CandidateView {
                 volunteer_id: id,
+                municipality,
                 contact: None,
                 score,
                 postcode,
@@ -246,7 +253,9 @@ async fn candidates_for_need(
 
 /// Fills in each candidate's contact where the caller may see it: a caseworker always, an
 /// organisation (whose own need this is, as `ownership.rs` checked) only where the volunteer
-/// consented to contact from organisations. From the directory, which the query waited for.
+/// consented to contact from organisations; a volunteer of another municipality (who opted in
+/// to the caller's) only where they consented to contact. From the directory, which the query
+/// waited for.
 async fn add_contacts(
     state: &AppState,
     principal: &Principal,
@@ -367,6 +376,8 @@ impl WeightsView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SuggestionView {
     pub need_id: Uuid,
+    /// The need's municipality: the volunteer's own, or another they opted in to.
+    pub municipality: String,
     pub title: String,
     /// Out of 100.
     pub score: f64,
@@ -391,6 +402,7 @@ struct MatchableRow {
     /// `None` once blanked (withdrawn or forgotten).
     certificate_status: Option<String>,
     certificate_valid_until: Option<NaiveDate>,
+    other_municipalities: Vec<String>,
     #[sqlx(flatten)]
     profile: VolunteerRow,
 }
@@ -421,11 +433,22 @@ async fn suggestions_for_volunteer(
             "the volunteer has not consented to matching (or withdrew it): no suggestions".into(),
         ));
     }
+    // Their own municipality's needs, and those of the others they opted in to, each ranked
+    // by its own municipality's weights.
+    let mut municipalities = volunteer.other_municipalities.clone();
+    municipalities.push(tenant.to_owned());
     let needs: Vec<NeedRow> = sqlx::query_as(sqlx::AssertSqlSafe(open_needs_sql()))
-        .bind(tenant)
+        .bind(&municipalities)
         .bind(id)
         .fetch_all(&state.pool)
         .await?;
+    let mut weights_by_tenant = std::collections::HashMap::new();
+    for municipality in &municipalities {
+        weights_by_tenant.insert(
+            municipality.clone(),
+            weights_in(&state, municipality).await?,
+        );
+    }
     let weights = weights_of(&state, &principal).await?;
     let v = volunteer.profile;
     let travel_km = v.travel_km();
@@ -454,24 +477,30 @@ async fn suggestions_for_volunteer(
                 return None;
             }
             candidate.distance_km = distance(&profile, &v.postcode);
-            let score = score(&profile, &candidate, &weights, travel_km);
-            Some((score, need.id, (need.title, profile, candidate.distance_km)))
+            let weights = weights_by_tenant.get(&need.tenant).unwrap_or(&weights);
+            let score = score(&profile, &candidate, weights, travel_km);
+            let explain = (need.tenant, need.title, profile, candidate.distance_km);
+            Some((score, need.id, explain))
         })
         .collect::<Vec<_>>();
     let ranked: Vec<SuggestionView> = best(matchable.into_iter(), limit)
         .into_iter()
-        .map(|(_, need_id, (title, profile, distance_km))| {
-            candidate.distance_km = distance_km;
-            let (score, distance_km, reasons) =
-                explained(&profile, &candidate, &weights, travel_km);
-            SuggestionView {
-                need_id,
-                title,
-                score,
-                distance_km,
-                reasons,
-            }
-        })
+        .map(
+            |(_, need_id, (municipality, title, profile, distance_km))| {
+                candidate.distance_km = distance_km;
+                let weights = weights_by_tenant.get(&municipality).unwrap_or(&weights);
+                let (score, distance_km, reasons) =
+                    explained(&profile, &candidate, weights, travel_km);
+                SuggestionView {
+                    need_id,
+                    municipality,
+                    title,
+                    score,
+                    distance_km,
+                    reasons,
+                }
+            },
+        )
         .collect();
     Ok(axum::Json(SuggestionList {
         volunteer_id: id,
@@ -498,7 +527,7 @@ pub(crate) fn read_sql() -> Vec<(&'static str, String)> {
     ]
 }
 
-const NEED_PROFILE_COLUMNS: &str = "id, title, status, organisation_id, skills_required, \
+const NEED_PROFILE_COLUMNS: &str = "tenant, id, title, status, organisation_id, skills_required, \
     skills_nice_to_have, languages, target_groups, postcode, schedule_date, slots, starts_on, \
     children_under_15";
 
@@ -509,8 +538,9 @@ fn need_sql() -> String {
     )
 }
 
-/// The open needs of the municipality ($1) whose organisation, if one posted it, is active,
-/// that are not filled and to which the volunteer ($2) is not matched already.
+/// The open needs of the municipalities $1 (the volunteer's own and those they opted in to)
+/// whose organisation, if one posted it, is active, that are not filled and to which the
+/// volunteer ($2) is not matched already.
 fn open_needs_sql() -> String {
     let columns = NEED_PROFILE_COLUMNS
         .split(", ")
@@ -520,7 +550,7 @@ fn open_needs_sql() -> String {
     format!(
         "SELECT {columns} FROM {matching}.need n
      LEFT JOIN {directory}.organisation o ON o.tenant = n.tenant AND o.id = n.organisation_id
-     WHERE n.tenant = $1 AND n.status = 'open' AND (n.organisation_id IS NULL OR o.active IS NOT FALSE)
+     WHERE n.tenant = ANY($1) AND n.status = 'open' AND (n.organisation_id IS NULL OR o.active IS NOT FALSE)
        AND NOT EXISTS (SELECT 1 FROM {matching}.match m
             WHERE m.tenant = n.tenant AND m.need_id = n.id AND m.volunteer_id = $2
               AND m.status IN {LIVE_SQL})
@@ -534,20 +564,22 @@ fn open_needs_sql() -> String {
 fn volunteer_sql() -> String {
     format!(
         "SELECT status, matching_consent, certificate_status, certificate_valid_until,
-            id, postcode, skills, languages, target_groups, slots, max_travel_km
+            other_municipalities,
+            tenant, id, postcode, skills, languages, target_groups, slots, max_travel_km
      FROM {schema}.volunteer WHERE tenant = $1 AND id = $2",
         schema = MATCHING.schema
     )
 }
 
-/// The name and contact of the volunteers $2 of the municipality $1 who are active (not
-/// withdrawn or forgotten: then the columns are blank), and, if $3, consented to contact from
-/// organisations.
+/// The name and contact of the volunteers $2 who are active (not withdrawn or forgotten: then
+/// the columns are blank): of the municipality $1 if, when $3, they consented to contact; of
+/// another municipality if they opted in to $1 and consented to contact.
 fn contacts_sql() -> String {
     format!(
         "SELECT id, name, email, phone FROM {schema}.volunteer
-     WHERE tenant = $1 AND id = ANY($2) AND status = 'active' AND name IS NOT NULL
-       AND (NOT $3::bool OR 'contact' = ANY(purposes))",
+     WHERE id = ANY($2) AND status = 'active' AND name IS NOT NULL
+       AND ((tenant = $1 AND (NOT $3::bool OR 'contact' = ANY(purposes)))
+         OR (tenant <> $1 AND $1 = ANY(other_municipalities) AND 'contact' = ANY(purposes)))",
         schema = DIRECTORY.schema
     )
 }
@@ -559,19 +591,21 @@ fn organisation_sql() -> String {
     )
 }
 
-/// The hard rules: the need's municipality ($1), active and consenting to matching, a valid
-/// børneattest on $3 when the need involves children under 15 ($2), one of the need's slots
-/// ($4), and no live match to the need ($5) already.
+/// The hard rules: the need's municipality ($1) or one the volunteer opted in to, active and
+/// consenting to matching, a valid børneattest on $3 when the need involves children under 15
+/// ($2), one of the need's slots ($4), and no live match to the need ($5) already (matches are
+/// the need's municipality's).
 fn candidates_sql() -> String {
     format!(
-        "SELECT id, postcode, skills, languages, target_groups, slots, max_travel_km
+        "SELECT tenant, id, postcode, skills, languages, target_groups, slots, max_travel_km
      FROM {schema}.volunteer v
-     WHERE tenant = $1 AND status = 'active' AND matching_consent
+     WHERE (tenant = $1 OR $1 = ANY(other_municipalities))
+       AND status = 'active' AND matching_consent
        AND (NOT $2::bool OR (certificate_status = 'approved'
             AND (certificate_valid_until IS NULL OR certificate_valid_until >= $3::date)))
        AND slots && $4::text[]
        AND NOT EXISTS (SELECT 1 FROM {schema}.match m
-            WHERE m.tenant = v.tenant AND m.need_id = $5 AND m.volunteer_id = v.id
+            WHERE m.tenant = $1 AND m.need_id = $5 AND m.volunteer_id = v.id
               AND m.status IN {LIVE_SQL})",
         schema = MATCHING.schema
     )

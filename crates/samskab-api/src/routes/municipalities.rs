@@ -225,8 +225,14 @@ pub(crate) async fn weights_of(
     state: &AppState,
     principal: &Principal,
 ) -> Result<Weights, ApiError> {
+    weights_in(state, principal.tenant.as_str()).await
+}
+
+/// The weights of municipality `tenant` (a need's, which may be another than the caller's
+/// when a volunteer opted in to it).
+pub(crate) async fn weights_in(state: &AppState, tenant: &str) -> Result<Weights, ApiError> {
     let weights: Option<Json<Weights>> = sqlx::query_scalar(sqlx::AssertSqlSafe(weights_sql()))
-        .bind(principal.tenant.as_str())
+        .bind(tenant)
         .bind(Json(Weights::default()))
         .fetch_optional(&state.pool)
         .await?;

@@ -6,9 +6,9 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use samskab_domain::calendar::danish_date;
 use samskab_domain::{
     AgeBand, Availability, AvailabilitySlot, Consent, ConsentPurpose, Contact, DayPart, Email,
-    LanguageCode, Name, Phone, Postcode, Purpose, Tag, TargetGroup, TravelKm, Volunteer,
-    VolunteerCommand, VolunteerId, VolunteerPersonalData, VolunteerProfile, VolunteerState,
-    Weekday,
+    LanguageCode, Municipality, MunicipalityState, Name, Phone, Postcode, Purpose, Tag,
+    TargetGroup, TenantId, TravelKm, Volunteer, VolunteerCommand, VolunteerId,
+    VolunteerPersonalData, VolunteerProfile, VolunteerState, Weekday,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -36,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(withdraw_consent))
         .routes(routes!(forget_volunteer))
         .routes(routes!(set_purposes))
+        .routes(routes!(set_other_municipalities))
         .routes(routes!(export_volunteer))
 }
 
@@ -347,6 +348,80 @@ async fn set_purposes(
         .await
 }
 
+/// The other municipalities the volunteer may also be matched in, as they want it now.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OtherMunicipalitiesInput {
+    /// Municipalities (tenant keys) registered on this installation, not the volunteer's own;
+    /// at most 20. Empty: their own municipality only.
+    #[schema(schema_with = schema::tenant_slugs)]
+    pub municipalities: Vec<String>,
+}
+
+/// Choose the other municipalities whose needs the volunteer may also be matched to (the hard
+/// rule is "the volunteer's own municipality, unless they opted in to others"). Their profile,
+/// never their name or contact (unless they consented to contact), is then shown to those
+/// municipalities' coordinators among a need's candidates. The whole list each time; clearing
+/// it always works.
+#[utoipa::path(put, path = "/volunteers/{id}/municipalities", tag = "volunteers",
+    request_body = OtherMunicipalitiesInput,
+    params(("id" = Uuid, Path)), responses((status = 202, body = CommandAccepted)),
+    security(("bearer" = [])))]
+async fn set_other_municipalities(
+    State(state): State<AppState>,
+    cmd: CommandRequest,
+    EntityId(id): EntityId,
+    body: JsonBody<OtherMunicipalitiesInput>,
+) -> Result<Response, ApiError> {
+    let municipalities = registered_municipalities(&state, &body.value.municipalities).await?;
+    let command = VolunteerCommand::SetOtherMunicipalities {
+        home: cmd.principal.tenant.clone(),
+        municipalities,
+        at: Utc::now(),
+    };
+    cmd.change::<Volunteer>(VolunteerId::from(id), &body.digest, command)
+        .await
+}
+
+/// Each of `slugs` a municipality registered on the installation, asked of the log (each is
+/// its own tenant's entity), with a reason per entry (`municipalities[1]`).
+async fn registered_municipalities(
+    state: &AppState,
+    slugs: &[String],
+) -> Result<Vec<TenantId>, ApiError> {
+    const MAX: usize = samskab_domain::volunteer::MAX_OTHER_MUNICIPALITIES;
+    if slugs.len() > MAX {
+        let mut f = FieldCheck::default();
+        f.fail("municipalities", format!("at most {MAX} municipalities"));
+        return f.finish().map(|()| Vec::new());
+    }
+    let mut f = FieldCheck::default();
+    let parsed = f.list("municipalities", slugs, |s| TenantId::parse(s.trim()));
+    f.finish()?;
+    let parsed = parsed.unwrap_or_default();
+    let mut f = FieldCheck::default();
+    for (n, tenant) in parsed.iter().enumerate() {
+        let entity = samskab_eventlog::EntityRef::new(
+            tenant.as_str(),
+            samskab_domain::EntityKind::Municipality.as_str(),
+            tenant.as_str(),
+        )
+        .map_err(|e| ApiError::Internal(e.into()))?;
+        let known = state
+            .decisions
+            .current::<Municipality>(&state.log, &entity)
+            .await?;
+        if matches!(known, MunicipalityState::NotRegistered) {
+            f.fail(
+                &format!("municipalities[{n}]"),
+                format!("no municipality {tenant} on this installation"),
+            );
+        }
+    }
+    f.finish()?;
+    Ok(parsed)
+}
+
 /// Forget the volunteer at their request (GDPR art. 17): their data key is erased, so their
 /// name, contact and birth year can never be read again, from the log or any read model
 /// (a rebuild included). What is not personal (postcode, age band, skills) stays for
@@ -450,6 +525,9 @@ pub struct VolunteerView {
     /// The purposes the volunteer consented to (`matching`, `contact`, `notifications`).
     /// Null for a role that sees no persons' data.
     pub purposes: Option<Vec<String>>,
+    /// The other municipalities whose needs the volunteer may also be matched to
+    /// (`PUT /volunteers/{id}/municipalities`); empty: their own only.
+    pub other_municipalities: Vec<String>,
     /// active, consent_withdrawn or forgotten
     pub status: String,
     pub registered_at: DateTime<Utc>,
@@ -486,7 +564,8 @@ const VOLUNTEER_COLUMNS: &str = "id, name, email, phone, birth_year, postcode, a
     languages, availability, hours_per_week, max_travel_km, target_groups, child_certificate_status, \
     child_certificate_assessed_on, child_certificate_valid_until, child_certificate_consent_for, \
     child_certificate_requested_by, child_certificate_requested_at, consent_purpose, consent_given_at, \
-    consent_withdrawn_at, forgotten_at, purposes, status, registered_at, updated_at, position";
+    consent_withdrawn_at, forgotten_at, purposes, other_municipalities, status, registered_at, \
+    updated_at, position";
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -688,7 +688,51 @@ async fn a_volunteer_of_another_municipality_is_a_candidate_only_once_they_opt_i
         .map(|c| c["contact"]["name"].clone());
     assert_eq!(contact, Some(json!("Rikke Roskilde")), "{list}");
 
-    // Taken back: gone at once, from candidates and suggestions.
+    // Rødovre's coordinator proposes them: the match is Rødovre's and names their
+    // municipality. Without it they are no volunteer of Rødovre's.
+    let proposal = |municipality: Value| {
+        json!({ "volunteer_id": theirs, "need_id": need, "proposed_by": "coordinator",
+                "volunteer_municipality": municipality })
+    };
+    let (status, problem) = app.post("/matches", &rodovre, &proposal(Value::Null)).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "volunteer_id", "{problem}");
+    let (status, created) = app
+        .post("/matches", &rodovre, &proposal(json!("roskilde")))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let match_id = created["id"].as_str().expect("id").to_string();
+    let position = created["position"].as_u64().expect("position");
+    let (status, shown) = app
+        .get(
+            &format!("/matches/{match_id}?min_position={position}"),
+            &rodovre,
+        )
+        .await;
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!(shown["volunteer_municipality"], "roskilde");
+    assert_eq!(shown["volunteer_id"], json!(theirs));
+    assert_eq!(
+        ids(candidates(&app, &rodovre, &need, position).await),
+        vec![ours.clone()],
+        "in a live match to the need, no candidate for it"
+    );
+    let (status, declined) = app
+        .post(
+            &format!("/matches/{match_id}/decline"),
+            &rodovre,
+            &json!({ "side": "volunteer" }),
+        )
+        .await;
+    assert_eq!(status, 202, "{declined}");
+    let position = declined["position"].as_u64().expect("position");
+    assert_eq!(
+        candidates(&app, &rodovre, &need, position).await.len(),
+        2,
+        "declined: a candidate again"
+    );
+
+    // Taken back: gone at once, from candidates and suggestions, and no longer proposed.
     let (status, accepted) = opt_in(&app, &roskilde, &theirs, json!([])).await;
     assert_eq!(status, 202, "{accepted}");
     let position = accepted["position"].as_u64().expect("position");
@@ -697,4 +741,12 @@ async fn a_volunteer_of_another_municipality_is_a_candidate_only_once_they_opt_i
         vec![ours.clone()]
     );
     assert_eq!(suggestions(position).await, vec![]);
+    let (status, problem) = app
+        .post("/matches", &rodovre, &proposal(json!("roskilde")))
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(
+        problem["errors"][0]["field"], "volunteer_municipality",
+        "{problem}"
+    );
 }

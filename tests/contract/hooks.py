@@ -231,6 +231,9 @@ def _fix_match(body):
     MatchProposalInput, StartInput and HoursInput)."""
     if not isinstance(body, dict):
         return
+    # The fresh volunteer is the caller's municipality's own.
+    if "volunteer_municipality" in body:
+        body["volunteer_municipality"] = None
     if "volunteer_id" in body and API_URL and CASEWORKER:
         if body.get("person_id") is not None:
             body["volunteer_id"], _ = _fresh_pair()

@@ -359,6 +359,10 @@ pub fn tenant_slug() -> Schema {
     schema(tenant_slug_value())
 }
 
+pub fn tenant_slug_or_null() -> Schema {
+    schema(nullable(tenant_slug_value()))
+}
+
 fn tenant_slug_value() -> Value {
     json!({
         "type": "string",

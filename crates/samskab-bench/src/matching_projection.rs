@@ -499,6 +499,7 @@ async fn append_story(log: &EventLog, t: &StoryTemplate, s: u64) -> anyhow::Resu
             counterpart: Counterpart::Need(need_id),
             proposed_by: ProposedBy::Coordinator,
             note: None,
+            volunteer_municipality: None,
         },
         at: fixtures::at(2025, 9, 3),
     });

@@ -765,6 +765,7 @@ pub fn match_details(id: MatchId) -> MatchDetails {
             "Tirsdag aften passer begge parter, og der er brug for en, der taler ukrainsk.",
         ))
         .expect("valid note"),
+        volunteer_municipality: None,
     }
 }
 
@@ -797,9 +798,11 @@ pub fn arb_match_event(id: MatchId) -> impl Strategy<Value = MatchEvent> {
         proptest::bool::weighted(0.25),
         proptest::sample::select(ProposedBy::ALL),
         arb_match_note(),
+        // Now and then a volunteer of another municipality who opted in to the match's.
+        proptest::option::weighted(0.2, Just("roskilde")),
     )
         .prop_map(
-            move |(volunteer, other, person, proposed_by, note)| MatchDetails {
+            move |(volunteer, other, person, proposed_by, note, elsewhere)| MatchDetails {
                 id,
                 volunteer_id: VolunteerId::from_uuid(Uuid::from_u128(volunteer)),
                 counterpart: if person {
@@ -809,6 +812,7 @@ pub fn arb_match_event(id: MatchId) -> impl Strategy<Value = MatchEvent> {
                 },
                 proposed_by,
                 note,
+                volunteer_municipality: elsewhere.and_then(|t| TenantId::parse(t).ok()),
             },
         );
     let side = proptest::sample::select(MatchSide::ALL);

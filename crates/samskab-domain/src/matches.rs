@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use crate::calendar::danish_date;
 use crate::{
     Decider, DomainError, EntityKind, MatchEndReason, MatchId, MatchNote, MatchSide,
-    MonthlyMinutes, NeedId, PersonId, ProposedBy, VolunteerId, YearMonth,
+    MonthlyMinutes, NeedId, PersonId, ProposedBy, TenantId, VolunteerId, YearMonth,
 };
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -50,6 +50,12 @@ pub struct MatchDetails {
     pub proposed_by: ProposedBy,
     /// Why these two ("Tirsdag aften passer begge"); see [`MatchNote`] on what it must not hold.
     pub note: Option<MatchNote>,
+    /// The volunteer's own municipality when it is another than the match's (the need's or
+    /// the person's, where the match lives): they opted in to being matched there. `None`:
+    /// the match's own. An optional member whose absence means what every earlier payload
+    /// meant (ARCHITECTURE.md, "An event's payload is a contract").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volunteer_municipality: Option<TenantId>,
 }
 
 /// Payload of `dk.samskab.match.proposed.v1`: the details and when they were proposed, in one

@@ -27,9 +27,9 @@ const PROPOSE: &str = "\
 INSERT INTO match (tenant, id, volunteer_id, need_id, person_id, proposed_by, note, proposed_at,
                    status, volunteer_accepted, counterpart_accepted, declined_by, declined_at,
                    decline_reason, started_on, paused_since, pause_reason, ended_at, end_reason,
-                   minutes, updated_at, position)
+                   minutes, updated_at, position, volunteer_municipality)
 VALUES ($1, $2, $3, $4, $12, $5, $6, $7, 'proposed', $8, $9, NULL, NULL, NULL, NULL, NULL, NULL,
-        NULL, NULL, '{}', $10, $11)
+        NULL, NULL, '{}', $10, $11, $13)
 ON CONFLICT (tenant, id) DO NOTHING";
 
 /// A side accepts a proposal ($3: 'volunteer' or 'counterpart'); with both sides accepted the
@@ -145,6 +145,7 @@ pub(crate) async fn apply(
                 .bind(ctx.time)
                 .bind(ctx.position)
                 .bind(person_id)
+                .bind(details.volunteer_municipality.as_ref().map(|t| t.as_str()))
                 .execute(conn)
                 .await?;
         }

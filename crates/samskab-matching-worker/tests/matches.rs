@@ -54,6 +54,7 @@ fn proposed_again(id: MatchId) -> MatchEvent {
             counterpart: Counterpart::Need(NeedId::new_v7()),
             proposed_by: ProposedBy::Volunteer,
             note: note("Et andet forslag"),
+            volunteer_municipality: TenantId::parse("roskilde").ok(),
         },
         at: at(2025, 9, 20),
     })
@@ -213,6 +214,7 @@ async fn a_proposal_is_a_proposed_row_with_every_column() -> anyhow::Result<()> 
         "tenant": "rodovre",
         "id": id.to_string(),
         "volunteer_id": volunteer_id().to_string(),
+        "volunteer_municipality": null,
         "need_id": need_id().to_string(),
         "person_id": null,
         "proposed_by": "coordinator",

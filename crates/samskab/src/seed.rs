@@ -539,6 +539,7 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
                         ProposedBy::Volunteer
                     },
                     note: None,
+                    volunteer_municipality: None,
                 };
                 for (i, command) in steps(details).into_iter().enumerate() {
                     let key = format!("seed-demo/match/{}/{n}/{i}", m.slug);
@@ -585,6 +586,7 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
                     counterpart,
                     proposed_by: ProposedBy::Coordinator,
                     note: None,
+                    volunteer_municipality: None,
                 };
                 for (step, command) in demo_match_under_way(details).into_iter().enumerate() {
                     let key = format!("seed-demo/person-match/{}/{i}/{step}", m.slug);

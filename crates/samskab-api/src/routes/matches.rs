@@ -23,7 +23,8 @@ use samskab_domain::calendar::danish_date;
 use samskab_domain::{
     Counterpart, Match, MatchCommand, MatchDetails, MatchEndReason, MatchId, MatchNote, MatchSide,
     MatchState, MonthlyMinutes, Need, NeedId, NeedState, Organisation, OrganisationState, Person,
-    PersonId, PersonState, PostedBy, ProposedBy, Purpose, Volunteer, VolunteerState, YearMonth,
+    PersonId, PersonState, PostedBy, ProposedBy, Purpose, TenantId, Volunteer, VolunteerState,
+    YearMonth,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -31,7 +32,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use crate::auth::Principal;
+use crate::auth::{Party, Principal};
 use crate::body::{JsonBody, whole};
 use crate::commands::{CommandAccepted, CommandRequest, NO_BODY, uuid_from_digest};
 use crate::fields::FieldCheck;
@@ -60,11 +61,17 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatchProposalInput {
-    /// An active volunteer of the caller's municipality who consented to matching. For a need
+    /// An active volunteer who consented to matching: of the caller's municipality, or of
+    /// `volunteer_municipality` if they opted in to the caller's. For a need
     /// with children under 15: with a børneattest approved and valid on the need's first day
     /// (or today, if it has begun). Not already in a proposed, agreed, active or paused match
     /// to the need (409).
     pub volunteer_id: Uuid,
+    /// The volunteer's municipality when it is another than the caller's (a candidate's
+    /// `municipality`); null or absent: the caller's. Not for a volunteer's own token, which
+    /// proposes in its own municipality.
+    #[schema(schema_with = schema::tenant_slug_or_null)]
+    pub volunteer_municipality: Option<String>,
     /// An open need of the caller's municipality, whose organisation (if one posted it) is
     /// active. Exactly one of `need_id` and `person_id`.
     pub need_id: Option<Uuid>,
@@ -121,7 +128,22 @@ async fn propose_match(
     let mut f = FieldCheck::default();
     let proposed_by = f.check("proposed_by", ProposedBy::parse(&input.proposed_by));
     let note = f.check("note", MatchNote::parse_optional(input.note.as_deref()));
+    let municipality = f.optional(
+        "volunteer_municipality",
+        input.volunteer_municipality.as_deref(),
+        TenantId::parse,
+    );
     f.finish()?;
+    // Another municipality's volunteer; naming the caller's own is naming none.
+    let elsewhere = municipality
+        .flatten()
+        .filter(|tenant| *tenant != cmd.principal.tenant);
+    if elsewhere.is_some() && matches!(cmd.principal.party, Some(Party::Volunteer(_))) {
+        return Err(ApiError::invalid(
+            "volunteer_municipality",
+            "a volunteer's token proposes in its own municipality only",
+        ));
+    }
     let (Some(proposed_by), Some(note)) = (proposed_by, note) else {
         return Err(ApiError::Internal(anyhow::anyhow!(
             "a field failed without a reason"
@@ -147,7 +169,12 @@ async fn propose_match(
     .await?;
     // Two entities of the log, read at the same time; a refusal names the volunteer first.
     let (volunteer, other) = tokio::join!(
-        matchable_volunteer(&state, &cmd.principal, input.volunteer_id),
+        matchable_volunteer(
+            &state,
+            &cmd.principal,
+            input.volunteer_id,
+            elsewhere.as_ref()
+        ),
         matchable_counterpart(&state, &cmd.principal, counterpart),
     );
     let (volunteer, other) = (volunteer?, other?);
@@ -172,25 +199,54 @@ async fn propose_match(
             counterpart,
             proposed_by,
             note,
+            volunteer_municipality: elsewhere,
         },
         at: Utc::now(),
     };
     cmd.create::<Match>(id, &body.digest, command).await
 }
 
-/// The volunteer, if they may be matched: active, and consented to matching.
+/// The volunteer, if they may be matched: active, and consented to matching; of `elsewhere`
+/// (another municipality, asked of its log) only if they opted in to the caller's.
 async fn matchable_volunteer(
     state: &AppState,
     principal: &Principal,
     id: Uuid,
+    elsewhere: Option<&TenantId>,
 ) -> Result<samskab_domain::VolunteerDetails, ApiError> {
-    let why = match current::<Volunteer>(state, principal, id).await? {
+    let known = match elsewhere {
+        None => current::<Volunteer>(state, principal, id).await?,
+        Some(tenant) => {
+            let entity = samskab_eventlog::EntityRef::new(
+                tenant.as_str(),
+                samskab_domain::EntityKind::Volunteer.as_str(),
+                &id.to_string(),
+            )
+            .map_err(|e| ApiError::Internal(e.into()))?;
+            state
+                .decisions
+                .current::<Volunteer>(&state.log, &entity)
+                .await?
+        }
+    };
+    let why = match known {
+        VolunteerState::Active(details)
+            if elsewhere.is_some() && !details.other_municipalities.contains(&principal.tenant) =>
+        {
+            return Err(ApiError::invalid(
+                "volunteer_municipality",
+                "the volunteer has not opted in to being matched in your municipality",
+            ));
+        }
         VolunteerState::Active(details) if details.purposes.contains_key(&Purpose::Matching) => {
             return Ok(details);
         }
         VolunteerState::Active(_) => "the volunteer has not consented to matching",
         VolunteerState::ConsentWithdrawn { .. } => "the volunteer withdrew their consent",
         VolunteerState::Forgotten { .. } => "the volunteer was forgotten at their request",
+        VolunteerState::NotRegistered if elsewhere.is_some() => {
+            "no volunteer with this id in that municipality"
+        }
         VolunteerState::NotRegistered => "no volunteer with this id in your municipality",
     };
     Err(ApiError::invalid("volunteer_id", why))
@@ -555,6 +611,9 @@ async fn end_match(
 pub struct MatchView {
     pub id: Uuid,
     pub volunteer_id: Uuid,
+    /// The volunteer's municipality when it is another than the match's (they opted in to
+    /// it); null: the match's own.
+    pub volunteer_municipality: Option<String>,
     /// The counterpart: a need, or (`person_id`) a person; one of the two is null.
     pub need_id: Option<Uuid>,
     pub person_id: Option<Uuid>,
@@ -585,7 +644,7 @@ pub struct MatchView {
     pub position: i64,
 }
 
-const MATCH_COLUMNS: &str = "id, volunteer_id, need_id, person_id, proposed_by, note, proposed_at, status, \
+const MATCH_COLUMNS: &str = "id, volunteer_id, volunteer_municipality, need_id, person_id, proposed_by, note, proposed_at, status, \
     volunteer_accepted, counterpart_accepted, declined_by, declined_at, decline_reason, \
     started_on, paused_since, pause_reason, ended_at, end_reason, minutes, \
     (SELECT coalesce(sum(value::bigint), 0) FROM jsonb_each_text(minutes))::int8 AS total_minutes, \

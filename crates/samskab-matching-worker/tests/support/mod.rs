@@ -115,6 +115,7 @@ pub fn proposal_columns(proposal: &MatchProposed) -> Value {
     json!({
         "id": details.id.to_string(),
         "volunteer_id": details.volunteer_id.to_string(),
+        "volunteer_municipality": details.volunteer_municipality.as_ref().map(|t| t.as_str()),
         "need_id": need_id,
         "person_id": person_id,
         "proposed_by": details.proposed_by.as_str(),

@@ -29,13 +29,14 @@ const DAYS: &str = "ARRAY['mon','tue','wed','thu','fri','sat','sun']";
 const PARTS: &str = "ARRAY['morning','afternoon','evening']";
 
 /// `count` volunteers; every `per_tenant`-th in the bench's municipality, the others in 99
-/// made-up ones. Their attributes vary with `j`, their number within their municipality: one
+/// made-up ones, of whom one in a thousand opted in to the bench's too (the candidate query's
+/// second branch). Their attributes vary with `j`, their number within their municipality: one
 /// in ten has not consented to matching, one in three has a børneattest only requested.
 fn volunteers_sql(per_tenant: u32) -> String {
     format!(
         "INSERT INTO matching.volunteer (tenant, id, postcode, skills, languages, target_groups,
             slots, hours_per_week, certificate_status, certificate_valid_until, matching_consent,
-            status, updated_at, position)
+            status, updated_at, position, other_municipalities)
          SELECT CASE WHEN i % {per_tenant} = 0 THEN $1 ELSE 'other-' || (i % 100) END,
                 gen_random_uuid(), ({POSTCODES})[1 + j % 10],
                 ARRAY[({SKILLS})[1 + j % 11], ({SKILLS})[1 + (j / 11) % 11]],
@@ -45,7 +46,9 @@ fn volunteers_sql(per_tenant: u32) -> String {
                       ({DAYS})[1 + (j / 3) % 7] || '-evening'],
                 2 + j % 8,
                 CASE WHEN j % 3 = 0 THEN 'requested' ELSE 'approved' END, NULL,
-                j % 10 <> 0, 'active', now(), 1
+                j % 10 <> 0, 'active', now(), 1,
+                CASE WHEN i % {per_tenant} <> 0 AND i % 1000 = 1 THEN ARRAY[$1::text]
+                     ELSE '{{}}'::text[] END
          FROM (SELECT i, i / {per_tenant} AS j FROM generate_series(1, $2) AS i) AS numbered"
     )
 }

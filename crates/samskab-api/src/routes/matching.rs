@@ -205,7 +205,11 @@ async fn candidates_for_need(
     let certificate_day = certificate_day(&need);
     let children = need.children_under_15;
     let profile = need.profile();
+    // Planned for these values each time (not prepared once): a generic plan of the two
+    // branches read the other municipalities' branch by the slots index too, every volunteer
+    // with the need's slots twice (100,000 volunteers: 40 ms in PostgreSQL, 18 ms planned).
     let rows: Vec<VolunteerRow> = sqlx::query_as(sqlx::AssertSqlSafe(candidates_sql()))
+        .persistent(false)
         .bind(tenant)
         .bind(children)
         .bind(certificate_day)
@@ -596,11 +600,17 @@ fn organisation_sql() -> String {
 /// ($2), one of the need's slots ($4), and no live match to the need ($5) already (matches are
 /// the need's municipality's).
 fn candidates_sql() -> String {
+    // Two branches, so that each has its index: the municipality's own volunteers
+    // (`volunteer_matchable`), and those of others who chose it (`volunteer_matchable_elsewhere`,
+    // GIN, which answers `@>` but not `= ANY`). One query with `OR` scanned every municipality's
+    // volunteers (1,000,000 across 100: p95 41 ms before, 63 ms with the `OR`).
     format!(
         "SELECT tenant, id, postcode, skills, languages, target_groups, slots, max_travel_km
-     FROM {schema}.volunteer v
-     WHERE (tenant = $1 OR $1 = ANY(other_municipalities))
-       AND status = 'active' AND matching_consent
+     FROM (SELECT * FROM {schema}.volunteer WHERE tenant = $1
+           UNION ALL
+           SELECT * FROM {schema}.volunteer
+           WHERE other_municipalities @> ARRAY[$1::text] AND tenant <> $1) AS v
+     WHERE status = 'active' AND matching_consent
        AND (NOT $2::bool OR (certificate_status = 'approved'
             AND (certificate_valid_until IS NULL OR certificate_valid_until >= $3::date)))
        AND slots && $4::text[]

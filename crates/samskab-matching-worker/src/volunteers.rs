@@ -96,43 +96,25 @@ pub(crate) async fn apply(
     match event {
         VolunteerEvent::Registered(e) => {
             let not_required = ChildCertificate::not_required();
-            bind_profile(
-                sqlx::query(REGISTER),
-                ctx,
-                id,
-                &e.profile,
-                Some(&not_required),
-            )
-            .execute(conn)
-            .await?;
+            write_profile(conn, REGISTER, ctx, id, &e.profile, Some(&not_required)).await?;
         }
         VolunteerEvent::RegisteredV1(e) => {
             let (e, certificate) = e.upcast();
-            bind_profile(
-                sqlx::query(REGISTER),
-                ctx,
-                id,
-                &e.profile,
-                Some(&certificate),
-            )
-            .execute(conn)
-            .await?;
+            write_profile(conn, REGISTER, ctx, id, &e.profile, Some(&certificate)).await?;
         }
         VolunteerEvent::ProfileUpdated(e) => {
-            bind_profile(sqlx::query(UPDATE_PROFILE), ctx, id, &e.profile, None)
-                .execute(conn)
-                .await?;
+            write_profile(conn, UPDATE_PROFILE, ctx, id, &e.profile, None).await?;
         }
         VolunteerEvent::ProfileUpdatedV1(e) => {
             let (e, certificate) = e.upcast();
-            bind_profile(
-                sqlx::query(UPDATE_PROFILE),
+            write_profile(
+                conn,
+                UPDATE_PROFILE,
                 ctx,
                 id,
                 &e.profile,
                 Some(&certificate),
             )
-            .execute(conn)
             .await?;
         }
         VolunteerEvent::PurposeConsentGiven(e) | VolunteerEvent::PurposeConsentWithdrawn(e) => {
@@ -208,6 +190,21 @@ async fn assess(
         .bind(certificate.and_then(ChildCertificate::valid_until))
         .bind(ctx.time)
         .bind(ctx.position)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Runs [`REGISTER`] or [`UPDATE_PROFILE`] (see [`bind_profile`]).
+async fn write_profile(
+    conn: &mut PgConnection,
+    statement: &'static str,
+    ctx: &EventContext<'_>,
+    id: uuid::Uuid,
+    profile: &VolunteerProfile,
+    certificate: Option<&ChildCertificate>,
+) -> Result<(), sqlx::Error> {
+    bind_profile(sqlx::query(statement), ctx, id, profile, certificate)
         .execute(conn)
         .await?;
     Ok(())

@@ -440,33 +440,39 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
             .map_err(|e| anyhow::anyhow!("registering volunteer {n} of {}: {e}", m.slug))?;
             last_position = last_position.max(outcome.position);
             // Every demo volunteer may be matched; most also hear from the resource bank.
-            let purposes = VolunteerCommand::SetPurposes {
-                wanted: vec![
-                    (Purpose::Matching, true),
-                    (Purpose::Notifications, !n.is_multiple_of(4)),
-                ],
-                at: Utc::now(),
-            };
-            let key = format!("seed-demo/volunteer/{}/{n}/purposes", m.slug);
-            let outcome = execute::<Volunteer>(
-                ctx(&state, &caseworker, key),
-                &entity,
-                Creates::Existing,
-                purposes,
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("consents of volunteer {n} of {}: {e}", m.slug))?;
-            last_position = last_position.max(outcome.position);
+            let mut steps = vec![(
+                "purposes".to_string(),
+                VolunteerCommand::SetPurposes {
+                    wanted: vec![
+                        (Purpose::Matching, true),
+                        (Purpose::Notifications, !n.is_multiple_of(4)),
+                    ],
+                    at: Utc::now(),
+                },
+            )];
             // Every tenth volunteer of Roskilde may also be matched in Rødovre (registered
             // before it, first in the list), so that Rødovre's candidates show some from
             // another municipality.
             if m.slug == "roskilde" && n % 10 == 3 {
-                let command = VolunteerCommand::SetOtherMunicipalities {
-                    home: tenant.clone(),
-                    municipalities: vec![TenantId::parse("rodovre").map_err(anyhow::Error::msg)?],
-                    at: Utc::now(),
-                };
-                let key = format!("seed-demo/volunteer/{}/{n}/municipalities", m.slug);
+                let rodovre = TenantId::parse("rodovre").map_err(anyhow::Error::msg)?;
+                steps.push((
+                    "municipalities".to_string(),
+                    VolunteerCommand::SetOtherMunicipalities {
+                        home: tenant.clone(),
+                        municipalities: vec![rodovre],
+                        at: Utc::now(),
+                    },
+                ));
+            }
+            // Who works with children has a børneattest, through the workflow: consent, the
+            // municipality's request, and its approval for two years.
+            if works_with_children(n) {
+                for (step, command) in certificate_steps() {
+                    steps.push((format!("certificate/{step}"), command));
+                }
+            }
+            for (step, command) in steps {
+                let key = format!("seed-demo/volunteer/{}/{n}/{step}", m.slug);
                 let outcome = execute::<Volunteer>(
                     ctx(&state, &caseworker, key),
                     &entity,
@@ -474,28 +480,8 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
                     command,
                 )
                 .await
-                .map_err(|e| {
-                    anyhow::anyhow!("municipalities of volunteer {n} of {}: {e}", m.slug)
-                })?;
+                .map_err(|e| anyhow::anyhow!("{step} of volunteer {n} of {}: {e}", m.slug))?;
                 last_position = last_position.max(outcome.position);
-            }
-            // Who works with children has a børneattest, through the workflow: consent, the
-            // municipality's request, and its approval for two years.
-            if works_with_children(n) {
-                for (step, command) in certificate_steps() {
-                    let key = format!("seed-demo/volunteer/{}/{n}/certificate/{step}", m.slug);
-                    let outcome = execute::<Volunteer>(
-                        ctx(&state, &caseworker, key),
-                        &entity,
-                        Creates::Existing,
-                        command,
-                    )
-                    .await
-                    .map_err(|e| {
-                        anyhow::anyhow!("børneattest ({step}) of volunteer {n} of {}: {e}", m.slug)
-                    })?;
-                    last_position = last_position.max(outcome.position);
-                }
             }
             done += 1;
             if done % 25 == 0 || done == total {

@@ -450,10 +450,9 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
                     at: Utc::now(),
                 },
             )];
-            // Every tenth volunteer of Roskilde may also be matched in Rødovre (registered
-            // before it, first in the list), so that Rødovre's candidates show some from
-            // another municipality.
-            if m.slug == "roskilde" && n % 10 == 3 {
+            // Rødovre is registered before Roskilde (first in the list), so that Rødovre's
+            // candidates show some from another municipality.
+            if also_in_rodovre(m, n) {
                 let rodovre = TenantId::parse("rodovre").map_err(anyhow::Error::msg)?;
                 steps.push((
                     "municipalities".to_string(),
@@ -635,6 +634,11 @@ fn demo_match_asked_for(details: MatchDetails) -> Vec<MatchCommand> {
 }
 
 /// Every third demo volunteer works with children (and so has a børneattest).
+/// Every tenth volunteer of Roskilde may also be matched in Rødovre (`SetOtherMunicipalities`).
+fn also_in_rodovre(m: &DemoMunicipality, n: usize) -> bool {
+    m.slug == "roskilde" && n % 10 == 3
+}
+
 fn works_with_children(n: usize) -> bool {
     n.is_multiple_of(3)
 }
@@ -770,6 +774,17 @@ fn demo_volunteer(
     let birth_year = 1950 + (n * 13 % 55) as u16;
     let now = Utc::now();
     let age_band = AgeBand::from_birth_year(birth_year, chrono::Datelike::year(&now)).map_err(e)?;
+    let mut slots = vec![AvailabilitySlot {
+        weekday: Weekday::ALL[n % 7],
+        part: DayPart::ALL[n % 3],
+    }];
+    // Thursday evenings in Rødovre, where Rødovre's fællesspisning needs an activity leader.
+    if also_in_rodovre(m, n) {
+        slots.push(AvailabilitySlot {
+            weekday: Weekday::Thu,
+            part: DayPart::Evening,
+        });
+    }
     let target_groups = if works_with_children(n) {
         vec![TargetGroup::Children, TargetGroup::YoungPeople]
     } else {
@@ -810,18 +825,14 @@ fn demo_volunteer(
                 }
                 v
             }),
-            availability: Availability::parse(
-                [AvailabilitySlot {
-                    weekday: Weekday::ALL[n % 7],
-                    part: DayPart::ALL[n % 3],
-                }],
-                (2 + n % 8) as u8,
-            )
-            .map_err(e)?,
+            availability: Availability::parse(slots, (2 + n % 8) as u8).map_err(e)?,
             target_groups,
             // Set by the workflow after registering (`certificate_steps`).
-            // Every fourth will travel further than the default.
-            max_travel_km: TravelKm::parse(30).ok().filter(|_| n % 4 == 1),
+            // Every fourth will travel further than the default; who also volunteers in
+            // Rødovre travels there.
+            max_travel_km: TravelKm::parse(if also_in_rodovre(m, n) { 40 } else { 30 })
+                .ok()
+                .filter(|_| n % 4 == 1 || also_in_rodovre(m, n)),
         },
         consent: Consent {
             purpose: ConsentPurpose::parse("Matchning med lokale frivilligopgaver").map_err(e)?,

@@ -247,7 +247,10 @@ async fn matchable_volunteer(
         VolunteerState::NotRegistered if elsewhere.is_some() => {
             "no volunteer with this id in that municipality"
         }
-        VolunteerState::NotRegistered => "no volunteer with this id in your municipality",
+        VolunteerState::NotRegistered => {
+            "no volunteer with this id in your municipality (one of another municipality: name \
+             it in volunteer_municipality)"
+        }
     };
     Err(ApiError::invalid("volunteer_id", why))
 }

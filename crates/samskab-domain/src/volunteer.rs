@@ -322,6 +322,18 @@ impl VolunteerRegisteredV1 {
     }
 }
 
+impl VolunteerCertificateAssessedV1 {
+    /// The `.v2` assessment it stands for.
+    pub fn upcast(&self) -> VolunteerCertificateAssessed {
+        VolunteerCertificateAssessed {
+            id: self.id,
+            requester: self.requester,
+            certificate: Some(self.certificate.clone()),
+            at: self.at,
+        }
+    }
+}
+
 impl VolunteerProfileUpdatedV1 {
     /// The `.v2` update it stands for, and the assessment it set.
     pub fn upcast(&self) -> (VolunteerProfileUpdated, ChildCertificate) {
@@ -578,6 +590,17 @@ fn certificate_subject(state: &VolunteerState) -> Result<&VolunteerDetails, Doma
         )),
         VolunteerState::Forgotten { .. } => Err(forgotten()),
         VolunteerState::Active(current) => Ok(current),
+    }
+}
+
+/// `state` with the børneattest's assessment a `.v1` event carried.
+fn with_certificate(state: VolunteerState, certificate: ChildCertificate) -> VolunteerState {
+    match state {
+        VolunteerState::Active(mut current) => {
+            current.child_certificate = certificate;
+            VolunteerState::Active(current)
+        }
+        other => other,
     }
 }
 
@@ -843,17 +866,15 @@ impl Decider for Volunteer {
                 certificate_case: CertificateCase::default(),
                 other_municipalities: Vec::new(),
             }),
-            // Before the workflow, a registration could bring an assessment with it.
-            (NotRegistered, VolunteerEvent::RegisteredV1(e)) => Active(VolunteerDetails {
-                id: e.id,
-                personal: e.personal.clone(),
-                profile: e.profile.profile.clone(),
-                consent: e.consent.clone(),
-                purposes: BTreeMap::new(),
-                child_certificate: e.profile.child_certificate.clone(),
-                certificate_case: CertificateCase::default(),
-                other_municipalities: Vec::new(),
-            }),
+            // Before the workflow, a registration could bring an assessment with it: the `.v2`
+            // registration it stands for, with that assessment.
+            (NotRegistered, VolunteerEvent::RegisteredV1(e)) => {
+                let (registered, certificate) = e.upcast();
+                with_certificate(
+                    Self::evolve(NotRegistered, &VolunteerEvent::Registered(registered)),
+                    certificate,
+                )
+            }
             (Active(mut current), VolunteerEvent::OtherMunicipalitiesSet(e)) => {
                 current.other_municipalities = e.municipalities.clone();
                 Active(current)
@@ -889,10 +910,8 @@ impl Decider for Volunteer {
                 }
                 Active(current)
             }
-            (Active(mut current), VolunteerEvent::CertificateAssessedV1(e)) => {
-                current.certificate_case.request = None;
-                current.child_certificate = e.certificate.clone();
-                Active(current)
+            (state @ Active(_), VolunteerEvent::CertificateAssessedV1(e)) => {
+                Self::evolve(state, &VolunteerEvent::CertificateAssessed(e.upcast()))
             }
             // Without an active registration there is no børneattest to follow.
             (
@@ -925,12 +944,13 @@ impl Decider for Volunteer {
                 profile: e.profile.clone(),
                 ..current
             }),
-            (Active(current), VolunteerEvent::ProfileUpdatedV1(e)) => Active(VolunteerDetails {
-                personal: e.personal.clone(),
-                profile: e.profile.profile.clone(),
-                child_certificate: e.profile.child_certificate.clone(),
-                ..current
-            }),
+            (state @ Active(_), VolunteerEvent::ProfileUpdatedV1(e)) => {
+                let (updated, certificate) = e.upcast();
+                with_certificate(
+                    Self::evolve(state, &VolunteerEvent::ProfileUpdated(updated)),
+                    certificate,
+                )
+            }
             // Without a registration there is no consent to be active under; after withdrawal
             // nothing changes any more.
             (

@@ -41,7 +41,7 @@ use crate::problem::ApiError;
 use crate::read::{
     Consistency, DIRECTORY, MATCHING, Page, QueryParams, check_filter, check_limit, page, wait_for,
 };
-use crate::routes::{EntityId, current, entity_ref};
+use crate::routes::{EntityId, current, current_in, entity_ref};
 use crate::schema;
 use crate::state::AppState;
 
@@ -214,21 +214,8 @@ async fn matchable_volunteer(
     id: Uuid,
     elsewhere: Option<&TenantId>,
 ) -> Result<samskab_domain::VolunteerDetails, ApiError> {
-    let known = match elsewhere {
-        None => current::<Volunteer>(state, principal, id).await?,
-        Some(tenant) => {
-            let entity = samskab_eventlog::EntityRef::new(
-                tenant.as_str(),
-                samskab_domain::EntityKind::Volunteer.as_str(),
-                &id.to_string(),
-            )
-            .map_err(|e| ApiError::Internal(e.into()))?;
-            state
-                .decisions
-                .current::<Volunteer>(&state.log, &entity)
-                .await?
-        }
-    };
+    let tenant = elsewhere.unwrap_or(&principal.tenant);
+    let known = current_in::<Volunteer>(state, tenant.as_str(), &id).await?;
     let why = match known {
         VolunteerState::Active(details)
             if elsewhere.is_some() && !details.other_municipalities.contains(&principal.tenant) =>

@@ -29,7 +29,7 @@ use crate::problem::ApiError;
 use crate::read::{DIRECTORY, MATCHING, QueryParams, check_limit_of, wait_for};
 use crate::routes::EntityId;
 use crate::routes::matches::{ACTIVE_SQL, LIVE_SQL};
-use crate::routes::municipalities::{weights_in, weights_of};
+use crate::routes::municipalities::{weights_of, weights_of_each};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -446,14 +446,8 @@ async fn suggestions_for_volunteer(
         .bind(id)
         .fetch_all(&state.pool)
         .await?;
-    let mut weights_by_tenant = std::collections::HashMap::new();
-    for municipality in &municipalities {
-        weights_by_tenant.insert(
-            municipality.clone(),
-            weights_in(&state, municipality).await?,
-        );
-    }
-    let weights = weights_of(&state, &principal).await?;
+    let weights_by_tenant = weights_of_each(&state, &municipalities).await?;
+    let weights = weights_by_tenant.get(tenant).copied().unwrap_or_default();
     let v = volunteer.profile;
     let travel_km = v.travel_km();
     // One profile of the volunteer, its distance set per need.

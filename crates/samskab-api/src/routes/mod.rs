@@ -50,7 +50,19 @@ pub(crate) async fn current<D: samskab_domain::Decider>(
     principal: &Principal,
     id: Uuid,
 ) -> Result<D::State, ApiError> {
-    let entity = entity_ref::<D>(principal, id)?;
+    current_in::<D>(state, principal.tenant.as_str(), &id).await
+}
+
+/// As [`current`], for entity `id` of `D` in municipality `tenant`: another than the caller's
+/// only where a rule spans two (a volunteer who opted in to the caller's municipality; a
+/// municipality a volunteer names).
+pub(crate) async fn current_in<D: samskab_domain::Decider>(
+    state: &AppState,
+    tenant: &str,
+    id: &impl std::fmt::Display,
+) -> Result<D::State, ApiError> {
+    let entity = samskab_eventlog::EntityRef::new(tenant, D::KIND.as_str(), &id.to_string())
+        .map_err(|e| ApiError::Internal(e.into()))?;
     state.decisions.current::<D>(&state.log, &entity).await
 }
 

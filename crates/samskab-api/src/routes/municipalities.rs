@@ -183,6 +183,10 @@ pub(crate) fn read_sql() -> Vec<(&'static str, String)> {
         ("GET /municipalities", list_sql()),
         ("GET /municipalities/current", current_sql()),
         ("GET /needs/{id}/candidates (weights)", weights_sql()),
+        (
+            "GET /volunteers/{id}/suggestions (weights)",
+            weights_of_each_sql(),
+        ),
     ]
 }
 
@@ -225,16 +229,38 @@ pub(crate) async fn weights_of(
     state: &AppState,
     principal: &Principal,
 ) -> Result<Weights, ApiError> {
-    weights_in(state, principal.tenant.as_str()).await
-}
-
-/// The weights of municipality `tenant` (a need's, which may be another than the caller's
-/// when a volunteer opted in to it).
-pub(crate) async fn weights_in(state: &AppState, tenant: &str) -> Result<Weights, ApiError> {
     let weights: Option<Json<Weights>> = sqlx::query_scalar(sqlx::AssertSqlSafe(weights_sql()))
-        .bind(tenant)
+        .bind(principal.tenant.as_str())
         .bind(Json(Weights::default()))
         .fetch_optional(&state.pool)
         .await?;
     Ok(weights.map(|w| w.0).unwrap_or_default())
+}
+
+/// The weights of each of the municipalities `tenants` (the needs' of a volunteer who opted in
+/// to others), in one query; one that is not registered ranks by the default.
+pub(crate) async fn weights_of_each(
+    state: &AppState,
+    tenants: &[String],
+) -> Result<std::collections::HashMap<String, Weights>, ApiError> {
+    let rows: Vec<(String, Json<Weights>)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(weights_of_each_sql()))
+            .bind(tenants)
+            .bind(Json(Weights::default()))
+            .fetch_all(&state.pool)
+            .await?;
+    let mut weights: std::collections::HashMap<String, Weights> =
+        rows.into_iter().map(|(tenant, w)| (tenant, w.0)).collect();
+    for tenant in tenants {
+        weights.entry(tenant.clone()).or_default();
+    }
+    Ok(weights)
+}
+
+pub(crate) fn weights_of_each_sql() -> String {
+    format!(
+        "SELECT tenant, coalesce(matching_weights, $2::jsonb) FROM {schema}.municipality
+     WHERE tenant = ANY($1)",
+        schema = DIRECTORY.schema
+    )
 }

@@ -25,7 +25,7 @@ use crate::problem::ApiError;
 use crate::read::{
     Consistency, DIRECTORY, Page, QueryParams, check_filter, check_limit, page, wait_for,
 };
-use crate::routes::EntityId;
+use crate::routes::{EntityId, current_in};
 use crate::schema;
 use crate::state::AppState;
 
@@ -384,7 +384,8 @@ async fn set_other_municipalities(
 }
 
 /// Each of `slugs` a municipality registered on the installation, asked of the log (each is
-/// its own tenant's entity), with a reason per entry (`municipalities[1]`).
+/// its own tenant's entity), with a reason per entry (`municipalities[1]`). The length is
+/// checked first so that a long list costs no log reads (the domain checks it again).
 async fn registered_municipalities(
     state: &AppState,
     slugs: &[String],
@@ -400,17 +401,14 @@ async fn registered_municipalities(
     f.finish()?;
     let parsed = parsed.unwrap_or_default();
     let mut f = FieldCheck::default();
-    for (n, tenant) in parsed.iter().enumerate() {
-        let entity = samskab_eventlog::EntityRef::new(
-            tenant.as_str(),
-            samskab_domain::EntityKind::Municipality.as_str(),
-            tenant.as_str(),
-        )
-        .map_err(|e| ApiError::Internal(e.into()))?;
-        let known = state
-            .decisions
-            .current::<Municipality>(&state.log, &entity)
-            .await?;
+    // A municipality is its own tenant's entity, keyed by the tenant.
+    let known = futures::future::try_join_all(
+        parsed
+            .iter()
+            .map(|tenant| current_in::<Municipality>(state, tenant.as_str(), tenant)),
+    )
+    .await?;
+    for (n, (tenant, known)) in parsed.iter().zip(known).enumerate() {
         if matches!(known, MunicipalityState::NotRegistered) {
             f.fail(
                 &format!("municipalities[{n}]"),

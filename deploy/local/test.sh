@@ -15,6 +15,12 @@ export SAMSKAB_NATS_SERVER="${SAMSKAB_NATS_SERVER:-$root/.data/bin/nats-server}"
 psql "$DATABASE_URL" -qAt -c "SELECT datname FROM pg_database WHERE datname LIKE 'samskab\_test\_%'" |
   while read -r db; do psql "$DATABASE_URL" -q -c "DROP DATABASE IF EXISTS \"$db\"" >/dev/null; done
 
+# The disk this build writes to: a full disk shows up as a linker's "Bus error" (SIGBUS on its
+# memory-mapped output), far from its cause, so say how much room there was, before and after.
+disk() { echo "== disk free for target/: $(df -h --output=avail "${CARGO_TARGET_DIR:-$root}" | tail -1 | tr -d ' ') ($1)" >&2; }
+disk "before the build"
+trap 'disk "at the end"' EXIT
+
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check
 echo "== cargo clippy" >&2

@@ -602,3 +602,84 @@ async fn a_proposal_retried_with_its_idempotency_key_is_answered_as_the_first() 
     assert_eq!(again["replayed"], true);
     assert_eq!(again["position"], first["position"]);
 }
+
+/// Retention follows from the matches' lives: as of a day seven months on, a match started
+/// today and running has lasted seven months, one ended today none, one starting in two months
+/// five; one agreed and never started is no part of it. Counted by hand.
+#[tokio::test]
+async fn retention_counts_the_matches_that_lasted_3_6_and_12_months_of_those_that_could_have() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    let mut body = need_body("Lektiehjælp");
+    body["volunteers_wanted"] = json!(4);
+    let need = publish(&app, &token, &body).await;
+    let later = today()
+        .checked_add_months(chrono::Months::new(2))
+        .expect("in two months");
+    let mut position = 0;
+    for (starts, ends) in [
+        (Some(today()), false),
+        (Some(today()), true),
+        (Some(later), false),
+        (None, false),
+    ] {
+        let soren = register(&app, &token, &volunteer(json!({})), true).await;
+        let id = proposed(&app, &token, &soren, &need).await;
+        position = taken(&app, &token, &id, "accept", json!({ "side": "volunteer" })).await;
+        if let Some(on) = starts {
+            position = taken(&app, &token, &id, "start", json!({ "on": on })).await;
+        }
+        if ends {
+            position = taken(&app, &token, &id, "end", json!({ "reason": "completed" })).await;
+        }
+    }
+    let report = |on: chrono::NaiveDate| {
+        let (app, token) = (&app, &token);
+        async move {
+            let (status, view) = app
+                .get(
+                    &format!("/matches/retention?on={on}&min_position={position}"),
+                    token,
+                )
+                .await;
+            assert_eq!(status, 200, "{view}");
+            view
+        }
+    };
+    let on = today()
+        .checked_add_months(chrono::Months::new(7))
+        .expect("in seven months");
+    let view = report(on).await;
+    assert_eq!(
+        (&view["started"], &view["running"]),
+        (&json!(3), &json!(2)),
+        "{view}"
+    );
+    assert_eq!(
+        view["milestones"],
+        json!([
+            { "months": 3, "eligible": 3, "reached": 2, "share": 2.0 / 3.0 },
+            { "months": 6, "eligible": 2, "reached": 1, "share": 0.5 },
+            { "months": 12, "eligible": 0, "reached": 0, "share": null },
+        ])
+    );
+    // Today: two have started, none could have lasted three months yet.
+    let view = report(today()).await;
+    assert_eq!(
+        (&view["started"], &view["running"]),
+        (&json!(2), &json!(1)),
+        "{view}"
+    );
+    assert_eq!(view["milestones"][0]["eligible"], 0, "{view}");
+    // Another municipality's matches are not Rødovre's.
+    let (_, theirs) = app
+        .get(
+            &format!("/matches/retention?on={on}&min_position={position}"),
+            &app.token("roskilde", Role::Caseworker),
+        )
+        .await;
+    assert_eq!(theirs["started"], 0, "{theirs}");
+    let (status, problem) = app.get("/matches/retention?on=1800-01-01", &token).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "on", "{problem}");
+}

@@ -1,9 +1,10 @@
 //! Candidates for a need: the hard rules no ranking breaks, each shown by a volunteer who
 //! breaks only that one, and the ranking's scores and reasons as computed by hand.
 
-use samskab_api::Role;
+use samskab_api::{Party, Role};
 use samskab_e2e::{TestApp, need_body, organisation_body, spawn_app, volunteer_body};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 pub(crate) fn today() -> chrono::NaiveDate {
     samskab_domain::calendar::danish_date(chrono::Utc::now())
@@ -50,6 +51,29 @@ pub(crate) async fn set_matching(app: &TestApp, token: &str, id: &str, matching:
         .await;
     assert_eq!(status, 202, "{accepted}");
     accepted["position"].as_u64().expect("position")
+}
+
+/// The ids of the needs suggested to `volunteer`, best first, once the read models reached
+/// `position`.
+pub(crate) async fn suggested(
+    app: &TestApp,
+    token: &str,
+    volunteer: &str,
+    position: u64,
+) -> Vec<String> {
+    let (status, list) = app
+        .get(
+            &format!("/volunteers/{volunteer}/suggestions?min_position={position}"),
+            token,
+        )
+        .await;
+    assert_eq!(status, 200, "{list}");
+    list["suggestions"]
+        .as_array()
+        .expect("suggestions")
+        .iter()
+        .map(|s| s["need_id"].as_str().expect("id").to_string())
+        .collect()
 }
 
 /// The candidates' ids and scores, best first, once the read models reached `position`.
@@ -125,6 +149,34 @@ async fn candidates_are_ranked_by_score_with_a_reason_per_criterion_as_computed_
             .cloned()
             .expect("a reason per criterion")
     };
+    // Every criterion, in Danish and English, in the order of the score.
+    let labels: Vec<(&str, &str, &str)> = reasons
+        .as_array()
+        .expect("reasons")
+        .iter()
+        .map(|r| {
+            (
+                r["criterion"].as_str().expect("criterion"),
+                r["label_da"].as_str().expect("label_da"),
+                r["label_en"].as_str().expect("label_en"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        labels,
+        vec![
+            ("skills_required", "Krævede kompetencer", "Required skills"),
+            (
+                "skills_nice_to_have",
+                "Ønskede kompetencer",
+                "Nice-to-have skills"
+            ),
+            ("languages", "Sprog", "Languages"),
+            ("distance", "Afstand", "Distance"),
+            ("availability", "Tidspunkter", "Availability"),
+            ("interests", "Målgrupper", "Target groups"),
+        ]
+    );
     let nice = by_criterion("skills_nice_to_have");
     assert_eq!(nice["matched"], false);
     assert_eq!(nice["points"], 0.0);
@@ -276,9 +328,13 @@ async fn a_closed_need_or_one_of_a_deactivated_organisation_has_no_candidates() 
     let mut body = need_body("Lektiehjælp");
     body["organisation_id"] = json!(organisation);
     let need = publish(&app, &token, &body).await;
-    register(&app, &token, &volunteer(json!({})), true).await;
+    let soren = register(&app, &token, &volunteer(json!({})), true).await;
     let position = app.log_position().await;
     assert_eq!(candidates(&app, &token, &need, position).await.len(), 1);
+    assert_eq!(
+        suggested(&app, &token, &soren, position).await,
+        vec![need.clone()]
+    );
 
     let (status, accepted) = app
         .post(&format!("/needs/{need}/close"), &token, &json!({}))
@@ -315,6 +371,11 @@ async fn a_closed_need_or_one_of_a_deactivated_organisation_has_no_candidates() 
         )
         .await;
     assert_eq!(status, 409, "{problem}");
+    assert_eq!(
+        suggested(&app, &token, &soren, position).await,
+        Vec::<String>::new(),
+        "a deactivated organisation's need is suggested to no one"
+    );
 
     let (status, _) = app
         .get(
@@ -377,7 +438,10 @@ async fn a_volunteer_is_suggested_the_open_needs_they_may_do_best_first() {
             )
         })
         .collect();
-    assert_eq!(ranked, vec![(phone, 90.0), (homework, 85.0)]);
+    assert_eq!(
+        ranked,
+        vec![(phone.clone(), 90.0), (homework.clone(), 85.0)]
+    );
     assert_eq!(list["suggestions"][0]["title"], "Telefonven");
     assert_eq!(list["suggestions"][0]["distance_km"], Value::Null);
 
@@ -400,6 +464,19 @@ async fn a_volunteer_is_suggested_the_open_needs_they_may_do_best_first() {
         .filter_map(|s| s["title"].as_str())
         .collect();
     assert_eq!(needs, vec!["Telefonven"]);
+    // Nor with one approved but expired on the need's first day: a summer camp in a month,
+    // while homework help, which has begun, is theirs.
+    let mut camp = need_body("Sommerlejr");
+    camp["starts_on"] = json!(today() + chrono::Duration::days(30));
+    publish(&app, &token, &camp).await;
+    let expired = volunteer(json!({ "name": "Attest Udløbet", "child_certificate": {
+        "status": "approved", "valid_until": today() + chrono::Duration::days(29) } }));
+    let expired = register(&app, &token, &expired, true).await;
+    let position = app.log_position().await;
+    assert_eq!(
+        suggested(&app, &token, &expired, position).await,
+        vec![phone.clone(), homework.clone()]
+    );
 
     // Without consent to matching there is nothing to suggest; an unknown volunteer is 404.
     let position = set_matching(&app, &token, &soren, false).await;
@@ -748,5 +825,214 @@ async fn a_volunteer_of_another_municipality_is_a_candidate_only_once_they_opt_i
     assert_eq!(
         problem["errors"][0]["field"], "volunteer_municipality",
         "{problem}"
+    );
+}
+
+/// The other way across municipalities: Roskilde's volunteer, with their own token, says "I'm
+/// interested" in a need of Rødovre, which they opted in to. The match is Rødovre's (its
+/// coordinator accepts and starts it); the volunteer's token finds it there, lists it and logs
+/// its hours, even after taking Rødovre off their list. Nobody else's token reaches it.
+#[tokio::test]
+async fn a_volunteer_says_im_interested_in_a_need_of_a_municipality_they_chose_and_follows_the_match_there()
+ {
+    let app = spawn_app().await;
+    let rodovre = app.token("rodovre", Role::Caseworker);
+    let roskilde = app.token("roskilde", Role::Caseworker);
+    let need = publish(&app, &rodovre, &need_body("Lektiehjælp")).await;
+    let theirs = register(&app, &roskilde, &volunteer(json!({})), true).await;
+    let other = register(&app, &roskilde, &volunteer(json!({})), true).await;
+    let party = |id: &str| Party::Volunteer(Uuid::parse_str(id).expect("uuid"));
+    let mine = app.party_token("roskilde", party(&theirs));
+    let not_mine = app.party_token("roskilde", party(&other));
+    let interest = json!({ "volunteer_id": theirs, "need_id": need, "proposed_by": "volunteer",
+                           "need_municipality": "rodovre" });
+
+    // Refused, appending nothing: before they chose Rødovre; from a coordinator, who proposes
+    // to their own municipality's needs; for a person.
+    let before = app.log_position().await;
+    let (status, problem) = app.post("/matches", &mine, &interest).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(
+        problem["errors"][0]["field"], "need_municipality",
+        "{problem}"
+    );
+    let mut as_coordinator = interest.clone();
+    as_coordinator["proposed_by"] = json!("coordinator");
+    let (status, problem) = app.post("/matches", &roskilde, &as_coordinator).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(
+        problem["errors"][0]["field"], "need_municipality",
+        "{problem}"
+    );
+    assert_eq!(
+        app.log_position().await,
+        before,
+        "a refusal appends nothing"
+    );
+
+    let (status, accepted) = opt_in(&app, &roskilde, &theirs, json!(["rodovre"])).await;
+    assert_eq!(status, 202, "{accepted}");
+    let (status, created) = app.post("/matches", &mine, &interest).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().expect("id").to_string();
+    let position = created["position"].as_u64().expect("position");
+    let (status, again) = app.post("/matches", &mine, &interest).await;
+    assert_eq!(status, 409, "matched already, in Rødovre: {again}");
+
+    let shown = |token: &str, position: u64| {
+        let (app, id, token) = (&app, &id, token.to_string());
+        async move {
+            app.get(&format!("/matches/{id}?min_position={position}"), &token)
+                .await
+        }
+    };
+    let (status, view) = shown(&mine, position).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["municipality"], "rodovre");
+    assert_eq!(view["volunteer_municipality"], "roskilde");
+    assert_eq!(view["proposed_by"], "volunteer");
+    assert_eq!(view["volunteer_accepted"], true);
+    let (status, view) = shown(&rodovre, position).await;
+    assert_eq!(status, 200, "Rødovre's match: {view}");
+    assert_eq!(view["municipality"], "rodovre");
+    for token in [&roskilde, &not_mine] {
+        let (status, view) = shown(token, position).await;
+        assert_eq!(status, 404, "Roskilde holds no such match: {view}");
+    }
+    let listed = |token: &str, position: u64| {
+        let (app, token) = (&app, token.to_string());
+        async move {
+            let (status, page) = app
+                .get(&format!("/matches?min_position={position}"), &token)
+                .await;
+            assert_eq!(status, 200, "{page}");
+            page["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|m| (m["id"].clone(), m["municipality"].clone()))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        listed(&mine, position).await,
+        vec![(json!(id), json!("rodovre"))]
+    );
+    assert_eq!(listed(&not_mine, position).await, vec![]);
+    assert_eq!(listed(&roskilde, position).await, vec![], "not Roskilde's");
+
+    // Rødovre's coordinator accepts and starts it; the volunteer logs their hours there.
+    let (status, accepted) = app
+        .post(
+            &format!("/matches/{id}/accept"),
+            &rodovre,
+            &json!({ "side": "counterpart" }),
+        )
+        .await;
+    assert_eq!(status, 202, "{accepted}");
+    let (status, started) = app
+        .post(
+            &format!("/matches/{id}/start"),
+            &rodovre,
+            &json!({ "on": today() }),
+        )
+        .await;
+    assert_eq!(status, 202, "{started}");
+    let month = today().format("%Y-%m").to_string();
+    let hours = json!({ "period": month, "minutes": 90 });
+    let (status, problem) = app
+        .post(&format!("/matches/{id}/hours"), &not_mine, &hours)
+        .await;
+    assert_eq!(
+        status, 404,
+        "another volunteer's token finds no such match: {problem}"
+    );
+    let (status, logged) = app
+        .post(&format!("/matches/{id}/hours"), &mine, &hours)
+        .await;
+    assert_eq!(status, 202, "{logged}");
+    let position = logged["position"].as_u64().expect("position");
+    let (_, view) = shown(&rodovre, position).await;
+    assert_eq!(view["status"], "active", "{view}");
+    assert_eq!(view["total_minutes"], 90, "{view}");
+
+    // Rødovre taken off their list: no new interest there, but their match is still theirs.
+    let (status, accepted) = opt_in(&app, &roskilde, &theirs, json!([])).await;
+    assert_eq!(status, 202, "{accepted}");
+    let position = accepted["position"].as_u64().expect("position");
+    app.projected(position).await;
+    let (status, view) = shown(&mine, position).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(
+        listed(&mine, position).await,
+        vec![(json!(id), json!("rodovre"))]
+    );
+    let hours = json!({ "period": month, "minutes": 120 });
+    let (status, logged) = app
+        .post(&format!("/matches/{id}/hours"), &mine, &hours)
+        .await;
+    assert_eq!(status, 202, "{logged}");
+    let position = logged["position"].as_u64().expect("position");
+    let (_, view) = shown(&rodovre, position).await;
+    assert_eq!(view["total_minutes"], 120, "{view}");
+}
+
+/// A volunteer who opted in to another municipality leaves its candidate lists at once, with
+/// their own municipality's, when they withdraw consent to matching or are forgotten.
+#[tokio::test]
+async fn withdrawing_or_forgetting_takes_a_volunteer_off_every_municipalitys_candidates_at_once() {
+    let app = spawn_app().await;
+    let rodovre = app.token("rodovre", Role::Caseworker);
+    let roskilde = app.token("roskilde", Role::Caseworker);
+    let theirs = publish(&app, &rodovre, &need_body("Lektiehjælp")).await;
+    let ours = publish(&app, &roskilde, &need_body("Lektiehjælp i Roskilde")).await;
+    let mut both = Vec::new();
+    for _ in 0..2 {
+        let id = register(&app, &roskilde, &volunteer(json!({})), true).await;
+        let (status, accepted) = opt_in(&app, &roskilde, &id, json!(["rodovre"])).await;
+        assert_eq!(status, 202, "{accepted}");
+        both.push(id);
+    }
+    let lists = |position: u64| {
+        let (app, rodovre, roskilde, theirs, ours) = (&app, &rodovre, &roskilde, &theirs, &ours);
+        async move {
+            let ids = |ranked: Vec<(String, f64)>| {
+                let mut ids: Vec<String> = ranked.into_iter().map(|(id, _)| id).collect();
+                ids.sort();
+                ids
+            };
+            (
+                ids(candidates(app, rodovre, theirs, position).await),
+                ids(candidates(app, roskilde, ours, position).await),
+            )
+        }
+    };
+    let mut sorted = both.clone();
+    sorted.sort();
+    let position = app.log_position().await;
+    assert_eq!(lists(position).await, (sorted.clone(), sorted));
+
+    let position = set_matching(&app, &roskilde, &both[0], false).await;
+    let (rodovre_list, roskilde_list) = lists(position).await;
+    assert_eq!(
+        rodovre_list,
+        vec![both[1].clone()],
+        "withdrawn: gone from Rødovre's"
+    );
+    assert_eq!(roskilde_list, vec![both[1].clone()], "and from Roskilde's");
+
+    let (status, forgotten) = app
+        .post(
+            &format!("/volunteers/{}/forget", both[1]),
+            &roskilde,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 202, "{forgotten}");
+    let position = forgotten["position"].as_u64().expect("position");
+    assert_eq!(
+        lists(position).await,
+        (vec![], vec![]),
+        "forgotten: gone from both"
     );
 }

@@ -231,9 +231,10 @@ def _fix_match(body):
     MatchProposalInput, StartInput and HoursInput)."""
     if not isinstance(body, dict):
         return
-    # The fresh volunteer is the caller's municipality's own.
-    if "volunteer_municipality" in body:
-        body["volunteer_municipality"] = None
+    # The fresh volunteer, and its need, are the caller's municipality's own.
+    for elsewhere in ("volunteer_municipality", "need_municipality"):
+        if elsewhere in body:
+            body[elsewhere] = None
     if "volunteer_id" in body and API_URL and CASEWORKER:
         if body.get("person_id") is not None:
             body["volunteer_id"], _ = _fresh_pair()
@@ -270,6 +271,15 @@ def before_call(ctx, case, kwargs):
     # `min_position` must not be beyond the log (the server says 400 at once).
     if isinstance(query.get("cvr"), str):
         query["cvr"] = _valid_cvr(query["cvr"])
+    # A report's day is one from 1900 to ten years ahead (the schema has no date bounds).
+    if isinstance(query.get("on"), str):
+        try:
+            day = datetime.date.fromisoformat(query["on"])
+        except ValueError:
+            day = None
+        today = _danish_today()
+        if day is None or not 1900 <= day.year <= today.year + 10:
+            query["on"] = today.isoformat()
     position = _whole(query.get("min_position"))
     if position is not None and position > KNOWN_POSITION:
         query["min_position"] = position % (KNOWN_POSITION + 1)

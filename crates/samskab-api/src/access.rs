@@ -161,6 +161,7 @@ pub const ACCESS: &[Access] = &[
     only("POST", "/matches/{id}/resume", CASEWORKER_OR_ORGANISATION),
     only("POST", "/matches/{id}/end", CASEWORKER_OR_ORGANISATION),
     only("GET", "/matches", READERS_OR_PARTIES),
+    only("GET", "/matches/retention", READERS),
     only("GET", "/matches/{id}", READERS_OR_PARTIES),
 ];
 
@@ -237,10 +238,14 @@ pub async fn enforce(
     // body or a query names, by the handler (`ownership.rs`).
     if let Some(party) = principal.party
         && let Some(id) = path_id(&mut parts, &state).await
-        && let Err(refused) =
-            ownership::check_path(&state, &principal, party, matched.as_str(), id).await
     {
-        return refused.into_response();
+        match ownership::check_path(&state, &principal, party, matched.as_str(), id).await {
+            Ok(None) => {}
+            Ok(Some(elsewhere)) => {
+                parts.extensions.insert(ownership::PathTenant(elsewhere));
+            }
+            Err(refused) => return refused.into_response(),
+        }
     }
     parts.extensions.insert(principal);
     next.run(Request::from_parts(parts, body)).await

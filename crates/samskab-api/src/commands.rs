@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::decisions::{DecisionCache, Known};
+use crate::ownership::PathTenant;
 use crate::problem::{ApiError, FieldError};
 use crate::state::AppState;
 
@@ -78,6 +79,9 @@ pub struct CommandContext<'a> {
 pub struct CommandRequest {
     state: AppState,
     pub principal: Principal,
+    /// Where the entity the path names lives: the caller's municipality, or the one where a
+    /// volunteer's match is (`ownership::PathTenant`).
+    path_tenant: TenantId,
     idempotency_key: Option<String>,
     method: Method,
     path: String,
@@ -91,10 +95,12 @@ impl FromRequestParts<AppState> for CommandRequest {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let principal = Principal::from_request_parts(parts, state).await?;
+        let PathTenant(path_tenant) = PathTenant::from_request_parts(parts, state).await?;
         let idempotency_key = idempotency_key(&parts.headers)?;
         Ok(Self {
             state: state.clone(),
             principal,
+            path_tenant,
             idempotency_key,
             method: parts.method.clone(),
             path: parts.uri.path().to_string(),
@@ -148,7 +154,10 @@ impl CommandRequest {
             .await
     }
 
-    async fn create_in<D: Decider>(
+    /// Creates entity `id` of `D` in `tenant`, another municipality than the caller's: only a
+    /// volunteer's "I'm interested" in a need of a municipality they opted in to (the match is
+    /// the need's municipality's). The caller checked the opt-in in the volunteer's own log.
+    pub async fn create_in<D: Decider>(
         self,
         tenant: &TenantId,
         id: &impl fmt::Display,
@@ -161,14 +170,15 @@ impl CommandRequest {
             .await
     }
 
-    /// Changes the existing entity `id` of `D` in the caller's municipality: 202.
+    /// Changes the existing entity `id` of `D` in the municipality that holds it (the
+    /// caller's, or where a volunteer's match is): 202.
     pub async fn change<D: Decider>(
         self,
         id: impl fmt::Display,
         body_digest: &str,
         command: D::Command,
     ) -> Result<Response, ApiError> {
-        let entity = self.entity::<D>(self.principal.tenant.as_str(), &id)?;
+        let entity = self.entity::<D>(self.path_tenant.as_str(), &id)?;
         self.run::<D>(entity, Creates::Existing, body_digest, command, None)
             .await
     }

@@ -44,6 +44,7 @@ pub fn api() -> (Router<AppState>, serde_json::Value) {
         .merge(routes::needs::router())
         .merge(routes::matching::router())
         .merge(routes::matches::router())
+        .merge(routes::retention::router())
         .merge(routes::municipalities::router())
         .merge(routes::ops::router())
         .split_for_parts();
@@ -61,6 +62,7 @@ pub fn read_model_sql() -> Vec<(&'static str, String)> {
         routes::needs::read_sql(),
         routes::matching::read_sql(),
         routes::matches::read_sql(),
+        routes::retention::read_sql(),
         routes::municipalities::read_sql(),
     ]
     .concat()

@@ -17,26 +17,63 @@
 //! that posts, a list's filter) is checked by the handler with the functions below, each
 //! called where the handler reads that field. An entity that is not the party's is 403; one
 //! that does not exist is 404, as for staff.
+//!
+//! A volunteer's match may live in another municipality: one the volunteer opted in to, whose
+//! need they were matched to (a match is its counterpart's municipality's, and names the
+//! volunteer's as `volunteer_municipality`). Their token reaches it there; the check finds in
+//! which municipality, and leaves it to the handler as [`PathTenant`]. That municipality is
+//! never taken from the request: only from the volunteer's own opt-in, in their own log, or
+//! (for a municipality they have left since) from the matches that name them.
 
-use samskab_domain::{Counterpart, Match, MatchSide, Need, Person, PostedBy, ProposedBy};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use samskab_domain::{
+    Counterpart, Match, MatchSide, Need, Person, PostedBy, ProposedBy, TenantId, Volunteer,
+    VolunteerState,
+};
 use uuid::Uuid;
 
 use crate::auth::{Party, Principal};
 use crate::problem::ApiError;
-use crate::routes::current;
+use crate::read::MATCHING;
+use crate::routes::{current, current_in};
 use crate::state::AppState;
 
 const NOT_YOURS: &str = "a volunteer's or an organisation's token reaches only its own";
 
+/// The municipality whose log and read models hold the entity the path names: the caller's,
+/// unless `access::enforce` found a volunteer's match in another (see the module docs).
+#[derive(Clone, Debug)]
+pub struct PathTenant(pub TenantId);
+
+impl FromRequestParts<AppState> for PathTenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(elsewhere) = parts.extensions.get::<PathTenant>() {
+            return Ok(elsewhere.clone());
+        }
+        let principal = Principal::from_request_parts(parts, state).await?;
+        Ok(PathTenant(principal.tenant))
+    }
+}
+
 /// Checks that `id`, the `{id}` of `path` (the route as the access table spells it), is the
-/// party's own.
+/// party's own. `Some(municipality)` when it is, in another municipality than the caller's.
 pub async fn check_path(
     state: &AppState,
     principal: &Principal,
     party: Party,
     path: &str,
     id: Uuid,
-) -> Result<(), ApiError> {
+) -> Result<Option<TenantId>, ApiError> {
+    if let (Party::Volunteer(me), Some(Room::Matches)) = (party, room(path)) {
+        let tenant = volunteers_match(state, principal, me, id).await?;
+        return Ok((tenant != principal.tenant).then_some(tenant));
+    }
     let own = match (party, room(path)) {
         (Party::Volunteer(me), Some(Room::Volunteers)) => id == me,
         (Party::Organisation(me), Some(Room::Organisations)) => id == me,
@@ -46,22 +83,77 @@ pub async fn check_path(
         (Party::Organisation(me), Some(Room::Persons)) => {
             registrar(state, principal, id).await? == PostedBy::Organisation(me.into())
         }
-        (party, Some(Room::Matches)) => {
-            let (volunteer, counterpart) = match_sides(state, principal, id).await?;
-            match party {
-                Party::Volunteer(me) => volunteer == me,
-                Party::Organisation(me) => {
-                    speaker(state, principal, counterpart).await?
-                        == PostedBy::Organisation(me.into())
-                }
-            }
+        (Party::Organisation(me), Some(Room::Matches)) => {
+            let counterpart = current::<Match>(state, principal, id)
+                .await?
+                .proposal()
+                .ok_or(ApiError::NotFound)?
+                .details
+                .counterpart;
+            speaker(state, principal, counterpart).await? == PostedBy::Organisation(me.into())
         }
         _ => false,
     };
     if own {
-        Ok(())
+        Ok(None)
     } else {
         Err(ApiError::Forbidden(NOT_YOURS))
+    }
+}
+
+/// The municipality that holds match `id` of volunteer `me`: the caller's (a match of theirs
+/// there names no `volunteer_municipality`), or one the volunteer opted in to, whose match
+/// names the caller's. A municipality the volunteer has left since is found in the matching
+/// read model (it holds their matches there from before). 403 for another's match in the
+/// caller's municipality, 404 for one found nowhere.
+async fn volunteers_match(
+    state: &AppState,
+    principal: &Principal,
+    me: Uuid,
+    id: Uuid,
+) -> Result<TenantId, ApiError> {
+    let home = &principal.tenant;
+    if let Some(proposal) = current::<Match>(state, principal, id).await?.proposal() {
+        let details = &proposal.details;
+        return if details.volunteer_id.as_uuid() == me && details.volunteer_municipality.is_none() {
+            Ok(home.clone())
+        } else {
+            Err(ApiError::Forbidden(NOT_YOURS))
+        };
+    }
+    let theirs = |known: &samskab_domain::MatchState| {
+        known.proposal().is_some_and(|p| {
+            p.details.volunteer_id.as_uuid() == me
+                && p.details.volunteer_municipality.as_ref() == Some(home)
+        })
+    };
+    let opted_in = match current_in::<Volunteer>(state, home.as_str(), &me).await? {
+        VolunteerState::Active(details) => details.other_municipalities,
+        _ => Vec::new(),
+    };
+    let known = futures::future::try_join_all(
+        opted_in
+            .iter()
+            .map(|tenant| current_in::<Match>(state, tenant.as_str(), &id)),
+    )
+    .await?;
+    if let Some((tenant, _)) = opted_in.iter().zip(&known).find(|(_, k)| theirs(k)) {
+        return Ok(tenant.clone());
+    }
+    let left: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(match_elsewhere_sql()))
+        .bind(id)
+        .bind(me)
+        .bind(home.as_str())
+        .fetch_optional(&state.pool)
+        .await?;
+    let tenant = left
+        .and_then(|t| TenantId::parse(&t).ok())
+        .ok_or(ApiError::NotFound)?;
+    // The read model named it; the log decides.
+    if theirs(&current_in::<Match>(state, tenant.as_str(), &id).await?) {
+        Ok(tenant)
+    } else {
+        Err(ApiError::NotFound)
     }
 }
 
@@ -112,18 +204,13 @@ async fn registrar(
         .ok_or(ApiError::NotFound)
 }
 
-/// The volunteer and the counterpart of match `id`; 404 if it was never proposed.
-async fn match_sides(
-    state: &AppState,
-    principal: &Principal,
-    id: Uuid,
-) -> Result<(Uuid, Counterpart), ApiError> {
-    let state = current::<Match>(state, principal, id).await?;
-    let proposal = state.proposal().ok_or(ApiError::NotFound)?;
-    Ok((
-        proposal.details.volunteer_id.as_uuid(),
-        proposal.details.counterpart,
-    ))
+/// The municipality of match $1 of volunteer $2 of municipality $3, in another municipality.
+pub(crate) fn match_elsewhere_sql() -> String {
+    format!(
+        "SELECT tenant FROM {schema}.match
+     WHERE id = $1 AND volunteer_id = $2 AND volunteer_municipality = $3",
+        schema = MATCHING.schema
+    )
 }
 
 /// Who speaks for a counterpart: who posted the need, or who registered the person.
@@ -154,12 +241,12 @@ pub fn check_own_name(
 
 /// A proposal by a party: a volunteer says "I'm interested" for themself; an organisation
 /// proposes a volunteer for a need it posted or a person it looks after, as that side
-/// (`coordinator`).
-pub async fn check_proposal(
-    state: &AppState,
+/// (`coordinator`). `speaker` is who posted the need or registered the person (`None`: there
+/// is no such need or person, which is the handler's 422, as for staff).
+pub fn check_proposal(
     principal: &Principal,
     volunteer: Uuid,
-    counterpart: Counterpart,
+    speaker: Option<PostedBy>,
     proposed_by: ProposedBy,
 ) -> Result<(), ApiError> {
     match principal.party {
@@ -170,16 +257,12 @@ pub async fn check_proposal(
         Some(Party::Volunteer(_)) => Err(ApiError::Forbidden(
             "a volunteer's token proposes only themself, as proposed_by volunteer",
         )),
-        Some(Party::Organisation(me)) if proposed_by == ProposedBy::Coordinator => {
-            // An unknown need or person is the handler's 422, as for staff.
-            match speaker(state, principal, counterpart).await {
-                Ok(speaker) if speaker != PostedBy::Organisation(me.into()) => {
-                    Err(ApiError::Forbidden(NOT_YOURS))
-                }
-                Ok(_) | Err(ApiError::NotFound) => Ok(()),
-                Err(other) => Err(other),
+        Some(Party::Organisation(me)) if proposed_by == ProposedBy::Coordinator => match speaker {
+            Some(speaker) if speaker != PostedBy::Organisation(me.into()) => {
+                Err(ApiError::Forbidden(NOT_YOURS))
             }
-        }
+            _ => Ok(()),
+        },
         Some(Party::Organisation(_)) => Err(ApiError::Forbidden(
             "an organisation's token proposes for its own needs and persons, as proposed_by coordinator",
         )),

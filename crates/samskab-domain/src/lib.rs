@@ -46,7 +46,7 @@ pub use invalid_value::InvalidValue;
 pub use matches::{
     Counterpart, Match, MatchAccepted, MatchCommand, MatchDeclined, MatchDetails, MatchEnded,
     MatchEvent, MatchHoursLogged, MatchPaused, MatchProposed, MatchResumed, MatchStarted,
-    MatchState,
+    MatchState, lasted_months_on,
 };
 pub use municipality::{
     Municipality, MunicipalityCommand, MunicipalityEvent, MunicipalityMatchingWeights,
@@ -66,10 +66,11 @@ pub use person::{
 };
 pub use values::*;
 pub use volunteer::{
-    CertificateCase, CertificateRequest, CertificateRequester, Volunteer,
+    CertificateCase, CertificateRequest, CertificateRequester, EARLIEST_YEAR, Volunteer,
     VolunteerCertificateAssessed, VolunteerCertificateAssessedV1, VolunteerCertificateStep,
     VolunteerCommand, VolunteerConsentWithdrawn, VolunteerDetails, VolunteerEvent,
     VolunteerForgotten, VolunteerOtherMunicipalities, VolunteerPersonalData, VolunteerProfile,
     VolunteerProfileUpdated, VolunteerProfileUpdatedV1, VolunteerProfileV1,
     VolunteerPurposeConsent, VolunteerRegistered, VolunteerRegisteredV1, VolunteerState,
+    YEARS_AHEAD,
 };

@@ -175,6 +175,22 @@ impl MatchState {
     }
 }
 
+/// How many whole months a match that started on `started_on` (and ended on `ended_on`, if it
+/// has) had lasted as it stood on `on`: retention as of a day, for a report that may look back.
+/// An end after `on` had not happened yet then. `None` if it had not started by `on`. Counted
+/// as [`MatchState::lasted_months`] counts.
+pub fn lasted_months_on(
+    started_on: NaiveDate,
+    ended_on: Option<NaiveDate>,
+    on: NaiveDate,
+) -> Option<u32> {
+    if started_on > on {
+        return None;
+    }
+    let until = ended_on.filter(|ended| *ended <= on).unwrap_or(on);
+    whole_months(started_on, until)
+}
+
 /// Whole months from `from` to `until` (see [`MatchState::lasted_months`]); `None` if `until`
 /// is before `from`.
 fn whole_months(from: NaiveDate, until: NaiveDate) -> Option<u32> {
@@ -1543,6 +1559,24 @@ mod tests {
         for on in [date(2026, 7, 1), date(2030, 1, 1), date(2025, 1, 1)] {
             assert_eq!(ended.lasted_months(on), Some(9), "{on}");
         }
+    }
+
+    #[test]
+    fn retention_on_a_day_counts_what_had_happened_by_then() {
+        let (started, ended) = (date(2025, 9, 9), Some(date(2026, 6, 30)));
+        assert_eq!(lasted_months_on(started, ended, date(2025, 9, 8)), None);
+        assert_eq!(lasted_months_on(started, ended, date(2025, 12, 8)), Some(2));
+        assert_eq!(lasted_months_on(started, ended, date(2025, 12, 9)), Some(3));
+        assert_eq!(lasted_months_on(started, ended, date(2030, 1, 1)), Some(9));
+        assert_eq!(lasted_months_on(started, None, date(2026, 9, 9)), Some(12));
+        // Ended the day it started: a match, of no month.
+        assert_eq!(lasted_months_on(started, Some(started), started), Some(0));
+        // As the state counts it, once the end is behind the day asked about.
+        let state = Match::replay(&ended_history());
+        assert_eq!(
+            lasted_months_on(started, ended, date(2027, 1, 1)),
+            state.lasted_months(date(2027, 1, 1))
+        );
     }
 
     #[test]

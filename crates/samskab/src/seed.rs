@@ -170,6 +170,7 @@ pub const DEMO: &[DemoMunicipality] = &[
                 "ngo",
                 Some("24256790"),
             ),
+            ("Roskilde Rotary Klub", "association", None),
         ],
         needs: &[
             DemoNeed {
@@ -201,6 +202,41 @@ pub const DEMO: &[DemoMunicipality] = &[
                 hours_per_week: 1,
                 volunteers_wanted: 6,
                 children_under_15: false,
+            },
+            // Rotary's resource bank (seed 000): members note their trade and what they have
+            // (a workshop, a car), matched with local needs of children and young people at
+            // risk.
+            DemoNeed {
+                by: Some(7),
+                title: "Erhvervsguide for en ung i risikozonen",
+                description: "Ressourcebanken i Roskilde Rotary Klub: en rotarianer bruger sit \
+                    fag og sit netværk til at hjælpe en ung mellem 15 og 25 i risikozonen mod \
+                    en læreplads, et fritidsjob eller en uddannelse.",
+                skills_required: &["mentor"],
+                skills_nice_to_have: &["it-hjælp", "tømrer"],
+                languages: &["da"],
+                target_groups: &[TargetGroup::YoungPeople],
+                postcode: Some(0),
+                slots: &[(Mon, Evening), (Wed, Afternoon)],
+                hours_per_week: 2,
+                volunteers_wanted: 4,
+                children_under_15: false,
+            },
+            DemoNeed {
+                by: Some(7),
+                title: "Værkstedsdag for børn i risikozonen",
+                description: "Ressourcebanken: en rotarianer med værksted lærer børn mellem 10 \
+                    og 14 at bygge og reparere, lørdag formiddag sammen med klubbens \
+                    samarbejdspartnere i lokalområdet.",
+                skills_required: &["tømrer"],
+                skills_nice_to_have: &["mentor"],
+                languages: &["da"],
+                target_groups: &[TargetGroup::Children, TargetGroup::YoungPeople],
+                postcode: Some(2),
+                slots: &[(Sat, Morning)],
+                hours_per_week: 3,
+                volunteers_wanted: 2,
+                children_under_15: true,
             },
         ],
         persons: &[DemoPerson {

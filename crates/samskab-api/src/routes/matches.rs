@@ -32,16 +32,16 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use crate::auth::{Party, Principal};
+use crate::auth::Principal;
 use crate::body::{JsonBody, whole};
 use crate::commands::{CommandAccepted, CommandRequest, NO_BODY, uuid_from_digest};
 use crate::fields::FieldCheck;
-use crate::ownership;
+use crate::ownership::{self, PathTenant};
 use crate::problem::ApiError;
 use crate::read::{
     Consistency, DIRECTORY, MATCHING, Page, QueryParams, check_filter, check_limit, page, wait_for,
 };
-use crate::routes::{EntityId, current, current_in, entity_ref};
+use crate::routes::{EntityId, current_in, entity_ref_in};
 use crate::schema;
 use crate::state::AppState;
 
@@ -72,9 +72,15 @@ pub struct MatchProposalInput {
     /// proposes in its own municipality.
     #[schema(schema_with = schema::tenant_slug_or_null)]
     pub volunteer_municipality: Option<String>,
-    /// An open need of the caller's municipality, whose organisation (if one posted it) is
-    /// active. Exactly one of `need_id` and `person_id`.
+    /// An open need of the caller's municipality (or of `need_municipality`), whose
+    /// organisation (if one posted it) is active. Exactly one of `need_id` and `person_id`.
     pub need_id: Option<Uuid>,
+    /// The need's municipality when it is another than the caller's (a suggestion's
+    /// `municipality`): only for a volunteer's own token, saying "I'm interested" in a need of
+    /// a municipality they opted in to. The match is then that municipality's. Null or absent:
+    /// the caller's.
+    #[schema(schema_with = schema::tenant_slug_or_null)]
+    pub need_municipality: Option<String>,
     /// A registered person of the caller's municipality (a mentee, a family), not forgotten.
     /// Exactly one of `need_id` and `person_id`.
     pub person_id: Option<Uuid>,
@@ -128,22 +134,17 @@ async fn propose_match(
     let mut f = FieldCheck::default();
     let proposed_by = f.check("proposed_by", ProposedBy::parse(&input.proposed_by));
     let note = f.check("note", MatchNote::parse_optional(input.note.as_deref()));
-    let municipality = f.optional(
+    let volunteer_municipality = f.optional(
         "volunteer_municipality",
         input.volunteer_municipality.as_deref(),
         TenantId::parse,
     );
+    let need_municipality = f.optional(
+        "need_municipality",
+        input.need_municipality.as_deref(),
+        TenantId::parse,
+    );
     f.finish()?;
-    // Another municipality's volunteer; naming the caller's own is naming none.
-    let elsewhere = municipality
-        .flatten()
-        .filter(|tenant| *tenant != cmd.principal.tenant);
-    if elsewhere.is_some() && matches!(cmd.principal.party, Some(Party::Volunteer(_))) {
-        return Err(ApiError::invalid(
-            "volunteer_municipality",
-            "a volunteer's token proposes in its own municipality only",
-        ));
-    }
     let (Some(proposed_by), Some(note)) = (proposed_by, note) else {
         return Err(ApiError::Internal(anyhow::anyhow!(
             "a field failed without a reason"
@@ -159,25 +160,27 @@ async fn propose_match(
             ));
         }
     };
+    let sides = Sides::of(
+        &cmd.principal,
+        volunteer_municipality.flatten(),
+        need_municipality.flatten(),
+        counterpart,
+    )?;
+    // Two entities of the log, read at the same time; a refusal names the party's own first,
+    // then the volunteer.
+    let (volunteer, other) = tokio::join!(
+        matchable_volunteer(&state, &sides, input.volunteer_id),
+        read_counterpart(&state, &sides.match_tenant, counterpart),
+    );
+    let other = other?;
     ownership::check_proposal(
-        &state,
         &cmd.principal,
         input.volunteer_id,
-        counterpart,
+        other.speaker(),
         proposed_by,
-    )
-    .await?;
-    // Two entities of the log, read at the same time; a refusal names the volunteer first.
-    let (volunteer, other) = tokio::join!(
-        matchable_volunteer(
-            &state,
-            &cmd.principal,
-            input.volunteer_id,
-            elsewhere.as_ref()
-        ),
-        matchable_counterpart(&state, &cmd.principal, counterpart),
-    );
-    let (volunteer, other) = (volunteer?, other?);
+    )?;
+    let volunteer = volunteer?;
+    let other = matchable_counterpart(&state, &cmd.principal, &sides.match_tenant, other).await?;
     if let Some(day) = other.children_under_15_from {
         let day = danish_date(Utc::now()).max(day);
         if !volunteer.child_certificate.is_valid_on(day) {
@@ -191,7 +194,14 @@ async fn propose_match(
             ));
         }
     }
-    let id = free_generation(&state, &cmd, counterpart, input.volunteer_id).await?;
+    let id = free_generation(
+        &state,
+        &cmd,
+        &sides.match_tenant,
+        counterpart,
+        input.volunteer_id,
+    )
+    .await?;
     let command = MatchCommand::Propose {
         details: MatchDetails {
             id,
@@ -199,30 +209,96 @@ async fn propose_match(
             counterpart,
             proposed_by,
             note,
-            volunteer_municipality: elsewhere,
+            volunteer_municipality: sides.volunteer_elsewhere(),
         },
         at: Utc::now(),
     };
-    cmd.create::<Match>(id, &body.digest, command).await
+    let tenant = sides.match_tenant.clone();
+    cmd.create_in::<Match>(&tenant, &id, &body.digest, command)
+        .await
 }
 
-/// The volunteer, if they may be matched: active, and consented to matching; of `elsewhere`
-/// (another municipality, asked of its log) only if they opted in to the caller's.
+/// The municipalities of a proposal's two sides. The match is its counterpart's
+/// municipality's. One side may be of another municipality, which the volunteer opted in to:
+/// a coordinator names the volunteer's (`volunteer_municipality`), a volunteer's own token the
+/// need's (`need_municipality`); the caller's is always one of the two, so the tenant still
+/// comes from the token.
+struct Sides {
+    volunteer_tenant: TenantId,
+    match_tenant: TenantId,
+    /// The field a refusal of the other municipality names.
+    elsewhere_field: &'static str,
+}
+
+impl Sides {
+    fn of(
+        principal: &Principal,
+        volunteer_municipality: Option<TenantId>,
+        need_municipality: Option<TenantId>,
+        counterpart: Counterpart,
+    ) -> Result<Self, ApiError> {
+        // Naming the caller's own municipality is naming none.
+        let own = |tenant: Option<TenantId>| tenant.filter(|t| *t != principal.tenant);
+        let home = principal.tenant.clone();
+        let volunteers_token = principal.volunteer().is_some();
+        match (own(volunteer_municipality), own(need_municipality)) {
+            (None, None) => Ok(Self {
+                volunteer_tenant: home.clone(),
+                match_tenant: home,
+                elsewhere_field: "volunteer_municipality",
+            }),
+            (Some(_), _) if volunteers_token => Err(ApiError::invalid(
+                "volunteer_municipality",
+                "a volunteer's token speaks for its own volunteer, of its own municipality \
+                 (another municipality's need: name it in need_municipality)",
+            )),
+            (Some(volunteer_tenant), None) => Ok(Self {
+                volunteer_tenant,
+                match_tenant: home,
+                elsewhere_field: "volunteer_municipality",
+            }),
+            (_, Some(_)) if !volunteers_token => Err(ApiError::invalid(
+                "need_municipality",
+                "only a volunteer's own token proposes to another municipality's need; a \
+                 coordinator proposes to the needs of their own",
+            )),
+            (_, Some(_)) if !matches!(counterpart, Counterpart::Need(_)) => Err(ApiError::invalid(
+                "need_municipality",
+                "names the municipality of a need (need_id); a person is matched in their own",
+            )),
+            (_, Some(match_tenant)) => Ok(Self {
+                volunteer_tenant: home,
+                match_tenant,
+                elsewhere_field: "need_municipality",
+            }),
+        }
+    }
+
+    /// The volunteer's municipality, as the match records it: when it is not the match's own.
+    fn volunteer_elsewhere(&self) -> Option<TenantId> {
+        (self.volunteer_tenant != self.match_tenant).then(|| self.volunteer_tenant.clone())
+    }
+}
+
+/// The volunteer, if they may be matched: active, and consented to matching; to a match of
+/// another municipality than their own only if they opted in to it (asked of their own log).
 async fn matchable_volunteer(
     state: &AppState,
-    principal: &Principal,
+    sides: &Sides,
     id: Uuid,
-    elsewhere: Option<&TenantId>,
 ) -> Result<samskab_domain::VolunteerDetails, ApiError> {
-    let tenant = elsewhere.unwrap_or(&principal.tenant);
-    let known = current_in::<Volunteer>(state, tenant.as_str(), &id).await?;
+    let elsewhere = sides.volunteer_elsewhere().is_some();
+    let known = current_in::<Volunteer>(state, sides.volunteer_tenant.as_str(), &id).await?;
     let why = match known {
         VolunteerState::Active(details)
-            if elsewhere.is_some() && !details.other_municipalities.contains(&principal.tenant) =>
+            if elsewhere && !details.other_municipalities.contains(&sides.match_tenant) =>
         {
             return Err(ApiError::invalid(
-                "volunteer_municipality",
-                "the volunteer has not opted in to being matched in your municipality",
+                sides.elsewhere_field,
+                format!(
+                    "the volunteer has not opted in to being matched in {}",
+                    sides.match_tenant
+                ),
             ));
         }
         VolunteerState::Active(details) if details.purposes.contains_key(&Purpose::Matching) => {
@@ -231,7 +307,9 @@ async fn matchable_volunteer(
         VolunteerState::Active(_) => "the volunteer has not consented to matching",
         VolunteerState::ConsentWithdrawn { .. } => "the volunteer withdrew their consent",
         VolunteerState::Forgotten { .. } => "the volunteer was forgotten at their request",
-        VolunteerState::NotRegistered if elsewhere.is_some() => {
+        VolunteerState::NotRegistered
+            if sides.elsewhere_field == "volunteer_municipality" && elsewhere =>
+        {
             "no volunteer with this id in that municipality"
         }
         VolunteerState::NotRegistered => {
@@ -251,84 +329,91 @@ struct MatchableCounterpart {
     children_under_15_from: Option<NaiveDate>,
 }
 
-/// The counterpart, if a volunteer may be matched to it (see [`open_need`] and
-/// [`registered_person`]).
+/// A proposal's counterpart as the log has it, read once: who speaks for it (for the party's
+/// check) and whether it may be matched (see [`matchable_counterpart`]).
+enum CounterpartState {
+    Need(NeedState),
+    Person(PersonState),
+}
+
+impl CounterpartState {
+    /// Who posted the need or registered the person; `None` if neither exists.
+    fn speaker(&self) -> Option<PostedBy> {
+        match self {
+            CounterpartState::Need(need) => need.details().map(|n| n.posted_by),
+            CounterpartState::Person(person) => person.details().map(|p| p.registered_by),
+        }
+    }
+}
+
+async fn read_counterpart(
+    state: &AppState,
+    tenant: &TenantId,
+    counterpart: Counterpart,
+) -> Result<CounterpartState, ApiError> {
+    Ok(match counterpart {
+        Counterpart::Need(id) => {
+            CounterpartState::Need(current_in::<Need>(state, tenant.as_str(), &id.as_uuid()).await?)
+        }
+        Counterpart::Person(id) => CounterpartState::Person(
+            current_in::<Person>(state, tenant.as_str(), &id.as_uuid()).await?,
+        ),
+    })
+}
+
+/// The counterpart, if a volunteer may be matched to it: a need that is open and whose
+/// organisation (if one posted it) is active, or a person registered and not forgotten.
 async fn matchable_counterpart(
     state: &AppState,
     principal: &Principal,
-    counterpart: Counterpart,
+    tenant: &TenantId,
+    counterpart: CounterpartState,
 ) -> Result<MatchableCounterpart, ApiError> {
+    let here = if *tenant == principal.tenant {
+        "your municipality".to_string()
+    } else {
+        tenant.to_string()
+    };
     match counterpart {
-        Counterpart::Need(id) => {
-            let need = open_need(state, principal, id.as_uuid()).await?;
+        CounterpartState::Need(NeedState::Open(need)) => {
+            if let PostedBy::Organisation(organisation) = need.posted_by
+                && !matches!(
+                    current_in::<Organisation>(state, tenant.as_str(), &organisation.as_uuid())
+                        .await?,
+                    OrganisationState::Active(_)
+                )
+            {
+                return Err(ApiError::invalid(
+                    "need_id",
+                    "the organisation that posted the need is deactivated",
+                ));
+            }
             Ok(MatchableCounterpart {
                 what: "need",
                 children_under_15_from: need.children_under_15.then_some(need.starts_on),
             })
         }
-        Counterpart::Person(id) => {
-            let person = registered_person(state, principal, id.as_uuid()).await?;
-            Ok(MatchableCounterpart {
-                what: "person",
-                children_under_15_from: person.children_under_15.then(|| danish_date(Utc::now())),
-            })
-        }
-    }
-}
-
-/// The person, if a volunteer may be paired with them: registered, and not forgotten.
-async fn registered_person(
-    state: &AppState,
-    principal: &Principal,
-    id: Uuid,
-) -> Result<samskab_domain::PersonDetails, ApiError> {
-    match current::<Person>(state, principal, id).await? {
-        PersonState::Registered(details) => Ok(details),
-        PersonState::Forgotten { .. } => Err(ApiError::invalid(
+        CounterpartState::Need(NeedState::Closed { .. }) => Err(ApiError::invalid(
+            "need_id",
+            "the need is closed; reopen it first",
+        )),
+        CounterpartState::Need(NeedState::NotPosted) => Err(ApiError::invalid(
+            "need_id",
+            format!("no need with this id in {here}"),
+        )),
+        CounterpartState::Person(PersonState::Registered(person)) => Ok(MatchableCounterpart {
+            what: "person",
+            children_under_15_from: person.children_under_15.then(|| danish_date(Utc::now())),
+        }),
+        CounterpartState::Person(PersonState::Forgotten { .. }) => Err(ApiError::invalid(
             "person_id",
             "the person was forgotten at their request",
         )),
-        PersonState::NotRegistered => Err(ApiError::invalid(
+        CounterpartState::Person(PersonState::NotRegistered) => Err(ApiError::invalid(
             "person_id",
             "no person with this id in your municipality",
         )),
     }
-}
-
-/// The need, if volunteers may be matched to it: open, and its organisation (if one posted it)
-/// active.
-async fn open_need(
-    state: &AppState,
-    principal: &Principal,
-    id: Uuid,
-) -> Result<samskab_domain::NeedDetails, ApiError> {
-    let details = match current::<Need>(state, principal, id).await? {
-        NeedState::Open(details) => details,
-        NeedState::Closed { .. } => {
-            return Err(ApiError::invalid(
-                "need_id",
-                "the need is closed; reopen it first",
-            ));
-        }
-        NeedState::NotPosted => {
-            return Err(ApiError::invalid(
-                "need_id",
-                "no need with this id in your municipality",
-            ));
-        }
-    };
-    if let PostedBy::Organisation(organisation) = details.posted_by
-        && !matches!(
-            current::<Organisation>(state, principal, organisation.as_uuid()).await?,
-            OrganisationState::Active(_)
-        )
-    {
-        return Err(ApiError::invalid(
-            "need_id",
-            "the organisation that posted the need is deactivated",
-        ));
-    }
-    Ok(details)
 }
 
 /// The id a new proposal of this pair takes: the first generation that is not a declined or
@@ -337,13 +422,14 @@ async fn open_need(
 async fn free_generation(
     state: &AppState,
     cmd: &CommandRequest,
+    tenant: &TenantId,
     counterpart: Counterpart,
     volunteer: Uuid,
 ) -> Result<MatchId, ApiError> {
-    let tenant = cmd.principal.tenant.as_str();
+    let tenant = tenant.as_str();
     for generation in 0..MAX_GENERATIONS {
         let id = pair_match_id(tenant, counterpart, volunteer, generation);
-        let entity = entity_ref::<Match>(&cmd.principal, id)?;
+        let entity = entity_ref_in::<Match>(tenant, &id)?;
         let known = state
             .decisions
             .checked::<Match>(&state.log, &entity)
@@ -600,6 +686,9 @@ async fn end_match(
 #[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
 pub struct MatchView {
     pub id: Uuid,
+    /// The municipality whose match it is: its counterpart's. Another than the caller's only
+    /// for a volunteer's own token, matched to a need of a municipality they opted in to.
+    pub municipality: String,
     pub volunteer_id: Uuid,
     /// The volunteer's municipality when it is another than the match's (they opted in to
     /// it); null: the match's own.
@@ -634,7 +723,7 @@ pub struct MatchView {
     pub position: i64,
 }
 
-const MATCH_COLUMNS: &str = "id, volunteer_id, volunteer_municipality, need_id, person_id, proposed_by, note, proposed_at, status, \
+const MATCH_COLUMNS: &str = "id, tenant AS municipality, volunteer_id, volunteer_municipality, need_id, person_id, proposed_by, note, proposed_at, status, \
     volunteer_accepted, counterpart_accepted, declined_by, declined_at, decline_reason, \
     started_on, paused_since, pause_reason, ended_at, end_reason, minutes, \
     (SELECT coalesce(sum(value::bigint), 0) FROM jsonb_each_text(minutes))::int8 AS total_minutes, \
@@ -676,7 +765,9 @@ pub struct MatchFilter {
     pub min_position: Option<u64>,
 }
 
-/// The municipality's matches, by id.
+/// The municipality's matches, by id. A volunteer's own token lists theirs, and with them
+/// those of the municipalities they were matched in as a volunteer of another (each names its
+/// `municipality`).
 #[utoipa::path(get, path = "/matches", tag = "matches", params(MatchFilter),
     responses((status = 200, body = Page<MatchView>)), security(("bearer" = [])))]
 async fn list_matches(
@@ -713,23 +804,25 @@ async fn list_matches(
         .bind(limit + 1)
         .bind(principal.organisation())
         .bind(filter.person_id)
+        .bind(principal.volunteer().is_some())
         .fetch_all(&state.pool)
         .await?;
     Ok(axum::Json(page(rows, limit, |m| m.id)))
 }
 
-/// One match of the caller's municipality.
+/// One match of the caller's municipality (for a volunteer's own token: one of theirs, in
+/// whichever municipality).
 #[utoipa::path(get, path = "/matches/{id}", tag = "matches", params(("id" = Uuid, Path), Consistency),
     responses((status = 200, body = MatchView)), security(("bearer" = [])))]
 async fn get_match(
     State(state): State<AppState>,
-    principal: Principal,
+    PathTenant(tenant): PathTenant,
     EntityId(id): EntityId,
     QueryParams(consistency): QueryParams<Consistency>,
 ) -> Result<axum::Json<MatchView>, ApiError> {
     wait_for(&state, MATCHING, consistency.min_position).await?;
     let row: Option<MatchView> = sqlx::query_as(sqlx::AssertSqlSafe(get_sql()))
-        .bind(principal.tenant.as_str())
+        .bind(tenant.as_str())
         .bind(id)
         .fetch_optional(&state.pool)
         .await?;
@@ -741,13 +834,18 @@ pub(crate) fn read_sql() -> Vec<(&'static str, String)> {
     vec![
         ("GET /matches", list_sql()),
         ("GET /matches/{id}", get_sql()),
+        (
+            "a volunteer's match in a municipality they left",
+            ownership::match_elsewhere_sql(),
+        ),
     ]
 }
 
 fn list_sql() -> String {
     format!(
         "SELECT {MATCH_COLUMNS} FROM {schema}.match
-     WHERE tenant = $1
+     WHERE ((tenant = $1 AND NOT ($9::bool AND volunteer_municipality IS NOT NULL))
+            OR ($9::bool AND volunteer_municipality = $1))
        AND ($2::uuid IS NULL OR need_id = $2)
        AND ($3::uuid IS NULL OR volunteer_id = $3)
        AND ($4::text IS NULL OR status = $4)

@@ -16,6 +16,7 @@ pub mod needs;
 pub mod ops;
 pub mod organisations;
 pub mod persons;
+pub mod retention;
 pub mod volunteers;
 
 use axum::extract::{FromRequestParts, Path};
@@ -61,17 +62,16 @@ pub(crate) async fn current_in<D: samskab_domain::Decider>(
     tenant: &str,
     id: &impl std::fmt::Display,
 ) -> Result<D::State, ApiError> {
-    let entity = samskab_eventlog::EntityRef::new(tenant, D::KIND.as_str(), &id.to_string())
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    let entity = entity_ref_in::<D>(tenant, id)?;
     state.decisions.current::<D>(&state.log, &entity).await
 }
 
-/// The subject of entity `id` of `D` in the caller's municipality.
-pub(crate) fn entity_ref<D: samskab_domain::Decider>(
-    principal: &Principal,
-    id: Uuid,
+/// The subject of entity `id` of `D` in municipality `tenant` (see [`current_in`]).
+pub(crate) fn entity_ref_in<D: samskab_domain::Decider>(
+    tenant: &str,
+    id: &impl std::fmt::Display,
 ) -> Result<samskab_eventlog::EntityRef, ApiError> {
-    samskab_eventlog::EntityRef::new(principal.tenant.as_str(), D::KIND.as_str(), &id.to_string())
+    samskab_eventlog::EntityRef::new(tenant, D::KIND.as_str(), &id.to_string())
         .map_err(|e| ApiError::Internal(e.into()))
 }
 

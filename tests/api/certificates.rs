@@ -3,7 +3,7 @@
 //! it does to matching (a need with children under 15 gets only volunteers with a valid
 //! approval).
 
-use samskab_api::Role;
+use samskab_api::{Party, Role};
 use samskab_e2e::{TestApp, organisation_body, spawn_app, volunteer_body};
 use serde_json::{Value, json};
 
@@ -331,4 +331,57 @@ async fn a_børneattest_assessment_is_sealed_in_the_log_and_gone_once_forgotten(
     .await
     .expect("matching row");
     assert_eq!(matching, ("forgotten".into(), None));
+}
+
+/// The organisation the volunteer consented to requests the børneattest with its own token, and
+/// records its assessment; another organisation's token reaches neither step, and a token
+/// speaking in another's name is refused. Each refusal appends nothing.
+#[tokio::test]
+async fn an_organisations_own_token_requests_and_assesses_the_børneattest_it_was_consented_to() {
+    let app = spawn_app().await;
+    let token = app.token("rodovre", Role::Caseworker);
+    let mut organisations = Vec::new();
+    for name in ["Røde Kors Rødovre", "Lektiecaféen"] {
+        let (status, created) = app
+            .post("/organisations", &token, &organisation_body(name, None))
+            .await;
+        assert_eq!(status, 201, "{created}");
+        organisations.push(created["id"].as_str().expect("id").to_string());
+    }
+    let party = |i: usize| {
+        let id = uuid::Uuid::parse_str(&organisations[i]).expect("uuid");
+        app.party_token("rodovre", Party::Organisation(id))
+    };
+    let (red_cross, cafe) = (party(0), party(1));
+    let by = |i: usize| json!({ "organisation_id": organisations[i] });
+    let id = register(&app, &token, "Søren Ærø").await;
+
+    // Before the volunteer consents, the case names no organisation: not theirs to request.
+    let before = app.appended().await;
+    let (status, problem) = step(&app, &red_cross, &id, "request", by(0)).await;
+    assert_eq!(status, 403, "{problem}");
+    taken(&app, &token, &id, "consent", by(0)).await;
+    let after_consent = app.appended().await;
+    assert_eq!(after_consent, before + 1, "only the consent was appended");
+    for (who, body) in [(&cafe, by(1)), (&cafe, by(0)), (&red_cross, by(1))] {
+        let (status, problem) = step(&app, who, &id, "request", body.clone()).await;
+        assert_eq!(status, 403, "{body}: {problem}");
+    }
+    assert_eq!(
+        app.appended().await,
+        after_consent,
+        "refusals append nothing"
+    );
+
+    // Naming none, its token names itself.
+    taken(&app, &red_cross, &id, "request", json!({})).await;
+    let assessment = |i: usize| {
+        json!({ "organisation_id": organisations[i], "result": "approved",
+                "assessed_on": today(), "valid_until": today() + chrono::Duration::days(730) })
+    };
+    let (status, problem) = step(&app, &cafe, &id, "assessment", assessment(1)).await;
+    assert_eq!(status, 403, "{problem}");
+    let position = taken(&app, &red_cross, &id, "assessment", assessment(0)).await;
+    let view = volunteer_at(&app, &token, &id, position).await;
+    assert_eq!(view["child_certificate_status"], "approved", "{view}");
 }

@@ -20,6 +20,8 @@ struct World {
     /// A family each organisation looks after.
     persons: [String; 2],
     volunteers: [String; 2],
+    /// A volunteer who consented to `organisations[i]` requesting their børneattest.
+    cases: [String; 2],
     /// `volunteers[i]` proposed for `needs[i]` by a caseworker (as coordinator).
     matches: [String; 2],
 }
@@ -58,6 +60,22 @@ impl World {
             let body = volunteer(json!({ "name": name }));
             volunteers.push(register(app, &caseworker, &body, true).await);
         }
+        // A volunteer of each organisation's børneattest case (consented to its request): what
+        // an organisation's token reaches under /volunteers. Not the volunteers above, whose
+        // own tokens consent to other requesters during the test.
+        let mut cases = Vec::new();
+        for (name, organisation) in ["Åse Holm", "Ida Larsen"].into_iter().zip(&organisations) {
+            // Without consent to matching: no candidate in the tests that count candidates.
+            let id = register(app, &caseworker, &volunteer(json!({ "name": name })), false).await;
+            let consent = json!({ "organisation_id": organisation });
+            app.accepted(
+                &format!("/volunteers/{id}/child-certificate/consent"),
+                &caseworker,
+                &consent,
+            )
+            .await;
+            cases.push(id);
+        }
         let mut matches = Vec::new();
         for i in 0..2 {
             let proposal = json!({
@@ -76,6 +94,7 @@ impl World {
             needs: two(needs),
             persons: two(persons),
             volunteers: two(volunteers),
+            cases: two(cases),
             matches: two(matches),
         }
     }
@@ -98,6 +117,7 @@ impl World {
             (Role::Organisation, "organisations") => Some(&self.organisations[i]),
             (Role::Organisation, "needs") => Some(&self.needs[i]),
             (Role::Organisation, "persons") => Some(&self.persons[i]),
+            (Role::Organisation, "volunteers") => Some(&self.cases[i]),
             (_, "matches") => Some(&self.matches[i]),
             _ => None,
         }

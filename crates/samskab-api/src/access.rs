@@ -131,12 +131,12 @@ pub const ACCESS: &[Access] = &[
     only(
         "POST",
         "/volunteers/{id}/child-certificate/request",
-        &[Caseworker],
+        CASEWORKER_OR_ORGANISATION,
     ),
     only(
         "POST",
         "/volunteers/{id}/child-certificate/assessment",
-        &[Caseworker],
+        CASEWORKER_OR_ORGANISATION,
     ),
     persons("GET", "/volunteers", READERS),
     persons("GET", "/volunteers/{id}", &[Caseworker, Auditor, Volunteer]),

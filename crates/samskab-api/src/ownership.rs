@@ -6,6 +6,7 @@
 //! | what the route names | a volunteer's own | an organisation's own |
 //! |---|---|---|
 //! | `/volunteers/{id}` | itself | — |
+//! | `/volunteers/{id}/child-certificate/…` | itself | a volunteer whose børneattest case names it (consented to its request, or requested by it) |
 //! | `/organisations/{id}` | — | itself |
 //! | `/needs/{id}` | — | a need it posted |
 //! | `/persons/{id}` | — | a person it looks after |
@@ -77,6 +78,11 @@ pub async fn check_path(
     let own = match (party, room(path)) {
         (Party::Volunteer(me), Some(Room::Volunteers)) => id == me,
         (Party::Organisation(me), Some(Room::Organisations)) => id == me,
+        (Party::Organisation(me), Some(Room::Volunteers)) => {
+            certificate_bodies(state, principal, id)
+                .await?
+                .contains(&PostedBy::Organisation(me.into()))
+        }
         (Party::Organisation(me), Some(Room::Needs)) => {
             need_poster(state, principal, id).await? == PostedBy::Organisation(me.into())
         }
@@ -188,6 +194,27 @@ async fn need_poster(
         .details()
         .map(|need| need.posted_by)
         .ok_or(ApiError::NotFound)
+}
+
+/// The bodies volunteer `id`'s børneattest case names: the one they consented may request it,
+/// and the one whose request awaits its assessment. 404 if they were never registered.
+async fn certificate_bodies(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<Vec<PostedBy>, ApiError> {
+    match current::<Volunteer>(state, principal, id).await? {
+        VolunteerState::Active(details) => {
+            let case = details.certificate_case;
+            Ok(case
+                .consent_for
+                .into_iter()
+                .chain(case.request.map(|request| request.by))
+                .collect())
+        }
+        VolunteerState::NotRegistered => Err(ApiError::NotFound),
+        VolunteerState::ConsentWithdrawn { .. } | VolunteerState::Forgotten { .. } => Ok(vec![]),
+    }
 }
 
 /// Who registered person `id` (the municipality, or the organisation that looks after them);

@@ -20,6 +20,7 @@ use uuid::Uuid;
 use crate::auth::Principal;
 use crate::body::JsonBody;
 use crate::commands::{CommandAccepted, CommandRequest};
+use crate::ownership;
 use crate::problem::ApiError;
 use crate::routes::{EntityId, municipality_or_organisation};
 use crate::schema;
@@ -37,17 +38,21 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct RequesterInput {
     /// The organisation (registered and active in the caller's municipality) that requests the
-    /// børneattest. Absent or null: the municipality.
+    /// børneattest. Absent or null: the municipality; for an organisation's token, itself (it
+    /// names no other).
     pub organisation_id: Option<Uuid>,
 }
 
 /// The requester named: an organisation must be registered and active in the caller's
-/// municipality.
+/// municipality. An organisation's token names itself.
 async fn requester(
     state: &AppState,
     principal: &Principal,
     organisation: Option<Uuid>,
 ) -> Result<CertificateRequester, ApiError> {
+    // An organisation's token speaks for itself: naming none is naming itself.
+    let organisation = organisation.or(principal.organisation());
+    ownership::check_own_name(principal, organisation, IN_OWN_NAME)?;
     municipality_or_organisation(
         state,
         principal,
@@ -56,6 +61,9 @@ async fn requester(
     )
     .await
 }
+
+const IN_OWN_NAME: &str =
+    "an organisation's token requests and assesses a børneattest in its own name (organisation_id)";
 
 /// Record the volunteer's consent that the municipality or an organisation requests their
 /// børneattest. Used up by the request; the same consent again changes nothing.
@@ -101,7 +109,7 @@ async fn request_certificate(
 #[serde(deny_unknown_fields)]
 pub struct CertificateAssessmentInput {
     /// The body that requested the børneattest, which assesses it. Absent or null: the
-    /// municipality.
+    /// municipality; for an organisation's token, itself (it names no other).
     pub organisation_id: Option<Uuid>,
     #[schema(schema_with = schema::certificate_result)]
     pub result: String,
@@ -135,7 +143,9 @@ async fn assess_certificate(
     };
     // The body that requested it is checked by the decider (only it assesses); whether it is
     // still active does not change what it found.
-    let requester = match input.organisation_id {
+    let organisation = input.organisation_id.or(cmd.principal.organisation());
+    ownership::check_own_name(&cmd.principal, organisation, IN_OWN_NAME)?;
+    let requester = match organisation {
         None => PostedBy::Municipality,
         Some(id) => PostedBy::Organisation(OrganisationId::from(id)),
     };

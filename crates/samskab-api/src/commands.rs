@@ -95,7 +95,10 @@ impl FromRequestParts<AppState> for CommandRequest {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let principal = Principal::from_request_parts(parts, state).await?;
-        let PathTenant(path_tenant) = PathTenant::from_request_parts(parts, state).await?;
+        let path_tenant = match parts.extensions.get::<PathTenant>() {
+            Some(PathTenant(elsewhere)) => elsewhere.clone(),
+            None => principal.tenant.clone(),
+        };
         let idempotency_key = idempotency_key(&parts.headers)?;
         Ok(Self {
             state: state.clone(),
@@ -194,7 +197,7 @@ impl CommandRequest {
         id: impl fmt::Display,
         command: D::Command,
     ) -> Result<Response, ApiError> {
-        let entity = self.entity::<D>(self.principal.tenant.as_str(), &id)?;
+        let entity = self.entity::<D>(self.path_tenant.as_str(), &id)?;
         let log = self.state.log.clone();
         let response = self
             .run::<D>(entity.clone(), Creates::Existing, NO_BODY, command, None)

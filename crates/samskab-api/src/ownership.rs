@@ -76,9 +76,9 @@ pub async fn check_path(
         return Ok((tenant != principal.tenant).then_some(tenant));
     }
     let own = match (party, room(path)) {
-        (Party::Volunteer(me), Some(Room::Volunteers)) => id == me,
+        (Party::Volunteer(me), Some(Room::Volunteers | Room::Certificates)) => id == me,
         (Party::Organisation(me), Some(Room::Organisations)) => id == me,
-        (Party::Organisation(me), Some(Room::Volunteers)) => {
+        (Party::Organisation(me), Some(Room::Certificates)) => {
             certificate_bodies(state, principal, id)
                 .await?
                 .contains(&PostedBy::Organisation(me.into()))
@@ -165,6 +165,9 @@ async fn volunteers_match(
 
 enum Room {
     Volunteers,
+    /// `/volunteers/{id}/child-certificate/…`: a volunteer's børneattest case, which an
+    /// organisation it names reaches (no other route of the volunteer's).
+    Certificates,
     Organisations,
     Needs,
     Persons,
@@ -172,8 +175,10 @@ enum Room {
 }
 
 fn room(path: &str) -> Option<Room> {
-    let first = path.trim_start_matches('/').split('/').next()?;
+    let mut segments = path.trim_start_matches('/').split('/');
+    let first = segments.next()?;
     match first {
+        "volunteers" if segments.nth(1) == Some("child-certificate") => Some(Room::Certificates),
         "volunteers" => Some(Room::Volunteers),
         "organisations" => Some(Room::Organisations),
         "needs" => Some(Room::Needs),

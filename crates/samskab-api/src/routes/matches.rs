@@ -226,8 +226,27 @@ async fn propose_match(
 struct Sides {
     volunteer_tenant: TenantId,
     match_tenant: TenantId,
-    /// The field a refusal of the other municipality names.
-    elsewhere_field: &'static str,
+    /// Which side, if either, is of another municipality than the caller's.
+    elsewhere: Elsewhere,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Elsewhere {
+    Neither,
+    /// The volunteer (`volunteer_municipality`, named by a coordinator).
+    Volunteer,
+    /// The need (`need_municipality`, named by a volunteer's own token).
+    Need,
+}
+
+impl Elsewhere {
+    /// The field a refusal about the other municipality names.
+    fn field(self) -> &'static str {
+        match self {
+            Elsewhere::Neither | Elsewhere::Volunteer => "volunteer_municipality",
+            Elsewhere::Need => "need_municipality",
+        }
+    }
 }
 
 impl Sides {
@@ -245,7 +264,7 @@ impl Sides {
             (None, None) => Ok(Self {
                 volunteer_tenant: home.clone(),
                 match_tenant: home,
-                elsewhere_field: "volunteer_municipality",
+                elsewhere: Elsewhere::Neither,
             }),
             (Some(_), _) if volunteers_token => Err(ApiError::invalid(
                 "volunteer_municipality",
@@ -255,7 +274,7 @@ impl Sides {
             (Some(volunteer_tenant), None) => Ok(Self {
                 volunteer_tenant,
                 match_tenant: home,
-                elsewhere_field: "volunteer_municipality",
+                elsewhere: Elsewhere::Volunteer,
             }),
             (_, Some(_)) if !volunteers_token => Err(ApiError::invalid(
                 "need_municipality",
@@ -269,7 +288,7 @@ impl Sides {
             (_, Some(match_tenant)) => Ok(Self {
                 volunteer_tenant: home,
                 match_tenant,
-                elsewhere_field: "need_municipality",
+                elsewhere: Elsewhere::Need,
             }),
         }
     }
@@ -287,14 +306,14 @@ async fn matchable_volunteer(
     sides: &Sides,
     id: Uuid,
 ) -> Result<samskab_domain::VolunteerDetails, ApiError> {
-    let elsewhere = sides.volunteer_elsewhere().is_some();
+    let elsewhere = sides.elsewhere != Elsewhere::Neither;
     let known = current_in::<Volunteer>(state, sides.volunteer_tenant.as_str(), &id).await?;
     let why = match known {
         VolunteerState::Active(details)
             if elsewhere && !details.other_municipalities.contains(&sides.match_tenant) =>
         {
             return Err(ApiError::invalid(
-                sides.elsewhere_field,
+                sides.elsewhere.field(),
                 format!(
                     "the volunteer has not opted in to being matched in {}",
                     sides.match_tenant
@@ -307,9 +326,7 @@ async fn matchable_volunteer(
         VolunteerState::Active(_) => "the volunteer has not consented to matching",
         VolunteerState::ConsentWithdrawn { .. } => "the volunteer withdrew their consent",
         VolunteerState::Forgotten { .. } => "the volunteer was forgotten at their request",
-        VolunteerState::NotRegistered
-            if sides.elsewhere_field == "volunteer_municipality" && elsewhere =>
-        {
+        VolunteerState::NotRegistered if sides.elsewhere == Elsewhere::Volunteer => {
             "no volunteer with this id in that municipality"
         }
         VolunteerState::NotRegistered => {

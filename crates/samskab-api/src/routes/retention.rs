@@ -94,9 +94,14 @@ async fn match_retention(
 
 /// The report of the matches `(started_on, ended_on)` as they stood on `on`.
 pub fn retention(on: NaiveDate, matches: &[(NaiveDate, Option<NaiveDate>)]) -> RetentionView {
-    let lasted: Vec<u32> = matches
+    // Per match that had started by `on`: the months since it started (what it could have
+    // lasted) and the months it lasted.
+    let started: Vec<(u32, u32)> = matches
         .iter()
-        .filter_map(|(started, ended)| lasted_months_on(*started, *ended, on))
+        .filter_map(|(started, ended)| {
+            let since = lasted_months_on(*started, None, on)?;
+            Some((since, lasted_months_on(*started, *ended, on)?))
+        })
         .collect();
     let running = matches
         .iter()
@@ -105,11 +110,11 @@ pub fn retention(on: NaiveDate, matches: &[(NaiveDate, Option<NaiveDate>)]) -> R
     let milestones = MILESTONES
         .iter()
         .map(|&months| {
-            let eligible = matches
+            let eligible = started.iter().filter(|(since, _)| *since >= months).count() as u64;
+            let reached = started
                 .iter()
-                .filter(|(started, _)| lasted_months_on(*started, None, on) >= Some(months))
+                .filter(|(_, lasted)| *lasted >= months)
                 .count() as u64;
-            let reached = lasted.iter().filter(|&&m| m >= months).count() as u64;
             MilestoneView {
                 months,
                 eligible,
@@ -120,7 +125,7 @@ pub fn retention(on: NaiveDate, matches: &[(NaiveDate, Option<NaiveDate>)]) -> R
         .collect();
     RetentionView {
         on,
-        started: lasted.len() as u64,
+        started: started.len() as u64,
         running: running as u64,
         milestones,
     }

@@ -123,6 +123,8 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         config,
         samskab::projections::read_models().into(),
     );
+    // A signing key of this app's own, as the binary takes one from configuration.
+    let state = state.with_audit_signer(audit_signer());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -167,6 +169,14 @@ impl TestApp {
                 &[role],
                 chrono::Duration::hours(1),
             )
+            .expect("sign")
+    }
+
+    /// A token of `role` for the staff member `sub` (two committee members are two people).
+    pub fn staff_token(&self, tenant: &str, sub: &str, role: Role) -> String {
+        let tenant = TenantId::parse(tenant).expect("tenant");
+        self.keys
+            .sign(&tenant, sub, &[role], chrono::Duration::hours(1))
             .expect("sign")
     }
 
@@ -339,7 +349,8 @@ impl TestApp {
             self.keys.clone(),
             samskab_api::ApiConfig::default(),
             samskab::projections::read_models().into(),
-        );
+        )
+        .with_audit_signer(audit_signer());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -411,6 +422,14 @@ pub async fn read(response: reqwest::Response) -> (u16, Value) {
     (status, value)
 }
 
+/// A fresh Ed25519 key for signing audit exports.
+pub fn audit_signer() -> samskab_audit_worker::Signer {
+    let mut seed = [0u8; 32];
+    seed[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    seed[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    samskab_audit_worker::Signer::from_seed(seed)
+}
+
 /// The canonical volunteer of `samskab_domain::fixtures` (the one the domain's, the workers'
 /// and the benchmark's tests use), as a client posts it, under another name (sent as given,
 /// so a test can send an invalid one).
@@ -467,5 +486,56 @@ pub fn need_body(title: &str) -> Value {
         "starts_on": today,
         "ends_on": today + chrono::Duration::days(365),
         "children_under_15": need.children_under_15,
+    })
+}
+
+/// A grant pool of `kind` ("rounds", "rolling", "partnership") taking associations and
+/// informal groups, scored on reach (60) and volunteers (40), with a second approver above
+/// `second_approval_above` øre.
+pub fn pool_body(kind: &str, second_approval_above: i64) -> Value {
+    serde_json::json!({
+        "name": "§18-puljen",
+        "legal_basis": "serviceloven-18",
+        "purpose": "Støtte til frivilligt socialt arbejde",
+        "kind": kind,
+        "applicants": ["association", "informal_group"],
+        "criteria": [
+            { "key": "reach", "title": "Hvor mange det når", "weight": 60 },
+            { "key": "volunteers", "title": "Frivillige", "weight": 40 },
+        ],
+        "second_approval_above": second_approval_above,
+        "audited_accounts_above": 2_000_000,
+        "initiative": "Flere frivillige",
+        "strategic_goal": null,
+    })
+}
+
+/// An application's content asking for `requested` øre, in one budget line.
+pub fn application_content(title: &str, requested: i64) -> Value {
+    serde_json::json!({
+        "title": title,
+        "purpose": "Lektiehjælp til børn i Islev",
+        "activities": "To eftermiddage om ugen",
+        "target_group": "Skolebørn 7-14 år",
+        "period_from": "2026-08-01",
+        "period_to": "2027-06-30",
+        "amount_requested": requested,
+        "budget_lines": [ { "text": "Materialer og forplejning", "amount": requested } ],
+        "expected_volunteers": 8,
+        "expected_participants": 40,
+        "co_funding": 0,
+    })
+}
+
+/// An informal group's application to `pool`, with its contact person (personal data).
+pub fn group_application_body(pool: &str, title: &str, requested: i64, contact: &str) -> Value {
+    let mut content = application_content(title, requested);
+    content["group_name"] = serde_json::json!("Strikkeklubben i Islev");
+    content["applicant_name"] = serde_json::json!(contact);
+    content["applicant_email"] = serde_json::json!("strik@example.dk");
+    serde_json::json!({
+        "pool_id": pool,
+        "applicant_kind": "informal_group",
+        "content": content,
     })
 }

@@ -25,6 +25,12 @@ if [ ! -f .data/master-keys ]; then
   chmod 600 .data/master-keys
 fi
 export SAMSKAB_MASTER_KEYS="$(cat .data/master-keys)"
+# One audit signing key per checkout (Ed25519 seed): it signs the head of every audit export.
+if [ ! -f .data/audit-signing-key ]; then
+  head -c 32 /dev/urandom | base64 | tr -d '\n' > .data/audit-signing-key
+  chmod 600 .data/audit-signing-key
+fi
+export SAMSKAB_AUDIT_SIGNING_KEY="$(cat .data/audit-signing-key)"
 export SAMSKAB_LISTEN="${SAMSKAB_LISTEN:-127.0.0.1:8080}"
 
 cargo build --release --locked -p samskab

@@ -6,6 +6,7 @@ mod bad_input;
 mod certificates;
 mod decisions;
 mod flow;
+mod grants;
 mod idempotency;
 mod matches;
 mod matching;

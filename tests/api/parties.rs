@@ -24,6 +24,10 @@ struct World {
     cases: [String; 2],
     /// `volunteers[i]` proposed for `needs[i]` by a caseworker (as coordinator).
     matches: [String; 2],
+    /// A grant pool, public to every applicant.
+    pool: String,
+    /// A draft application of each organisation to the pool.
+    applications: [String; 2],
 }
 
 impl World {
@@ -87,6 +91,28 @@ impl World {
             assert_eq!(status, 201, "{created}");
             matches.push(created["id"].as_str().expect("id").to_string());
         }
+        let admin = app.token("rodovre", Role::PoolAdministrator);
+        let (status, created) = app
+            .post(
+                "/grant-pools",
+                &admin,
+                &samskab_e2e::pool_body("rolling", 0),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        let pool = created["id"].as_str().expect("id").to_string();
+        let mut applications = Vec::new();
+        for organisation in &organisations {
+            let body = json!({
+                "pool_id": pool,
+                "applicant_kind": "association",
+                "organisation_id": organisation,
+                "content": samskab_e2e::application_content("Lektiecafé", 100_000),
+            });
+            let (status, created) = app.post("/grant-applications", &caseworker, &body).await;
+            assert_eq!(status, 201, "{created}");
+            applications.push(created["id"].as_str().expect("id").to_string());
+        }
         let two = |v: Vec<String>| -> [String; 2] { v.try_into().expect("two") };
         Self {
             caseworker,
@@ -96,6 +122,8 @@ impl World {
             volunteers: two(volunteers),
             cases: two(cases),
             matches: two(matches),
+            pool,
+            applications: two(applications),
         }
     }
 
@@ -118,6 +146,8 @@ impl World {
             (Role::Organisation, "needs") => Some(&self.needs[i]),
             (Role::Organisation, "persons") => Some(&self.persons[i]),
             (Role::Organisation, "volunteers") => Some(&self.cases[i]),
+            (Role::Organisation, "grant-applications") => Some(&self.applications[i]),
+            (Role::Organisation, "grant-pools") => Some(&self.pool),
             (_, "matches") => Some(&self.matches[i]),
             _ => None,
         }
@@ -139,6 +169,10 @@ async fn refused(app: &TestApp, method: reqwest::Method, path: &str, token: &str
     assert_eq!(status, 403, "{method} {path}: {answer}");
     assert_eq!(app.appended().await, before, "{method} {path} appended");
 }
+
+/// Rooms whose every entity a party may read: an applicant reads every grant pool it may
+/// apply to. They have no "another's" to refuse; their own is checked like the rest.
+const PUBLIC_TO_PARTIES: &[&str] = &["grant-pools"];
 
 /// The rows of the access table that `role` may call and whose path names an entity, each with
 /// its room (the path's first segment).
@@ -163,6 +197,9 @@ async fn a_party_token_reaches_only_its_own_on_every_route_it_may_call() {
     for role in [Role::Volunteer, Role::Organisation] {
         let mine = world.token(&app, role, 0);
         for (row, room) in rows_naming_an_entity(role) {
+            if PUBLIC_TO_PARTIES.contains(&room) {
+                continue;
+            }
             let Some(theirs) = world.own(role, room, 1) else {
                 panic!(
                     "{} may call {} {}, and this test knows no entity of theirs there: add it to World::own",

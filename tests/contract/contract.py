@@ -33,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 SEED = os.environ.get("SAMSKAB_CONTRACT_SEED", "20261123")
 EXAMPLES = os.environ.get("SAMSKAB_CONTRACT_EXAMPLES", "30")
 # The party roles' tokens speak for the first demo volunteer and organisation (`samskab tokens`).
-ROLES = ("caseworker", "auditor", "admin", "volunteer", "organisation")
+ROLES = ("caseworker", "auditor", "committee_member", "pool_administrator", "admin", "volunteer", "organisation")
 
 
 def log(message):
@@ -109,6 +109,7 @@ def main():
             DATABASE_URL=database_url,
             SAMSKAB_JWT_SECRET=uuid.uuid4().hex + uuid.uuid4().hex,
             SAMSKAB_MASTER_KEYS="contract-1:" + base64.b64encode(os.urandom(32)).decode(),
+            SAMSKAB_AUDIT_SIGNING_KEY=base64.b64encode(os.urandom(32)).decode(),
             RUST_LOG="warn",
         )
         # The NATS server takes a moment to listen; each step retries its connection. Only
@@ -171,6 +172,8 @@ def main():
                     SAMSKAB_CONTRACT_POSITION=str(position),
                     SAMSKAB_CONTRACT_URL=url,
                     SAMSKAB_CONTRACT_CASEWORKER=tokens["caseworker"],
+                    SAMSKAB_CONTRACT_POOL_ADMINISTRATOR=tokens["pool_administrator"],
+                    SAMSKAB_CONTRACT_ROLE=role,
                 ),
                 capture_output=True,
                 text=True,

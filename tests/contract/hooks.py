@@ -247,6 +247,164 @@ def _fix_match(body):
         body["period"] = _danish_today().strftime("%Y-%m")
 
 
+POOL_ADMINISTRATOR = os.environ.get("SAMSKAB_CONTRACT_POOL_ADMINISTRATOR")
+# The role whose token this schemathesis run sends (set by contract.py).
+ROLE = os.environ.get("SAMSKAB_CONTRACT_ROLE", "")
+
+
+def _call(method, path, token, body=None):
+    request = urllib.request.Request(
+        f"{API_URL}{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def _fix_pool(body):
+    """A pool's criteria have keys of their own and weights that add up to 100 (see
+    PoolInput)."""
+    if not isinstance(body, dict) or "legal_basis" not in body:
+        return
+    criteria = body.get("criteria")
+    if isinstance(criteria, list) and criteria and all(isinstance(c, dict) for c in criteria):
+        base = 100 // len(criteria)
+        for i, c in enumerate(criteria):
+            c["key"] = f"c{i}"
+            c["weight"] = base + (100 - base * len(criteria) if i == 0 else 0)
+
+
+def _fix_round(body):
+    """A round opens before its deadline, and its decision is expected after it; all in 2000
+    to 2100 (see RoundInput). Open now, so that submissions are taken."""
+    if not isinstance(body, dict) or "deadline" not in body or "opens_at" not in body:
+        return
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    deadline = now + datetime.timedelta(days=30)
+    body["opens_at"] = (now - datetime.timedelta(days=1)).isoformat()
+    body["deadline"] = deadline.isoformat()
+    body["decision_expected"] = (deadline + datetime.timedelta(days=10)).date().isoformat()
+
+
+def _fix_content(content):
+    """An application's content (see ApplicationContentInput): its period in order and in
+    2000 to 2100, budget lines that add up to the amount applied for and the co-funding, and
+    an applicant as the caller applies: an organisation's token as its association (no person,
+    no group), a case worker for an informal group (its name and contact person)."""
+    if not isinstance(content, dict) or "budget_lines" not in content:
+        return
+    start, end = _date(content.get("period_from")), _date(content.get("period_to"))
+    if start is None or not 2000 <= start.year <= 2100:
+        start = datetime.date(2026, 8, 1)
+    if end is None or not 2000 <= end.year <= 2100 or end < start:
+        end = start
+    content["period_from"], content["period_to"] = start.isoformat(), end.isoformat()
+    requested = _whole(content.get("amount_requested"))
+    co_funding = _whole(content.get("co_funding"))
+    lines = content.get("budget_lines")
+    if requested is not None and co_funding is not None and isinstance(lines, list) and lines:
+        if requested + co_funding > 1_000_000_000_000:
+            content["co_funding"] = co_funding = 0
+        first = lines[0] if isinstance(lines[0], dict) else {}
+        content["budget_lines"] = [{"text": first.get("text", "Post"), "amount": requested + co_funding}]
+    if ROLE == "organisation":
+        for field in ("group_name", "applicant_name", "applicant_email", "applicant_phone"):
+            content[field] = None
+    else:
+        content["group_name"] = "Kontraktgruppen"
+        content["applicant_name"] = "Kontrakt Ansøger"
+
+
+def _fresh_pool():
+    """A new rolling pool that takes applications from anyone."""
+    return _call("POST", "/grant-pools", POOL_ADMINISTRATOR, {
+        "name": "Kontraktpuljen",
+        "legal_basis": "serviceloven-18",
+        "purpose": "Kontrakttesten",
+        "kind": "rolling",
+        "applicants": ["association", "informal_group", "person"],
+        "criteria": [{"key": "reach", "title": "Rækkevidde", "weight": 100}],
+        "second_approval_above": 0,
+        "audited_accounts_above": 0,
+    })["id"]
+
+
+def _fix_application(body):
+    """A new application names a pool that exists and takes the applicant (a fresh one), and
+    no round (the pool has none)."""
+    if not isinstance(body, dict) or "pool_id" not in body or "content" not in body:
+        return
+    if API_URL and POOL_ADMINISTRATOR:
+        body["pool_id"] = _fresh_pool()
+    body["round_id"] = None
+    body["organisation_id"] = None
+    body["applicant_kind"] = "association" if ROLE == "organisation" else "informal_group"
+    _fix_content(body["content"])
+
+
+def _operation_path(case):
+    operation = getattr(case, "operation", None)
+    return getattr(operation, "path", None) or getattr(case, "path", "") or ""
+
+
+def _fix_conflict(case, body):
+    """A conflict of interest names an organisation or an application, one of the two (see
+    ConflictInput); the coverage phase sends bodies with neither."""
+    if not isinstance(body, dict) or not _operation_path(case).endswith("/conflicts"):
+        return
+    if body.get("organisation_id") is None and body.get("application_id") is None:
+        body["organisation_id"] = str(uuid.uuid4())
+        body.pop("application_id", None)
+
+
+def _fix_follow_up(case, body):
+    """A payment is made on a past day, not after today (see PaymentInput); a final report
+    of a grant above the pool's threshold has audited accounts (see FinalReportInput)."""
+    if not isinstance(body, dict):
+        return
+    if {"amount", "paid_on", "reference"} <= set(body):
+        day = _date(body.get("paid_on"))
+        today = _danish_today()
+        if day is None or day > today or day.year < 2000:
+            body["paid_on"] = today.isoformat()
+    if {"spent", "narrative", "audited"} <= set(body):
+        body["audited"] = True
+
+
+def _path_id(case):
+    params = getattr(case, "path_parameters", None) or {}
+    return params.get("id")
+
+
+def _fix_assessment(case, body):
+    """An assessment scores each criterion of the application's pool once and recommends at most
+    what was applied for (0 here): the criteria are read from the pool."""
+    if not isinstance(body, dict) or "scores" not in body or "recommended" not in body:
+        return
+    body["recommended"] = 0
+    application = _path_id(case)
+    if not (API_URL and CASEWORKER and application):
+        return
+    try:
+        found = _call("GET", f"/grant-applications/{application}?min_position={KNOWN_POSITION}", CASEWORKER)
+        pool = _call("GET", f"/grant-pools/{found['pool_id']}?min_position={KNOWN_POSITION}", CASEWORKER)
+    except Exception:  # no such application: the server's 404 is checked as it is
+        return
+    body["scores"] = [{"criterion": c["key"], "score": 3, "note": None} for c in pool["criteria"]]
+
+
+def _fix_decision(body):
+    """A decision's amount fits its outcome and a refusal is justified (see DecisionInput): a
+    refusal, which needs no budget."""
+    if isinstance(body, dict) and {"outcome", "amount", "year"} <= set(body):
+        body["outcome"] = "refused"
+        body["amount"] = 0
+        body["justification"] = "Afslået i kontrakttesten"
+        body["years"] = []
+
+
 def _danish_today():
     """The date in Denmark, which the server's date rules use (not the machine's)."""
     from zoneinfo import ZoneInfo
@@ -267,6 +425,15 @@ def before_call(ctx, case, kwargs):
     _fix_match(case.body)
     _fix_certificate(case.body)
     _fix_municipalities(case.body)
+    _fix_pool(case.body)
+    _fix_round(case.body)
+    _fix_application(case.body)
+    if isinstance(case.body, dict) and "budget_lines" in case.body:
+        _fix_content(case.body)
+    _fix_assessment(case, case.body)
+    _fix_decision(case.body)
+    _fix_conflict(case, case.body)
+    _fix_follow_up(case, case.body)
     query = case.query or {}
     # `min_position` must not be beyond the log (the server says 400 at once).
     if isinstance(query.get("cvr"), str):
@@ -280,6 +447,14 @@ def before_call(ctx, case, kwargs):
         today = _danish_today()
         if day is None or not 1900 <= day.year <= today.year + 10:
             query["on"] = today.isoformat()
+    # An audit export's instant is in 2000 to 2100 (see CaseAuditQuery).
+    if isinstance(query.get("as_of"), str):
+        try:
+            as_of = datetime.datetime.fromisoformat(query["as_of"].replace("Z", "+00:00"))
+            if not 2000 <= as_of.year <= 2100:
+                query["as_of"] = datetime.datetime.now(datetime.timezone.utc).isoformat()
+        except ValueError:
+            pass  # a form Python does not read; the server's answer is checked as it is
     position = _whole(query.get("min_position"))
     if position is not None and position > KNOWN_POSITION:
         query["min_position"] = position % (KNOWN_POSITION + 1)

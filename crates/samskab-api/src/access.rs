@@ -30,7 +30,10 @@ pub struct Access {
     pub persons: bool,
 }
 
-use Role::{Auditor, Caseworker, Operator, Organisation, PlatformAdmin, Volunteer};
+use Role::{
+    Auditor, Caseworker, CommitteeMember, Operator, Organisation, PlatformAdmin, PoolAdministrator,
+    Volunteer,
+};
 
 const fn open(method: &'static str, path: &'static str) -> Access {
     Access {
@@ -72,6 +75,22 @@ const CASEWORKER_OR_PARTIES: &[Role] = &[Caseworker, Volunteer, Organisation];
 const READERS_OR_ORGANISATION: &[Role] = &[Caseworker, Auditor, Organisation];
 /// Staff who read, or either side (each its own only).
 const READERS_OR_PARTIES: &[Role] = &[Caseworker, Auditor, Volunteer, Organisation];
+
+/// Municipal staff who work with grants, and the auditor, who reads every grant case.
+const GRANT_READERS: &[Role] = &[Caseworker, CommitteeMember, PoolAdministrator, Auditor];
+/// Grant staff and auditors, or the applicant organisation itself (its own only).
+const GRANT_READERS_OR_APPLICANT: &[Role] = &[
+    Caseworker,
+    CommitteeMember,
+    PoolAdministrator,
+    Auditor,
+    Organisation,
+];
+/// A caseworker (for an applicant without a token of its own: an informal group, a person), or
+/// the applicant organisation itself.
+const CASEWORKER_OR_APPLICANT: &[Role] = &[Caseworker, Organisation];
+/// Who assesses and decides, each declaring their own conflicts of interest.
+const CASE_HANDLERS: &[Role] = &[Caseworker, CommitteeMember];
 
 /// The table. Keep the order of ARCHITECTURE.md: by room, commands before queries.
 pub const ACCESS: &[Access] = &[
@@ -163,13 +182,87 @@ pub const ACCESS: &[Access] = &[
     only("GET", "/matches", READERS_OR_PARTIES),
     only("GET", "/matches/retention", READERS),
     only("GET", "/matches/{id}", READERS_OR_PARTIES),
+    only("POST", "/grant-pools", &[PoolAdministrator]),
+    only("POST", "/grant-pools/{id}/budget", &[PoolAdministrator]),
+    only("POST", "/grant-pools/{id}/rounds", &[PoolAdministrator]),
+    only("POST", "/grant-pools/{id}/conflicts", CASE_HANDLERS),
+    only("GET", "/grant-pools", GRANT_READERS_OR_APPLICANT),
+    only("GET", "/grant-pools/{id}", GRANT_READERS_OR_APPLICANT),
+    only("POST", "/grant-applications", CASEWORKER_OR_APPLICANT),
+    only("PUT", "/grant-applications/{id}", CASEWORKER_OR_APPLICANT),
+    only(
+        "POST",
+        "/grant-applications/{id}/submit",
+        CASEWORKER_OR_APPLICANT,
+    ),
+    only(
+        "POST",
+        "/grant-applications/{id}/amend",
+        CASEWORKER_OR_APPLICANT,
+    ),
+    only(
+        "POST",
+        "/grant-applications/{id}/withdraw",
+        CASEWORKER_OR_APPLICANT,
+    ),
+    only(
+        "POST",
+        "/grant-applications/{id}/assessments",
+        &[Caseworker],
+    ),
+    only(
+        "POST",
+        "/grant-applications/{id}/second-assessment",
+        CASE_HANDLERS,
+    ),
+    only(
+        "POST",
+        "/grant-applications/{id}/decision",
+        &[CommitteeMember],
+    ),
+    only(
+        "POST",
+        "/grant-applications/{id}/decision/approval",
+        &[CommitteeMember],
+    ),
+    only("POST", "/grant-applications/{id}/complaint", &[Caseworker]),
+    only("POST", "/grant-applications/{id}/payments", &[Caseworker]),
+    only(
+        "POST",
+        "/grant-applications/{id}/final-report",
+        CASEWORKER_OR_APPLICANT,
+    ),
+    only(
+        "POST",
+        "/grant-applications/{id}/final-report/approval",
+        &[Caseworker],
+    ),
+    only("POST", "/grant-applications/{id}/repayments", &[Caseworker]),
+    persons("GET", "/grant-applications", GRANT_READERS_OR_APPLICANT),
+    persons(
+        "GET",
+        "/grant-applications/{id}",
+        GRANT_READERS_OR_APPLICANT,
+    ),
+    only(
+        "GET",
+        "/grant-applications/{id}/versions",
+        GRANT_READERS_OR_APPLICANT,
+    ),
+    only(
+        "GET",
+        "/grant-applications/{id}/audit",
+        GRANT_READERS_OR_APPLICANT,
+    ),
+    only("GET", "/grant-pools/{id}/audit", GRANT_READERS),
 ];
 
 /// The roles that see a person's personal data, børneattest and consent where a route shows
 /// persons; every other role that may call the route sees the rest (statistics, skills). The
 /// party roles reach only their own entity (`ownership.rs`): a volunteer sees themself, an
-/// organisation its own contact person.
-pub const SEES_PERSONS: &[Role] = &[Caseworker, Volunteer, Organisation];
+/// organisation its own contact person. A committee member sees who applies for a grant
+/// (forvaltningsloven: the decision is about them).
+pub const SEES_PERSONS: &[Role] = &[Caseworker, CommitteeMember, Volunteer, Organisation];
 
 /// Whether `principal` sees persons' personal data (see [`SEES_PERSONS`]).
 pub fn sees_persons(principal: &Principal) -> bool {

@@ -21,6 +21,11 @@ pub enum Role {
     Caseworker,
     /// Reads everything of its municipality, changes nothing, sees no personal data of volunteers.
     Auditor,
+    /// A member of the committee (udvalg) that decides grants: decides, approves as second
+    /// approver, reads the grant cases.
+    CommitteeMember,
+    /// Sets up the municipality's grant pools: creates them, sets their budgets, opens rounds.
+    PoolAdministrator,
     /// The engineer on call: projection status and lag, nothing of any municipality's data.
     Operator,
     /// One volunteer (the token's `acts_for`): their own profile, consents, export,
@@ -32,11 +37,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 8] = [
         Role::PlatformAdmin,
         Role::Operator,
         Role::Caseworker,
         Role::Auditor,
+        Role::CommitteeMember,
+        Role::PoolAdministrator,
         Role::Volunteer,
         Role::Organisation,
     ];
@@ -46,6 +53,8 @@ impl Role {
             Role::Operator => "operator",
             Role::Caseworker => "caseworker",
             Role::Auditor => "auditor",
+            Role::CommitteeMember => "committee_member",
+            Role::PoolAdministrator => "pool_administrator",
             Role::Volunteer => "volunteer",
             Role::Organisation => "organisation",
         }

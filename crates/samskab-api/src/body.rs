@@ -109,6 +109,15 @@ pub mod whole {
         number(d, u64::from(u16::MAX)).map(|n| n as u16)
     }
 
+    pub fn u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        number(d, u64::from(u32::MAX)).map(|n| n as u32)
+    }
+
+    /// An amount in øre, 0 to `samskab_domain::Amount::MAX`.
+    pub fn ore<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        number(d, samskab_domain::Amount::MAX as u64).map(|n| n as i64)
+    }
+
     pub fn option_u16<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
         #[derive(Deserialize)]
         struct Whole(#[serde(deserialize_with = "u16")] u16);

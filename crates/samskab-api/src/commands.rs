@@ -332,6 +332,12 @@ pub async fn execute<D: Decider>(
         request_fingerprint: Some(ctx.fingerprint.clone()),
     };
     let decisions = &ctx.state.decisions;
+    // One command per existing entity at a time in this process (a new one has no one to
+    // wait for: its append expects sequence 0).
+    let _turn = match creates {
+        Creates::Existing => Some(decisions.turn(entity).await),
+        Creates::New => None,
+    };
     let mut attempts = 0;
     // The entity as last read: from the decision cache first, from the log when that is stale.
     let mut known = None;

@@ -95,11 +95,45 @@ struct SnapshotBody<S, K = Vec<StoredCommand>> {
 #[derive(Clone, Default)]
 pub struct DecisionCache {
     entries: Arc<Mutex<HashMap<EntityRef, Arc<Entry>>>>,
+    turns: Turns,
     /// Events this process has folded from the log, in all (what snapshots save).
     events_loaded: Arc<AtomicU64>,
 }
 
+/// Commands on one entity take turns within this process: each decides on the state the one
+/// before it left and appends before the next decides. Without this, N concurrent commands on
+/// one subject (decisions racing for a pool's budget) would all decide on the same state and
+/// all but one lose the append, again and again, until they ran out of retries: the log's
+/// expected-sequence check stays the guard (across processes it is the only one), but within a
+/// process nobody loses a race they could simply have waited for. Striped (a fixed set of
+/// locks, an entity's chosen by its subject's hash), so it is bounded however many entities
+/// there are; two entities that share a stripe merely take turns too.
+#[derive(Clone)]
+struct Turns(Arc<[tokio::sync::Mutex<()>]>);
+
+/// Enough that unrelated entities rarely share a turn.
+const TURN_STRIPES: usize = 1024;
+
+impl Default for Turns {
+    fn default() -> Self {
+        Turns(
+            (0..TURN_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
+        )
+    }
+}
+
 impl DecisionCache {
+    /// Waits for the entity's turn (see [`Turns`]); the turn lasts as long as the guard.
+    pub async fn turn(&self, entity: &EntityRef) -> tokio::sync::MutexGuard<'_, ()> {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        entity.hash(&mut hasher);
+        let stripe = (hasher.finish() as usize) % self.turns.0.len();
+        self.turns.0[stripe].lock().await
+    }
+
     fn cached<D: Decider>(&self, entity: &EntityRef) -> Option<Known<D::State>> {
         let entry = self.entries.lock().ok()?.get(entity).cloned()?;
         let state = entry.state.downcast_ref::<D::State>()?.clone();

@@ -45,6 +45,9 @@ pub fn api() -> (Router<AppState>, serde_json::Value) {
         .merge(routes::matching::router())
         .merge(routes::matches::router())
         .merge(routes::retention::router())
+        .merge(routes::grant_pools::router())
+        .merge(routes::grant_applications::router())
+        .merge(routes::audit::router())
         .merge(routes::municipalities::router())
         .merge(routes::ops::router())
         .split_for_parts();
@@ -63,6 +66,8 @@ pub fn read_model_sql() -> Vec<(&'static str, String)> {
         routes::matching::read_sql(),
         routes::matches::read_sql(),
         routes::retention::read_sql(),
+        routes::grant_pools::read_sql(),
+        routes::grant_applications::read_sql(),
         routes::municipalities::read_sql(),
     ]
     .concat()

@@ -34,7 +34,7 @@ use utoipa::{Modify, OpenApi};
     modifiers(&BearerAuth),
     components(schemas(crate::problem::Problem, crate::problem::FieldError)),
     tags((name = "volunteers"), (name = "organisations"), (name = "needs"), (name = "matching"),
-        (name = "matches"),
+        (name = "matches"), (name = "grants"),
         (name = "municipalities"), (name = "ops"))
 )]
 pub(crate) struct ApiDoc;

@@ -11,6 +11,8 @@
 //! | `/needs/{id}` | — | a need it posted |
 //! | `/persons/{id}` | — | a person it looks after |
 //! | `/matches/{id}` | a match of theirs | a match to a need it posted or a person it looks after |
+//! | `/grant-pools/{id}` | — | any pool of its municipality (pools are public to applicants) |
+//! | `/grant-applications/{id}` | — | an application it made as an association |
 //!
 //! The path's entity is checked here, by `access::enforce`, before any handler runs, against
 //! the log (through the decision cache, which the command then finds warm). What a body or a
@@ -29,8 +31,8 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use samskab_domain::{
-    Counterpart, Match, MatchSide, Need, Person, PostedBy, ProposedBy, TenantId, Volunteer,
-    VolunteerState,
+    Counterpart, GrantApplication, Match, MatchSide, Need, Person, PostedBy, ProposedBy, TenantId,
+    Volunteer, VolunteerState,
 };
 use uuid::Uuid;
 
@@ -85,6 +87,16 @@ pub async fn check_path(
         }
         (Party::Organisation(me), Some(Room::Needs)) => {
             need_poster(state, principal, id).await? == PostedBy::Organisation(me.into())
+        }
+        // Applicants read the pools they may apply to: all of the municipality's.
+        (Party::Organisation(_), Some(Room::GrantPools)) => true,
+        (Party::Organisation(me), Some(Room::GrantApplications)) => {
+            current::<GrantApplication>(state, principal, id)
+                .await?
+                .draft()
+                .ok_or(ApiError::NotFound)?
+                .organisation
+                == Some(me.into())
         }
         (Party::Organisation(me), Some(Room::Persons)) => {
             registrar(state, principal, id).await? == PostedBy::Organisation(me.into())
@@ -172,6 +184,8 @@ enum Room {
     Needs,
     Persons,
     Matches,
+    GrantPools,
+    GrantApplications,
 }
 
 fn room(path: &str) -> Option<Room> {
@@ -184,6 +198,8 @@ fn room(path: &str) -> Option<Room> {
         "needs" => Some(Room::Needs),
         "persons" => Some(Room::Persons),
         "matches" => Some(Room::Matches),
+        "grant-pools" => Some(Room::GrantPools),
+        "grant-applications" => Some(Room::GrantApplications),
         _ => None,
     }
 }

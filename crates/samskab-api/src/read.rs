@@ -14,8 +14,10 @@ use crate::problem::{ApiError, FieldError};
 use crate::state::AppState;
 
 pub use samskab_projection::ReadModel;
+pub use samskab_projection::read_model::AUDIT;
 /// The read model of municipalities, organisations and volunteers.
 pub use samskab_projection::read_model::DIRECTORY;
+pub use samskab_projection::read_model::GRANTS;
 /// The read model of needs (and, later, what matching ranks).
 pub use samskab_projection::read_model::MATCHING;
 

@@ -14,6 +14,10 @@ use samskab_domain::{
     MatchNote, MatchSide, Name, NeedDescription, NeedTitle, OrganisationKind, ProposedBy, Tag,
     TargetGroup, TenantId, Weekday,
 };
+use samskab_domain::{
+    ApplicantKind, CriterionKey, GrantOutcome, GrantText, GrantTitle, Justification, LegalBasis,
+    PoolKind,
+};
 use serde_json::{Value, json};
 use utoipa::openapi::Schema;
 
@@ -297,6 +301,99 @@ pub fn deactivation_reason_or_null() -> Schema {
     blank_or_reason(DeactivationReason::MAX_CHARS)
 }
 
+// --- grants ---------------------------------------------------------------------------------
+
+pub fn grant_title() -> Schema {
+    schema(text(1, GrantTitle::MAX_CHARS, false, "§18-puljen 2026"))
+}
+
+/// An optional title: absent, null or blank is none.
+pub fn grant_title_or_null() -> Schema {
+    let title = text_pattern(1, GrantTitle::MAX_CHARS, false);
+    schema(json!({
+        "type": ["string", "null"],
+        "pattern": format!("(?:^[{WS}]*$)|(?:{title})"),
+    }))
+}
+
+pub fn grant_text() -> Schema {
+    schema(text(
+        1,
+        GrantText::MAX_CHARS,
+        true,
+        "Lektiehjælp to eftermiddage om ugen i Islev.",
+    ))
+}
+
+pub fn grant_text_or_null() -> Schema {
+    blank_or_reason(GrantText::MAX_CHARS)
+}
+
+pub fn justification() -> Schema {
+    schema(text(
+        1,
+        Justification::MAX_CHARS,
+        true,
+        "Puljen er søgt for mere, end den rummer.",
+    ))
+}
+
+pub fn justification_or_null() -> Schema {
+    blank_or_reason(Justification::MAX_CHARS)
+}
+
+pub fn legal_basis() -> Schema {
+    schema(enumeration(LegalBasis::ALL.iter().map(|k| k.as_str())))
+}
+
+pub fn pool_kind() -> Schema {
+    schema(enumeration(PoolKind::ALL.iter().map(|k| k.as_str())))
+}
+
+pub fn applicant_kind() -> Schema {
+    schema(enumeration(ApplicantKind::ALL.iter().map(|k| k.as_str())))
+}
+
+pub fn applicant_kinds() -> Schema {
+    schema(json!({
+        "type": "array",
+        "items": enumeration(ApplicantKind::ALL.iter().map(|k| k.as_str())),
+        "minItems": 1,
+        "maxItems": ApplicantKind::ALL.len(),
+        "uniqueItems": true,
+    }))
+}
+
+pub fn grant_outcome() -> Schema {
+    schema(enumeration(GrantOutcome::ALL.iter().map(|k| k.as_str())))
+}
+
+pub fn criterion_key() -> Schema {
+    schema(json!({
+        "type": "string",
+        "pattern": format!("^[a-z0-9-]{{1,{}}}$", CriterionKey::MAX_CHARS),
+        "examples": ["reach"],
+    }))
+}
+
+pub fn audit_format_or_null() -> Schema {
+    schema(nullable(enumeration(["json", "csv", "html"])))
+}
+
+pub fn grant_status_or_null() -> Schema {
+    schema(nullable(enumeration(GRANT_STATUSES)))
+}
+
+/// Where a grant case stands (`grants.application.status`).
+pub const GRANT_STATUSES: [&str; 6] = [
+    "draft",
+    "submitted",
+    "proposed",
+    "decided",
+    "reopened",
+    "withdrawn",
+];
+
 pub fn need_title() -> Schema {
     schema(text(
         1,
@@ -559,6 +656,14 @@ pub fn cross_field_rules(schemas: &mut Value) {
     if let Some(s) = schemas.get_mut("MatchProposalInput") {
         merge(s, need_or_person);
     }
+    // A conflict of interest is with an organisation or with an application: one of the two.
+    let organisation_or_application = json!({ "oneOf": [
+        { "allOf": [present("organisation_id"), absent_or_null("application_id")] },
+        { "allOf": [present("application_id"), absent_or_null("organisation_id")] },
+    ]});
+    if let Some(s) = schemas.get_mut("ConflictInput") {
+        merge(s, organisation_or_application);
+    }
 }
 
 #[cfg(test)]
@@ -692,6 +797,20 @@ mod tests {
     #[test]
     fn every_schema_literal_is_a_schema() {
         for f in [
+            grant_title,
+            grant_title_or_null,
+            grant_text,
+            grant_text_or_null,
+            justification,
+            justification_or_null,
+            legal_basis,
+            pool_kind,
+            applicant_kind,
+            applicant_kinds,
+            grant_outcome,
+            criterion_key,
+            grant_status_or_null,
+            audit_format_or_null,
             name,
             name_or_null,
             email_or_null,

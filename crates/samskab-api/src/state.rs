@@ -44,6 +44,9 @@ pub struct AppState {
     pub municipalities: Municipalities,
     /// Entities' decision states between commands (see `decisions.rs`).
     pub decisions: DecisionCache,
+    /// Signs the head of every audit export (`routes/audit.rs`); without one, exports are
+    /// refused (503).
+    pub audit_signer: Option<Arc<samskab_audit_worker::Signer>>,
 }
 
 impl AppState {
@@ -63,6 +66,13 @@ impl AppState {
             read_models,
             municipalities: Municipalities::default(),
             decisions: DecisionCache::default(),
+            audit_signer: None,
         }
+    }
+
+    /// The state with the key that signs audit exports (from `SAMSKAB_AUDIT_SIGNING_KEY`).
+    pub fn with_audit_signer(mut self, signer: samskab_audit_worker::Signer) -> Self {
+        self.audit_signer = Some(Arc::new(signer));
+        self
     }
 }

@@ -10,6 +10,12 @@
 //! 7. Matching: top-20 candidates at 100k and 1M volunteers, suggestions among 50k needs.
 //! 8. Matching projection: the matching projector catching up on profile updates (vs the
 //!    directory projector and plain UPDATEs), and a rebuild from 1M events (vs from 100k).
+//! 9. Grants: decisions racing on one pool through the API (vs appends to one subject), with
+//!    zero over-commit checked.
+//! 10. The audit trail of grant cases: the audit projector catching up on a backlog of grant
+//!     events (vs the grants projector on the same), and a pool-year's export and its check by
+//!     `deploy/audit/verify_export.py` (vs the aim of 2 s), beside the whole chain's
+//!     verification.
 //!
 //! Each section starts its own `nats-server` (samskab-testkit) and fresh database, so one
 //! section's data does not weigh on the next (section 3 reuses section 1's server, whose
@@ -17,9 +23,11 @@
 
 mod api;
 mod append;
+mod audit;
 mod cpu;
 mod driver;
 mod fixtures;
+mod grants;
 mod history;
 mod matching;
 mod matching_projection;
@@ -47,8 +55,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub struct Args {
     /// Sections to run, comma-separated (1 append, 2 API, 3 history load, 4 projection
     /// throughput, 5 projection lag, 6 RSS of `samskab all`, 7 matching queries, 8 matching
-    /// projection and rebuild).
-    #[arg(long, value_delimiter = ',', default_values_t = [1u8, 2, 3, 4, 5, 6, 7, 8])]
+    /// projection and rebuild, 9 grant decisions on one pool, 10 audit trail of grant cases).
+    #[arg(long, value_delimiter = ',', default_values_t = [1u8, 2, 3, 4, 5, 6, 7, 8, 9, 10])]
     pub sections: Vec<u8>,
     /// Concurrent tasks/clients of the "many" rows.
     #[arg(long, default_value_t = 32)]
@@ -96,6 +104,16 @@ pub struct Args {
     /// of 20); the baseline rebuild is from a tenth of them.
     #[arg(long, default_value_t = 1_000_000)]
     pub rebuild_events: u64,
+    /// Decisions racing on one pool (section 9), each on an application of its own.
+    #[arg(long, default_value_t = 2_000)]
+    pub grant_decisions: usize,
+    /// Of them, how many the pool's budget cannot take (section 9): refused with 409.
+    #[arg(long, default_value_t = 100)]
+    pub grant_losers: usize,
+    /// Grant cases of section 10 (drafted, submitted, assessed and decided, all in one pool):
+    /// the projectors' backlog (about 4 events a case) and the pool-year exported.
+    #[arg(long, default_value_t = 10_000)]
+    pub audit_cases: usize,
     /// The release `samskab` binary (section 6). Default: <repo>/target/release/samskab.
     #[arg(long)]
     pub samskab_bin: Option<PathBuf>,
@@ -180,7 +198,7 @@ async fn main() -> anyhow::Result<()> {
         shared = Some((nats, log));
     }
 
-    for section in 1..=8u8 {
+    for section in 1..=10u8 {
         if !args.runs(section) {
             continue;
         }
@@ -192,7 +210,9 @@ async fn main() -> anyhow::Result<()> {
             5 => "Projection lag under steady load",
             6 => "RSS of `samskab all`",
             7 => "Matching queries on a large read model",
-            _ => "Matching projection (profile updates; rebuild)",
+            8 => "Matching projection (profile updates; rebuild)",
+            9 => "Grant decisions on one contended pool",
+            _ => "The audit trail of grant cases",
         };
         println!("\n== {section}. {title}");
         let outcome = match (section, &shared) {
@@ -204,6 +224,8 @@ async fn main() -> anyhow::Result<()> {
             (6, _) => rss::run(&args, &mut report).await,
             (7, _) => matching::run(&args, &mut report).await,
             (8, _) => matching_projection::run(&args, &mut report).await,
+            (9, _) => grants::run(&args, &mut report).await,
+            (10, _) => audit::run(&args, &mut report).await,
             _ => Ok(()),
         };
         if let Err(e) = outcome {

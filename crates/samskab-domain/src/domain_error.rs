@@ -29,6 +29,11 @@ impl DomainError {
         }
     }
 
+    /// Whether this is a rule refusing `field` (for tests that name the field at fault).
+    pub fn is_rule(&self, field: &str) -> bool {
+        matches!(self, DomainError::Rule { field: Some(f), .. } if f == field)
+    }
+
     pub(crate) fn rule(field: &str, reason: impl Into<String>) -> Self {
         DomainError::Rule {
             field: Some(field.to_owned()),

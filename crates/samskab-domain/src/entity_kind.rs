@@ -2,8 +2,8 @@
 
 string_enum! {
     /// Which entity an event or an error is about. `as_str()` is used as a subject token
-    /// (`samskab.ev.<tenant>.<kind>.<id>`), so it must stay lowercase ASCII without dots
-    /// (checked below, and by the event log's `validate_token`).
+    /// (`samskab.ev.<tenant>.<kind>.<id>`), so it must stay lowercase ASCII, digits and `-`,
+    /// without dots (checked below, and by the event log's `validate_token`).
     pub enum EntityKind {
         Municipality => "municipality",
         Organisation => "organisation",
@@ -11,6 +11,8 @@ string_enum! {
         Need => "need",
         Match => "match",
         Person => "person",
+        GrantPool => "grant-pool",
+        GrantApplication => "grant-application",
     }
 }
 
@@ -32,7 +34,7 @@ mod tests {
             assert!(
                 kind.as_str()
                     .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b == b'_'),
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
                 "{kind}"
             );
         }

@@ -851,3 +851,112 @@ pub fn arb_match_event(id: MatchId) -> impl Strategy<Value = MatchEvent> {
         ),
     ]
 }
+
+// --- grants ---------------------------------------------------------------------------------
+
+pub fn grant_pool_id() -> GrantPoolId {
+    GrantPoolId::from_uuid(Uuid::from_u128(0x0199_0000_0000_7000_8000_0000_0000_0901))
+}
+
+pub fn grant_round_id() -> GrantRoundId {
+    GrantRoundId::from_uuid(Uuid::from_u128(0x0199_0000_0000_7000_8000_0000_0000_0902))
+}
+
+pub fn grant_application_id() -> GrantApplicationId {
+    GrantApplicationId::from_uuid(Uuid::from_u128(0x0199_0000_0000_7000_8000_0000_0000_0903))
+}
+
+pub fn ore(amount: i64) -> Amount {
+    Amount::from_ore(amount).expect("amount")
+}
+
+pub fn kroner(amount: i64) -> Amount {
+    ore(amount * 100)
+}
+
+pub fn staff(sub: &str) -> StaffMember {
+    StaffMember::parse(&format!("user:{sub}")).expect("staff member")
+}
+
+pub fn criterion(key: &str, weight: u8) -> Criterion {
+    Criterion {
+        key: CriterionKey::parse(key).expect("key"),
+        title: GrantTitle::parse(key).expect("title"),
+        weight,
+    }
+}
+
+/// Rødovre's §18 pool (seed 004): in rounds, associations and informal groups, a second
+/// approver above 100.000 kr.
+pub fn grant_pool_details(id: GrantPoolId) -> PoolDetails {
+    PoolDetails {
+        id,
+        name: GrantTitle::parse("§18-puljen").expect("name"),
+        legal_basis: LegalBasis::ServicelovenParagraph18,
+        purpose: GrantText::parse("Støtte til frivilligt socialt arbejde i Rødovre").expect("p"),
+        kind: PoolKind::Rounds,
+        applicants: vec![ApplicantKind::Association, ApplicantKind::InformalGroup],
+        criteria: vec![criterion("reach", 60), criterion("volunteers", 40)],
+        second_approval_above: kroner(100_000),
+        audited_accounts_above: kroner(20_000),
+        initiative: None,
+        strategic_goal: None,
+    }
+}
+
+/// An application's content asking for `requested` øre, with no co-funding.
+pub fn application_content(requested: Amount) -> ApplicationContent {
+    ApplicationContent {
+        title: GrantTitle::parse("Lektiecafé").expect("title"),
+        purpose: GrantText::parse("Lektiehjælp til børn i Islev").expect("purpose"),
+        activities: GrantText::parse("To eftermiddage om ugen").expect("activities"),
+        target_group: GrantText::parse("Skolebørn 7-14 år").expect("target group"),
+        period_from: date(2026, 8, 1),
+        period_to: date(2027, 6, 30),
+        amount_requested: requested,
+        budget_lines: vec![BudgetLine {
+            text: GrantTitle::parse("Materialer og forplejning").expect("line"),
+            amount: requested,
+        }],
+        expected_volunteers: 8,
+        expected_participants: 40,
+        co_funding: Amount::ZERO,
+    }
+}
+
+/// Æblehaven's application to the pool's round.
+pub fn association_application(
+    id: GrantApplicationId,
+    pool: GrantPoolId,
+    requested: Amount,
+) -> ApplicationDraft {
+    ApplicationDraft {
+        id,
+        pool,
+        round: Some(grant_round_id()),
+        applicant_kind: ApplicantKind::Association,
+        organisation: Some(org_id()),
+        group_name: None,
+        content: application_content(requested),
+        personal: None,
+    }
+}
+
+/// An informal group's application, with its contact person (personal data).
+pub fn group_application(
+    id: GrantApplicationId,
+    pool: GrantPoolId,
+    requested: Amount,
+    contact_name: &str,
+) -> ApplicationDraft {
+    ApplicationDraft {
+        applicant_kind: ApplicantKind::InformalGroup,
+        organisation: None,
+        group_name: Some(GrantTitle::parse("Strikkeklubben i Islev").expect("group")),
+        personal: Some(ApplicantPersonalData {
+            name: name(contact_name),
+            contact: Some(contact()),
+        }),
+        ..association_application(id, pool, requested)
+    }
+}

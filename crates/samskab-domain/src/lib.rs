@@ -21,6 +21,8 @@ pub mod calendar;
 pub mod decider;
 pub mod domain_error;
 pub mod entity_kind;
+pub mod grant_application;
+pub mod grant_pool;
 pub mod invalid_value;
 pub mod matches;
 pub mod municipality;
@@ -42,6 +44,16 @@ mod state_snapshots;
 pub use decider::{Decider, DomainEvent, EventDecodeError};
 pub use domain_error::DomainError;
 pub use entity_kind::EntityKind;
+pub use grant_application::{
+    ApplicantPersonalData, ApplicationAssessed, ApplicationContent, ApplicationDraft,
+    ApplicationVersion, BudgetLine, CriterionScore, GrantApplication, GrantApplicationCommand,
+    GrantApplicationEvent, GrantApplicationState, SubmittedApplication,
+};
+pub use grant_pool::{
+    ApplicantRef, CaseFacts, CaseStatus, DecisionTerms, GrantPool, GrantPoolCommand,
+    GrantPoolEvent, GrantPoolState, PoolDecision, PoolDetails, PoolFinalReport,
+    PoolFinalReportApproved, PoolLedger, PoolPayment, PoolRepayment, PoolRound, YearlyAmount,
+};
 pub use invalid_value::InvalidValue;
 pub use matches::{
     Counterpart, Match, MatchAccepted, MatchCommand, MatchDeclined, MatchDetails, MatchEnded,

@@ -7,8 +7,13 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 
 use crate::fixtures::*;
+use crate::grant_pool::{PoolBudgetChanged, PoolConflictDeclared};
 use crate::values::Purpose;
 use crate::volunteer::VolunteerPurposeConsent;
+use crate::{
+    Amount, ApplicationAssessed, ApplicationVersion, GrantApplication, GrantApplicationEvent,
+    GrantOutcome, GrantPool, GrantPoolEvent, Justification, PoolDecision,
+};
 use crate::{
     ClosingReason, Decider, Match, MatchAccepted, MatchEvent, MatchHoursLogged, MatchNote,
     MatchPaused, MatchSide, MatchStarted, MonthlyMinutes, Municipality, Need, NeedClosed,
@@ -133,6 +138,7 @@ fn each_states_snapshot_shape_is_pinned_to_its_version() {
         person_id(),
         "Familien Kovalenko",
     ))]);
+    let (pool, application) = grant_states();
     let shape = |state: serde_json::Result<String>| state.expect("a state serialises");
     assert_eq!(
         (
@@ -167,6 +173,105 @@ fn each_states_snapshot_shape_is_pinned_to_its_version() {
         (Person::STATE_VERSION, shape(serde_json::to_string(&person))),
         (1, PINNED_PERSON.to_string())
     );
+    assert_eq!(
+        (
+            GrantPool::STATE_VERSION,
+            shape(serde_json::to_string(&pool))
+        ),
+        (1, PINNED_GRANT_POOL.to_string())
+    );
+    assert_eq!(
+        (
+            GrantApplication::STATE_VERSION,
+            shape(serde_json::to_string(&application))
+        ),
+        (1, PINNED_GRANT_APPLICATION.to_string())
+    );
+}
+
+/// A pool with a budget, a conflict declared and a decision; an application submitted and
+/// assessed. Their snapshots (maps keyed by year and by id, a set of pairs) read back as they
+/// were.
+fn grant_states() -> (
+    <GrantPool as Decider>::State,
+    <GrantApplication as Decider>::State,
+) {
+    let draft = group_application(
+        grant_application_id(),
+        grant_pool_id(),
+        kroner(40_000),
+        "Birte Skov",
+    );
+    let pool_events = [
+        GrantPoolEvent::Created(grant_pool_details(grant_pool_id())),
+        GrantPoolEvent::BudgetChanged(PoolBudgetChanged {
+            id: grant_pool_id(),
+            year: 2026,
+            amount: kroner(300_000),
+            previous: Amount::ZERO,
+            reason: Justification::parse("Budget 2026").expect("reason"),
+            by: staff("admin"),
+            at: at(2026, 1, 5),
+        }),
+        GrantPoolEvent::ConflictDeclared(PoolConflictDeclared {
+            id: grant_pool_id(),
+            member: staff("bo"),
+            applicant: draft.applicant(),
+            reason: None,
+            at: at(2026, 3, 1),
+        }),
+        GrantPoolEvent::Decided(PoolDecision {
+            id: grant_pool_id(),
+            application: grant_application_id(),
+            version: 1,
+            applicant: draft.applicant(),
+            outcome: GrantOutcome::Full,
+            amount: kroner(40_000),
+            requested: kroner(40_000),
+            year: 2026,
+            justification: None,
+            decided_by: staff("chair"),
+            assessed_by: vec![staff("anna")],
+            report_due: Some(date(2027, 3, 31)),
+            years: vec![],
+            duties: None,
+            at: at(2026, 4, 1),
+        }),
+    ];
+    let application_events = [
+        GrantApplicationEvent::Drafted(draft.clone()),
+        GrantApplicationEvent::Submitted(ApplicationVersion {
+            id: draft.id,
+            version: 1,
+            round: draft.round,
+            at: at(2026, 2, 1),
+            content: draft.content.clone(),
+            group_name: draft.group_name.clone(),
+            personal: draft.personal.clone(),
+        }),
+        GrantApplicationEvent::Assessed(ApplicationAssessed {
+            id: draft.id,
+            version: 1,
+            assessor: staff("anna"),
+            scores: vec![],
+            total: 60,
+            recommended: kroner(40_000),
+            note: None,
+            at: at(2026, 3, 10),
+        }),
+    ];
+    let pool = GrantPool::replay(&pool_events);
+    let application = GrantApplication::replay(&application_events);
+    for split in 0..=pool_events.len() {
+        assert_eq!(resumed::<GrantPool>(&pool_events, split), pool);
+    }
+    for split in 0..=application_events.len() {
+        assert_eq!(
+            resumed::<GrantApplication>(&application_events, split),
+            application
+        );
+    }
+    (pool, application)
 }
 
 const PINNED_VOLUNTEER: &str = r#"{"Active":{"id":"01950000-0000-7000-8000-000000000002","personal":{"name":"Søren Snedker","contact":{"email":"soren@example.dk","phone":"+4512345678","person":null},"birth_year":1958},"profile":{"postcode":"2610","age_band":"67_plus","skills":["snedker","lektiehjælp"],"resources":["har bil"],"languages":["da","uk"],"availability":{"slots":[{"weekday":"mon","part":"morning"},{"weekday":"tue","part":"evening"}],"hours_per_week":5},"target_groups":["children","refugees"]},"consent":{"purpose":"Formidling af frivilligt arbejde i Rødovre Kommune","given_at":"2025-03-01T10:00:00Z"},"purposes":{"matching":"2025-03-02T10:00:00Z"},"child_certificate":{"status":"not_required","assessed_on":null,"valid_until":null},"certificate_case":{"consent_for":null,"request":null},"other_municipalities":[]}}"#;
@@ -175,3 +280,5 @@ const PINNED_MUNICIPALITY: &str = r#"{"Registered":{"details":{"tenant":"rodovre
 const PINNED_NEED: &str = r#"{"Closed":{"details":{"id":"01950000-0000-7000-8000-000000000003","posted_by":{"kind":"organisation","organisation_id":"01950000-0000-7000-8000-000000000001"},"title":"Lektiehjælp til ukrainske børn","description":"Røde Kors i Rødovre genstarter Lektiehjælpen. Vi søger to frivillige, der vil hjælpe ukrainske børn i 1.-6. klasse med lektierne tirsdag aften i Rødovre Frivilligcenter.\nDet er en fordel, hvis du taler ukrainsk eller russisk.","target_groups":["children","refugees"],"skills_required":["lektiehjælp"],"skills_nice_to_have":["matematik","dansk som andetsprog"],"languages":["da","uk"],"place":{"kind":"at_postcode","postcode":"2610"},"schedule":{"kind":"weekly","slots":[{"weekday":"tue","part":"evening"}],"hours_per_week":2},"volunteers_wanted":2,"starts_on":"2025-09-02","ends_on":"2026-06-30","children_under_15":true},"closed_at":"2026-01-15T10:00:00Z","reason":"Vi har fundet frivillige nok"}}"#;
 const PINNED_MATCH: &str = r#"{"Paused":{"proposal":{"id":"01950000-0000-7000-8000-000000000004","volunteer_id":"01950000-0000-7000-8000-000000000002","counterpart":{"kind":"need","id":"01950000-0000-7000-8000-000000000003"},"proposed_by":"coordinator","note":"Tirsdag aften passer begge parter, og der er brug for en, der taler ukrainsk.","at":"2025-09-03T10:00:00Z"},"started_on":"2025-09-09","minutes":{"2025-09":480,"2025-11":360},"since":"2025-12-15T10:00:00Z","reason":"Juleferie"}}"#;
 const PINNED_PERSON: &str = r#"{"Registered":{"id":"01950000-0000-7000-8000-000000000005","kind":"family","registered_by":{"kind":"organisation","organisation_id":"01950000-0000-7000-8000-000000000001"},"postcode":"2610","languages":["uk","ru"],"children_under_15":true,"personal":{"name":"Familien Kovalenko","contact":{"email":null,"phone":"+4520304050","person":null}}}}"#;
+const PINNED_GRANT_POOL: &str = r#"{"Created":{"details":{"id":"01990000-0000-7000-8000-000000000901","name":"§18-puljen","legal_basis":"serviceloven-18","purpose":"Støtte til frivilligt socialt arbejde i Rødovre","kind":"rounds","applicants":["association","informal_group"],"criteria":[{"key":"reach","title":"reach","weight":60},{"key":"volunteers","title":"volunteers","weight":40}],"second_approval_above":10000000,"audited_accounts_above":2000000,"initiative":null,"strategic_goal":null},"budgets":{"2026":30000000},"committed":{"2026":4000000},"rounds":[],"conflicts":[["user:bo",{"application":"01990000-0000-7000-8000-000000000903"}]],"cases":{"01990000-0000-7000-8000-000000000903":{"status":"decided","decision":{"id":"01990000-0000-7000-8000-000000000901","application":"01990000-0000-7000-8000-000000000903","version":1,"applicant":{"application":"01990000-0000-7000-8000-000000000903"},"outcome":"full","amount":4000000,"requested":4000000,"year":2026,"justification":null,"decided_by":"user:chair","assessed_by":["user:anna"],"report_due":"2027-03-31","at":"2026-04-01T10:00:00Z"},"follow_up":{"paid":0,"report":null,"repayment_due":null,"repaid":0}}}}}"#;
+const PINNED_GRANT_APPLICATION: &str = r#"{"Submitted":{"draft":{"id":"01990000-0000-7000-8000-000000000903","pool":"01990000-0000-7000-8000-000000000901","round":"01990000-0000-7000-8000-000000000902","applicant_kind":"informal_group","organisation":null,"group_name":"Strikkeklubben i Islev","content":{"title":"Lektiecafé","purpose":"Lektiehjælp til børn i Islev","activities":"To eftermiddage om ugen","target_group":"Skolebørn 7-14 år","period_from":"2026-08-01","period_to":"2027-06-30","amount_requested":4000000,"budget_lines":[{"text":"Materialer og forplejning","amount":4000000}],"expected_volunteers":8,"expected_participants":40,"co_funding":0},"personal":{"name":"Birte Skov","contact":{"email":"info@aeblehaven.dk","phone":"+4536377000","person":"Anne Hansen"}}},"versions":[{"id":"01990000-0000-7000-8000-000000000903","version":1,"round":"01990000-0000-7000-8000-000000000902","at":"2026-02-01T10:00:00Z","content":{"title":"Lektiecafé","purpose":"Lektiehjælp til børn i Islev","activities":"To eftermiddage om ugen","target_group":"Skolebørn 7-14 år","period_from":"2026-08-01","period_to":"2027-06-30","amount_requested":4000000,"budget_lines":[{"text":"Materialer og forplejning","amount":4000000}],"expected_volunteers":8,"expected_participants":40,"co_funding":0},"group_name":"Strikkeklubben i Islev","personal":{"name":"Birte Skov","contact":{"email":"info@aeblehaven.dk","phone":"+4536377000","person":"Anne Hansen"}}}],"assessments":[{"id":"01990000-0000-7000-8000-000000000903","version":1,"assessor":"user:anna","scores":[],"total":60,"recommended":4000000,"note":null,"at":"2026-03-10T10:00:00Z"}],"second_assessment":null}}"#;

@@ -25,3 +25,17 @@ pub const MATCHING: ReadModel = ReadModel {
     name: "matching",
     schema: "matching",
 };
+
+/// Grant pools and grant cases: budgets, rounds, applications, assessments, decisions
+/// (`samskab-grants-worker`).
+pub const GRANTS: ReadModel = ReadModel {
+    name: "grants",
+    schema: "grants",
+};
+
+/// The audit trail of every grant case: each record chained by SHA-256 to the one before it
+/// in its municipality (`samskab-audit-worker`).
+pub const AUDIT: ReadModel = ReadModel {
+    name: "audit",
+    schema: "audit",
+};

@@ -52,12 +52,30 @@ pub enum Command {
         #[arg(long, default_value_t = 40)]
         volunteers: usize,
     },
+    /// The audit trail of the grant cases.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Print the OpenAPI document (what `/openapi.json` serves), for client generators.
     Openapi,
     /// Print demo bearer tokens for each demo municipality and role.
     Tokens {
         #[arg(long, env = "SAMSKAB_JWT_SECRET", hide_env_values = true)]
         jwt_secret: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute every record's hash and link of each municipality's chain (or one's) and name
+    /// the first changed, inserted, deleted or reordered record. Exits 1 if there is one.
+    Verify {
+        /// One municipality only.
+        #[arg(long)]
+        tenant: Option<String>,
+        #[command(flatten)]
+        connections: Connections,
     },
 }
 
@@ -107,4 +125,8 @@ pub struct ServeArgs {
     /// Print demo tokens and a curl line at start-up (the local stack does).
     #[arg(long)]
     pub print_demo_tokens: bool,
+    /// The Ed25519 key that signs audit exports: the base64 of a 32-byte seed. Generate one
+    /// with: head -c 32 /dev/urandom | base64. Without it, exports answer 503.
+    #[arg(long, env = "SAMSKAB_AUDIT_SIGNING_KEY", hide_env_values = true)]
+    pub audit_signing_key: Option<String>,
 }

@@ -4,6 +4,7 @@ mod cli;
 mod config;
 mod run;
 mod seed;
+mod seed_grants;
 mod telemetry;
 
 use clap::Parser;

@@ -2,8 +2,10 @@
 //! `samskab rebuild`, `/ops/projections` and the end-to-end tests all take it from here.
 //! Adding a read model is one line in [`all`].
 
+use samskab_audit_worker::AuditProjection;
 use samskab_directory_worker::DirectoryProjection;
 use samskab_eventlog::EventLog;
+use samskab_grants_worker::GrantsProjection;
 use samskab_matching_worker::MatchingProjection;
 use samskab_projection::{Projection, Projector, ProjectorConfig, ReadModel, RunProjection};
 use sqlx::PgPool;
@@ -31,6 +33,8 @@ pub fn all() -> Vec<Registered> {
     vec![
         register::<DirectoryProjection>(),
         register::<MatchingProjection>(),
+        register::<GrantsProjection>(),
+        register::<AuditProjection>(),
     ]
 }
 

@@ -4,7 +4,7 @@ use samskab_projection::ProjectorConfig;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
-use crate::cli::{Cli, Command, Connections, ServeArgs};
+use crate::cli::{AuditCommand, Cli, Command, Connections, ServeArgs};
 use crate::{config, seed};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -27,6 +27,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             connections,
             volunteers,
         } => seed::seed_demo(&connections, volunteers).await,
+        Command::Audit {
+            command:
+                AuditCommand::Verify {
+                    tenant,
+                    connections,
+                },
+        } => audit_verify(tenant.as_deref(), &connections).await,
         Command::Openapi => {
             println!(
                 "{}",
@@ -38,6 +45,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let keys = config::token_keys(&jwt_secret)?;
             seed::print_tokens(&keys, "http://127.0.0.1:8080")
         }
+    }
+}
+
+/// `samskab audit verify`: each municipality's chain, one line each; exits 1 naming the first
+/// broken record if there is one.
+async fn audit_verify(tenant: Option<&str>, connections: &Connections) -> anyhow::Result<()> {
+    let pool = config::connect_pg(connections).await?;
+    let report = samskab_audit_worker::verify(&pool, tenant)
+        .await
+        .context("verifying the audit trail")?;
+    for chain in &report.chains {
+        match &chain.problem {
+            None => println!(
+                "{}: ok, {} records, head {} {}",
+                chain.tenant,
+                chain.records,
+                chain.last_seq.unwrap_or(0),
+                chain.last_hash.as_deref().unwrap_or("-")
+            ),
+            Some(problem) => println!("{}: BROKEN: {problem}", chain.tenant),
+        }
+    }
+    if report.is_ok() {
+        Ok(())
+    } else {
+        anyhow::bail!("the audit trail is not intact")
     }
 }
 
@@ -111,13 +144,24 @@ async fn serve(args: ServeArgs, with_workers: bool) -> anyhow::Result<()> {
     if args.print_demo_tokens {
         seed::print_tokens(&tokens, &url)?;
     }
-    let state = samskab_api::AppState::new(
+    let mut state = samskab_api::AppState::new(
         log,
         pool,
         tokens,
         api_config,
         projections::read_models().into(),
     );
+    match &args.audit_signing_key {
+        Some(seed) => {
+            let signer = samskab_audit_worker::Signer::from_base64_seed(seed)
+                .context("SAMSKAB_AUDIT_SIGNING_KEY")?;
+            info!(public_key = %signer.public_key_base64(), "audit exports are signed");
+            state = state.with_audit_signer(signer);
+        }
+        None => tracing::warn!(
+            "no SAMSKAB_AUDIT_SIGNING_KEY: audit exports are refused (503) until one is set"
+        ),
+    }
     let app = samskab_api::router(state);
     let stop = shutdown.clone();
     axum::serve(listener, app)

@@ -1,7 +1,8 @@
 //! Demo data from the seeds: Rødovre, Roskilde and Syddjurs, the organisations their documents
 //! name, needs from the seeds (Rotary's resource bank for young people at risk, seed 000;
 //! Middelfart-style social mentors, 001; the retired craftsman, 003; Rødovre's homework help and
-//! "Venner viser vej" families, 004), and made-up volunteers. Written through the same command path as the API
+//! "Venner viser vej" families, 004), made-up volunteers, and grant pools and cases
+//! (`seed_grants.rs`: Roskilde's partnerships, 002; Rødovre's §18 pools, 004). Written through the same command path as the API
 //! (`samskab_api::commands::execute`), with idempotency keys, so running it twice adds nothing.
 
 use anyhow::Context;
@@ -626,6 +627,10 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
                 }
             }
         }
+        // Grant pools and cases (Roskilde's partnerships, Rødovre's §18 pools).
+        let names: Vec<&str> = m.organisations.iter().map(|(name, _, _)| *name).collect();
+        let grants = crate::seed_grants::seed(&state, m.slug, &names).await?;
+        last_position = last_position.max(grants);
     }
     info!(done, total, last_position, "demo data loaded");
     Ok(())
@@ -886,14 +891,19 @@ pub fn print_tokens(keys: &TokenKeys, url: &str) -> anyhow::Result<()> {
     let mut first_caseworker = None;
     for m in DEMO {
         let tenant = TenantId::parse(m.slug).map_err(anyhow::Error::msg)?;
-        for role in [Role::Caseworker, Role::Auditor] {
+        for role in [
+            Role::Caseworker,
+            Role::Auditor,
+            Role::CommitteeMember,
+            Role::PoolAdministrator,
+        ] {
             let token = keys.sign(
                 &tenant,
                 &format!("demo-{}-{}", m.slug, role.as_str()),
                 &[role],
                 valid,
             )?;
-            println!("  {:<10} {:<12} {token}", m.slug, role.as_str());
+            println!("  {:<10} {:<18} {token}", m.slug, role.as_str());
             if first_caseworker.is_none() && role == Role::Caseworker {
                 first_caseworker = Some(token);
             }

@@ -175,6 +175,92 @@ async fn seed_demo_and_rebuild_show_progress_and_all_stops_cleanly_on_ctrl_c() {
         elsewhere, 1,
         "a Roskilde volunteer may also be matched in Rødovre"
     );
+    let rebuilt = samskab(&nats, &database, &["rebuild", "grants"])
+        .output()
+        .expect("rebuild");
+    assert!(rebuilt.status.success(), "{}", stderr(&rebuilt));
+    let cases: Vec<(String, String, String, Option<i64>)> = sqlx::query_as(
+        "SELECT a.tenant, p.name, a.status || coalesce('/' || a.outcome, ''), a.granted
+         FROM grants.application a JOIN grants.pool p ON p.tenant = a.tenant AND p.id = a.pool_id
+         ORDER BY 1, 2, 3, 4",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("grant cases");
+    // seed_grants.rs: Roskilde's seven partnerships of 107.000 kr. a year for 2021–2023 (seed
+    // 002); Rødovre's §18 pool with a
+    // decision of every kind (a grant in part after a complaint, above the threshold approved
+    // by a second) and an informal group's application to the pool for new volunteers.
+    let case = |t: &str, pool: &str, status: &str, granted: i64| {
+        (
+            t.to_string(),
+            pool.to_string(),
+            status.to_string(),
+            Some(granted),
+        )
+    };
+    let mut expected = vec![
+        case(
+            "rodovre",
+            "Puljen til nye frivillige",
+            "decided/full",
+            800_000,
+        ),
+        case("rodovre", "§18-puljen", "decided/full", 6_000_000),
+        case("rodovre", "§18-puljen", "decided/full", 15_000_000),
+        case("rodovre", "§18-puljen", "decided/partial", 3_000_000),
+        case("rodovre", "§18-puljen", "decided/partial", 5_000_000),
+        case("rodovre", "§18-puljen", "decided/refused", 0),
+    ];
+    for _ in 0..7 {
+        expected.push(case(
+            "roskilde",
+            "Partnerskabspuljen for foreningslivet 2021–2023",
+            "decided/full",
+            32_100_000,
+        ));
+    }
+    expected.sort();
+    assert_eq!(cases, expected);
+    let decisions: i64 = sqlx::query_scalar("SELECT count(*) FROM grants.decision")
+        .fetch_one(&pool)
+        .await
+        .expect("decisions");
+    assert_eq!(
+        decisions, 14,
+        "the complaint's case was decided twice, never edited"
+    );
+
+    // The audit trail of the grant cases: rebuilt from the log, verified, and a changed
+    // record found and named.
+    let rebuilt = samskab(&nats, &database, &["rebuild", "audit"])
+        .output()
+        .expect("rebuild");
+    assert!(rebuilt.status.success(), "{}", stderr(&rebuilt));
+    let verified = samskab(&nats, &database, &["audit", "verify"])
+        .output()
+        .expect("verify");
+    let stdout = String::from_utf8_lossy(&verified.stdout).to_string();
+    assert!(verified.status.success(), "{stdout}{}", stderr(&verified));
+    assert!(stdout.contains("rodovre: ok"), "{stdout}");
+    assert!(stdout.contains("roskilde: ok"), "{stdout}");
+    sqlx::query(
+        "UPDATE audit.record SET payload = replace(payload, '10700000', '10800000')
+         WHERE tenant = 'roskilde' AND event_type LIKE '%decided%'
+           AND seq = (SELECT min(seq) FROM audit.record
+                      WHERE tenant = 'roskilde' AND event_type LIKE '%decided%')",
+    )
+    .execute(&pool)
+    .await
+    .expect("tamper");
+    let broken = samskab(&nats, &database, &["audit", "verify"])
+        .output()
+        .expect("verify");
+    let stdout = String::from_utf8_lossy(&broken.stdout).to_string();
+    assert!(!broken.status.success(), "{stdout}");
+    assert!(stdout.contains("roskilde: BROKEN"), "{stdout}");
+    assert!(stdout.contains("rodovre: ok"), "{stdout}");
+
     for posted_by in ["municipality", "organisation"] {
         assert!(
             needs.iter().any(|(_, p, _)| p == posted_by),

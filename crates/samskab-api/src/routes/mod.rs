@@ -8,7 +8,10 @@
 //! statement on the read model it names. Who may call a route is not the handler's business:
 //! a new route gets its row in `access::ACCESS`, or everyone is refused.
 
+pub mod audit;
 pub mod certificates;
+pub mod grant_applications;
+pub mod grant_pools;
 pub mod matches;
 pub mod matching;
 pub mod municipalities;

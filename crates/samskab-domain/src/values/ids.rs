@@ -70,6 +70,19 @@ uuid_id!(
     MatchId
 );
 
+uuid_id!(
+    /// Identifies a grant pool (pulje) within its municipality.
+    GrantPoolId
+);
+uuid_id!(
+    /// Identifies an application round of a pool.
+    GrantRoundId
+);
+uuid_id!(
+    /// Identifies an application for a grant, and with it the grant case.
+    GrantApplicationId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,9 +9,11 @@ mod consent;
 mod contact;
 mod cvr;
 mod deactivation_reason;
+mod grant_terms;
 mod ids;
 mod language_code;
 mod match_terms;
+mod money;
 mod monthly_minutes;
 mod name;
 mod need_text;
@@ -33,9 +35,17 @@ pub use consent::{Consent, ConsentPurpose, Purpose};
 pub use contact::{Contact, Email, Phone};
 pub use cvr::Cvr;
 pub use deactivation_reason::DeactivationReason;
-pub use ids::{MatchId, NeedId, OrganisationId, PersonId, VolunteerId};
+pub use grant_terms::{
+    ApplicantKind, Criterion, CriterionKey, GrantOutcome, GrantText, GrantTitle, Justification,
+    LegalBasis, MAX_SCORE, PoolKind, StaffMember,
+};
+pub use ids::{
+    GrantApplicationId, GrantPoolId, GrantRoundId, MatchId, NeedId, OrganisationId, PersonId,
+    VolunteerId,
+};
 pub use language_code::LanguageCode;
 pub use match_terms::{MatchEndReason, MatchNote, MatchSide, ProposedBy};
+pub use money::Amount;
 pub use monthly_minutes::MonthlyMinutes;
 pub use name::Name;
 pub use need_text::{ClosingReason, NeedDescription, NeedTitle};

@@ -712,7 +712,12 @@ fn certificate_steps() -> [(&'static str, VolunteerCommand); 3] {
     ]
 }
 
-fn ctx<'a>(state: &'a AppState, principal: &'a Principal, key: String) -> CommandContext<'a> {
+/// The command context of a seeded command: keyed, so a second run is answered by the first.
+pub(crate) fn ctx<'a>(
+    state: &'a AppState,
+    principal: &'a Principal,
+    key: String,
+) -> CommandContext<'a> {
     CommandContext {
         state,
         principal,

@@ -8,7 +8,7 @@
 //!   for new volunteers outside associations, where an informal group applies.
 
 use chrono::{DateTime, Duration, Utc};
-use samskab_api::commands::{CommandContext, Creates, execute, id_for_key};
+use samskab_api::commands::{Creates, execute, id_for_key};
 use samskab_api::{AppState, Principal, Role};
 use samskab_domain::grant_pool::ApplicantRef;
 use samskab_domain::*;
@@ -59,12 +59,7 @@ impl Seeder<'_> {
     ) -> anyhow::Result<()> {
         let principal = self.principal(actor, role);
         let entity = EntityRef::new(self.slug, kind.as_str(), &id.to_string())?;
-        let ctx = CommandContext {
-            state: self.state,
-            principal: &principal,
-            fingerprint: key.clone(),
-            idempotency_key: Some(key.clone()),
-        };
+        let ctx = crate::seed::ctx(self.state, &principal, key.clone());
         let outcome = execute::<D>(ctx, &entity, creates, command)
             .await
             .map_err(|error| anyhow::anyhow!("{key}: {error}"))?;

@@ -16,7 +16,7 @@ use samskab_domain::{
     Contact, CriterionKey, CriterionScore, DecisionTerms, Email, GrantApplication,
     GrantApplicationCommand, GrantApplicationId, GrantApplicationState, GrantOutcome, GrantPool,
     GrantPoolCommand, GrantPoolId, GrantRoundId, GrantText, GrantTitle, Justification, Name,
-    OrganisationId, Phone, PoolKind, PoolLedger, YearlyAmount,
+    OrganisationId, Phone, PoolKind, PoolLedger, StaffMember, YearlyAmount,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -831,16 +831,17 @@ async fn record_payment(
     body: JsonBody<PaymentInput>,
 ) -> Result<Response, ApiError> {
     let (amount, paid_on, reference) = parse_payment(&body.value)?;
-    let pool = pool_of(&state, &cmd.principal, id).await?;
-    let command = GrantPoolCommand::RecordPayment {
-        application: GrantApplicationId::from(id),
-        amount,
-        paid_on,
-        reference,
-        by: staff_member(&cmd.principal)?,
-        at: Utc::now(),
-    };
-    cmd.change::<GrantPool>(pool, &body.digest, command).await
+    to_pool(&state, cmd, id, &body.digest, |application, by, at| {
+        GrantPoolCommand::RecordPayment {
+            application,
+            amount,
+            paid_on,
+            reference,
+            by,
+            at,
+        }
+    })
+    .await
 }
 
 /// Record a repayment of what was paid and not spent (after the final report's approval).
@@ -854,16 +855,17 @@ async fn record_repayment(
     body: JsonBody<PaymentInput>,
 ) -> Result<Response, ApiError> {
     let (amount, repaid_on, reference) = parse_payment(&body.value)?;
-    let pool = pool_of(&state, &cmd.principal, id).await?;
-    let command = GrantPoolCommand::RecordRepayment {
-        application: GrantApplicationId::from(id),
-        amount,
-        repaid_on,
-        reference,
-        by: staff_member(&cmd.principal)?,
-        at: Utc::now(),
-    };
-    cmd.change::<GrantPool>(pool, &body.digest, command).await
+    to_pool(&state, cmd, id, &body.digest, |application, by, at| {
+        GrantPoolCommand::RecordRepayment {
+            application,
+            amount,
+            repaid_on,
+            reference,
+            by,
+            at,
+        }
+    })
+    .await
 }
 
 /// The final report: the accounts (what was spent) and what was done.
@@ -902,18 +904,19 @@ async fn receive_final_report(
             "a field failed without a reason"
         )));
     };
-    let pool = pool_of(&state, &cmd.principal, id).await?;
-    let now = Utc::now();
-    let command = GrantPoolCommand::ReceiveFinalReport {
-        application: GrantApplicationId::from(id),
-        spent,
-        narrative,
-        audited: input.audited,
-        received_on: danish_date(now),
-        by: staff_member(&cmd.principal)?,
-        at: now,
-    };
-    cmd.change::<GrantPool>(pool, &body.digest, command).await
+    let audited = input.audited;
+    to_pool(&state, cmd, id, &body.digest, |application, by, at| {
+        GrantPoolCommand::ReceiveFinalReport {
+            application,
+            spent,
+            narrative,
+            audited,
+            received_on: danish_date(at),
+            by,
+            at,
+        }
+    })
+    .await
 }
 
 /// Approve the final report: what was paid and not spent is then to be repaid.
@@ -925,13 +928,14 @@ async fn approve_final_report(
     cmd: CommandRequest,
     EntityId(id): EntityId,
 ) -> Result<Response, ApiError> {
-    let pool = pool_of(&state, &cmd.principal, id).await?;
-    let command = GrantPoolCommand::ApproveFinalReport {
-        application: GrantApplicationId::from(id),
-        by: staff_member(&cmd.principal)?,
-        at: Utc::now(),
-    };
-    cmd.change::<GrantPool>(pool, NO_BODY, command).await
+    to_pool(&state, cmd, id, NO_BODY, |application, by, at| {
+        GrantPoolCommand::ApproveFinalReport {
+            application,
+            by,
+            at,
+        }
+    })
+    .await
 }
 
 /// Approve, as the second approver (neither the one who decided nor an assessor), a decision
@@ -944,13 +948,14 @@ async fn approve_decision(
     cmd: CommandRequest,
     EntityId(id): EntityId,
 ) -> Result<Response, ApiError> {
-    let pool = pool_of(&state, &cmd.principal, id).await?;
-    let command = GrantPoolCommand::Approve {
-        application: GrantApplicationId::from(id),
-        by: staff_member(&cmd.principal)?,
-        at: Utc::now(),
-    };
-    cmd.change::<GrantPool>(pool, NO_BODY, command).await
+    to_pool(&state, cmd, id, NO_BODY, |application, by, at| {
+        GrantPoolCommand::Approve {
+            application,
+            by,
+            at,
+        }
+    })
+    .await
 }
 
 /// Record a complaint (klage) about a final decision: it reopens the case, which is decided
@@ -966,14 +971,31 @@ async fn complain(
 ) -> Result<Response, ApiError> {
     let reason =
         Justification::parse(&body.value.reason).map_err(|e| ApiError::invalid("reason", e.0))?;
-    let pool = pool_of(&state, &cmd.principal, id).await?;
-    let command = GrantPoolCommand::Reopen {
-        application: GrantApplicationId::from(id),
-        reason,
-        by: staff_member(&cmd.principal)?,
-        at: Utc::now(),
-    };
-    cmd.change::<GrantPool>(pool, &body.digest, command).await
+    to_pool(&state, cmd, id, &body.digest, |application, by, at| {
+        GrantPoolCommand::Reopen {
+            application,
+            reason,
+            by,
+            at,
+        }
+    })
+    .await
+}
+
+/// A command to the pool application `id` was made to, about that application, by the caller
+/// at the server's time: an approval, a complaint, and what follows a grant. Every one of them
+/// is the pool's, because it concerns the pool's money.
+async fn to_pool(
+    state: &AppState,
+    cmd: CommandRequest,
+    id: Uuid,
+    body_digest: &str,
+    command: impl FnOnce(GrantApplicationId, StaffMember, DateTime<Utc>) -> GrantPoolCommand,
+) -> Result<Response, ApiError> {
+    let pool = pool_of(state, &cmd.principal, id).await?;
+    let by = staff_member(&cmd.principal)?;
+    let command = command(GrantApplicationId::from(id), by, Utc::now());
+    cmd.change::<GrantPool>(pool, body_digest, command).await
 }
 
 /// The pool application `id` was made to; 404 if there is no such application.

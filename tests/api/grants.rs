@@ -874,3 +874,160 @@ async fn a_partnership_agreement_is_granted_for_three_years_each_reserved_agains
     );
     assert_eq!(app.appended().await, before);
 }
+
+#[tokio::test]
+async fn an_applicant_is_forgotten_at_once_from_a_draft_and_from_a_case_only_once_it_need_not_be_kept()
+ {
+    let app = spawn_app().await;
+    let office = Office::new(&app, "rolling", 30_000_000, 10_000_000).await;
+    let name = "Birte Glemmesen-Skov";
+    let email = "birte.glemmesen@example.dk";
+    let mut body = group_application_body(&office.pool, "Strikkecafé i Islev", 500_000, name);
+    body["content"]["applicant_email"] = json!(email);
+    let (status, drafted) = app
+        .post("/grant-applications", &office.caseworker, &body)
+        .await;
+    assert_eq!(status, 201, "{drafted}");
+    let draft = drafted["id"].as_str().expect("id").to_string();
+    crate::privacy::until_on_disk(&app, &drafted["event_ids"][0]).await;
+    assert!(
+        app.nats
+            .files_containing(name.as_bytes())
+            .expect("search")
+            .is_empty(),
+        "the applicant is sealed in the log from the first event"
+    );
+
+    // Exported (GDPR art. 15) with the name, and forgotten: a draft is no case.
+    let (status, export) = app
+        .get(
+            &format!("/grant-applications/{draft}/export"),
+            &office.caseworker,
+        )
+        .await;
+    assert_eq!(status, 200, "{export}");
+    assert_eq!(export["application"]["personal"]["name"], name, "{export}");
+    let forget = format!("/grant-applications/{draft}/forget");
+    let position = app
+        .accepted(&forget, &office.caseworker, &json!(null))
+        .await;
+    let forgotten = case(&app, &office.caseworker, &draft, position).await;
+    assert_eq!(forgotten["applicant_name"], Value::Null, "{forgotten}");
+    assert_eq!(forgotten["applicant_email"], Value::Null);
+    assert!(forgotten["forgotten_at"].is_string(), "{forgotten}");
+    assert_eq!(
+        forgotten["waiting_for"],
+        Value::Null,
+        "nothing waits on a forgotten draft"
+    );
+    assert_eq!(forgotten["amount_requested"], 500_000, "the figures stay");
+    let (status, refused) = app
+        .post(
+            &format!("/grant-applications/{draft}/submit"),
+            &office.caseworker,
+            &json!(null),
+        )
+        .await;
+    assert_eq!(
+        status, 409,
+        "a forgotten application changes no more: {refused}"
+    );
+    let (_, export) = app
+        .get(
+            &format!("/grant-applications/{draft}/export"),
+            &office.caseworker,
+        )
+        .await;
+    assert!(!export.to_string().contains(name), "{export}");
+    // A repeat is harmless.
+    app.accepted(&forget, &office.caseworker, &json!(null))
+        .await;
+
+    // A submitted case is kept while it is open, and once refused until the end of the fifth
+    // year after: the 409 says until when, and nothing is appended.
+    let case_id = office.assessed(&app, "Lektiecafé", 400_000).await;
+    let case_forget = format!("/grant-applications/{case_id}/forget");
+    let before = app.appended().await;
+    let (status, open) = app
+        .post(&case_forget, &office.caseworker, &json!(null))
+        .await;
+    assert_eq!(status, 409, "{open}");
+    assert!(
+        open["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("is open")),
+        "{open}"
+    );
+    let refusal = json!({
+        "outcome": "refused", "amount": 0, "year": 2026,
+        "justification": "Aktiviteten ligger uden for puljens formål.",
+    });
+    app.accepted(
+        &format!("/grant-applications/{case_id}/decision"),
+        &office.chair,
+        &refusal,
+    )
+    .await;
+    let kept_until = format!("{}-12-31", chrono::Datelike::year(&Utc::now()) + 5);
+    let decided = app.appended().await;
+    let (status, kept) = app
+        .post(&case_forget, &office.caseworker, &json!(null))
+        .await;
+    assert_eq!(status, 409, "{kept}");
+    assert!(
+        kept["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&kept_until)),
+        "{kept} names {kept_until}"
+    );
+    assert_eq!(
+        app.appended().await,
+        decided,
+        "a refused forget appends nothing"
+    );
+    assert!(decided > before);
+    // Its export holds the pool's decision on it beside its own events.
+    let (_, export) = app
+        .get(
+            &format!("/grant-applications/{case_id}/export"),
+            &office.caseworker,
+        )
+        .await;
+    let case_events: Vec<&str> = export["case_events"]
+        .as_array()
+        .expect("case events")
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert_eq!(
+        case_events,
+        ["dk.samskab.grant_pool.decided.v1"],
+        "{export}"
+    );
+    assert_eq!(export["versions"][0]["personal"]["name"], "Birte Skov");
+    // Only a case worker forgets or exports.
+    let (status, _) = app.post(&case_forget, &office.chair, &json!(null)).await;
+    assert_eq!(status, 403);
+
+    // After a rebuild the forgotten applicant is still nowhere, the kept one is there.
+    app.rebuild_all().await;
+    let (_, rebuilt) = app
+        .get(&format!("/grant-applications/{draft}"), &office.caseworker)
+        .await;
+    assert_eq!(rebuilt["applicant_name"], Value::Null, "{rebuilt}");
+    assert!(rebuilt["forgotten_at"].is_string());
+    let (_, kept) = app
+        .get(
+            &format!("/grant-applications/{case_id}"),
+            &office.caseworker,
+        )
+        .await;
+    assert_eq!(kept["applicant_name"], "Birte Skov");
+    for needle in [name, email] {
+        assert_eq!(
+            crate::privacy::tables_containing(&app.pool, needle).await,
+            Vec::<String>::new(),
+            "{needle}"
+        );
+    }
+}

@@ -238,6 +238,8 @@ pub const ACCESS: &[Access] = &[
         &[Caseworker],
     ),
     only("POST", "/grant-applications/{id}/repayments", &[Caseworker]),
+    only("POST", "/grant-applications/{id}/forget", &[Caseworker]),
+    only("GET", "/grant-applications/{id}/export", &[Caseworker]),
     persons("GET", "/grant-applications", GRANT_READERS_OR_APPLICANT),
     persons(
         "GET",

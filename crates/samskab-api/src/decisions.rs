@@ -297,22 +297,32 @@ impl DecisionCache {
     }
 }
 
-/// Saves `known` as the entity's snapshot, in the background (the command's answer does not
-/// wait for it).
+/// Saves `known` as the entity's snapshot, in the background: the command's answer (and the
+/// next command on the entity, which waits for its turn) does not wait for it. A copy of the
+/// state is cheap (states that grow with their entity, as a pool's ledger of cases does, are
+/// persistent maps), so the copy is serialised off the turn, on a blocking thread, and saved.
 fn save_snapshot<D: Decider>(log: &EventLog, entity: &EntityRef, known: &Known<D::State>) {
-    let body = SnapshotBody {
-        state: &known.state,
-        keyed: known.keyed.as_ref(),
-    };
-    let body = match serde_json::to_value(&body) {
-        Ok(body) => body,
-        Err(e) => {
-            warn!(entity = %entity, error = %e, "cannot serialise the state for a snapshot");
-            return;
-        }
-    };
+    let (state, keyed) = (known.state.clone(), known.keyed.clone());
     let (log, entity, position) = (log.clone(), entity.clone(), known.last_position);
     tokio::spawn(async move {
+        let serialised = tokio::task::spawn_blocking(move || {
+            serde_json::to_value(SnapshotBody {
+                state: &state,
+                keyed: keyed.as_ref(),
+            })
+        })
+        .await;
+        let body = match serialised {
+            Ok(Ok(body)) => body,
+            Ok(Err(e)) => {
+                warn!(entity = %entity, error = %e, "cannot serialise the state for a snapshot");
+                return;
+            }
+            Err(e) => {
+                warn!(entity = %entity, error = %e, "the snapshot's serialisation did not finish");
+                return;
+            }
+        };
         match log
             .save_snapshot(&entity, D::STATE_VERSION, position, body)
             .await

@@ -47,6 +47,7 @@ pub fn api() -> (Router<AppState>, serde_json::Value) {
         .merge(routes::retention::router())
         .merge(routes::grant_pools::router())
         .merge(routes::grant_applications::router())
+        .merge(routes::grant_applicants::router())
         .merge(routes::audit::router())
         .merge(routes::municipalities::router())
         .merge(routes::ops::router())

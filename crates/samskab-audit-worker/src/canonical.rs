@@ -20,6 +20,8 @@
 //! up to 10^12, scores, weights, versions and years are small integers, and no payload has a
 //! fractional number at all (checked against `grant_pool.rs` and `grant_application.rs`).
 
+use std::fmt::Write as _;
+
 use serde_json::{Map, Number, Value};
 
 /// The largest integer a double holds exactly, and so the largest JCS writes as itself.
@@ -63,7 +65,7 @@ pub fn integers_only(value: &Value) -> Result<(), CanonicalError> {
     }
 }
 
-fn write_value(out: &mut String, value: &Value) -> Result<(), CanonicalError> {
+pub(crate) fn write_value(out: &mut String, value: &Value) -> Result<(), CanonicalError> {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(true) => out.push_str("true"),
@@ -86,13 +88,13 @@ fn write_value(out: &mut String, value: &Value) -> Result<(), CanonicalError> {
 }
 
 fn write_object(out: &mut String, members: &Map<String, Value>) -> Result<(), CanonicalError> {
-    let mut sorted: Vec<(Vec<u16>, &String, &Value)> = members
-        .iter()
-        .map(|(name, value)| (name.encode_utf16().collect(), name, value))
-        .collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
+    // By UTF-16 code units, compared as they are encoded (no allocation); the map's own order
+    // (its names' bytes) is already this one unless a name holds a character above U+FFFF,
+    // and an ordered input costs the sort one comparison a member.
+    sorted.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
     out.push('{');
-    for (i, (_, name, value)) in sorted.into_iter().enumerate() {
+    for (i, (name, value)) in sorted.into_iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
@@ -104,22 +106,46 @@ fn write_object(out: &mut String, members: &Map<String, Value>) -> Result<(), Ca
     Ok(())
 }
 
-fn write_string(out: &mut String, text: &str) {
+/// `text` as a JSON string, escaped as RFC 8785 says (the module's docs). What is between
+/// two characters to escape is copied as one slice.
+pub(crate) fn write_string(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\u{c}' => out.push_str("\\f"),
-            '\r' => out.push_str("\\r"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
+    let mut from = 0;
+    for (i, byte) in text.bytes().enumerate() {
+        let escaped = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0x08 => "\\b",
+            b'\t' => "\\t",
+            b'\n' => "\\n",
+            0x0c => "\\f",
+            b'\r' => "\\r",
+            0x00..=0x1f => "",
+            _ => continue,
+        };
+        // `i` is at an ASCII byte, so at a character's boundary.
+        out.push_str(&text[from..i]);
+        if escaped.is_empty() {
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0xf)]));
+        } else {
+            out.push_str(escaped);
         }
+        from = i + 1;
     }
+    out.push_str(&text[from..]);
     out.push('"');
+}
+
+/// An integer as JCS writes it, refused beyond ±(2^53 − 1).
+pub(crate) fn write_integer(out: &mut String, n: i64) -> Result<(), CanonicalError> {
+    if n.unsigned_abs() > MAX_SAFE_INTEGER {
+        return Err(CanonicalError::UnsafeInteger(n.to_string()));
+    }
+    let _ = write!(out, "{n}");
+    Ok(())
 }
 
 fn write_number(out: &mut String, number: &Number) -> Result<(), CanonicalError> {
@@ -127,12 +153,9 @@ fn write_number(out: &mut String, number: &Number) -> Result<(), CanonicalError>
         if n > MAX_SAFE_INTEGER {
             return Err(CanonicalError::UnsafeInteger(n.to_string()));
         }
-        out.push_str(&n.to_string());
+        let _ = write!(out, "{n}");
     } else if let Some(n) = number.as_i64() {
-        if n.unsigned_abs() > MAX_SAFE_INTEGER {
-            return Err(CanonicalError::UnsafeInteger(n.to_string()));
-        }
-        out.push_str(&n.to_string());
+        write_integer(out, n)?;
     } else {
         // serde_json keeps every other number as a finite f64.
         let n = number

@@ -1,6 +1,6 @@
 //! Exports: the records of one grant case, or of one pool-year, as they stood at a time, with
 //! what proves them: the links from the first record exported to the municipality's head as of
-//! that time, and that head signed.
+//! that time, and a signature over that head, the scope and every link.
 //!
 //! **As of.** Only records with `occurred_at <= as_of` are exported (the case as it stood
 //! then), and the head is the chain's last record with `occurred_at <= as_of`. The links are
@@ -10,9 +10,32 @@
 //! with no record has no links, and its head is the head as of then (seq 0 and [`GENESIS`] for
 //! a municipality whose chain had not started).
 //!
-//! **The signed head** is the canonical JSON (RFC 8785) of
-//! `{"as_of": time, "hash": hex, "seq": integer, "tenant": text}`, `as_of` in the one time
-//! format of [`crate::record::timestamp`]; the signature is Ed25519 over those bytes.
+//! **What is signed** (format `samskab.audit.export.v2`, [`FORMAT`]): not the head alone but a
+//! statement that binds the whole proof, the UTF-8 bytes of the canonical JSON (RFC 8785) of
+//!
+//! ```text
+//! {"as_of": time, "format": "samskab.audit.export.v2", "hash": hex, "links_digest": hex,
+//!  "scope": scope, "seq": integer, "tenant": text}
+//! ```
+//!
+//! - `as_of`, `hash`, `seq`, `tenant`: the head's (the export's `head` member), `as_of` in the
+//!   one time format of [`crate::record::timestamp`];
+//! - `format`: the export's `format` member, so that a signature of one format is never read
+//!   as one of another;
+//! - `scope`: the export's `scope` member as it is (`{"kind": "case", "application_id"}` or
+//!   `{"kind": "pool_year", "pool_id", "year"}`), so that one case's export cannot be passed
+//!   off as another's;
+//! - `links_digest`: the lower-case hex SHA-256 of the UTF-8 bytes of the canonical JSON of
+//!   the export's `links` array exactly as exported, in its order, each link
+//!   `{"hash": hex, "prev_hash": hex, "seq": integer}` (so `[{"hash":"…","prev_hash":"…",
+//!   "seq":7},…]`; an export without links: the digest of `[]`,
+//!   `4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945`).
+//!
+//! The signature is Ed25519 over those bytes ([`Export::signed_bytes`]). So every link is
+//! signed, also those of records not exported, whose hashes nobody outside can recompute: a
+//! record changed in the file with its hash and its links patched to match no longer leads to
+//! what was signed. (Format v1 signed `{as_of, hash, seq, tenant}` only, which left the links
+//! of records not exported unchecked claims; `verify_export.py` refuses v1 files.)
 //!
 //! **A pool-year** (`export_pool_year`) is, as of the time:
 //! - of the pool's own records: its creation, every conflict of interest declared (they bind
@@ -33,7 +56,10 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use sha2::{Digest, Sha256};
+
 use crate::canonical::CanonicalError;
+use crate::parallel;
 use crate::record::{self, COLUMNS, GENESIS, Record, RecordRow};
 use crate::signing::Signer;
 use crate::verify::Problem;
@@ -66,7 +92,12 @@ pub struct Link {
     pub hash: String,
 }
 
-/// A municipality's chain head as of a time: what an export's signature is over.
+/// The export format's name and version, the first member a reader checks, and a member of
+/// what is signed.
+pub const FORMAT: &str = "samskab.audit.export.v2";
+
+/// A municipality's chain head as of a time: the export's `head` member, part of what its
+/// signature is over ([`Export::signed_statement`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Head {
     pub tenant: String,
@@ -84,11 +115,51 @@ impl Head {
             "as_of": record::timestamp(self.as_of),
         })
     }
+}
 
-    /// The bytes signed: the canonical JSON of [`Head::to_json`].
-    pub fn signed_bytes(&self) -> Result<Vec<u8>, CanonicalError> {
-        crate::canonical::to_vec(&self.to_json())
+/// `links` as their canonical JSON (RFC 8785), appended to `out`: `[{"hash":…,"prev_hash":…,
+/// "seq":…},…]`, what [`links_digest`] hashes and what the export's JSON holds.
+pub(crate) fn write_links(out: &mut String, links: &[Link]) {
+    use std::fmt::Write as _;
+    out.push('[');
+    for (i, link) in links.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"hash\":");
+        crate::canonical::write_string(out, &link.hash);
+        out.push_str(",\"prev_hash\":");
+        crate::canonical::write_string(out, &link.prev_hash);
+        let _ = write!(out, ",\"seq\":{}}}", link.seq);
     }
+    out.push(']');
+}
+
+/// The `links_digest` of what is signed: lower-case hex SHA-256 of the canonical JSON of the
+/// links array (the module's docs).
+pub fn links_digest(links: &[Link]) -> String {
+    let mut text = String::with_capacity(2 + 170 * links.len());
+    write_links(&mut text, links);
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// The statement signed, from its parts as an export's JSON holds them: its `format`, `scope`,
+/// `head` (`{tenant, seq, hash, as_of}`) and `links_digest` (of its `links`). `None` when
+/// `head` is not an object. To check an export's JSON in Rust: rebuild it with
+/// `record::hash_of(&json["links"])` as the digest and [`crate::verify_signature`] its
+/// canonical bytes.
+pub fn statement(format: &str, scope: &Value, head: &Value, links_digest: &str) -> Option<Value> {
+    let head = head.as_object()?;
+    let member = |name: &str| head.get(name).cloned().unwrap_or(Value::Null);
+    Some(json!({
+        "as_of": member("as_of"),
+        "format": format,
+        "hash": member("hash"),
+        "links_digest": links_digest,
+        "scope": scope,
+        "seq": member("seq"),
+        "tenant": member("tenant"),
+    }))
 }
 
 /// An export: the records in full, the links to the head, the head, its signature (base64)
@@ -102,6 +173,27 @@ pub struct Export {
     pub head: Head,
     pub signature: String,
     pub public_key: String,
+}
+
+impl Export {
+    /// What the signature is over (the module's docs): head, format, scope and the digest of
+    /// the links.
+    pub fn signed_statement(&self) -> Value {
+        json!({
+            "as_of": record::timestamp(self.head.as_of),
+            "format": FORMAT,
+            "hash": self.head.hash,
+            "links_digest": links_digest(&self.links),
+            "scope": self.scope,
+            "seq": self.head.seq,
+            "tenant": self.head.tenant,
+        })
+    }
+
+    /// The bytes signed: the canonical JSON of [`Export::signed_statement`].
+    pub fn signed_bytes(&self) -> Result<Vec<u8>, CanonicalError> {
+        crate::canonical::to_vec(&self.signed_statement())
+    }
 }
 
 /// The grant case `application_id` of `tenant` as it stood at `as_of`: every record of the
@@ -154,10 +246,12 @@ pub async fn export_pool_year(
     assemble(pool, tenant, scope, records, as_of, signer).await
 }
 
+/// The rows' records, their payloads read on every core.
 fn into_records(rows: Vec<RecordRow>) -> Result<Vec<Record>, ExportError> {
-    rows.into_iter()
-        .map(|row| {
-            row.into_record()
+    parallel::map(rows, RecordRow::into_record)
+        .into_iter()
+        .map(|record| {
+            record
                 .map_err(|(seq, event_id)| ExportError::Corrupt(Problem::Changed { seq, event_id }))
         })
         .collect()
@@ -257,15 +351,16 @@ async fn assemble(
     if let Some(problem) = check(&records, &links, &head) {
         return Err(ExportError::Corrupt(problem));
     }
-    let signature = signer.sign_base64(&head.signed_bytes()?);
-    Ok(Export {
+    let mut export = Export {
         scope,
         records,
         links,
         head,
-        signature,
+        signature: String::new(),
         public_key: signer.public_key_base64(),
-    })
+    };
+    export.signature = signer.sign_base64(&export.signed_bytes()?);
+    Ok(export)
 }
 
 /// What `verify_export.py` checks, checked before signing, so that an export never signs a
@@ -273,8 +368,15 @@ async fn assemble(
 /// contiguous and chained, the last one the head.
 fn check(records: &[Record], links: &[Link], head: &Head) -> Option<Problem> {
     let by_seq: BTreeMap<i64, &Link> = links.iter().map(|link| (link.seq, link)).collect();
-    for r in records {
-        let intact = r.compute_hash().is_ok_and(|hash| hash == r.hash);
+    // Every record's hash recomputed, on every core.
+    let intact: Vec<bool> = parallel::chunks(records, |chunk| {
+        chunk
+            .iter()
+            .map(|r| r.compute_hash().is_ok_and(|hash| hash == r.hash))
+            .collect::<Vec<_>>()
+    })
+    .concat();
+    for (r, intact) in records.iter().zip(intact) {
         let linked = by_seq
             .get(&r.seq)
             .is_some_and(|link| link.hash == r.hash && link.prev_hash == r.prev_hash);

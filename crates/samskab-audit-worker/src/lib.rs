@@ -4,8 +4,9 @@
 //! holding the SHA-256 of its content and of the record before it ([`record`] says precisely
 //! what is hashed). Changing, inserting, deleting or reordering a record breaks the chain
 //! ([`verify()`]); an export of a case or a pool-year ([`export_case`], [`export_pool_year`])
-//! carries its records, the links from them to the chain's head, and the head signed with
-//! Ed25519 ([`Signer`]), which `deploy/audit/verify_export.py` checks with nothing but Python.
+//! carries its records, the links from them to the chain's head, and an Ed25519 signature
+//! ([`Signer`]) over the head, the scope and every link ([`export`] says precisely what is
+//! signed), which `deploy/audit/verify_export.py` checks with nothing but Python.
 //!
 //! **Personal data.** A record never holds a payload's `personal` member (the applicant who is
 //! a person, an informal group's contact person): it is removed before the payload is
@@ -20,11 +21,13 @@
 //!
 //! The library the API and the binary use: [`AuditProjection`] for the registry, [`verify()`]
 //! for `samskab audit verify`, [`export_case`] / [`export_pool_year`] and the renderers
-//! [`to_json`], [`to_csv`], [`to_html`] for the export routes.
+//! [`to_json`] (or [`to_json_text`], the same JSON written straight to text), [`to_csv`],
+//! [`to_html`] for the export routes.
 
 pub mod canonical;
 mod chain;
 pub mod export;
+mod parallel;
 pub mod record;
 pub mod render;
 pub mod signing;
@@ -42,9 +45,12 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 pub use chain::{PERSONAL, without_personal};
-pub use export::{Export, ExportError, ExportScope, Head, Link, export_case, export_pool_year};
+pub use export::{
+    Export, ExportError, ExportScope, FORMAT, Head, Link, export_case, export_pool_year,
+    links_digest,
+};
 pub use record::{GENESIS, Record};
-pub use render::{to_csv, to_html, to_json};
+pub use render::{to_csv, to_html, to_json, to_json_text};
 pub use signing::{Signer, SignerError, verify_signature};
 pub use verify::{ChainReport, Problem, VerifyError, VerifyReport, verify};
 

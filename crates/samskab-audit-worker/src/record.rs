@@ -16,6 +16,8 @@
 //! microseconds, because that is what `timestamptz` keeps, so the text hashed on writing is the
 //! text read back. The first record of a municipality links to [`GENESIS`] (64 zeros).
 
+use std::fmt::Write as _;
+
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -76,7 +78,62 @@ impl Record {
 
     /// The hash its content (and its link to the record before) gives.
     pub fn compute_hash(&self) -> Result<String, CanonicalError> {
-        hash_of(&self.hash_input())
+        let mut text = String::with_capacity(512);
+        self.write_canonical(&mut text, None)?;
+        Ok(hex::encode(Sha256::digest(text.as_bytes())))
+    }
+
+    /// Writes the canonical JSON of [`Record::hash_input`], or with `hash` of
+    /// [`Record::to_json`] (which is then canonical too), straight from the fields: the same
+    /// text as `canonical::to_string` of those values (a test says so), without building them.
+    /// The members in UTF-16 order, which for these names is the alphabet's.
+    pub(crate) fn write_canonical(
+        &self,
+        out: &mut String,
+        hash: Option<&str>,
+    ) -> Result<(), CanonicalError> {
+        let uuid = |out: &mut String, id: &Uuid| {
+            out.push('"');
+            let _ = write!(out, "{}", id.hyphenated());
+            out.push('"');
+        };
+        out.push_str("{\"actor\":");
+        canonical::write_string(out, &self.actor);
+        out.push_str(",\"application_id\":");
+        match &self.application_id {
+            Some(id) => uuid(out, id),
+            None => out.push_str("null"),
+        }
+        out.push_str(",\"entity_id\":");
+        canonical::write_string(out, &self.entity_id);
+        out.push_str(",\"entity_kind\":");
+        canonical::write_string(out, &self.entity_kind);
+        out.push_str(",\"event_id\":");
+        uuid(out, &self.event_id);
+        out.push_str(",\"event_type\":");
+        canonical::write_string(out, &self.event_type);
+        out.push_str(",\"had_personal\":");
+        out.push_str(if self.had_personal { "true" } else { "false" });
+        if let Some(hash) = hash {
+            out.push_str(",\"hash\":");
+            canonical::write_string(out, hash);
+        }
+        out.push_str(",\"occurred_at\":");
+        canonical::write_string(out, &timestamp(self.occurred_at));
+        out.push_str(",\"payload\":");
+        canonical::write_value(out, &self.payload)?;
+        out.push_str(",\"pool_id\":");
+        uuid(out, &self.pool_id);
+        out.push_str(",\"position\":");
+        canonical::write_integer(out, self.position)?;
+        out.push_str(",\"prev_hash\":");
+        canonical::write_string(out, &self.prev_hash);
+        out.push_str(",\"seq\":");
+        canonical::write_integer(out, self.seq)?;
+        out.push_str(",\"tenant\":");
+        canonical::write_string(out, &self.tenant);
+        out.push('}');
+        Ok(())
     }
 
     /// The record as an export shows it: the hash input and the hash.
@@ -194,6 +251,43 @@ mod tests {
             )
         );
         assert_eq!(record.compute_hash()?.len(), 64);
+        Ok(())
+    }
+
+    /// The canonical text written from the fields is the canonical JSON of the values, with
+    /// and without the hash, for payloads that need escapes, sorting and every kind of value.
+    #[test]
+    fn the_canonical_text_is_written_straight_from_the_fields() -> Result<(), CanonicalError> {
+        let mut record = record();
+        let payloads = [
+            json!({"id": "x", "name": "§18-puljen"}),
+            json!({
+                "title": "Ældre Sagen: \"Hjælp\" \\ møde\u{0}\u{1f}\u{7f}\u{2028}\t\n\r\u{8}\u{c}",
+                "z": [1, -2, true, false, null, {"b": [], "a": {}}],
+                "\u{fb33}": 1, "\u{1f600}": 2, "\u{e5}": 3, "\u{e6}": 4, "\r": 5, "": 6,
+                "amount": 1_000_000_000_000_i64, "min": -9_007_199_254_740_991_i64,
+            }),
+            json!([]),
+        ];
+        for (i, payload) in payloads.into_iter().enumerate() {
+            record.payload = payload;
+            record.application_id = (i % 2 == 1).then(|| Uuid::from_u128(0xabcdef));
+            record.had_personal = i % 2 == 1;
+            record.actor = format!("user:\"{i}\"\u{e6}");
+            let mut written = String::new();
+            record.write_canonical(&mut written, None)?;
+            assert_eq!(written, canonical::to_string(&record.hash_input())?);
+            assert_eq!(record.compute_hash()?, hash_of(&record.hash_input())?);
+            record.hash = hash_of(&record.hash_input())?;
+            let mut written = String::new();
+            record.write_canonical(&mut written, Some(&record.hash))?;
+            assert_eq!(written, canonical::to_string(&record.to_json())?);
+        }
+        record.seq = 1 << 53;
+        assert!(matches!(
+            record.compute_hash(),
+            Err(CanonicalError::UnsafeInteger(_))
+        ));
         Ok(())
     }
 

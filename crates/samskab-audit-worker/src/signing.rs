@@ -1,4 +1,5 @@
-//! The Ed25519 key an export's head is signed with (RFC 8032, `ed25519-dalek`).
+//! The Ed25519 key an export is signed with (RFC 8032, `ed25519-dalek`); what it signs:
+//! [`crate::export`].
 //!
 //! The key is a 32-byte seed given in base64 (standard alphabet, padded: 44 characters), which
 //! the binary reads from `SAMSKAB_AUDIT_SIGNING_KEY`. The public key travels in every export,
@@ -22,7 +23,7 @@ pub enum SignerError {
     Invalid,
 }
 
-/// Signs export heads. Its `Debug` never shows the key.
+/// Signs exports. Its `Debug` never shows the key.
 #[derive(Clone)]
 pub struct Signer {
     key: SigningKey,

@@ -8,7 +8,7 @@ use std::process::Command;
 use chrono::{DateTime, Utc};
 use samskab_audit_worker::{
     Export, ExportScope, Signer, export_case, export_pool_year, to_csv, to_html, to_json,
-    verify_signature,
+    to_json_text, verify_signature,
 };
 use samskab_domain::fixtures::*;
 use samskab_domain::*;
@@ -94,26 +94,29 @@ async fn a_case_as_of_before_its_decision_lacks_the_decision() -> anyhow::Result
         }
     );
 
-    // The signature is over the head's canonical JSON, by the key the export names.
-    verify_signature(
-        &after.public_key,
-        &after.head.signed_bytes()?,
-        &after.signature,
-    )?;
+    // The signature is over the signed statement's canonical JSON (head, format, scope, the
+    // links' digest), by the key the export names.
+    verify_signature(&after.public_key, &after.signed_bytes()?, &after.signature)?;
     assert!(
-        verify_signature(
-            &after.public_key,
-            &before.head.signed_bytes()?,
-            &after.signature
-        )
-        .is_err()
+        verify_signature(&after.public_key, &before.signed_bytes()?, &after.signature).is_err()
     );
+    assert_eq!(
+        after.signed_statement()["format"],
+        "samskab.audit.export.v2"
+    );
+    assert_eq!(to_json(&after)["format"], samskab_audit_worker::FORMAT);
     // No export holds the contact person.
     assert!(!to_json(&after).to_string().contains(CONTACT));
 
-    // Before the chain began: nothing, and the genesis head.
+    // Before the chain began: nothing, and the genesis head; the digest of no links is that
+    // of `[]`.
     let empty = export_case(&pool, RODOVRE, club, time_at(0), &signer()?).await?;
     assert!(empty.records.is_empty() && empty.links.is_empty());
+    assert_eq!(
+        empty.signed_statement()["links_digest"],
+        "4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945"
+    );
+    verify_signature(&empty.public_key, &empty.signed_bytes()?, &empty.signature)?;
     assert_eq!(
         (empty.head.seq, empty.head.hash.as_str()),
         (0, samskab_audit_worker::GENESIS)
@@ -233,6 +236,12 @@ async fn the_python_checker_passes_an_export_and_names_a_changed_record() -> any
     );
     let (code, printed) = run(&[path, "--public-key", &signer.public_key_base64()])?;
     assert_eq!(code, 0, "{printed}");
+    // The same JSON written straight to text, as a route sends it.
+    let text = to_json_text(&export);
+    assert_eq!(serde_json::from_str::<Value>(&text)?, json);
+    std::fs::write(&file, &text)?;
+    let (code, printed) = run(&[path])?;
+    assert_eq!(code, 0, "{printed}");
 
     // The decision's amount changed in the file: that record fails.
     let mut changed = json.clone();
@@ -267,5 +276,109 @@ async fn the_python_checker_passes_an_export_and_names_a_changed_record() -> any
     let other = Signer::from_seed([9; 32]).public_key_base64();
     let (code, printed) = run(&[path, "--public-key", &other])?;
     assert_eq!(code, 1, "{printed}");
+    Ok(())
+}
+
+/// What a Rust reader checks of an export's JSON: the signature over the statement rebuilt
+/// from the file's `format`, `scope`, `head` and the digest of its `links`.
+fn signature_holds(json: &Value) -> anyhow::Result<bool> {
+    let digest = samskab_audit_worker::record::hash_of(&json["links"])?;
+    let format = json["format"].as_str().unwrap_or_default();
+    let statement =
+        samskab_audit_worker::export::statement(format, &json["scope"], &json["head"], &digest)
+            .ok_or_else(|| anyhow::anyhow!("no head"))?;
+    let bytes = samskab_audit_worker::canonical::to_vec(&statement)?;
+    let signature = &json["signature"];
+    Ok(verify_signature(
+        signature["public_key"].as_str().unwrap_or_default(),
+        &bytes,
+        signature["value"].as_str().unwrap_or_default(),
+    )
+    .is_ok())
+}
+
+/// The v1 hole: a case's record changed, its hash recomputed, its link and the next link's
+/// `prev_hash` patched, where the next link is another case's record (not exported, so no one
+/// can recompute it). Every check on the records and links passes; the signature, over the
+/// links too, does not. Nor does a changed scope; the untouched export verifies.
+#[tokio::test]
+async fn a_record_changed_with_its_links_patched_or_a_changed_scope_is_refused()
+-> anyhow::Result<()> {
+    let (pool, _story) = chains().await?;
+    let signer = signer()?;
+    let export = export_case(&pool, RODOVRE, group().as_uuid(), time_of(100), &signer).await?;
+    let json = to_json(&export);
+    assert_eq!(
+        samskab_audit_worker::links_digest(&export.links),
+        samskab_audit_worker::record::hash_of(&json["links"])?
+    );
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("export.json");
+    let path = file.to_str().unwrap_or_default();
+    let write = |value: &Value| std::fs::write(&file, serde_json::to_vec_pretty(value)?);
+
+    // Untouched: verifies, in Python and in Rust, also as the text a route sends.
+    write(&json)?;
+    let (code, printed) = run(&[path, "--public-key", &signer.public_key_base64()])?;
+    assert_eq!(code, 0, "{printed}");
+    assert!(signature_holds(&json)?);
+    std::fs::write(&file, to_json_text(&export))?;
+    let (code, printed) = run(&[path])?;
+    assert_eq!(code, 0, "{printed}");
+
+    // An exported record whose next link is another case's record, not exported.
+    let exported: Vec<i64> = export.records.iter().map(|r| r.seq).collect();
+    let index = export
+        .records
+        .iter()
+        .position(|r| {
+            !exported.contains(&(r.seq + 1)) && export.links.iter().any(|l| l.seq == r.seq + 1)
+        })
+        .expect("a case record followed by another case's record");
+    let seq = export.records[index].seq;
+    let mut forged = json.clone();
+    let record = &mut forged["records"][index];
+    if let Some(payload) = record["payload"].as_object_mut() {
+        payload.insert("forged".into(), Value::Bool(true));
+    }
+    let hash = samskab_audit_worker::record::hash_of(&{
+        let mut content = record.clone();
+        content.as_object_mut().map(|o| o.remove("hash"));
+        content
+    })?;
+    record["hash"] = Value::String(hash.clone());
+    let links = forged["links"].as_array_mut().expect("links");
+    let at = links
+        .iter()
+        .position(|l| l["seq"] == seq)
+        .expect("the record's link");
+    links[at]["hash"] = Value::String(hash.clone());
+    links[at + 1]["prev_hash"] = Value::String(hash);
+    write(&forged)?;
+    let (code, printed) = run(&[path])?;
+    assert_eq!(code, 1, "{printed}");
+    assert!(printed.contains("signature"), "{printed}");
+    assert!(!signature_holds(&forged)?);
+    // Under v1's rule (the head alone signed) the forgery would have passed: the head is
+    // untouched, and every record is at its (patched) link.
+    assert_eq!(forged["head"], json["head"]);
+
+    // Another case's scope on this case's export.
+    let mut other = json.clone();
+    other["scope"]["application_id"] = Value::String(association().as_uuid().to_string());
+    write(&other)?;
+    let (code, printed) = run(&[path])?;
+    assert_eq!(code, 1, "{printed}");
+    assert!(printed.contains("signature"), "{printed}");
+    assert!(!signature_holds(&other)?);
+
+    // A v1 file is refused with its reason; so is the untouched export relabelled v1.
+    let mut v1 = json.clone();
+    v1["format"] = Value::String("samskab.audit.export.v1".into());
+    write(&v1)?;
+    let (code, printed) = run(&[path])?;
+    assert_eq!(code, 1, "{printed}");
+    assert!(printed.contains("v1 signed the head alone"), "{printed}");
+    assert!(!signature_holds(&v1)?);
     Ok(())
 }

@@ -12,7 +12,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::grant_pool::{ApplicantRef, CaseFacts};
+use crate::calendar::danish_date;
+use crate::grant_pool::{ApplicantRef, CaseFacts, CaseRetention};
 use crate::{
     Amount, ApplicantKind, Contact, Criterion, CriterionKey, Decider, DomainError, EntityKind,
     GrantApplicationId, GrantPoolId, GrantRoundId, GrantText, GrantTitle, Justification, MAX_SCORE,
@@ -217,7 +218,26 @@ domain_events! {
         Amended(ApplicationVersion) = AMENDED_V1 => "dk.samskab.grant_application.amended.v1",
         Assessed(ApplicationAssessed) = ASSESSED_V1 => "dk.samskab.grant_application.assessed.v1",
         SecondAssessmentRequested(ApplicationSecondAssessmentRequested) = SECOND_ASSESSMENT_REQUESTED_V1 => "dk.samskab.grant_application.second_assessment_requested.v1",
+        Forgotten(ApplicationForgotten) = FORGOTTEN_V1 => "dk.samskab.grant_application.forgotten.v1",
     }
+}
+
+/// Payload of `forgotten`: the applicant's personal data erased (GDPR art. 17), once the case
+/// no longer has to be kept; it carries none itself. The application's data key is erased
+/// with it, so the name and contact in every earlier event can never be read again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationForgotten {
+    pub id: GrantApplicationId,
+    pub at: DateTime<Utc>,
+}
+
+/// An application whose applicant is forgotten: as it stood, without personal data. Nothing
+/// changes it any more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForgottenApplication {
+    /// The draft or the submitted application, every version's `personal` taken out.
+    pub application: GrantApplicationState,
+    pub at: DateTime<Utc>,
 }
 
 /// A submitted application: the draft with its latest content, every version, and the
@@ -266,6 +286,7 @@ pub enum GrantApplicationState {
     NotDrafted,
     Draft(Box<ApplicationDraft>),
     Submitted(Box<SubmittedApplication>),
+    Forgotten(Box<ForgottenApplication>),
 }
 
 impl GrantApplicationState {
@@ -274,6 +295,25 @@ impl GrantApplicationState {
             GrantApplicationState::NotDrafted => None,
             GrantApplicationState::Draft(draft) => Some(draft),
             GrantApplicationState::Submitted(s) => Some(&s.draft),
+            GrantApplicationState::Forgotten(f) => f.application.draft(),
+        }
+    }
+
+    /// The state with no personal data in it: the draft's and every version's taken out.
+    fn without_personal(self) -> Self {
+        match self {
+            GrantApplicationState::Draft(mut draft) => {
+                draft.personal = None;
+                GrantApplicationState::Draft(draft)
+            }
+            GrantApplicationState::Submitted(mut s) => {
+                s.draft.personal = None;
+                for version in &mut s.versions {
+                    version.personal = None;
+                }
+                GrantApplicationState::Submitted(s)
+            }
+            other => other,
         }
     }
 
@@ -291,6 +331,7 @@ impl GrantApplicationState {
                 period_to: draft.content.period_to,
             }),
             GrantApplicationState::Submitted(s) => Some(s.facts()),
+            GrantApplicationState::Forgotten(f) => f.application.facts(),
         }
     }
 }
@@ -336,6 +377,12 @@ pub enum GrantApplicationCommand {
         reason: Justification,
         at: DateTime<Utc>,
     },
+    /// Erase the applicant's personal data: a draft's at once, a submitted case's once the
+    /// pool's `retention` of it has run out (see [`crate::grant_pool::retention`]).
+    Forget {
+        retention: CaseRetention,
+        at: DateTime<Utc>,
+    },
 }
 
 fn check_window(window: &SubmissionWindow, at: DateTime<Utc>) -> Result<(), DomainError> {
@@ -355,6 +402,45 @@ fn check_window(window: &SubmissionWindow, at: DateTime<Utc>) -> Result<(), Doma
         )));
     }
     Ok(())
+}
+
+/// Forgets the applicant of a draft or a submitted application, if the case allows it.
+fn decide_forget(
+    state: &GrantApplicationState,
+    retention: CaseRetention,
+    at: DateTime<Utc>,
+) -> Result<Vec<GrantApplicationEvent>, DomainError> {
+    let Some(draft) = state.draft() else {
+        return Ok(vec![]);
+    };
+    if draft.applicant_kind == ApplicantKind::Association {
+        return Err(DomainError::conflict(
+            "an association's application holds no personal data; its contact person is \
+             the organisation's, forgotten there",
+        ));
+    }
+    if let GrantApplicationState::Submitted(_) = state {
+        match retention {
+            CaseRetention::Open => {
+                return Err(DomainError::conflict(
+                    "the grant case is open (not decided, or its follow-up not finished); the \
+                     applicant's personal data is kept while it is handled and five years \
+                     after",
+                ));
+            }
+            CaseRetention::KeptUntil(day) if !retention.expired_on(danish_date(at)) => {
+                return Err(DomainError::conflict(format!(
+                    "the grant case must be kept until {day} (five years after the year it \
+                     closed, bogføringsloven § 10); the applicant's personal data can be \
+                     forgotten after that"
+                )));
+            }
+            CaseRetention::KeptUntil(_) => {}
+        }
+    }
+    Ok(vec![GrantApplicationEvent::Forgotten(
+        ApplicationForgotten { id: draft.id, at },
+    )])
 }
 
 /// The weighted total of `scores` over `criteria`, 0..=100; every criterion scored once.
@@ -414,6 +500,13 @@ impl Decider for GrantApplication {
                 kind: EntityKind::GrantApplication,
             }),
             (S::NotDrafted, _) => Err(not_found()),
+            (S::Forgotten(_), C::Forget { .. }) => Ok(vec![]),
+            (S::Forgotten(_), _) => Err(DomainError::conflict(
+                "the applicant is forgotten; the application no longer changes",
+            )),
+            (S::Draft(_) | S::Submitted(_), C::Forget { retention, at }) => {
+                decide_forget(state, *retention, *at)
+            }
             (
                 S::Draft(draft),
                 C::UpdateDraft {
@@ -594,6 +687,12 @@ impl Decider for GrantApplication {
             (S::Submitted(mut s), E::SecondAssessmentRequested(request)) => {
                 s.second_assessment = Some(request.clone());
                 S::Submitted(s)
+            }
+            (state @ (S::Draft(_) | S::Submitted(_)), E::Forgotten(forgotten)) => {
+                S::Forgotten(Box::new(ForgottenApplication {
+                    application: state.without_personal(),
+                    at: forgotten.at,
+                }))
             }
             // Anything else cannot have been decided on that state; keep it.
             (state, _) => state,

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::danish_date;
 
 pub mod follow_up;
+pub mod retention;
 pub mod terms;
 
 use crate::{
@@ -31,6 +32,7 @@ pub use follow_up::{
     FollowUp, PoolFinalReport, PoolFinalReportApproved, PoolPayment, PoolRepayment, ReceivedReport,
     overdue_report, report_due,
 };
+pub use retention::{CASE_RETENTION_YEARS, CaseRetention};
 pub use terms::{DecisionTerms, MAX_AGREEMENT_YEARS, YearlyAmount};
 
 /// The grant pool decider.
@@ -280,6 +282,10 @@ pub struct CaseLedger {
     /// Payments, the final report and repayments since the decision.
     #[serde(default)]
     pub follow_up: FollowUp,
+    /// When the pool's last event about the case happened: how long it is kept runs from
+    /// there (`retention`).
+    #[serde(default)]
+    pub last_event_at: Option<DateTime<Utc>>,
 }
 
 /// A created pool: what it is, its budgets and rounds, the conflicts declared, and every
@@ -292,7 +298,10 @@ pub struct PoolLedger {
     pub committed: BTreeMap<i32, Amount>,
     pub rounds: Vec<PoolRound>,
     pub conflicts: BTreeSet<(StaffMember, ApplicantRef)>,
-    pub cases: BTreeMap<GrantApplicationId, CaseLedger>,
+    /// A persistent map (shared structure): the decision cache hands each command on the pool
+    /// a copy of the ledger, and a pool has a case per application, so a copy must not cost
+    /// one per case. Cloned in O(1); an event changes O(log n) of it.
+    pub cases: imbl::OrdMap<GrantApplicationId, CaseLedger>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -517,7 +526,8 @@ fn not_found() -> DomainError {
 impl Decider for GrantPool {
     const KIND: EntityKind = EntityKind::GrantPool;
     type State = GrantPoolState;
-    const STATE_VERSION: u32 = 1;
+    // 2: each case keeps when its last event happened (`CaseLedger::last_event_at`).
+    const STATE_VERSION: u32 = 2;
     type Command = GrantPoolCommand;
     type Event = GrantPoolEvent;
 
@@ -869,6 +879,7 @@ impl Decider for GrantPool {
                         status,
                         decision: Some(decision.clone()),
                         follow_up,
+                        last_event_at: Some(decision.at),
                     },
                 );
             }
@@ -893,6 +904,7 @@ impl Decider for GrantPool {
                         status: CaseStatus::Withdrawn,
                         decision: None,
                         follow_up: FollowUp::default(),
+                        last_event_at: Some(e.at),
                     },
                 );
             }
@@ -933,7 +945,33 @@ impl Decider for GrantPool {
                 }
             }
         }
+        if let Some((application, at)) = event.case_event()
+            && let Some(case) = ledger.cases.get_mut(&application)
+        {
+            case.last_event_at = Some(at);
+        }
         GrantPoolState::Created(ledger)
+    }
+}
+
+impl GrantPoolEvent {
+    /// The application an event of the pool is about, and when it happened; none for the
+    /// pool's own events (its creation, budgets, rounds, conflicts).
+    pub fn case_event(&self) -> Option<(GrantApplicationId, DateTime<Utc>)> {
+        use GrantPoolEvent as E;
+        match self {
+            E::Created(_) | E::BudgetChanged(_) | E::RoundOpened(_) | E::ConflictDeclared(_) => {
+                None
+            }
+            E::DecisionProposed(d) | E::Decided(d) => Some((d.application, d.at)),
+            E::DecisionApproved(e) => Some((e.application, e.at)),
+            E::DecisionReopened(e) => Some((e.application, e.at)),
+            E::ApplicationWithdrawn(e) => Some((e.application, e.at)),
+            E::PaymentRecorded(e) => Some((e.application, e.at)),
+            E::FinalReportReceived(e) => Some((e.application, e.at)),
+            E::FinalReportApproved(e) => Some((e.application, e.at)),
+            E::RepaymentRecorded(e) => Some((e.application, e.at)),
+        }
     }
 }
 

@@ -46,13 +46,15 @@ pub use domain_error::DomainError;
 pub use entity_kind::EntityKind;
 pub use grant_application::{
     ApplicantPersonalData, ApplicationAssessed, ApplicationContent, ApplicationDraft,
-    ApplicationVersion, BudgetLine, CriterionScore, GrantApplication, GrantApplicationCommand,
-    GrantApplicationEvent, GrantApplicationState, SubmittedApplication,
+    ApplicationForgotten, ApplicationVersion, BudgetLine, CriterionScore, ForgottenApplication,
+    GrantApplication, GrantApplicationCommand, GrantApplicationEvent, GrantApplicationState,
+    SubmittedApplication,
 };
 pub use grant_pool::{
-    ApplicantRef, CaseFacts, CaseStatus, DecisionTerms, GrantPool, GrantPoolCommand,
-    GrantPoolEvent, GrantPoolState, PoolDecision, PoolDetails, PoolFinalReport,
-    PoolFinalReportApproved, PoolLedger, PoolPayment, PoolRepayment, PoolRound, YearlyAmount,
+    ApplicantRef, CASE_RETENTION_YEARS, CaseFacts, CaseRetention, CaseStatus, DecisionTerms,
+    GrantPool, GrantPoolCommand, GrantPoolEvent, GrantPoolState, PoolDecision, PoolDetails,
+    PoolFinalReport, PoolFinalReportApproved, PoolLedger, PoolPayment, PoolRepayment, PoolRound,
+    YearlyAmount,
 };
 pub use invalid_value::InvalidValue;
 pub use matches::{

@@ -21,7 +21,7 @@
 
 use async_nats::jetstream::stream;
 use serde_json::{Value, json};
-use tracing::debug;
+use tracing::{debug, warn};
 
 use samskab_privacy::{DataSubject, personal};
 
@@ -37,6 +37,9 @@ pub struct Snapshot {
     /// The caller's JSON, opened.
     pub body: Value,
 }
+
+/// Room left in a message for the subject and the protocol's headers.
+const SNAPSHOT_HEADROOM: usize = 4 * 1024;
 
 fn subject(config: &LogConfig, entity: &EntityRef) -> String {
     format!(
@@ -94,6 +97,20 @@ impl EventLog {
         }
         let payload =
             serde_json::to_vec(&stored).map_err(|e| AppendError::Unavailable(e.into()))?;
+        // The server closes a connection that publishes more than its `max_payload` (and
+        // with it every request in flight on it), so a state that has grown beyond it is not
+        // saved: the snapshot saved before stays, exact as of its own position, and a reader
+        // folds the events after it.
+        let limit = self.client.server_info().max_payload;
+        if payload.len() + SNAPSHOT_HEADROOM > limit {
+            warn!(
+                entity = %entity,
+                bytes = payload.len(),
+                max_payload = limit,
+                "the state is too large for a snapshot; the older one stays"
+            );
+            return Ok(());
+        }
         self.js
             .publish(subject(&self.config, entity), payload.into())
             .await

@@ -187,3 +187,38 @@ async fn a_snapshot_never_makes_a_key() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_state_beyond_the_servers_max_payload_keeps_the_older_snapshot_and_the_connection()
+-> anyhow::Result<()> {
+    let server = NatsServer::start()?;
+    let log = EventLog::create_or_update(&server.url(), LogConfig::default()).await?;
+    let karen = volunteer("karen")?;
+    let position = registered(&log, &karen).await?;
+    log.save_snapshot(&karen, 1, position, json!({"n": 1}))
+        .await?;
+    // Twice the server's limit: published, it would close the connection.
+    let limit = log.client().server_info().max_payload;
+    let huge = json!({ "cases": "x".repeat(2 * limit) });
+    log.save_snapshot(&karen, 1, position + 1, huge).await?;
+    assert_eq!(
+        log.load_snapshot(&karen, 1).await?.map(|s| s.position),
+        Some(position),
+        "the older snapshot stays"
+    );
+    // The connection is still the one it was (a publish beyond the limit would have closed
+    // it, failing what was in flight on it): an append goes through on it.
+    let event = NewEvent {
+        event_type: "dk.samskab.test.updated.v1".into(),
+        data: json!({"n": 2}),
+    };
+    let appended = log.append(&karen, position, &meta(), vec![event]).await?;
+    assert_eq!(appended.position, position + 1);
+    let connects = log
+        .client()
+        .statistics()
+        .connects
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(connects, 1, "never reconnected");
+    Ok(())
+}

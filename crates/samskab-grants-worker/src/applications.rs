@@ -10,6 +10,10 @@
 //! `submitted_at IS NOT NULL`: an event out of place matches no row, as it leaves the state as
 //! it was.
 //!
+//! A forgotten applicant (`forgotten`) ends it: the personal columns are blanked and nothing
+//! after changes the row (`forgotten_at IS NULL` in every statement), as `evolve` keeps a
+//! forgotten state.
+//!
 //! Guards are `position <= $position`, as in the other workers. What is kept per event
 //! (a version, an assessment) is written only when the row took the event (`RETURNING`), so
 //! an event `evolve` ignores leaves no trace; keyed by version or position, a redelivery finds
@@ -61,7 +65,8 @@ UPDATE application SET
     content = $16,
     updated_at = $17,
     position = $18
-WHERE tenant = $1 AND id = $2 AND submitted_at IS NULL AND position <= $18";
+WHERE tenant = $1 AND id = $2 AND submitted_at IS NULL AND forgotten_at IS NULL
+    AND position <= $18";
 
 /// The first submission: the draft becomes version $13 (1) with the content, group and
 /// applicant submitted ($1..$16: [`bind_version`]'s), in the round it was submitted in ($17),
@@ -88,7 +93,8 @@ WITH submitted AS (
         content = $12,
         updated_at = $15,
         position = $16
-    WHERE tenant = $1 AND id = $2 AND submitted_at IS NULL AND position <= $16
+    WHERE tenant = $1 AND id = $2 AND submitted_at IS NULL AND forgotten_at IS NULL
+      AND position <= $16
     RETURNING tenant
 )
 INSERT INTO application_version (tenant, application_id, version, submitted_at, group_name,
@@ -116,7 +122,8 @@ WITH amended AS (
         content = $12,
         updated_at = $15,
         position = $16
-    WHERE tenant = $1 AND id = $2 AND submitted_at IS NOT NULL AND position <= $16
+    WHERE tenant = $1 AND id = $2 AND submitted_at IS NOT NULL AND forgotten_at IS NULL
+      AND position <= $16
     RETURNING tenant
 )
 INSERT INTO application_version (tenant, application_id, version, submitted_at, group_name,
@@ -136,7 +143,8 @@ WITH assessed AS (
         recommended = $8,
         updated_at = $11,
         position = $3
-    WHERE tenant = $1 AND id = $2 AND submitted_at IS NOT NULL AND position <= $3
+    WHERE tenant = $1 AND id = $2 AND submitted_at IS NOT NULL AND forgotten_at IS NULL
+      AND position <= $3
     RETURNING tenant
 )
 INSERT INTO assessment (tenant, application_id, position, assessor, version, scores, total,
@@ -150,7 +158,20 @@ UPDATE application SET
     second_assessment_requested = true,
     updated_at = $3,
     position = $4
-WHERE tenant = $1 AND id = $2 AND submitted_at IS NOT NULL AND position <= $4";
+WHERE tenant = $1 AND id = $2 AND submitted_at IS NOT NULL AND forgotten_at IS NULL
+    AND position <= $4";
+
+/// The applicant forgotten: their name, e-mail and phone blanked, once (`evolve` ignores
+/// whatever comes after, as every statement here does with `forgotten_at IS NULL`).
+const FORGET: &str = "\
+UPDATE application SET
+    applicant_name = NULL,
+    applicant_email = NULL,
+    applicant_phone = NULL,
+    forgotten_at = $3,
+    updated_at = $4,
+    position = $5
+WHERE tenant = $1 AND id = $2 AND forgotten_at IS NULL AND position <= $5";
 
 pub(crate) async fn apply(
     conn: &mut PgConnection,
@@ -206,6 +227,16 @@ pub(crate) async fn apply(
                 .execute(conn)
                 .await?;
         }
+        GrantApplicationEvent::Forgotten(e) => {
+            sqlx::query(FORGET)
+                .bind(ctx.tenant)
+                .bind(e.id.as_uuid())
+                .bind(e.at)
+                .bind(ctx.time)
+                .bind(ctx.position)
+                .execute(conn)
+                .await?;
+        }
     }
     Ok(())
 }
@@ -218,6 +249,7 @@ fn application_id(event: &GrantApplicationEvent) -> uuid::Uuid {
         E::Submitted(version) | E::Amended(version) => version.id,
         E::Assessed(e) => e.id,
         E::SecondAssessmentRequested(e) => e.id,
+        E::Forgotten(e) => e.id,
     }
     .as_uuid()
 }

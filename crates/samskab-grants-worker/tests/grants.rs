@@ -194,6 +194,7 @@ async fn assert_canonical_rows(
     let group_row = application_row(pool, group()).await?;
     let decided_again = last_of(GrantPoolEvent::DECIDED_V1)?;
     let repaid = last_of(GrantPoolEvent::REPAYMENT_RECORDED_V1)?;
+    let forgotten = last_of(GrantApplicationEvent::FORGOTTEN_V1)?;
     assert_eq!(
         group_row,
         json!({
@@ -204,9 +205,10 @@ async fn assert_canonical_rows(
             "applicant_kind": "informal_group",
             "organisation_id": null,
             "group_name": "Strikkeklubben i Islev",
-            "applicant_name": "Mette Jensen",
-            "applicant_email": "info@aeblehaven.dk",
-            "applicant_phone": "+4536377000",
+            // The contact person forgotten, five years after the case closed.
+            "applicant_name": null,
+            "applicant_email": null,
+            "applicant_phone": null,
             "title": "Lektiecafé",
             "amount_requested": 15_000_000,
             "co_funding": 0,
@@ -234,6 +236,7 @@ async fn assert_canonical_rows(
             "reopened_reason": null,
             "reopened_at": null,
             "withdrawn_at": null,
+            "forgotten_at": micros(at(2033, 1, 5)),
             "paid": 9_000_000,
             "report_due": "2027-09-30",
             "report_received_on": "2027-08-01",
@@ -244,10 +247,11 @@ async fn assert_canonical_rows(
             "repayment_due": 1_000_000,
             "repaid": 1_000_000,
             "drafted_at": micros(times[5]),
-            "updated_at": micros(times[step_of(repaid)?]),
-            "position": repaid,
+            "updated_at": micros(times[step_of(forgotten)?]),
+            "position": forgotten,
         })
     );
+    assert!(repaid < forgotten, "forgotten after the case closed");
     assert!(
         decided_again < repaid,
         "what follows the grant comes after it"
@@ -573,6 +577,14 @@ async fn the_status_follows_the_application_and_the_pool() -> anyhow::Result<()>
             ]),
             json!([
                 GrantPoolEvent::REPAYMENT_RECORDED_V1,
+                "decided",
+                2,
+                9_000_000,
+                null,
+                null
+            ]),
+            json!([
+                GrantApplicationEvent::FORGOTTEN_V1,
                 "decided",
                 2,
                 9_000_000,

@@ -165,6 +165,9 @@ fn arb_application_event(id: GrantApplicationId) -> BoxedStrategy<GrantApplicati
                 },
             )
         }),
+        1 => arb_datetime().prop_map(move |at| {
+            GrantApplicationEvent::Forgotten(ApplicationForgotten { id, at })
+        }),
     ]
     .boxed()
 }
@@ -220,6 +223,12 @@ fn application_row_of(state: &GrantApplicationState) -> Option<Value> {
     let mut row;
     match state {
         GrantApplicationState::NotDrafted => return None,
+        // As it stood, without personal data (the state holds none), and when.
+        GrantApplicationState::Forgotten(forgotten) => {
+            let mut row = application_row_of(&forgotten.application)?;
+            row["forgotten_at"] = json!(micros(forgotten.at));
+            return Some(row);
+        }
         GrantApplicationState::Draft(draft) => {
             row = draft_columns(draft);
             row["status"] = json!("draft");
@@ -230,6 +239,7 @@ fn application_row_of(state: &GrantApplicationState) -> Option<Value> {
             row["assessment_total"] = Value::Null;
             row["recommended"] = Value::Null;
             row["second_assessment_requested"] = json!(false);
+            row["forgotten_at"] = Value::Null;
         }
         GrantApplicationState::Submitted(submitted) => {
             row = draft_columns(&submitted.draft);
@@ -248,6 +258,7 @@ fn application_row_of(state: &GrantApplicationState) -> Option<Value> {
             row["assessment_total"] = json!(latest.map(|a| a.total));
             row["recommended"] = json!(latest.map(|a| a.recommended.ore()));
             row["second_assessment_requested"] = json!(submitted.second_assessment.is_some());
+            row["forgotten_at"] = Value::Null;
         }
     }
     Some(row)

@@ -291,7 +291,7 @@ async fn pool_ledger(
 }
 
 /// The application the path names, as its log has it, and its pool's ledger.
-async fn case_of(
+pub(crate) async fn case_of(
     state: &AppState,
     principal: &Principal,
     id: Uuid,
@@ -1055,8 +1055,11 @@ pub struct ApplicationSummary {
     pub days_since_submission: Option<i32>,
     /// What the case waits for: `applicant` (a draft), `assessment`, `second_assessment`,
     /// `decision`, `second_approval`; after a grant `payment`, `final_report`,
-    /// `report_approval`, `repayment`; null when it waits for nothing.
+    /// `report_approval`, `repayment`; null when it waits for nothing (and once the
+    /// applicant is forgotten).
     pub waiting_for: Option<String>,
+    /// When the applicant's personal data was forgotten (`POST .../forget`); null while kept.
+    pub forgotten_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
     pub position: i64,
 }
@@ -1081,7 +1084,7 @@ const SUMMARY_COLUMNS: &str = "id, pool_id, round_id, applicant_kind, organisati
     report_approved_at, repayment_due, repaid, submitted_at, \
     ((now() AT TIME ZONE 'Europe/Copenhagen')::date \
       - (submitted_at AT TIME ZONE 'Europe/Copenhagen')::date) AS days_since_submission, \
-    CASE status \
+    CASE WHEN forgotten_at IS NOT NULL THEN NULL ELSE CASE status \
       WHEN 'draft' THEN 'applicant' \
       WHEN 'submitted' THEN CASE \
         WHEN cardinality(assessors) = 0 THEN 'assessment' \
@@ -1095,7 +1098,7 @@ const SUMMARY_COLUMNS: &str = "id, pool_id, round_id, applicant_kind, organisati
         WHEN report_received_on IS NULL THEN 'final_report' \
         WHEN report_approved_at IS NULL THEN 'report_approval' \
         WHEN repaid < coalesce(repayment_due, 0) THEN 'repayment' END \
-    END AS waiting_for, updated_at, position";
+    END END AS waiting_for, forgotten_at, updated_at, position";
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

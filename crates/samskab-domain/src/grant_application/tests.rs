@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::fixtures::*;
-use crate::{CriterionKey, DomainEvent};
+use crate::{CaseRetention, CriterionKey, DomainEvent, Justification};
 
 fn drafted() -> ApplicationDraft {
     group_application(
@@ -258,4 +258,73 @@ fn a_second_assessor_needs_a_request_for_a_second_assessment() {
         then(&events, assess("carl", scores(), kroner(25_000))).is_err(),
         "two at most"
     );
+}
+
+#[test]
+fn a_drafts_applicant_is_forgotten_at_once_and_a_cases_only_once_it_need_not_be_kept() {
+    let forget = |retention, when| GrantApplicationCommand::Forget {
+        retention,
+        at: when,
+    };
+    let kept = CaseRetention::KeptUntil(date(2031, 12, 31));
+    // A draft is no case: forgotten whatever the pool says.
+    let draft = vec![GrantApplicationEvent::Drafted(drafted())];
+    let events = then(&draft, forget(CaseRetention::Open, at(2026, 2, 1))).expect("draft");
+    assert!(matches!(
+        events.as_slice(),
+        [GrantApplicationEvent::Forgotten(f)] if f.id == drafted().id
+    ));
+    assert_eq!(
+        events[0].to_payload().get("personal"),
+        None,
+        "the event carries no personal data"
+    );
+    // A submitted case: not while open, nor until its retention ends.
+    let case = submitted();
+    let open = then(&case, forget(CaseRetention::Open, at(2040, 1, 1))).expect_err("open");
+    assert!(open.to_string().contains("is open"), "{open}");
+    let early = then(&case, forget(kept, at(2031, 12, 31))).expect_err("kept");
+    assert!(early.to_string().contains("2031-12-31"), "{early}");
+    let events = then(&case, forget(kept, at(2032, 1, 1))).expect("expired");
+    assert_eq!(events.len(), 1);
+    // Forgotten: no personal data left in any version, nothing changes it, a repeat is
+    // harmless.
+    let mut all = case.clone();
+    all.extend(events);
+    let state = GrantApplication::replay(&all);
+    let GrantApplicationState::Forgotten(forgotten) = &state else {
+        panic!("not forgotten: {state:?}");
+    };
+    let GrantApplicationState::Submitted(s) = &forgotten.application else {
+        panic!("not the submitted case");
+    };
+    assert_eq!(s.draft.personal, None);
+    assert!(s.versions.iter().all(|v| v.personal.is_none()));
+    assert_eq!(s.versions.len(), 1, "the versions stay");
+    assert_eq!(state.facts().map(|f| f.version), Some(1));
+    assert!(
+        then(&all, forget(kept, at(2032, 1, 2)))
+            .expect("repeat")
+            .is_empty()
+    );
+    assert!(
+        then(
+            &all,
+            GrantApplicationCommand::RequestSecondAssessment {
+                by: staff("lead"),
+                reason: Justification::parse("Tjek").expect("why"),
+                at: at(2032, 1, 2),
+            }
+        )
+        .is_err()
+    );
+    // An association's application has no person to forget.
+    let association =
+        association_application(grant_application_id(), grant_pool_id(), kroner(1_000));
+    let refused = then(
+        &[GrantApplicationEvent::Drafted(association)],
+        forget(CaseRetention::Open, at(2026, 2, 1)),
+    )
+    .expect_err("association");
+    assert!(refused.to_string().contains("organisation's"), "{refused}");
 }

@@ -889,3 +889,66 @@ fn an_agreements_years_follow_each_other_and_fit_its_outcome_and_only_a_partners
     );
     assert!(refusal(&created(), years).is_rule("years"));
 }
+
+#[test]
+fn a_case_is_kept_while_open_and_five_years_after_the_year_it_closed() {
+    let retention = |events: &[GrantPoolEvent], app| {
+        state_after(events)
+            .ledger()
+            .expect("created")
+            .retention(app)
+    };
+    let kept_until = |year| CaseRetention::KeptUntil(date(year, 12, 31));
+    // Undecided: open.
+    let granted = facts(1, kroner(15_000));
+    let app = granted.application;
+    assert_eq!(retention(&created(), app), CaseRetention::Open);
+    // A refusal closes the case the day it is decided (2026): kept to the end of 2031.
+    let refused = facts(2, kroner(1_000));
+    let events = decided(
+        &created(),
+        decide(refused.clone(), GrantOutcome::Refused, Amount::ZERO),
+    );
+    assert_eq!(retention(&events, refused.application), kept_until(2031));
+    // ... and a complaint reopens it.
+    let reopened = decided(
+        &events,
+        GrantPoolCommand::Reopen {
+            application: refused.application,
+            reason: Justification::parse("Klage over afslaget").expect("why"),
+            by: staff("caseworker"),
+            at: at(2026, 5, 1),
+        },
+    );
+    assert_eq!(
+        retention(&reopened, refused.application),
+        CaseRetention::Open
+    );
+    // A grant stays open through its follow-up: paid, reported, approved with 3.000 kr. to
+    // repay; closed by the repayment in 2027, so kept to the end of 2032.
+    let mut events = decided(&events, decide(granted, GrantOutcome::Full, kroner(15_000)));
+    for (step, amount) in [("pay", 15_000), ("report", 12_000), ("approve", 0)] {
+        assert_eq!(
+            retention(&events, app),
+            CaseRetention::Open,
+            "before {step}"
+        );
+        events = decided(&events, follow(app, step, kroner(amount)));
+    }
+    assert_eq!(retention(&events, app), CaseRetention::Open, "not repaid");
+    let events = decided(&events, follow(app, "repay", kroner(3_000)));
+    assert_eq!(retention(&events, app), kept_until(2032));
+    assert!(!kept_until(2032).expired_on(date(2032, 12, 31)));
+    assert!(kept_until(2032).expired_on(date(2033, 1, 1)));
+    // A withdrawal closes the case on its day.
+    let withdrawn = facts(3, kroner(2_000));
+    let events = decided(
+        &events,
+        GrantPoolCommand::Withdraw {
+            case: withdrawn.clone(),
+            by: staff("org"),
+            at: at(2028, 6, 1),
+        },
+    );
+    assert_eq!(retention(&events, withdrawn.application), kept_until(2033));
+}

@@ -307,7 +307,8 @@ pub fn association() -> GrantApplicationId {
 /// The canonical story, every kind of event in it: [`story_until_reopened`], then the chair
 /// decides the knitting club's application again: 90.000 kr. in part, final at once (not above
 /// the threshold), pays it, receives its audited final report (80.000 kr. spent), approves it,
-/// and has the 10.000 kr. not spent repaid. Æblehaven ([`association`]) drafts an application
+/// and has the 10.000 kr. not spent repaid; five years after, the group's contact person is
+/// forgotten. Æblehaven ([`association`]) drafts an application
 /// for 40.000 kr., raises it to 50.000 kr. in the draft, submits it, and withdraws it.
 pub fn canonical_story() -> anyhow::Result<Story> {
     let pool = grant_pool_id();
@@ -362,6 +363,20 @@ pub fn canonical_story() -> anyhow::Result<Story> {
         by: staff("finance"),
         at: at(2027, 9, 1),
     })?;
+    // The case closed with the repayment (2027) and is kept to the end of 2032; in 2033 the
+    // group's contact person is forgotten.
+    let retention = story
+        .pool_state()
+        .ledger()
+        .map(|ledger| ledger.retention(group))
+        .ok_or_else(|| anyhow::anyhow!("no pool"))?;
+    story.application(
+        group,
+        GrantApplicationCommand::Forget {
+            retention,
+            at: at(2033, 1, 5),
+        },
+    )?;
 
     story.application(
         association,

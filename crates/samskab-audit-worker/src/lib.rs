@@ -83,17 +83,19 @@ async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(
     let kind = event.envelope.entitykind.as_str();
     let context = EventContext::of(event)?;
     let payload = &event.envelope.data;
-    // Decoded to refuse what the domain would not read; where the record belongs is then read
-    // from the payload's members, which every event of a kind names alike (`id`; a pool's
-    // event about an application names it `application`; an application's draft names its
-    // `pool`), so an event type added to the domain is recorded without a change here.
+    // Decoded to refuse what the domain would not read. Where the record belongs: a pool's
+    // event names the application it is about as the domain says (`case_event`); the rest is
+    // read from the payload's members, which every event of a kind names alike (`id`; an
+    // application's draft names its `pool`).
     let belongs = if kind == EntityKind::GrantPool.as_str() {
-        decode::<GrantPoolEvent>(event)?;
+        let decoded = decode::<GrantPoolEvent>(event)?;
         let pool = uuid_member(payload, "id")?.ok_or_else(|| missing("id"))?;
         context.check_entity(pool)?;
         chain::Belongs {
             pool_id: Some(pool),
-            application_id: uuid_member(payload, "application")?,
+            application_id: decoded
+                .case_event()
+                .map(|(application, _)| application.as_uuid()),
         }
     } else if kind == EntityKind::GrantApplication.as_str() {
         decode::<GrantApplicationEvent>(event)?;

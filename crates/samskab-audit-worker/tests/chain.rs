@@ -32,8 +32,8 @@ async fn two_municipalities_through_the_projector_then_forgotten_and_rebuilt() -
     let mut h = AUDIT.start_projector().await?;
     // Interleaved: Rødovre's event, then Hvidovre's, ...; both chains share the log.
     for logged in &story.log {
-        logged.append(&mut h, RODOVRE).await?;
-        logged.append(&mut h, HVIDOVRE).await?;
+        logged.append_in(&mut h, RODOVRE).await?;
+        logged.append_in(&mut h, HVIDOVRE).await?;
     }
     // An event of another entity shares the stream and is no grant case.
     let organisation = organisation_details(org_id(), "Æblehaven");

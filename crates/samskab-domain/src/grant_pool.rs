@@ -284,8 +284,7 @@ pub struct CaseLedger {
     pub follow_up: FollowUp,
     /// When the pool's last event about the case happened: how long it is kept runs from
     /// there (`retention`).
-    #[serde(default)]
-    pub last_event_at: Option<DateTime<Utc>>,
+    pub last_event_at: DateTime<Utc>,
 }
 
 /// A created pool: what it is, its budgets and rounds, the conflicts declared, and every
@@ -879,7 +878,7 @@ impl Decider for GrantPool {
                         status,
                         decision: Some(decision.clone()),
                         follow_up,
-                        last_event_at: Some(decision.at),
+                        last_event_at: decision.at,
                     },
                 );
             }
@@ -904,7 +903,7 @@ impl Decider for GrantPool {
                         status: CaseStatus::Withdrawn,
                         decision: None,
                         follow_up: FollowUp::default(),
-                        last_event_at: Some(e.at),
+                        last_event_at: e.at,
                     },
                 );
             }
@@ -948,7 +947,7 @@ impl Decider for GrantPool {
         if let Some((application, at)) = event.case_event()
             && let Some(case) = ledger.cases.get_mut(&application)
         {
-            case.last_event_at = Some(at);
+            case.last_event_at = at;
         }
         GrantPoolState::Created(ledger)
     }

@@ -41,7 +41,7 @@ async fn the_canonical_story_through_the_projector() -> anyhow::Result<()> {
     let mut h = GRANTS.start_projector().await?;
     let mut positions = Vec::new();
     for logged in &story.log {
-        positions.push(logged.append(&mut h).await?);
+        positions.push(logged.append_in(&mut h, TENANT).await?);
     }
     h.caught_up().await?;
     // The envelope time of each of the story's events, from each entity's history in order.

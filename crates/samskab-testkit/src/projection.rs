@@ -23,6 +23,7 @@
 //! their `*_at` columns into microseconds since the epoch ([`micros`]), so that they compare
 //! with expected values whatever the session time zone.
 
+pub mod grant_story;
 mod harness;
 mod rows_follow_state;
 

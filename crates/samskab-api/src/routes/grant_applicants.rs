@@ -11,7 +11,8 @@ use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use samskab_domain::{
-    GrantApplication, GrantApplicationCommand, GrantApplicationId, GrantApplicationState, GrantPool,
+    DomainEvent, GrantApplication, GrantApplicationCommand, GrantApplicationId,
+    GrantApplicationState, GrantPool, GrantPoolEvent,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -108,8 +109,12 @@ async fn export_application(
     };
     let pool = folded.draft().map(|d| d.pool).ok_or(ApiError::NotFound)?;
     let pool_history = history_of::<GrantPool>(&state, &principal, pool.as_uuid()).await?;
+    // The pool's events about this case, as the domain says which case an event is about.
     let about_the_case = |e: &samskab_eventlog::RecordedEvent| {
-        e.envelope.data.get("application").and_then(|a| a.as_str()) == Some(&id.to_string())
+        GrantPoolEvent::from_payload(&e.envelope.event_type, &e.envelope.data)
+            .ok()
+            .and_then(|event| event.case_event())
+            .is_some_and(|(application, _)| application.as_uuid() == id)
     };
     let case_events = pool_history
         .events

@@ -4,14 +4,11 @@
 
 #![allow(dead_code)] // each test file uses its own part
 
-use std::collections::BTreeMap;
-
-use anyhow::Context;
 use samskab_audit_worker::AuditProjection;
 use samskab_domain::fixtures::*;
 use samskab_domain::*;
 use samskab_eventlog::RecordedEvent;
-use samskab_testkit::projection::{ProjectorHarness, ReadModelTest};
+use samskab_testkit::projection::ReadModelTest;
 use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -26,102 +23,28 @@ pub const HVIDOVRE: &str = "hvidovre";
 /// The contact person of the knitting club: personal data no record may hold.
 pub const CONTACT: &str = "Mette Jensen";
 
-/// One event of a story, of the pool or of an application, in a municipality.
-#[derive(Debug, Clone)]
-pub enum Logged {
-    Pool(GrantPoolId, GrantPoolEvent),
-    Application(GrantApplicationId, GrantApplicationEvent),
+pub use samskab_testkit::projection::grant_story::{Logged, Story};
+
+/// An event of a story as the runtime hands it to the audit projection, in a municipality.
+pub trait LoggedInAudit {
+    fn recorded(&self, tenant: &str, position: u64) -> RecordedEvent;
 }
 
-impl Logged {
-    pub fn recorded(&self, tenant: &str, position: u64) -> RecordedEvent {
-        match self {
-            Logged::Pool(id, event) => AUDIT.recorded(tenant, &id.to_string(), position, event),
-            Logged::Application(id, event) => {
-                AUDIT.recorded(tenant, &id.to_string(), position, event)
-            }
-        }
-    }
-
-    pub async fn append(&self, h: &mut ProjectorHarness, tenant: &str) -> anyhow::Result<u64> {
-        match self {
-            Logged::Pool(id, event) => h.append_domain(tenant, id, event).await,
-            Logged::Application(id, event) => h.append_domain(tenant, id, event).await,
-        }
-    }
-
-    pub fn event_type(&self) -> &'static str {
-        match self {
-            Logged::Pool(_, event) => event.event_type(),
-            Logged::Application(_, event) => event.event_type(),
-        }
+impl LoggedInAudit for Logged {
+    fn recorded(&self, tenant: &str, position: u64) -> RecordedEvent {
+        self.recorded_in(&AUDIT, tenant, position)
     }
 }
 
-/// A pool's and its applications' commands, decided on their folded states.
-#[derive(Debug, Default)]
-pub struct Story {
-    pool_id: Option<GrantPoolId>,
-    pool: Vec<GrantPoolEvent>,
-    applications: BTreeMap<GrantApplicationId, Vec<GrantApplicationEvent>>,
-    pub log: Vec<Logged>,
+/// Every event of a story, recorded for the audit projection in `tenant` at positions
+/// `first`, `first + step`, ...
+pub trait StoryInAudit {
+    fn recorded(&self, tenant: &str, first: u64, step: u64) -> Vec<RecordedEvent>;
 }
 
-impl Story {
-    pub fn pool(&mut self, command: GrantPoolCommand) -> anyhow::Result<&GrantPoolEvent> {
-        let events = when::<GrantPool>(&self.pool, &command)
-            .map_err(|error| anyhow::anyhow!("{command:?}: {error:?}"))?;
-        let [event] = events.as_slice() else {
-            anyhow::bail!("{command:?} decided {events:?}, not one event");
-        };
-        let id = match event {
-            GrantPoolEvent::Created(details) => details.id,
-            _ => self.pool_id.context("the pool is created first")?,
-        };
-        self.pool_id = Some(id);
-        self.pool.push(event.clone());
-        self.log.push(Logged::Pool(id, event.clone()));
-        self.pool.last().context("just pushed")
-    }
-
-    pub fn application(
-        &mut self,
-        id: GrantApplicationId,
-        command: GrantApplicationCommand,
-    ) -> anyhow::Result<&GrantApplicationEvent> {
-        let history = self.applications.entry(id).or_default();
-        let events = when::<GrantApplication>(history, &command)
-            .map_err(|error| anyhow::anyhow!("{command:?}: {error:?}"))?;
-        let [event] = events.as_slice() else {
-            anyhow::bail!("{command:?} decided {events:?}, not one event");
-        };
-        history.push(event.clone());
-        self.log.push(Logged::Application(id, event.clone()));
-        history.last().context("just pushed")
-    }
-
-    pub fn facts(&self, id: GrantApplicationId) -> anyhow::Result<CaseFacts> {
-        let history = self.applications.get(&id).context("no such application")?;
-        GrantApplication::replay(history)
-            .facts()
-            .context("the application is drafted")
-    }
-
-    /// Every event, recorded in `tenant` at positions `first`, `first + step`, ...
-    pub fn recorded(&self, tenant: &str, first: u64, step: u64) -> Vec<RecordedEvent> {
-        self.log
-            .iter()
-            .enumerate()
-            .map(|(i, logged)| logged.recorded(tenant, first + step * i as u64))
-            .collect()
-    }
-
-    /// The index in the log of the first event of `event_type`.
-    pub fn index_of(&self, event_type: &str) -> anyhow::Result<usize> {
-        self.log
-            .iter()
-            .position(|l| l.event_type() == event_type)
-            .context(event_type.to_owned())
+impl StoryInAudit for Story {
+    fn recorded(&self, tenant: &str, first: u64, step: u64) -> Vec<RecordedEvent> {
+        self.recorded_in(&AUDIT, tenant, first, step)
     }
 }
 

@@ -85,11 +85,6 @@ impl PoolLedger {
         if !case.is_closed() {
             return CaseRetention::Open;
         }
-        // A ledger saved before the last event's time was kept falls back on the decision's.
-        let last = case.last_event_at.or(case.decision.as_ref().map(|d| d.at));
-        match last {
-            Some(at) => CaseRetention::closed_after(at),
-            None => CaseRetention::Open,
-        }
+        CaseRetention::closed_after(case.last_event_at)
     }
 }

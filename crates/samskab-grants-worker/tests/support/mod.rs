@@ -12,7 +12,7 @@ use samskab_domain::fixtures::*;
 use samskab_domain::*;
 use samskab_eventlog::RecordedEvent;
 use samskab_grants_worker::GrantsProjection;
-use samskab_testkit::projection::{ProjectorHarness, ReadModelTest, with_micros};
+use samskab_testkit::projection::{ReadModelTest, with_micros};
 use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -37,118 +37,28 @@ pub const TABLES: [(&str, &str); 10] = [
     ("payment", "tenant, application_id, position"),
 ];
 
-/// One event of the story, of the pool or of an application.
-#[derive(Debug, Clone)]
-pub enum Logged {
-    Pool(GrantPoolId, GrantPoolEvent),
-    Application(GrantApplicationId, GrantApplicationEvent),
+pub use samskab_testkit::projection::grant_story::{Logged, Story};
+
+/// An event of the story as the runtime hands it to the grants projection in [`TENANT`].
+pub trait LoggedInGrants {
+    fn recorded(&self, position: u64) -> RecordedEvent;
 }
 
-impl Logged {
-    /// The event as the runtime hands it to the projection, at `position`.
-    pub fn recorded(&self, position: u64) -> RecordedEvent {
-        match self {
-            Logged::Pool(id, event) => GRANTS.recorded(TENANT, &id.to_string(), position, event),
-            Logged::Application(id, event) => {
-                GRANTS.recorded(TENANT, &id.to_string(), position, event)
-            }
-        }
-    }
-
-    /// Appends the event to the log the harness's projector reads; its position.
-    pub async fn append(&self, h: &mut ProjectorHarness) -> anyhow::Result<u64> {
-        match self {
-            Logged::Pool(id, event) => h.append_domain(TENANT, id, event).await,
-            Logged::Application(id, event) => h.append_domain(TENANT, id, event).await,
-        }
-    }
-
-    /// The entity's kind and id, as the log names them.
-    pub fn entity(&self) -> (&'static str, String) {
-        match self {
-            Logged::Pool(id, _) => (EntityKind::GrantPool.as_str(), id.to_string()),
-            Logged::Application(id, _) => (EntityKind::GrantApplication.as_str(), id.to_string()),
-        }
-    }
-
-    pub fn event_type(&self) -> &'static str {
-        match self {
-            Logged::Pool(_, event) => event.event_type(),
-            Logged::Application(_, event) => event.event_type(),
-        }
+impl LoggedInGrants for Logged {
+    fn recorded(&self, position: u64) -> RecordedEvent {
+        self.recorded_in(&GRANTS, TENANT, position)
     }
 }
 
-/// A pool's and its applications' commands, decided on their folded states: the events in the
-/// order they were appended.
-#[derive(Debug, Default)]
-pub struct Story {
-    pub pool_id: Option<GrantPoolId>,
-    pool: Vec<GrantPoolEvent>,
-    applications: BTreeMap<GrantApplicationId, Vec<GrantApplicationEvent>>,
-    pub log: Vec<Logged>,
+/// Every event of the story, recorded for the grants projection in [`TENANT`] at positions
+/// 1, 2, ...
+pub trait StoryInGrants {
+    fn recorded(&self) -> Vec<RecordedEvent>;
 }
 
-impl Story {
-    /// The pool's command, decided: its one event is appended.
-    pub fn pool(&mut self, command: GrantPoolCommand) -> anyhow::Result<&GrantPoolEvent> {
-        let events = when::<GrantPool>(&self.pool, &command)
-            .map_err(|error| anyhow::anyhow!("{command:?}: {error:?}"))?;
-        let [event] = events.as_slice() else {
-            anyhow::bail!("{command:?} decided {events:?}, not one event");
-        };
-        let id = match event {
-            GrantPoolEvent::Created(details) => details.id,
-            _ => self.pool_id.context("the pool is created first")?,
-        };
-        self.pool_id = Some(id);
-        self.pool.push(event.clone());
-        self.log.push(Logged::Pool(id, event.clone()));
-        self.pool.last().context("just pushed")
-    }
-
-    /// The application's command, decided: its one event is appended.
-    pub fn application(
-        &mut self,
-        id: GrantApplicationId,
-        command: GrantApplicationCommand,
-    ) -> anyhow::Result<&GrantApplicationEvent> {
-        let history = self.applications.entry(id).or_default();
-        let events = when::<GrantApplication>(history, &command)
-            .map_err(|error| anyhow::anyhow!("{command:?}: {error:?}"))?;
-        let [event] = events.as_slice() else {
-            anyhow::bail!("{command:?} decided {events:?}, not one event");
-        };
-        history.push(event.clone());
-        self.log.push(Logged::Application(id, event.clone()));
-        history.last().context("just pushed")
-    }
-
-    /// What the pool is told of the application before it decides.
-    pub fn facts(&self, id: GrantApplicationId) -> anyhow::Result<CaseFacts> {
-        let history = self.applications.get(&id).context("no such application")?;
-        GrantApplication::replay(history)
-            .facts()
-            .context("the application is drafted")
-    }
-
-    /// The application's state, folded.
-    pub fn application_state(&self, id: GrantApplicationId) -> GrantApplicationState {
-        GrantApplication::replay(self.applications.get(&id).into_iter().flatten())
-    }
-
-    /// The pool's state, folded.
-    pub fn pool_state(&self) -> GrantPoolState {
-        GrantPool::replay(&self.pool)
-    }
-
-    /// Every event, recorded at positions 1, 2, ...
-    pub fn recorded(&self) -> Vec<RecordedEvent> {
-        self.log
-            .iter()
-            .zip(1u64..)
-            .map(|(logged, position)| logged.recorded(position))
-            .collect()
+impl StoryInGrants for Story {
+    fn recorded(&self) -> Vec<RecordedEvent> {
+        self.recorded_in(&GRANTS, TENANT, 1, 1)
     }
 }
 

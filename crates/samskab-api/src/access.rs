@@ -98,6 +98,7 @@ pub const ACCESS: &[Access] = &[
     open("GET", "/ready"),
     open("GET", "/openapi.json"),
     only("GET", "/ops/projections", &[Operator]),
+    only("GET", "/metrics", &[Operator]),
     only("POST", "/municipalities", &[PlatformAdmin]),
     only(
         "GET",

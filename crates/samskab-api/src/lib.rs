@@ -17,6 +17,7 @@ pub mod commands;
 pub mod decisions;
 pub mod export;
 pub mod fields;
+pub mod metrics;
 pub mod municipalities;
 pub mod openapi;
 pub mod ownership;
@@ -92,6 +93,11 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::enforce,
+        ))
+        // Outside the access check, so refusals are timed and counted too (`/metrics`).
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::record,
         ))
         .fallback(|| async { problem::ApiError::NotFound })
         .layer(DefaultBodyLimit::max(body_limit))

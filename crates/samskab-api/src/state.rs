@@ -47,6 +47,8 @@ pub struct AppState {
     /// Signs the head of every audit export (`routes/audit.rs`); without one, exports are
     /// refused (503).
     pub audit_signer: Option<Arc<samskab_audit_worker::Signer>>,
+    /// Latency and answers by route, for `/metrics`.
+    pub metrics: Arc<crate::metrics::HttpMetrics>,
 }
 
 impl AppState {
@@ -67,6 +69,7 @@ impl AppState {
             municipalities: Municipalities::default(),
             decisions: DecisionCache::default(),
             audit_signer: None,
+            metrics: Arc::default(),
         }
     }
 

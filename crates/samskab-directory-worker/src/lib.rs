@@ -58,6 +58,17 @@ impl Projection for DirectoryProjection {
         READ_MODEL.schema
     }
 
+    /// Names and contacts of volunteers, organisations' contact persons and persons.
+    fn personal_data_of(&self) -> &'static [&'static str] {
+        const {
+            &[
+                EntityKind::Volunteer.as_str(),
+                EntityKind::Organisation.as_str(),
+                EntityKind::Person.as_str(),
+            ]
+        }
+    }
+
     fn apply<'a>(
         &'a self,
         conn: &'a mut PgConnection,

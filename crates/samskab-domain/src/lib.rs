@@ -30,6 +30,7 @@ pub mod need;
 pub mod organisation;
 pub mod person;
 pub mod ranking;
+pub mod suppression;
 pub mod values;
 pub mod volunteer;
 

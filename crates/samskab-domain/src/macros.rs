@@ -22,7 +22,7 @@ macro_rules! string_enum {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
             /// The wire name, as used in JSON and query strings.
-            pub fn as_str(&self) -> &'static str {
+            pub const fn as_str(&self) -> &'static str {
                 match self {
                     $( $name::$variant => $text ),+
                 }

@@ -34,6 +34,6 @@ pub use error::{AppendError, LoadError, LogError};
 pub use idempotency::StoredCommand;
 pub use load::History;
 pub use log::EventLog;
-pub use personal::{OpeningKeys, sealed_subjects};
+pub use personal::{OpeningKeys, sealed_subjects, withhold_personal_data};
 pub use snapshot::Snapshot;
 pub use subject::{EntityRef, InvalidToken, validate_token};

@@ -164,6 +164,12 @@ pub fn sealed_subjects<'a>(
     subjects
 }
 
+/// Sets the event's sealed personal data to `null` without opening it, for a reader that keeps
+/// none of its subject's (a projection whose read model shows no such person).
+pub fn withhold_personal_data(event: &mut RecordedEvent) {
+    personal::withhold(&mut event.envelope.data);
+}
+
 /// Data keys fetched for a set of events.
 #[derive(Default)]
 pub struct OpeningKeys(HashMap<DataSubject, DataKey>);

@@ -41,6 +41,11 @@ impl Projection for GrantsProjection {
         READ_MODEL.schema
     }
 
+    /// An applicant who is a person: name and contact on the case.
+    fn personal_data_of(&self) -> &'static [&'static str] {
+        const { &[EntityKind::GrantApplication.as_str()] }
+    }
+
     fn apply<'a>(
         &'a self,
         conn: &'a mut PgConnection,

@@ -57,6 +57,11 @@ impl Projection for MatchingProjection {
         READ_MODEL.schema
     }
 
+    /// A volunteer's børneattest assessment (the hard rule needs it); nothing else personal.
+    fn personal_data_of(&self) -> &'static [&'static str] {
+        const { &[EntityKind::Volunteer.as_str()] }
+    }
+
     fn apply<'a>(
         &'a self,
         conn: &'a mut PgConnection,

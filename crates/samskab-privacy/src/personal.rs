@@ -68,6 +68,16 @@ pub fn seal(payload: &mut Value, key: &DataKey, aad: &[u8]) {
     });
 }
 
+/// Replaces the payload's sealed `personal` member by `null` without opening it: for a reader
+/// that keeps no personal data of this payload's subject (it reads as a forgotten person's).
+pub fn withhold(payload: &mut Value) {
+    if has_sealed_personal_data(payload)
+        && let Some(member) = payload.get_mut(PERSONAL)
+    {
+        *member = Value::Null;
+    }
+}
+
 /// Replaces the payload's sealed `personal` member by the plain data, or by `null` when there
 /// is no key, or the subject's key is a later one (the subject was forgotten). [`Tampered`] when it does not open with the key and
 /// this event's associated data.
@@ -156,6 +166,21 @@ mod tests {
         seal(&mut payload, &DataKey::generate(), &aad);
         open(&mut payload, Some(&DataKey::generate()), &aad).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(payload, json!({"personal": null}));
+    }
+
+    #[test]
+    fn withheld_personal_data_reads_as_null_and_plain_data_is_left_alone() {
+        let key = DataKey::generate();
+        let aad = associated_data(&subject(), "event-1");
+        let mut payload = json!({"personal": {"name": "Søren"}, "profile": {}});
+        seal(&mut payload, &key, &aad);
+        withhold(&mut payload);
+        assert_eq!(payload, json!({"personal": null, "profile": {}}));
+
+        let plain = json!({"personal": {"name": "Søren"}});
+        let mut payload = plain.clone();
+        withhold(&mut payload);
+        assert_eq!(payload, plain, "only sealed data is withheld");
     }
 
     #[test]

@@ -16,7 +16,9 @@ use std::ops::Range;
 use std::time::Instant;
 
 use bytes::Bytes;
-use samskab_eventlog::{EventLog, LoadError, RecordedEvent, decode_message, sealed_subjects};
+use samskab_eventlog::{
+    EventLog, LoadError, RecordedEvent, decode_message, sealed_subjects, withhold_personal_data,
+};
 use sqlx::{PgConnection, PgPool};
 
 use crate::park::{self, Parked};
@@ -81,14 +83,22 @@ impl Batch {
     }
 }
 
-/// Decodes delivered messages and opens their personal data, with one key-store request for
-/// the whole batch. A message that does not decode or open keeps its error (it will be parked);
-/// an unreachable key store is an error of the batch (retried, nothing parked).
+/// Decodes delivered messages and opens the personal data of the entity kinds in
+/// `personal_data_of` (the projection's [`Projection::personal_data_of`]; every other event's
+/// is withheld, `null`), with one key-store request for the whole batch. A message that does
+/// not decode or open keeps its error (it will be parked); an unreachable key store is an
+/// error of the batch (retried, nothing parked).
 pub(crate) async fn decode(
     log: &EventLog,
     delivered: Vec<(u64, String, Bytes)>,
+    personal_data_of: &[&str],
 ) -> Result<Batch, LoadError> {
     let mut batch = Batch::from_payloads(delivered);
+    for event in &mut batch.events {
+        if !personal_data_of.contains(&event.envelope.entitykind.as_str()) {
+            withhold_personal_data(event);
+        }
+    }
     let keys = log.opening_keys(sealed_subjects(&batch.events)).await?;
     for message in &mut batch.messages {
         if let Ok(range) = &message.events
@@ -119,9 +129,9 @@ pub(crate) struct Target<'a> {
     /// Take the projection's advisory lock. The live worker does; the rebuild's replay into
     /// its own schema does not (it would pause the live worker for nothing).
     pub lock: bool,
-    /// The backend pid of the leader connection, when the batch runs under leadership: the
-    /// transaction checks the pid still holds the leader lock before it writes anything.
-    pub fence: Option<i32>,
+    /// The leader's epoch, when the batch runs under leadership: the transaction checks that
+    /// no other copy has taken over since, before it writes anything (`leader.rs`).
+    pub fence: Option<i64>,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -141,7 +151,7 @@ pub(crate) struct Outcome {
 pub(crate) enum BatchError {
     #[error(transparent)]
     Database(#[from] sqlx::Error),
-    /// The leader connection is gone: another copy may be applying; stop and re-elect.
+    /// Another copy has taken over (the leader connection was gone): stop and re-elect.
     #[error("lost the leader lock")]
     Fenced,
 }
@@ -185,8 +195,8 @@ pub(crate) async fn begin_batch(
             .execute(&mut *conn)
             .await?;
     }
-    if let Some(pid) = target.fence
-        && !crate::leader::still_held(&mut *conn, pid).await?
+    if let Some(epoch) = target.fence
+        && !crate::leader::still_held(&mut *conn, target.name, epoch).await?
     {
         return Err(BatchError::Fenced);
     }

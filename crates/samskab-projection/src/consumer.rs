@@ -144,21 +144,21 @@ impl<P: Projection> Projector<P> {
         let Some(leadership) = leader::acquire(&self.pool, name, shutdown).await? else {
             return Ok(());
         };
-        let result = self.lead(shutdown, leadership.pid()).await;
+        let result = self.lead(shutdown, leadership.epoch()).await;
         leadership.release().await;
         result
     }
 
     /// Consumes from the checkpoint; after a gap, re-positions the consumer at the checkpoint
     /// and goes on, so the missing messages are delivered (again) before anything after them.
-    async fn lead(&self, shutdown: &CancellationToken, pid: i32) -> anyhow::Result<()> {
+    async fn lead(&self, shutdown: &CancellationToken, epoch: i64) -> anyhow::Result<()> {
         let name = self.projection.name();
         let schema = self.projection.schema();
         let target = Target {
             name,
             schema,
             lock: true,
-            fence: Some(pid),
+            fence: Some(epoch),
         };
         loop {
             let from = checkpoint::of(&self.pool, schema, name).await?;
@@ -238,7 +238,9 @@ impl<P: Projection> Projector<P> {
             if !admitted.raw.is_empty() {
                 // A key store that cannot be reached ends the session (started over with
                 // backoff), with the batch unacked: nothing is parked for it.
-                let batch = batch::decode(&self.log, admitted.raw).await?;
+                let batch =
+                    batch::decode(&self.log, admitted.raw, self.projection.personal_data_of())
+                        .await?;
                 let started = Instant::now();
                 let Some(outcome) = self.apply_with_retry(shutdown, target, &batch).await? else {
                     // Shutdown before the batch committed: left unacked, applied by the next run.

@@ -7,9 +7,13 @@
 //! leader with a PostgreSQL session advisory lock held on a dedicated connection; the others
 //! wait as hot standbys and take over when the leader's connection goes away.
 //!
-//! Fencing: each batch transaction checks that the leader's backend still holds the lock. If the
-//! leader's connection died, the lock is gone and a standby may already be applying, so the
-//! old leader stops before writing.
+//! Fencing: a copy that wins the lock raises the projection's epoch in
+//! `samskab_runtime.projection_leader` (under the per-batch lock, so after any batch in flight
+//! has committed), and each batch transaction checks, after taking the per-batch lock, that the
+//! epoch is still the one its leader took over with. If the leader's connection died, the lock
+//! is gone and a standby may have taken over: the old leader's next batch sees a later epoch and
+//! stops before writing. (The check used to look for the lock in `pg_locks`, which takes every
+//! lock-manager partition lock; this one reads a row by its key.)
 
 use std::time::Duration;
 
@@ -23,12 +27,13 @@ const LEADER_NAMESPACE: &str = "samskab.projection.leader";
 
 pub(crate) struct Leadership {
     conn: PgConnection,
-    pid: i32,
+    epoch: i64,
 }
 
 impl Leadership {
-    pub fn pid(&self) -> i32 {
-        self.pid
+    /// The epoch this leadership took over with: what its batches are fenced by.
+    pub fn epoch(&self) -> i64 {
+        self.epoch
     }
 
     /// Releases the lock by closing the connection (a standby takes over at once).
@@ -57,8 +62,9 @@ pub(crate) async fn acquire(
                 .fetch_one(&mut conn)
                 .await?;
         if got {
-            info!(projection = name, pid, "leader of the projection");
-            return Ok(Some(Leadership { conn, pid }));
+            let epoch = take_over(&mut conn, name, pid).await?;
+            info!(projection = name, pid, epoch, "leader of the projection");
+            return Ok(Some(Leadership { conn, epoch }));
         }
         if !announced {
             info!(projection = name, "another copy is applying; standing by");
@@ -71,14 +77,41 @@ pub(crate) async fn acquire(
     }
 }
 
-/// True while backend `pid` still holds a two-key advisory lock (only leader connections take
-/// those). Read from the batch transaction, so the answer is the server's view.
-pub(crate) async fn still_held(conn: &mut PgConnection, pid: i32) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM pg_locks \
-         WHERE locktype = 'advisory' AND objsubid = 2 AND granted AND pid = $1)",
+/// Raises the projection's epoch, once no batch is in flight (the per-batch lock), and returns
+/// it: from now on, only batches fenced by it write.
+async fn take_over(conn: &mut PgConnection, name: &str, pid: i32) -> Result<i64, sqlx::Error> {
+    let mut tx = conn.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+    let epoch = sqlx::query_scalar(
+        "INSERT INTO samskab_runtime.projection_leader (projection, epoch, pid) VALUES ($1, 1, $2)
+         ON CONFLICT (projection) DO UPDATE
+             SET epoch = projection_leader.epoch + 1, pid = EXCLUDED.pid, since = now()
+         RETURNING epoch",
     )
+    .bind(name)
     .bind(pid)
-    .fetch_one(conn)
-    .await
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(epoch)
+}
+
+/// True while `epoch` is still the projection's: no other copy has taken over since. Read from
+/// the batch transaction after its per-batch lock, so a take-over either waited for this batch
+/// or is seen by it.
+pub(crate) async fn still_held(
+    conn: &mut PgConnection,
+    name: &str,
+    epoch: i64,
+) -> Result<bool, sqlx::Error> {
+    let current: Option<i64> = sqlx::query_scalar(
+        "SELECT epoch FROM samskab_runtime.projection_leader WHERE projection = $1",
+    )
+    .bind(name)
+    .fetch_optional(conn)
+    .await?;
+    Ok(current == Some(epoch))
 }

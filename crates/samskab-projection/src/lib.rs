@@ -67,6 +67,15 @@ pub trait Projection: Send + Sync + 'static {
         vec![format!("{subject_prefix}.>")]
     }
 
+    /// The entity kinds (`"volunteer"`, ...) whose personal data this read model keeps. The
+    /// runtime opens the sealed `personal` member of those kinds' events and of no others: any
+    /// other event reaches `apply` with `personal` as `null`, as a forgotten person's does.
+    /// Default: none, so a read model that shows no person never decrypts anyone's data (and
+    /// spends no CPU on it: each projector opens every event it is given).
+    fn personal_data_of(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Applies one event inside the batch transaction. Must be deterministic given the read
     /// model (the runtime guarantees each event is applied once per read model). An `Err` parks
     /// the event's command (all its events are rolled back together) unless it is a failure of

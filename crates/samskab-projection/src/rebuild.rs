@@ -270,7 +270,10 @@ impl<P: Projection> Projector<P> {
                 let admitted = admit(&mut replay.sequencer, &delivered)?;
                 replay.gap = admitted.gap;
                 if !admitted.raw.is_empty() {
-                    return Ok(Some(batch::decode(&self.log, admitted.raw).await?));
+                    return Ok(Some(
+                        batch::decode(&self.log, admitted.raw, self.projection.personal_data_of())
+                            .await?,
+                    ));
                 }
                 // Only redeliveries, or a gap right after the position: nothing to apply.
                 stalled_at = None;

@@ -1006,3 +1006,149 @@ async fn a_rebuild_replays_messages_lost_in_flight_instead_of_skipping_them() ->
     );
     Ok(())
 }
+
+/// Writes what each event's `personal` member reads as in `apply`, in a schema named after the
+/// projection; keeps the personal data of the kinds it is given.
+struct Witness {
+    name: &'static str,
+    keeps: &'static [&'static str],
+}
+
+impl Projection for Witness {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn schema(&self) -> &'static str {
+        self.name
+    }
+    fn personal_data_of(&self) -> &'static [&'static str] {
+        self.keeps
+    }
+    async fn apply(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        event: &RecordedEvent,
+    ) -> Result<(), ApplyError> {
+        sqlx::query("INSERT INTO seen (kind, personal) VALUES ($1, $2)")
+            .bind(&event.envelope.entitykind)
+            .bind(event.envelope.data["personal"].to_string())
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Only a read model that keeps a kind's personal data gets it opened; every other projector
+/// reads it as `null`, as it reads a forgotten person's, and never decrypts it.
+#[tokio::test]
+async fn a_projection_opens_only_the_personal_data_it_keeps() -> anyhow::Result<()> {
+    let env = env().await?;
+    let witnesses = [
+        Witness {
+            name: "keeper",
+            keeps: &["thing"],
+        },
+        Witness {
+            name: "stranger",
+            keeps: &[],
+        },
+    ];
+    for witness in &witnesses {
+        // The names are this test's constants.
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "CREATE SCHEMA {0};
+             CREATE TABLE {0}.checkpoint (projection text PRIMARY KEY, position bigint NOT NULL);
+             CREATE TABLE {0}.seen (kind text NOT NULL, personal text NOT NULL);",
+            witness.name
+        )))
+        .execute(&env.pool)
+        .await?;
+    }
+    let mut position = 0;
+    for kind in ["thing", "other"] {
+        let entity = EntityRef::new("testby", kind, &Uuid::now_v7().to_string())?;
+        let event = NewEvent {
+            event_type: COUNTED.into(),
+            data: serde_json::json!({"n": 0, "personal": {"name": "Søren"}}),
+        };
+        position = log_append(&env.log, &entity, event).await?;
+    }
+
+    let shutdown = CancellationToken::new();
+    let mut runs = Vec::new();
+    for witness in witnesses {
+        let projector = Projector::new(witness, env.log.clone(), env.pool.clone(), config());
+        let token = shutdown.clone();
+        runs.push(tokio::spawn(async move { projector.run(token).await }));
+    }
+    for name in ["keeper", "stranger"] {
+        assert!(wait_for_position(&env.pool, name, position, PATIENCE).await?);
+    }
+    let seen = |schema: &'static str| {
+        let pool = env.pool.clone();
+        async move {
+            sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(format!(
+                "SELECT kind, personal FROM {schema}.seen ORDER BY kind DESC"
+            )))
+            .fetch_all(&pool)
+            .await
+        }
+    };
+    let soeren = r#"{"name":"Søren"}"#.to_string();
+    assert_eq!(
+        seen("keeper").await?,
+        vec![("thing".into(), soeren), ("other".into(), "null".into())]
+    );
+    assert_eq!(
+        seen("stranger").await?,
+        vec![
+            ("thing".into(), "null".into()),
+            ("other".into(), "null".into())
+        ]
+    );
+    shutdown.cancel();
+    for run in runs {
+        run.await??;
+    }
+    Ok(())
+}
+
+async fn log_append(log: &EventLog, entity: &EntityRef, event: NewEvent) -> anyhow::Result<u64> {
+    Ok(log.append(entity, 0, &meta(), vec![event]).await?.position)
+}
+
+async fn leader_epoch(pool: &PgPool) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT epoch FROM samskab_runtime.projection_leader WHERE projection = 'counter'",
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+/// A leader whose epoch is no longer the projection's (another copy took over, as
+/// `leader::acquire` does when the leader's connection is gone) stands down before its next
+/// batch writes, and is elected again; every event is applied once.
+#[tokio::test]
+async fn a_leader_whose_epoch_has_passed_stands_down_before_writing() -> anyhow::Result<()> {
+    let env = env().await?;
+    let worker = spawn(&env, config());
+    let (first, _) = append_counted(&env.log, 3).await?;
+    reach(&env.pool, first).await?;
+    let elected = leader_epoch(&env.pool).await?;
+
+    sqlx::query(
+        "UPDATE samskab_runtime.projection_leader SET epoch = epoch + 1 WHERE projection = 'counter'",
+    )
+    .execute(&env.pool)
+    .await?;
+    let (last, _) = append_counted(&env.log, 5).await?;
+    reach(&env.pool, last).await?;
+    assert_eq!(
+        leader_epoch(&env.pool).await?,
+        elected + 2,
+        "the fenced copy stood down and took over again with an epoch of its own"
+    );
+    assert_eq!(counted_ids(&env.pool).await?.len(), 8);
+    worker.stop().await?;
+    Ok(())
+}

@@ -14,6 +14,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(health))
         .routes(routes!(ready))
         .routes(routes!(projections))
+        .routes(routes!(metrics))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -94,4 +95,86 @@ async fn projections(
         });
     }
     Ok(axum::Json(out))
+}
+
+/// A projection figure of `/metrics`: its name, its help text, and where it comes from.
+type Gauge = (
+    &'static str,
+    &'static str,
+    fn(&samskab_projection::ProjectionStatus) -> u64,
+);
+
+/// The Prometheus text format's media type.
+const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Figures for Prometheus (text format 0.0.4): per projection, whether its status could be
+/// read, the log messages it has applied (its position: it projects the whole stream, so that
+/// is the count), its lag and its parked events; the log's position; and per route template
+/// and method, a latency histogram and the answers by status class (`metrics.rs`). A
+/// projection whose status cannot be read shows `samskab_projection_up 0` and nothing else,
+/// so the HTTP figures still come when PostgreSQL is away.
+#[utoipa::path(get, path = "/metrics", tag = "ops",
+    responses((status = 200, content_type = "text/plain", body = String,
+        description = "The figures, in the Prometheus text format.")),
+    security(("bearer" = [])))]
+async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let mut statuses = Vec::new();
+    for read_model in state.read_models.iter() {
+        let status =
+            samskab_projection::status(&state.pool, &state.log, read_model.name, read_model.schema)
+                .await;
+        if let Err(error) = &status {
+            tracing::warn!(projection = read_model.name, error = %error, "no projection figures for /metrics");
+        }
+        statuses.push((read_model.name, status.ok()));
+    }
+    let gauges: [Gauge; 3] = [
+        (
+            "samskab_projection_position",
+            "Log messages the projection has applied (its checkpoint: the stream sequence of the last).",
+            |s| s.position,
+        ),
+        (
+            "samskab_projection_lag_messages",
+            "Log messages the projection has not applied yet.",
+            |s| s.lag,
+        ),
+        (
+            "samskab_projection_parked_events",
+            "Events that failed to apply and wait in samskab_runtime.parked_event.",
+            |s| s.parked,
+        ),
+    ];
+    let _ = writeln!(
+        out,
+        "# HELP samskab_projection_up 1 when the projection's status could be read.\n\
+         # TYPE samskab_projection_up gauge"
+    );
+    for (name, status) in &statuses {
+        let _ = writeln!(
+            out,
+            "samskab_projection_up{{projection=\"{name}\"}} {}",
+            u8::from(status.is_some())
+        );
+    }
+    for (metric, help, value) in gauges {
+        let _ = writeln!(out, "# HELP {metric} {help}\n# TYPE {metric} gauge");
+        for (name, status) in &statuses {
+            if let Some(status) = status {
+                let _ = writeln!(out, "{metric}{{projection=\"{name}\"}} {}", value(status));
+            }
+        }
+    }
+    if let Ok(position) = state.log.last_position().await {
+        let _ = writeln!(
+            out,
+            "# HELP samskab_log_position The log's newest position (stream sequence).\n\
+             # TYPE samskab_log_position gauge\n\
+             samskab_log_position {position}"
+        );
+    }
+    state.metrics.write(&mut out);
+    ([(axum::http::header::CONTENT_TYPE, PROMETHEUS_TEXT)], out)
 }

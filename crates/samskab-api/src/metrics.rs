@@ -49,24 +49,33 @@ impl RouteFigures {
     }
 }
 
-/// The HTTP figures of this process, by (route template, method).
+/// The HTTP figures of this process, by route template, then method (a label of
+/// [`method_label`]). Looked up by borrowed keys: a request allocates nothing here once its
+/// route and method have been seen.
 #[derive(Default)]
 pub struct HttpMetrics {
-    routes: RwLock<BTreeMap<(String, String), Arc<RouteFigures>>>,
+    routes: RwLock<BTreeMap<String, BTreeMap<&'static str, Arc<RouteFigures>>>>,
 }
 
 impl HttpMetrics {
-    fn figures(&self, route: &str, method: &str) -> Option<Arc<RouteFigures>> {
-        let key = (route.to_string(), method.to_string());
-        if let Some(found) = self.routes.read().ok()?.get(&key) {
-            return Some(found.clone());
+    fn figures(&self, route: &str, method: &'static str) -> Option<Arc<RouteFigures>> {
+        let seen = self
+            .routes
+            .read()
+            .ok()?
+            .get(route)
+            .and_then(|methods| methods.get(method))
+            .cloned();
+        if seen.is_some() {
+            return seen;
         }
         let mut routes = self.routes.write().ok()?;
-        Some(routes.entry(key).or_default().clone())
+        let methods = routes.entry(route.to_string()).or_default();
+        Some(methods.entry(method).or_default().clone())
     }
 
     /// Records one answer.
-    pub fn observe(&self, route: &str, method: &str, seconds: f64, status: u16) {
+    pub fn observe(&self, route: &str, method: &'static str, seconds: f64, status: u16) {
         if let Some(figures) = self.figures(route, method) {
             figures.observe(seconds, status);
         }
@@ -82,7 +91,14 @@ impl HttpMetrics {
             "# HELP samskab_http_request_duration_seconds Time from a request to its answer, by route template and method.\n\
              # TYPE samskab_http_request_duration_seconds histogram"
         );
-        for ((route, method), figures) in routes.iter() {
+        let series = || {
+            routes.iter().flat_map(|(route, methods)| {
+                methods
+                    .iter()
+                    .map(move |(method, figures)| (route, method, figures))
+            })
+        };
+        for (route, method, figures) in series() {
             let labels = format!("method=\"{}\",route=\"{}\"", escape(method), escape(route));
             let mut cumulative = 0;
             for (bound, bucket) in BUCKETS.iter().zip(&figures.buckets) {
@@ -106,7 +122,7 @@ impl HttpMetrics {
             "# HELP samskab_http_responses_total Answers by route template, method and status class.\n\
              # TYPE samskab_http_responses_total counter"
         );
-        for ((route, method), figures) in routes.iter() {
+        for (route, method, figures) in series() {
             for (class, counter) in CLASSES.iter().zip(&figures.by_class) {
                 let n = counter.load(Ordering::Relaxed);
                 if n > 0 {
@@ -156,13 +172,12 @@ pub async fn record(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let method = method_label(request.method()).to_string();
-    let route = matched.map(|m| m.as_str().to_string());
+    let method = method_label(request.method());
     let response = next.run(request).await;
-    if let Some(route) = route {
+    if let Some(route) = matched {
         state.metrics.observe(
-            &route,
-            &method,
+            route.as_str(),
+            method,
             started.elapsed().as_secs_f64(),
             response.status().as_u16(),
         );

@@ -167,7 +167,15 @@ async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResp
             }
         }
     }
-    if let Ok(position) = state.log.last_position().await {
+    // The log's position as the statuses read it; asked again only when none could be read.
+    let read = statuses
+        .iter()
+        .find_map(|(_, s)| s.as_ref().map(|s| s.log_position));
+    let position = match read {
+        Some(position) => Some(position),
+        None => state.log.last_position().await.ok(),
+    };
+    if let Some(position) = position {
         let _ = writeln!(
             out,
             "# HELP samskab_log_position The log's newest position (stream sequence).\n\

@@ -44,7 +44,7 @@ def _valid_cvr(text):
 
 
 def _age_band(birth_year):
-    age = datetime.date.today().year - birth_year
+    age = _danish_today().year - birth_year
     for band, upper in (("under_18", 17), ("18_29", 29), ("30_49", 49), ("50_66", 66)):
         if age <= upper:
             return band
@@ -108,7 +108,7 @@ def _fix_need(body):
     """A need's rules across fields and against today (see NeedInput's descriptions)."""
     if not isinstance(body, dict) or "volunteers_wanted" not in body:
         return
-    today = datetime.date.today()
+    today = _danish_today()
     latest = datetime.date(today.year + 10, 12, 31)
     # Posted by the municipality: a generated id is no registered organisation.
     if body.get("organisation_id") is not None:
@@ -140,7 +140,7 @@ def _fix_reopening(body):
     if not isinstance(body, dict) or set(body) != {"last_day"}:
         return
     day = _date(body.get("last_day"))
-    today = datetime.date.today()
+    today = _danish_today()
     if day is not None and (day < today or day.year > today.year + 10):
         body["last_day"] = today.isoformat()
 

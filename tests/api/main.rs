@@ -16,5 +16,6 @@ mod parties;
 mod persons;
 mod privacy;
 mod read_models;
+mod reports;
 mod tenancy;
 mod worker_restart;

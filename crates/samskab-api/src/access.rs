@@ -86,6 +86,17 @@ const GRANT_READERS_OR_APPLICANT: &[Role] = &[
     Auditor,
     Organisation,
 ];
+/// Municipal staff who read the municipality's figures (counts, never persons).
+const REPORT_READERS: &[Role] = &[Caseworker, Auditor, CommitteeMember, PoolAdministrator];
+/// The report across municipalities (suppressed, no municipality's own figures beyond what a
+/// published statistic shows): any municipality's report readers, and the platform's admin.
+const NATIONAL_REPORT_READERS: &[Role] = &[
+    PlatformAdmin,
+    Caseworker,
+    Auditor,
+    CommitteeMember,
+    PoolAdministrator,
+];
 /// A caseworker (for an applicant without a token of its own: an informal group, a person), or
 /// the applicant organisation itself.
 const CASEWORKER_OR_APPLICANT: &[Role] = &[Caseworker, Organisation];
@@ -183,6 +194,12 @@ pub const ACCESS: &[Access] = &[
     only("GET", "/matches", READERS_OR_PARTIES),
     only("GET", "/matches/retention", READERS),
     only("GET", "/matches/{id}", READERS_OR_PARTIES),
+    only("GET", "/reports/volunteers", REPORT_READERS),
+    only(
+        "GET",
+        "/reports/national/volunteers",
+        NATIONAL_REPORT_READERS,
+    ),
     only("POST", "/grant-pools", &[PoolAdministrator]),
     only("POST", "/grant-pools/{id}/budget", &[PoolAdministrator]),
     only("POST", "/grant-pools/{id}/rounds", &[PoolAdministrator]),

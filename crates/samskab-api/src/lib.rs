@@ -14,6 +14,7 @@ pub mod access;
 pub mod auth;
 pub mod body;
 pub mod commands;
+pub mod csv;
 pub mod decisions;
 pub mod export;
 pub mod fields;
@@ -46,6 +47,7 @@ pub fn api() -> (Router<AppState>, serde_json::Value) {
         .merge(routes::matching::router())
         .merge(routes::matches::router())
         .merge(routes::retention::router())
+        .merge(routes::reports::router())
         .merge(routes::grant_pools::router())
         .merge(routes::grant_applications::router())
         .merge(routes::grant_applicants::router())
@@ -68,6 +70,7 @@ pub fn read_model_sql() -> Vec<(&'static str, String)> {
         routes::matching::read_sql(),
         routes::matches::read_sql(),
         routes::retention::read_sql(),
+        routes::reports::read_sql(),
         routes::grant_pools::read_sql(),
         routes::grant_applications::read_sql(),
         routes::municipalities::read_sql(),

@@ -20,6 +20,8 @@ pub use samskab_projection::read_model::DIRECTORY;
 pub use samskab_projection::read_model::GRANTS;
 /// The read model of needs (and, later, what matching ranks).
 pub use samskab_projection::read_model::MATCHING;
+/// The versions the reports count (`samskab-reporting-worker`).
+pub use samskab_projection::read_model::REPORTING;
 
 /// A query string of type `T`; errors name the parameter.
 pub struct QueryParams<T>(pub T);

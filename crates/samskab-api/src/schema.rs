@@ -376,6 +376,20 @@ pub fn criterion_key() -> Schema {
     }))
 }
 
+/// A report's period: a year, a quarter or a month (`samskab_domain::calendar::Period`).
+pub fn period_or_null() -> Schema {
+    schema(nullable(json!({
+        "type": "string",
+        "pattern": "^[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$",
+        "examples": ["2026", "2026-Q4", "2026-11"],
+    })))
+}
+
+/// A report's format.
+pub fn report_format_or_null() -> Schema {
+    schema(nullable(enumeration(["json", "csv"])))
+}
+
 pub fn audit_format_or_null() -> Schema {
     schema(nullable(enumeration(["json", "csv", "html"])))
 }

@@ -39,3 +39,10 @@ pub const AUDIT: ReadModel = ReadModel {
     name: "audit",
     schema: "audit",
 };
+
+/// Versions of what the municipalities' figures count, each valid from one event to the next,
+/// so a report as of any day is a query (`samskab-reporting-worker`).
+pub const REPORTING: ReadModel = ReadModel {
+    name: "reporting",
+    schema: "reporting",
+};

@@ -8,6 +8,7 @@ use samskab_eventlog::EventLog;
 use samskab_grants_worker::GrantsProjection;
 use samskab_matching_worker::MatchingProjection;
 use samskab_projection::{Projection, Projector, ProjectorConfig, ReadModel, RunProjection};
+use samskab_reporting_worker::ReportingProjection;
 use sqlx::PgPool;
 
 /// A registered projection: which read model it writes, and how to start its projector.
@@ -35,6 +36,7 @@ pub fn all() -> Vec<Registered> {
         register::<MatchingProjection>(),
         register::<GrantsProjection>(),
         register::<AuditProjection>(),
+        register::<ReportingProjection>(),
     ]
 }
 

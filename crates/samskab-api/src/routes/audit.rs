@@ -106,11 +106,11 @@ fn format_of(format: Option<&str>) -> Result<Format, ApiError> {
 }
 
 /// A query value outside what the document allows: 400 with its reason, as every query's.
-fn bad_query(field: &str, reason: &str) -> ApiError {
+pub(crate) fn bad_query(field: &str, reason: &str) -> ApiError {
     ApiError::Malformed(vec![FieldError::new(field, reason)])
 }
 
-fn instant(as_of: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, ApiError> {
+pub(crate) fn instant(as_of: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, ApiError> {
     let at = as_of.unwrap_or_else(Utc::now);
     if !YEARS.contains(&chrono::Datelike::year(&at)) {
         return Err(bad_query("as_of", "must be in 2000 to 2100"));

@@ -20,6 +20,7 @@ pub mod needs;
 pub mod ops;
 pub mod organisations;
 pub mod persons;
+pub mod reports;
 pub mod retention;
 pub mod volunteers;
 

@@ -1,0 +1,81 @@
+//! The reporting read model: what the municipalities' figures are counted from, in the
+//! PostgreSQL schema `reporting` (DDL in `migrations/0021_reporting.sql`).
+//!
+//! A report is asked for a period and "as of" an instant: how things stood on a past day, not
+//! only today. So this read model keeps **versions**: each row is one version of a thing
+//! (today a volunteer's profile and status), valid from the event that made it so until the
+//! event that changed it. "As of T" is then a `WHERE valid_from <= T` over the rows, with no
+//! replay of the log; a rebuild reproduces the same rows, because the times are the events'.
+//!
+//! The queries live with the API (`samskab-api/src/routes/reports.rs`), which reads these
+//! tables as it reads every read model.
+//!
+//! Rules every write here follows, as in the other workers:
+//! - **Idempotent.** A version's key is the log position and index of the event that began
+//!   it; a redelivery finds its own version standing (or closed by a later one) and writes
+//!   nothing.
+//! - **Mirror the deciders' `evolve`.** A second registration keeps the first; nothing changes
+//!   a withdrawn volunteer's profile; forgetting comes after active or withdrawn, once.
+//! - **No personal data.** The profile (postcode, age band, skills, target groups) is the
+//!   statistics, in plain text in the log; the sealed `personal` part is never opened for this
+//!   projection (`personal_data_of` is empty), so a forgotten volunteer's figures stay and
+//!   nothing of the person is here to forget.
+
+mod volunteers;
+
+use std::future::Future;
+
+use samskab_domain::{DomainEvent, EntityKind, EventDecodeError, VolunteerEvent};
+use samskab_eventlog::RecordedEvent;
+use samskab_projection::{ApplyError, EventContext, Projection, ReadModel};
+use sqlx::PgConnection;
+
+/// The projection's name (its checkpoint row and durable consumer) and its schema, from the
+/// catalogue of read models that the API reads too.
+pub const READ_MODEL: ReadModel = samskab_projection::read_model::REPORTING;
+
+/// The reporting read model. Stateless: everything it knows is in PostgreSQL.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReportingProjection;
+
+impl Projection for ReportingProjection {
+    fn name(&self) -> &'static str {
+        READ_MODEL.name
+    }
+
+    fn schema(&self) -> &'static str {
+        READ_MODEL.schema
+    }
+
+    fn apply<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        event: &'a RecordedEvent,
+    ) -> impl Future<Output = Result<(), ApplyError>> + Send + 'a {
+        apply_event(conn, event)
+    }
+}
+
+/// Dispatches on the entity kind in the envelope, decodes with the domain's own decoder (so the
+/// read model accepts exactly what the deciders accept) and writes.
+async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(), ApplyError> {
+    if event.envelope.entitykind == EntityKind::Volunteer.as_str() {
+        let decoded = decode::<VolunteerEvent>(event)?;
+        volunteers::apply(conn, &EventContext::of(event)?, event.index, &decoded).await
+    } else {
+        // Needs, matches and grants are counted from here as their reports come; skipping is
+        // not dropping: a rebuild replays the log.
+        Ok(())
+    }
+}
+
+/// Decodes with the domain's decoder, from the envelope's payload in place (no copy).
+fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<E, ApplyError> {
+    let envelope = &event.envelope;
+    E::from_payload(&envelope.event_type, &envelope.data).map_err(|error| match error {
+        EventDecodeError::UnknownType(event_type) => ApplyError::UnknownEventType(event_type),
+        malformed @ EventDecodeError::Malformed { .. } => {
+            ApplyError::Malformed(malformed.to_string())
+        }
+    })
+}

@@ -325,3 +325,114 @@ async fn report_at(app: &TestApp, token: &str, path: &str, query: &str, position
     assert_eq!(status, 200, "{path}?{query}: {body}");
     body
 }
+
+/// Two needs; Søren is matched to the first (agreed, started, September's minutes logged as 90
+/// and corrected to 240), Sofie declines the second, which is then closed. The month's figures,
+/// by hand: 2 needs published, 1 closed, 1 open; 2 matches proposed, 1 agreed, 1 declined, 1
+/// started, 1 running; 1 need matched for the first time; 240 minutes. As of before the
+/// correction: 90.
+#[tokio::test]
+async fn a_months_needs_and_matches_are_counted_by_hand() {
+    use crate::matching::{publish, register, today, volunteer};
+    let app = spawn_app().await;
+    let token = app.token(RODOVRE, Role::Caseworker);
+    let first = publish(&app, &token, &samskab_e2e::need_body("Lektiehjælp")).await;
+    let second = publish(&app, &token, &samskab_e2e::need_body("Læsehjælp")).await;
+    let soren = register(&app, &token, &volunteer(json!({})), true).await;
+    let sofie = register(&app, &token, &volunteer(json!({})), true).await;
+    let propose = |volunteer: String, need: String| {
+        let body =
+            json!({ "volunteer_id": volunteer, "need_id": need, "proposed_by": "coordinator" });
+        let app = &app;
+        let token = &token;
+        async move {
+            let (status, created) = app.post("/matches", token, &body).await;
+            assert_eq!(status, 201, "{created}");
+            created["id"].as_str().expect("id").to_string()
+        }
+    };
+    let matched = propose(soren, first).await;
+    let declined = propose(sofie, second.clone()).await;
+    let step = |id: &str, name: &str, body: Value| {
+        let path = format!("/matches/{id}/{name}");
+        let app = &app;
+        let token = &token;
+        async move { app.accepted(&path, token, &body).await }
+    };
+    step(&matched, "accept", json!({ "side": "volunteer" })).await;
+    step(&matched, "start", json!({ "on": today() })).await;
+    let month = today().format("%Y-%m").to_string();
+    step(&matched, "hours", json!({ "period": month, "minutes": 90 })).await;
+    let before_correction = Utc::now();
+    step(
+        &matched,
+        "hours",
+        json!({ "period": month, "minutes": 240 }),
+    )
+    .await;
+    step(&declined, "decline", json!({ "side": "volunteer" })).await;
+    let last = app
+        .accepted(
+            &format!("/needs/{second}/close"),
+            &token,
+            &json!({ "reason": "Vi har fundet frivillige nok" }),
+        )
+        .await;
+
+    let now = report_at(
+        &app,
+        &token,
+        "/reports/matching",
+        &format!("period={month}"),
+        last,
+    )
+    .await;
+    assert_eq!(
+        now["needs"],
+        json!({ "published": 2, "closed": 1, "open": 1 }),
+        "{now}"
+    );
+    assert_eq!(
+        now["matches"],
+        json!({ "proposed": 2, "agreed": 1, "declined": 1, "started": 1, "ended": 0, "running": 1 }),
+        "{now}"
+    );
+    assert_eq!(now["first_match"]["needs"], json!(1));
+    // Agreed moments after it was published: well under a day.
+    let waited = now["first_match"]["median_days"].as_f64().expect("median");
+    assert!((0.0..0.01).contains(&waited), "{now}");
+    assert_eq!(now["hours"], json!({ "minutes": 240, "matches": 1 }));
+
+    let as_of = before_correction.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let then = report_at(
+        &app,
+        &token,
+        "/reports/matching",
+        &format!("period={month}&as_of={as_of}"),
+        last,
+    )
+    .await;
+    assert_eq!(then["hours"], json!({ "minutes": 90, "matches": 1 }));
+    assert_eq!(then["matches"]["declined"], json!(0));
+    assert_eq!(then["needs"]["closed"], json!(0));
+
+    // As CSV, a row per figure.
+    let response = reqwest::Client::new()
+        .get(app.url(&format!(
+            "/reports/matching?period={month}&format=csv&min_position={last}"
+        )))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("request");
+    let text = response.text().await.expect("body");
+    assert!(text.starts_with("period,figure,value\r\n"), "{text}");
+    assert!(
+        text.contains(&format!("{month},minutes_logged,240\r\n")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{month},matches_declined,1\r\n")),
+        "{text}"
+    );
+}

@@ -195,6 +195,7 @@ pub const ACCESS: &[Access] = &[
     only("GET", "/matches/retention", READERS),
     only("GET", "/matches/{id}", READERS_OR_PARTIES),
     only("GET", "/reports/volunteers", REPORT_READERS),
+    only("GET", "/reports/matching", REPORT_READERS),
     only(
         "GET",
         "/reports/national/volunteers",

@@ -210,7 +210,7 @@ async fn main() -> anyhow::Result<()> {
             5 => "Projection lag under steady load",
             6 => "RSS of `samskab all`",
             7 => "Matching queries on a large read model",
-            8 => "Matching projection (profile updates; rebuild)",
+            8 => "Matching and reporting projections (profile updates; rebuilds)",
             9 => "Grant decisions on one contended pool",
             _ => "The audit trail of grant cases",
         };

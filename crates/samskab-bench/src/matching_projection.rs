@@ -16,6 +16,10 @@
 //!    held only that tenth: the two rates side by side say whether a rebuild scales linearly.
 //!    No live projector runs meanwhile, so the figure is the replay alone. The rebuild runs in
 //!    this process; its peak RSS is taken with the kernel's high-water mark reset before it.
+//!    The reporting read model (`samskab_reporting_worker::ReportingProjection`: versions of
+//!    volunteers, needs and matches, minutes per month) is rebuilt from the same log right after
+//!    each matching rebuild; its rate is given beside matching's on the same events (the
+//!    baseline) and its time beside its own from a tenth (issue 10's replay figure).
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -33,7 +37,8 @@ use samskab_domain::{
 };
 use samskab_eventlog::{EntityRef, EventLog};
 use samskab_matching_worker::MatchingProjection;
-use samskab_projection::{Projector, ProjectorConfig, RebuildReport};
+use samskab_projection::{Projection, Projector, ProjectorConfig, RebuildReport};
+use samskab_reporting_worker::ReportingProjection;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
@@ -613,9 +618,15 @@ struct Rebuilt {
     rss_peak: f64,
 }
 
-async fn rebuild_once(servers: &Servers, size: u64) -> anyhow::Result<Rebuilt> {
+async fn rebuild_once<P: Projection>(
+    servers: &Servers,
+    projection: P,
+    size: u64,
+) -> anyhow::Result<Rebuilt> {
+    let schema = projection.schema();
+    let name = projection.name();
     let projector = Projector::new(
-        MatchingProjection,
+        projection,
         servers.log.clone(),
         servers.pool.clone(),
         ProjectorConfig::default(),
@@ -637,7 +648,7 @@ async fn rebuild_once(servers: &Servers, size: u64) -> anyhow::Result<Rebuilt> {
                 done,
                 total,
                 events_per_second = (done as f64 / started.elapsed().as_secs_f64()) as u64,
-                "section 8: rebuilding matching from {size} events"
+                "section 8: rebuilding {name} from {size} events"
             );
         }
     };
@@ -652,7 +663,7 @@ async fn rebuild_once(servers: &Servers, size: u64) -> anyhow::Result<Rebuilt> {
                   WHERE n.nspname = $2 AND c.relkind = 'r')",
     )
     .bind(wal_before)
-    .bind(MATCHING)
+    .bind(schema)
     .fetch_one(&servers.pool)
     .await?;
     let mib = |bytes: i64| bytes as f64 / (1024.0 * 1024.0);
@@ -745,7 +756,7 @@ async fn rebuild(args: &Args, report: &mut Report) -> anyhow::Result<()> {
     ] {
         append_stories(&servers.log, &template, range.clone(), tasks).await?;
         let size = range.end * STORY;
-        let rebuilt = rebuild_once(&servers, size).await?;
+        let rebuilt = rebuild_once(&servers, MatchingProjection, size).await?;
         let checks = check_rebuilt(&servers.pool, range.end, &rebuilt.report).await?;
         let seconds = rebuilt.report.elapsed.as_secs_f64();
         let mut time = Figure::new(
@@ -792,8 +803,93 @@ async fn rebuild(args: &Args, report: &mut Report) -> anyhow::Result<()> {
         .note(note);
         rss.ratio = report.ratio(rss.value, "match.rebuild.small.rss", Of::Value);
         report.add(rss);
+        // The reporting read model from the same log: its rate beside matching's (the
+        // baseline, the same events replayed in the same run) and beside its own from a tenth.
+        let small_run = range.start == 0;
+        let (key, secs_key) = if small_run {
+            ("report.rebuild.small", "report.rebuild.small.s")
+        } else {
+            ("report.rebuild", "report.rebuild.s")
+        };
+        let rebuilt = rebuild_once(&servers, ReportingProjection, size).await?;
+        let checks = check_reporting(&servers.pool, range.end, &rebuilt.report).await?;
+        let seconds = rebuilt.report.elapsed.as_secs_f64();
+        let mut time = Figure::new(
+            8,
+            secs_key,
+            format!("rebuild reporting from {size} events: total time"),
+            seconds,
+            "s",
+        );
+        time.ratio = report.ratio(seconds, "report.rebuild.small.s", Of::Value);
+        report.add(time);
+        let matching_key = if small_run {
+            "match.rebuild.small"
+        } else {
+            "match.rebuild"
+        };
+        let mut rate = Figure::new(
+            8,
+            key,
+            format!("rebuild reporting from {size} events"),
+            rebuilt.report.events as f64 / seconds,
+            "ev/s",
+        )
+        .note(format!(
+            "versions of volunteers, needs and matches, and minutes per month; {}; {}; RSS peak {:.1} MiB{checks}",
+            rebuilt.cpu, rebuilt.wal, rebuilt.rss_peak
+        ));
+        rate.ratio = report.ratio(rate.value, matching_key, Of::Value);
+        report.add(rate);
     }
     Ok(())
+}
+
+/// What the rebuilt reporting tables must hold after `stories` stories: two volunteers, a need
+/// and a match (agreed, then started) per story, their versions standing, two months of
+/// minutes per match, nothing parked. Empty when they do.
+async fn check_reporting(
+    pool: &PgPool,
+    stories: u64,
+    rebuilt: &RebuildReport,
+) -> anyhow::Result<String> {
+    let (volunteers, needs, running, minutes, parked): (i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM reporting.volunteer_version
+                      WHERE valid_to IS NULL AND status = 'active'),
+                    (SELECT count(*) FROM reporting.need_version
+                      WHERE valid_to IS NULL AND status = 'open'),
+                    (SELECT count(*) FROM reporting.match_version
+                      WHERE valid_to IS NULL AND stage = 'active'),
+                    (SELECT count(DISTINCT (match_id, month)) FROM reporting.match_hours),
+                    (SELECT count(*) FROM samskab_runtime.parked_event WHERE projection = $1)",
+    )
+    .bind(samskab_reporting_worker::READ_MODEL.name)
+    .fetch_one(pool)
+    .await
+    .context("checking the rebuilt reporting tables")?;
+    let stories = i64::try_from(stories).unwrap_or(i64::MAX);
+    let expected = [
+        ("active volunteers", volunteers, 2 * stories),
+        ("open needs", needs, stories),
+        ("running matches", running, stories),
+        ("months of minutes", minutes, 2 * stories),
+        ("parked events", parked, 0),
+        (
+            "events applied",
+            i64::try_from(rebuilt.events).unwrap_or(i64::MAX),
+            stories * STORY as i64,
+        ),
+    ];
+    let wrong: Vec<String> = expected
+        .iter()
+        .filter(|(_, got, want)| got != want)
+        .map(|(what, got, want)| format!("{got} {what}, not {want}"))
+        .collect();
+    Ok(if wrong.is_empty() {
+        String::new()
+    } else {
+        format!("; CHECK: {}", wrong.join(", "))
+    })
 }
 
 /// What the rebuilt tables must hold after `stories` stories: a row per volunteer, need and

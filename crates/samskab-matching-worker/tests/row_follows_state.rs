@@ -19,14 +19,12 @@
 
 use proptest::prelude::*;
 use samskab_domain::fixtures::{
-    arb_datetime, arb_match_event, arb_need_event, arb_volunteer_event, arb_volunteer_registered,
-    date,
+    arb_datetime, arb_match_event, arb_match_life, arb_need_event, arb_volunteer_event,
+    arb_volunteer_registered,
 };
 use samskab_domain::{
-    Match, MatchAccepted, MatchEndReason, MatchEnded, MatchEvent, MatchHoursLogged, MatchId,
-    MatchNote, MatchPaused, MatchResumed, MatchSide, MatchStarted, MatchState, MonthlyMinutes,
-    Need, NeedId, NeedState, ProposedBy, Purpose, Volunteer, VolunteerEvent, VolunteerId,
-    VolunteerPurposeConsent, VolunteerRegistered, VolunteerState, YearMonth,
+    Match, MatchId, MatchState, Need, NeedId, NeedState, ProposedBy, Purpose, Volunteer,
+    VolunteerEvent, VolunteerId, VolunteerPurposeConsent, VolunteerRegistered, VolunteerState,
 };
 use samskab_testkit::projection::{Key, micros};
 use serde_json::{Value, json};
@@ -264,76 +262,8 @@ fn a_matchs_row_is_the_row_of_its_folded_state() -> anyhow::Result<()> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Whole lives
+// Whole lives (`samskab_domain::fixtures::arb_match_life`)
 // ---------------------------------------------------------------------------------------------
-
-/// A match's life as `decide` would begin it (proposed, then maybe accepted by the side that
-/// had not, then maybe started), then any 0..10 events, most of them what an agreed or active
-/// match meets: hours for one of three months (so that a month is logged again and the latest
-/// figure must win, which `arb_match_event`'s months almost never repeat), pauses, resumptions,
-/// an end; and one in four anything at all (`arb_match_event`), mostly out of place.
-///
-/// Any order of `arb_match_event`s alone rarely gets that far: a match is active only after a
-/// proposal, the right side's acceptance and a start, in that order, among at most seven events
-/// (about one case in a hundred), and paused and resumed almost never.
-fn arb_match_life(id: MatchId) -> impl Strategy<Value = Vec<MatchEvent>> {
-    let proposal = arb_match_event(id).prop_filter_map("a proposal", |event| match event {
-        MatchEvent::Proposed(proposal) => Some(proposal),
-        _ => None,
-    });
-    let reached = prop_oneof![1 => Just(0), 1 => Just(1), 4 => Just(2)];
-    let on = (0i64..4_000)
-        .prop_map(|day| date(2015, 1, 1) + chrono::Duration::days(day))
-        .boxed();
-    let month = proptest::sample::select(vec!["2025-09", "2025-10", "2025-11"]);
-    let reason = proptest::option::of(Just("Sommerferie"))
-        .prop_map(|reason| MatchNote::parse_optional(reason).expect("a valid note"));
-    let later = prop_oneof![
-        4 => (month, 0..=MonthlyMinutes::MAX, arb_datetime()).prop_map(
-            move |(period, minutes, at)| {
-                MatchEvent::HoursLogged(MatchHoursLogged {
-                    id,
-                    period: YearMonth::parse(period).expect("a valid month"),
-                    minutes: MonthlyMinutes::parse(minutes).expect("in range"),
-                    at,
-                })
-            }
-        ),
-        2 => (reason, arb_datetime()).prop_map(move |(reason, at)| {
-            MatchEvent::Paused(MatchPaused { id, reason, at })
-        }),
-        2 => arb_datetime().prop_map(move |at| MatchEvent::Resumed(MatchResumed { id, at })),
-        1 => (proptest::sample::select(MatchEndReason::ALL), arb_datetime())
-            .prop_map(move |(reason, at)| MatchEvent::Ended(MatchEnded { id, reason, at })),
-        3 => arb_match_event(id),
-    ];
-    (
-        proposal,
-        reached,
-        on,
-        arb_datetime(),
-        proptest::collection::vec(later, 0..10),
-    )
-        .prop_map(move |(proposal, reached, on, at, later)| {
-            let other_side = match proposal.details.proposed_by {
-                ProposedBy::Coordinator => MatchSide::Volunteer,
-                ProposedBy::Volunteer => MatchSide::Counterpart,
-            };
-            let mut events = vec![MatchEvent::Proposed(proposal)];
-            if reached >= 1 {
-                events.push(MatchEvent::Accepted(MatchAccepted {
-                    id,
-                    side: other_side,
-                    at,
-                }));
-            }
-            if reached >= 2 {
-                events.push(MatchEvent::Started(MatchStarted { id, on, at }));
-            }
-            events.extend(later);
-            events
-        })
-}
 
 /// As [`a_matchs_row_is_the_row_of_its_folded_state`], for lives that reach the agreement, the
 /// start, the hours of a month logged again, pauses and resumptions and ends

@@ -3,7 +3,7 @@
 //!
 //! A report is asked for a period and "as of" an instant: how things stood on a past day, not
 //! only today. So this read model keeps **versions**: each row is one version of a thing
-//! (today a volunteer's profile and status), valid from the event that made it so until the
+//! (a volunteer's profile and status, a need's status, a match's stage), valid from the event that made it so until the
 //! event that changed it. "As of T" is then a `WHERE valid_from <= T` over the rows, with no
 //! replay of the log; a rebuild reproduces the same rows, because the times are the events'.
 //!
@@ -21,11 +21,15 @@
 //!   projection (`personal_data_of` is empty), so a forgotten volunteer's figures stay and
 //!   nothing of the person is here to forget.
 
+mod matches;
+mod needs;
 mod volunteers;
 
 use std::future::Future;
 
-use samskab_domain::{DomainEvent, EntityKind, EventDecodeError, VolunteerEvent};
+use samskab_domain::{
+    DomainEvent, EntityKind, EventDecodeError, MatchEvent, NeedEvent, VolunteerEvent,
+};
 use samskab_eventlog::RecordedEvent;
 use samskab_projection::{ApplyError, EventContext, Projection, ReadModel};
 use sqlx::PgConnection;
@@ -59,11 +63,21 @@ impl Projection for ReportingProjection {
 /// Dispatches on the entity kind in the envelope, decodes with the domain's own decoder (so the
 /// read model accepts exactly what the deciders accept) and writes.
 async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(), ApplyError> {
-    if event.envelope.entitykind == EntityKind::Volunteer.as_str() {
+    let kind = event.envelope.entitykind.as_str();
+    let index = i32::try_from(event.index).map_err(|_| {
+        ApplyError::Malformed(format!("event index {} exceeds integer", event.index))
+    })?;
+    if kind == EntityKind::Volunteer.as_str() {
         let decoded = decode::<VolunteerEvent>(event)?;
-        volunteers::apply(conn, &EventContext::of(event)?, event.index, &decoded).await
+        volunteers::apply(conn, &EventContext::of(event)?, index, &decoded).await
+    } else if kind == EntityKind::Need.as_str() {
+        let decoded = decode::<NeedEvent>(event)?;
+        needs::apply(conn, &EventContext::of(event)?, index, &decoded).await
+    } else if kind == EntityKind::Match.as_str() {
+        let decoded = decode::<MatchEvent>(event)?;
+        matches::apply(conn, &EventContext::of(event)?, index, &decoded).await
     } else {
-        // Needs, matches and grants are counted from here as their reports come; skipping is
+        // Grants and the action plan are counted from here as their reports come; skipping is
         // not dropping: a rebuild replays the log.
         Ok(())
     }

@@ -51,13 +51,11 @@ FROM closed";
 pub(crate) async fn apply(
     conn: &mut PgConnection,
     ctx: &EventContext<'_>,
-    index: usize,
+    index: i32,
     event: &VolunteerEvent,
 ) -> Result<(), ApplyError> {
     let id = event.id().as_uuid();
     ctx.check_entity(id)?;
-    let index = i32::try_from(index)
-        .map_err(|_| ApplyError::Malformed(format!("event index {index} exceeds integer")))?;
     match event {
         VolunteerEvent::Registered(e) => {
             write_profile(conn, REGISTER, ctx, index, id, &e.profile).await?;

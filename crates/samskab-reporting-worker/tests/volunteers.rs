@@ -4,21 +4,18 @@
 //! says what `Volunteer::evolve` folds from them.
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use samskab_domain::fixtures::*;
 use samskab_domain::*;
 use samskab_eventlog::RecordedEvent;
-use samskab_reporting_worker::ReportingProjection;
-use samskab_testkit::projection::{ReadModelTest, migrated_database, time_at};
+use samskab_testkit::projection::{migrated_database, time_at};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-const TENANT: &str = "rodovre";
-const REPORTING: ReadModelTest<ReportingProjection> =
-    ReadModelTest::new(ReportingProjection, "user:sagsbehandler-1");
+mod support;
+use support::{REPORTING, TENANT, standing_follows_state};
 
 fn recorded(id: VolunteerId, position: u64, event: &VolunteerEvent) -> RecordedEvent {
-    REPORTING.recorded(TENANT, &id.to_string(), position, event)
+    support::recorded(id.as_uuid(), position, event)
 }
 
 /// A volunteer's versions, oldest first: what began each, its span (as positions of
@@ -223,69 +220,17 @@ fn standing_of(state: &VolunteerState) -> Option<Value> {
     }
 }
 
-/// For any 1..8 of a volunteer's events (any order: `evolve` copes with events out of place,
-/// and so must this), delivered once and then all again in reverse, the standing version is the
-/// folded state's, and the versions tile time: each ends where the next begins.
+/// For any sequence of a volunteer's events, redelivered, the standing version is the folded
+/// state's ([`standing_of`]) and the versions tile time.
 #[test]
 fn the_standing_version_is_the_folded_states() -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let pool = runtime.block_on(migrated_database())?;
-    let config = Config {
-        cases: 96,
-        failure_persistence: None,
-        ..Config::default()
-    };
-    let mut runner =
-        TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
-    let strategy =
-        (any::<u128>(), proptest::collection::vec(Just(()), 1..8)).prop_flat_map(|(n, slots)| {
-            let id = VolunteerId::from_uuid(uuid::Uuid::from_u128(n));
-            (
-                Just(id),
-                proptest::collection::vec(arb_volunteer_event(id), slots.len()),
-            )
-        });
-    runner
-        .run(&strategy, |(id, events)| {
-            runtime
-                .block_on(async {
-                    let recorded: Vec<RecordedEvent> = events
-                        .iter()
-                        .enumerate()
-                        .map(|(i, e)| recorded(id, i as u64 + 1, e))
-                        .collect();
-                    let all: Vec<&RecordedEvent> = recorded.iter().collect();
-                    REPORTING.apply_all(&pool, &all).await?;
-                    let reversed: Vec<&RecordedEvent> = recorded.iter().rev().collect();
-                    REPORTING.apply_all(&pool, &reversed).await?;
-                    let found = versions(&pool, id).await?;
-                    let expected = standing_of(&Volunteer::replay(&events));
-                    let standing = found.iter().find(|v| v["to"].is_null());
-                    let picked = standing.map(|v| {
-                        let wanted = expected.as_ref().and_then(Value::as_object);
-                        let keys: Vec<&String> =
-                            wanted.map(|w| w.keys().collect()).unwrap_or_default();
-                        Value::Object(
-                            keys.into_iter()
-                                .map(|k| (k.clone(), v[k].clone()))
-                                .collect(),
-                        )
-                    });
-                    anyhow::ensure!(
-                        picked == expected,
-                        "standing {picked:?}, folded {expected:?}"
-                    );
-                    for pair in found.windows(2) {
-                        anyhow::ensure!(
-                            pair[0]["to"] == pair[1]["from"],
-                            "a gap or overlap: {found:?}"
-                        );
-                    }
-                    Ok(())
-                })
-                .map_err(|error: anyhow::Error| TestCaseError::fail(format!("{error:#}")))
-        })
-        .map_err(|error| anyhow::anyhow!("{error}"))
+    standing_follows_state::<Volunteer>(
+        "volunteer_version",
+        "volunteer_id",
+        "",
+        |id| {
+            proptest::collection::vec(arb_volunteer_event(VolunteerId::from_uuid(id)), 1..8).boxed()
+        },
+        standing_of,
+    )
 }

@@ -29,14 +29,7 @@ async fn register(
 }
 
 async fn report(app: &TestApp, token: &str, query: &str, position: u64) -> Value {
-    let (status, body) = app
-        .get(
-            &format!("/reports/volunteers?{query}&min_position={position}"),
-            token,
-        )
-        .await;
-    assert_eq!(status, 200, "{query}: {body}");
-    body
+    report_at(app, token, "/reports/volunteers", query, position).await
 }
 
 fn figures(registered: u64, active: u64, withdrawn: u64, forgotten: u64) -> Value {

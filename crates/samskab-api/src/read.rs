@@ -162,3 +162,20 @@ pub fn page<T>(mut rows: Vec<T>, limit: i64, id_of: impl Fn(&T) -> Uuid) -> Page
         next_after,
     }
 }
+
+/// A query value outside what the document allows: 400 with its reason, as every query's.
+pub fn bad_query(field: &str, reason: &str) -> ApiError {
+    ApiError::Malformed(vec![FieldError::new(field, reason)])
+}
+
+/// The instant a query asks things as of (`as_of`, in 2000 to 2100); absent: now. What the
+/// audit exports and the reports take.
+pub fn as_of_instant(
+    as_of: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    let at = as_of.unwrap_or_else(chrono::Utc::now);
+    if !crate::routes::grant_pools::YEARS.contains(&chrono::Datelike::year(&at)) {
+        return Err(bad_query("as_of", "must be in 2000 to 2100"));
+    }
+    Ok(at)
+}

@@ -739,48 +739,33 @@ async fn rebuild(args: &Args, report: &mut Report) -> anyhow::Result<()> {
     let tasks = args.clients.max(1);
 
     // The baseline first: the log then holds a tenth of the events; the same stories go on.
+    // Keys: matching's and reporting's rate and total time.
     let mut small_growth = None;
-    for (range, key, secs_key, rss_key) in [
+    for (range, matching, rss_key, reporting) in [
         (
             0..small,
-            "match.rebuild.small",
-            "match.rebuild.small.s",
+            ("match.rebuild.small", "match.rebuild.small.s"),
             "match.rebuild.small.rss",
+            ("report.rebuild.small", "report.rebuild.small.s"),
         ),
         (
             small..stories,
-            "match.rebuild",
-            "match.rebuild.s",
+            ("match.rebuild", "match.rebuild.s"),
             "match.rebuild.rss",
+            ("report.rebuild", "report.rebuild.s"),
         ),
     ] {
         append_stories(&servers.log, &template, range.clone(), tasks).await?;
         let size = range.end * STORY;
         let rebuilt = rebuild_once(&servers, MatchingProjection, size).await?;
         let checks = check_rebuilt(&servers.pool, range.end, &rebuilt.report).await?;
-        let seconds = rebuilt.report.elapsed.as_secs_f64();
-        let mut time = Figure::new(
-            8,
-            secs_key,
-            format!("rebuild matching from {size} events: total time"),
-            seconds,
-            "s",
-        );
-        time.ratio = report.ratio(seconds, "match.rebuild.small.s", Of::Value);
-        report.add(time);
-        let mut rate = Figure::new(
-            8,
-            key,
-            format!("rebuild matching from {size} events"),
-            rebuilt.report.events as f64 / seconds,
-            "ev/s",
-        )
-        .note(format!(
+        let note = format!(
             "{} events applied in {} stories of {STORY} (see STORY: 45% profile updates); {}; {}{checks}",
             rebuilt.report.events, range.end, rebuilt.cpu, rebuilt.wal
-        ));
-        rate.ratio = report.ratio(rate.value, "match.rebuild.small", Of::Value);
-        report.add(rate);
+        );
+        let baselines = ("match.rebuild.small.s", "match.rebuild.small");
+        let what = format!("rebuild matching from {size} events");
+        rebuild_figures(report, &rebuilt, what, matching, baselines, note);
         // A rebuild streams the log in batches: its own memory (the growth over what this
         // process held before it) should not grow with the log. The peak is the figure, its
         // growth beside the smaller rebuild's in the note.
@@ -804,45 +789,53 @@ async fn rebuild(args: &Args, report: &mut Report) -> anyhow::Result<()> {
         rss.ratio = report.ratio(rss.value, "match.rebuild.small.rss", Of::Value);
         report.add(rss);
         // The reporting read model from the same log: its rate beside matching's (the
-        // baseline, the same events replayed in the same run) and beside its own from a tenth.
-        let small_run = range.start == 0;
-        let (key, secs_key) = if small_run {
-            ("report.rebuild.small", "report.rebuild.small.s")
-        } else {
-            ("report.rebuild", "report.rebuild.s")
-        };
+        // baseline, the same events replayed in the same run), its time beside its own from a
+        // tenth.
         let rebuilt = rebuild_once(&servers, ReportingProjection, size).await?;
         let checks = check_reporting(&servers.pool, range.end, &rebuilt.report).await?;
-        let seconds = rebuilt.report.elapsed.as_secs_f64();
-        let mut time = Figure::new(
-            8,
-            secs_key,
-            format!("rebuild reporting from {size} events: total time"),
-            seconds,
-            "s",
-        );
-        time.ratio = report.ratio(seconds, "report.rebuild.small.s", Of::Value);
-        report.add(time);
-        let matching_key = if small_run {
-            "match.rebuild.small"
-        } else {
-            "match.rebuild"
-        };
-        let mut rate = Figure::new(
-            8,
-            key,
-            format!("rebuild reporting from {size} events"),
-            rebuilt.report.events as f64 / seconds,
-            "ev/s",
-        )
-        .note(format!(
+        let note = format!(
             "versions of volunteers, needs and matches, and minutes per month; {}; {}; RSS peak {:.1} MiB{checks}",
             rebuilt.cpu, rebuilt.wal, rebuilt.rss_peak
-        ));
-        rate.ratio = report.ratio(rate.value, matching_key, Of::Value);
-        report.add(rate);
+        );
+        let baselines = ("report.rebuild.small.s", matching.0);
+        let what = format!("rebuild reporting from {size} events");
+        rebuild_figures(report, &rebuilt, what, reporting, baselines, note);
     }
     Ok(())
+}
+
+/// A rebuild's two figures, `what` it rebuilt: its total time (key `keys.1`, beside
+/// `baselines.0`) and its rate (key `keys.0`, beside `baselines.1`), the rate with `note`.
+fn rebuild_figures(
+    report: &mut Report,
+    rebuilt: &Rebuilt,
+    what: String,
+    keys: (&'static str, &'static str),
+    baselines: (&str, &str),
+    note: String,
+) {
+    let seconds = rebuilt.report.elapsed.as_secs_f64();
+    let mut time = Figure::new(8, keys.1, format!("{what}: total time"), seconds, "s");
+    time.ratio = report.ratio(seconds, baselines.0, Of::Value);
+    report.add(time);
+    let events = rebuilt.report.events as f64;
+    let mut rate = Figure::new(8, keys.0, what, events / seconds, "ev/s").note(note);
+    rate.ratio = report.ratio(rate.value, baselines.1, Of::Value);
+    report.add(rate);
+}
+
+/// "; CHECK: ..." naming each `(what, got, want)` where got is not want; empty when none.
+fn checked(expected: &[(&str, i64, i64)]) -> String {
+    let wrong: Vec<String> = expected
+        .iter()
+        .filter(|(_, got, want)| got != want)
+        .map(|(what, got, want)| format!("{got} {what}, not {want}"))
+        .collect();
+    if wrong.is_empty() {
+        String::new()
+    } else {
+        format!("; CHECK: {}", wrong.join(", "))
+    }
 }
 
 /// What the rebuilt reporting tables must hold after `stories` stories: two volunteers, a need
@@ -880,16 +873,7 @@ async fn check_reporting(
             stories * STORY as i64,
         ),
     ];
-    let wrong: Vec<String> = expected
-        .iter()
-        .filter(|(_, got, want)| got != want)
-        .map(|(what, got, want)| format!("{got} {what}, not {want}"))
-        .collect();
-    Ok(if wrong.is_empty() {
-        String::new()
-    } else {
-        format!("; CHECK: {}", wrong.join(", "))
-    })
+    Ok(checked(&expected))
 }
 
 /// What the rebuilt tables must hold after `stories` stories: a row per volunteer, need and
@@ -926,14 +910,5 @@ async fn check_rebuilt(
             events,
         ),
     ];
-    let wrong: Vec<String> = expected
-        .iter()
-        .filter(|(_, got, want)| got != want)
-        .map(|(what, got, want)| format!("{got} {what}, not {want}"))
-        .collect();
-    Ok(if wrong.is_empty() {
-        String::new()
-    } else {
-        format!("; CHECK: {}", wrong.join(", "))
-    })
+    Ok(checked(&expected))
 }

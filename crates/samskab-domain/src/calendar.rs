@@ -95,6 +95,18 @@ impl Period {
         })
     }
 
+    /// The year `day` falls in.
+    pub fn year_of(day: NaiveDate) -> Period {
+        // Every year a `NaiveDate` can hold has its 1 January and its 31 December.
+        let first_day = day.with_ordinal(1).unwrap_or(day);
+        let last_day = NaiveDate::from_ymd_opt(day.year(), 12, 31).unwrap_or(day);
+        Period {
+            first_day,
+            last_day,
+            kind: PeriodKind::Year,
+        }
+    }
+
     /// As [`parse`](Self::parse) reads it.
     pub fn label(&self) -> String {
         let year = self.first_day.year();
@@ -212,6 +224,7 @@ mod tests {
         assert_eq!(quarter.end(), utc(2026, 3, 31, 22, 0));
         let february = Period::parse("2028-02").expect("a month");
         assert_eq!(february.last_day, date(2028, 2, 29));
+        assert_eq!(Period::year_of(date(2026, 7, 14)), year);
         for text in ["2026", "2026-Q4", "2026-11"] {
             assert_eq!(Period::parse(text).map(|p| p.label()), Ok(text.to_string()));
         }

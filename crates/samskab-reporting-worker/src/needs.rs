@@ -15,12 +15,12 @@ INSERT INTO need_version (tenant, need_id, from_position, from_index, started_by
 SELECT $1, $2, $3, $4, $5, $6, 'open', $6, $7
 WHERE NOT EXISTS (SELECT 1 FROM need_version WHERE tenant = $1 AND need_id = $2)";
 
-/// Closed from open ($5 `closed`, $7 `{open}`) or reopened from closed ($5 `reopened`,
-/// $7 `{closed}`): the standing version closes, the next begins with status $8.
+/// Closed from open ($5 `closed`, $7 `open`) or reopened from closed ($5 `reopened`, $7
+/// `closed`): the standing version closes, the next begins with status $8.
 const CHANGE_STATUS: &str = "\
 WITH closed AS (
     UPDATE need_version SET valid_to = $6
-    WHERE tenant = $1 AND need_id = $2 AND valid_to IS NULL AND status = ANY($7)
+    WHERE tenant = $1 AND need_id = $2 AND valid_to IS NULL AND status = $7
       AND (from_position, from_index) < ($3, $4)
     RETURNING published_at, posted_by
 )
@@ -89,7 +89,7 @@ async fn change_status(
         .bind(index)
         .bind(started_by)
         .bind(ctx.time)
-        .bind([from])
+        .bind(from)
         .bind(to)
         .execute(conn)
         .await?;

@@ -20,8 +20,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::Principal;
-use crate::problem::{ApiError, FieldError};
-use crate::read::{AUDIT, QueryParams, wait_for};
+use crate::problem::ApiError;
+use crate::read::{AUDIT, QueryParams, as_of_instant as instant, bad_query, wait_for};
 use crate::routes::EntityId;
 use crate::routes::grant_pools::YEARS;
 use crate::schema;
@@ -103,19 +103,6 @@ fn format_of(format: Option<&str>) -> Result<Format, ApiError> {
         Some("html") => Ok(Format::Html),
         Some(_) => Err(bad_query("format", "must be one of: json, csv, html")),
     }
-}
-
-/// A query value outside what the document allows: 400 with its reason, as every query's.
-pub(crate) fn bad_query(field: &str, reason: &str) -> ApiError {
-    ApiError::Malformed(vec![FieldError::new(field, reason)])
-}
-
-pub(crate) fn instant(as_of: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, ApiError> {
-    let at = as_of.unwrap_or_else(Utc::now);
-    if !YEARS.contains(&chrono::Datelike::year(&at)) {
-        return Err(bad_query("as_of", "must be in 2000 to 2100"));
-    }
-    Ok(at)
 }
 
 fn signer(state: &AppState) -> Result<&samskab_audit_worker::Signer, ApiError> {

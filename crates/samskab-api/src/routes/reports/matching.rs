@@ -13,8 +13,7 @@ use super::{PeriodView, csv_response, cut_of, is_csv, period_of, period_view};
 use crate::auth::Principal;
 use crate::csv::{Field, write_row};
 use crate::problem::ApiError;
-use crate::read::{QueryParams, REPORTING, wait_for};
-use crate::routes::audit::instant;
+use crate::read::{QueryParams, REPORTING, as_of_instant, wait_for};
 use crate::schema;
 use crate::state::AppState;
 
@@ -105,7 +104,7 @@ pub(super) async fn matching_report(
     principal: Principal,
     QueryParams(query): QueryParams<MatchingReportQuery>,
 ) -> Result<Response, ApiError> {
-    let as_of = instant(query.as_of)?;
+    let as_of = as_of_instant(query.as_of)?;
     let period = period_of(query.period.as_deref(), as_of)?;
     let csv = is_csv(query.format.as_deref())?;
     wait_for(&state, REPORTING, query.min_position).await?;

@@ -25,7 +25,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::problem::ApiError;
-use crate::routes::audit::bad_query;
+use crate::read::bad_query;
 use crate::state::AppState;
 
 pub use matching::MatchingReport;
@@ -50,16 +50,17 @@ pub struct PeriodView {
 
 /// The period asked for; absent, the year (in Denmark) that `as_of` falls in.
 pub(super) fn period_of(text: Option<&str>, as_of: DateTime<Utc>) -> Result<Period, ApiError> {
-    let this_year;
-    let text = match text {
-        Some(text) => text,
-        None => {
-            let year = chrono::Datelike::year(&samskab_domain::calendar::danish_date(as_of));
-            this_year = format!("{year:04}");
-            &this_year
-        }
-    };
-    Period::parse(text).map_err(|reason| bad_query("period", reason))
+    match text {
+        Some(text) => Period::parse(text).map_err(|reason| bad_query("period", reason)),
+        None => Ok(Period::year_of(samskab_domain::calendar::danish_date(
+            as_of,
+        ))),
+    }
+}
+
+/// "must be one of: a, b, c", for a query value outside `values`.
+pub(super) fn one_of(field: &str, values: &[&str]) -> ApiError {
+    bad_query(field, &format!("must be one of: {}", values.join(", ")))
 }
 
 pub(super) fn period_view(period: &Period) -> PeriodView {
@@ -81,7 +82,7 @@ pub(super) fn is_csv(format: Option<&str>) -> Result<bool, ApiError> {
     match format {
         None | Some("json") => Ok(false),
         Some("csv") => Ok(true),
-        Some(_) => Err(bad_query("format", "must be one of: json, csv")),
+        Some(_) => Err(one_of("format", &["json", "csv"])),
     }
 }
 

@@ -7,11 +7,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{PeriodView, csv_response, cut_of, is_csv, period_of, period_view};
+use super::{PeriodView, csv_response, cut_of, is_csv, one_of, period_of, period_view};
 use crate::csv::{Field, write_row};
 use crate::problem::ApiError;
-use crate::read::{QueryParams, REPORTING, wait_for};
-use crate::routes::audit::{bad_query, instant};
+use crate::read::{QueryParams, REPORTING, as_of_instant, wait_for};
 use crate::schema;
 use crate::state::AppState;
 use samskab_domain::AgeBand;
@@ -88,12 +87,12 @@ pub(super) async fn national_volunteer_report(
     State(state): State<AppState>,
     QueryParams(query): QueryParams<NationalReportQuery>,
 ) -> Result<Response, ApiError> {
-    let as_of = instant(query.as_of)?;
+    let as_of = as_of_instant(query.as_of)?;
     let period = period_of(query.period.as_deref(), as_of)?;
     let figure = match query.figure.as_deref() {
         None | Some("active") => "active",
         Some("registered") => "registered",
-        Some(_) => return Err(bad_query("figure", "must be one of: active, registered")),
+        Some(_) => return Err(one_of("figure", &NATIONAL_FIGURES)),
     };
     let csv = is_csv(query.format.as_deref())?;
     wait_for(&state, REPORTING, query.min_position).await?;

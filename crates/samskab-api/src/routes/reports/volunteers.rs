@@ -7,12 +7,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{PeriodView, csv_response, cut_of, is_csv, period_of, period_view};
+use super::{PeriodView, csv_response, cut_of, is_csv, one_of, period_of, period_view};
 use crate::auth::Principal;
 use crate::csv::{Field, write_row};
 use crate::problem::ApiError;
-use crate::read::{QueryParams, REPORTING, wait_for};
-use crate::routes::audit::{bad_query, instant};
+use crate::read::{QueryParams, REPORTING, as_of_instant, wait_for};
 use crate::schema;
 use crate::state::AppState;
 
@@ -94,16 +93,11 @@ pub(super) async fn volunteer_report(
     principal: Principal,
     QueryParams(query): QueryParams<VolunteerReportQuery>,
 ) -> Result<Response, ApiError> {
-    let as_of = instant(query.as_of)?;
+    let as_of = as_of_instant(query.as_of)?;
     let period = period_of(query.period.as_deref(), as_of)?;
     let dimension = match query.by.as_deref() {
         None => None,
-        Some(by) => Some(dimension_sql(by).ok_or_else(|| {
-            bad_query(
-                "by",
-                "must be one of: skill, target_group, age_band, postcode",
-            )
-        })?),
+        Some(by) => Some(dimension_sql(by).ok_or_else(|| one_of("by", &VOLUNTEER_DIMENSIONS))?),
     };
     let csv = is_csv(query.format.as_deref())?;
     wait_for(&state, REPORTING, query.min_position).await?;

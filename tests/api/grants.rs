@@ -11,19 +11,19 @@ use serde_json::{Value, json};
 
 /// What a municipality's grants office has in hand: a pool with a year's budget, and the
 /// people who work with it.
-struct Office {
-    admin: String,
-    caseworker: String,
-    chair: String,
-    deputy: String,
-    auditor: String,
-    pool: String,
+pub(crate) struct Office {
+    pub(crate) admin: String,
+    pub(crate) caseworker: String,
+    pub(crate) chair: String,
+    pub(crate) deputy: String,
+    pub(crate) auditor: String,
+    pub(crate) pool: String,
 }
 
 impl Office {
     /// A pool of `kind` with a budget of `budget` øre for 2026, a second approver above
     /// `threshold` øre, and (a pool in rounds) a round open now.
-    async fn new(app: &TestApp, kind: &str, budget: i64, threshold: i64) -> Self {
+    pub(crate) async fn new(app: &TestApp, kind: &str, budget: i64, threshold: i64) -> Self {
         let admin = app.token("rodovre", Role::PoolAdministrator);
         let (status, created) = app
             .post("/grant-pools", &admin, &pool_body(kind, threshold))
@@ -55,10 +55,15 @@ impl Office {
 
     /// An informal group's application for `requested` øre, submitted and assessed by the
     /// case worker (recommending all of it): ready for a decision. Its id.
-    async fn assessed(&self, app: &TestApp, title: &str, requested: i64) -> String {
+    pub(crate) async fn assessed(&self, app: &TestApp, title: &str, requested: i64) -> String {
         let body = group_application_body(&self.pool, title, requested, "Birte Skov");
+        self.assessed_as(app, &body, requested).await
+    }
+
+    /// As [`Office::assessed`], from the application `body` asking for `requested` øre.
+    pub(crate) async fn assessed_as(&self, app: &TestApp, body: &Value, requested: i64) -> String {
         let (status, created) = app
-            .post("/grant-applications", &self.caseworker, &body)
+            .post("/grant-applications", &self.caseworker, body)
             .await;
         assert_eq!(status, 201, "{created}");
         let id = created["id"].as_str().expect("id").to_string();
@@ -78,7 +83,7 @@ impl Office {
     }
 }
 
-fn assessment(recommended: i64) -> Value {
+pub(crate) fn assessment(recommended: i64) -> Value {
     json!({
         "scores": [
             { "criterion": "reach", "score": 4, "note": "Når mange børn" },
@@ -89,7 +94,7 @@ fn assessment(recommended: i64) -> Value {
     })
 }
 
-fn full(amount: i64) -> Value {
+pub(crate) fn full(amount: i64) -> Value {
     json!({ "outcome": "full", "amount": amount, "year": 2026 })
 }
 

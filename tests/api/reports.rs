@@ -1,5 +1,6 @@
 //! Reports through the API, read from the reporting read model: a municipality's volunteers
-//! in a period, in total and by a dimension, as JSON and CSV; as they stood at an earlier
+//! in a period, in total and by a dimension, as JSON and CSV; its needs and matches; a budget
+//! year of its grant pools; as they stood at an earlier
 //! instant; only the caller's municipality; bad parameters refused with the parameter named.
 
 use chrono::{Datelike, Utc};
@@ -231,6 +232,17 @@ async fn bad_report_parameters_are_refused_with_the_parameter_named() {
         assert_eq!(status, 400, "{query}: {body}");
         assert_eq!(body["errors"][0]["field"], json!(field), "{query}: {body}");
     }
+    for (query, field) in [
+        ("year=1999", "year"),
+        ("year=twenty", "year"),
+        ("format=xml", "format"),
+    ] {
+        let (status, body) = app
+            .get(&format!("/reports/grants?{query}"), &caseworker)
+            .await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(body["errors"][0]["field"], json!(field), "{query}: {body}");
+    }
     // The engineer on call sees no figures of a municipality.
     let operator = app.token("platform", Role::Operator);
     let (status, _) = app.get("/reports/volunteers", &operator).await;
@@ -428,4 +440,175 @@ async fn a_months_needs_and_matches_are_counted_by_hand() {
         text.contains(&format!("{month},matches_declined,1\r\n")),
         "{text}"
     );
+}
+
+/// The grant figures of one pool's year (or all pools'), as the report names them.
+fn grant_figures(
+    (decisions, requested): (u64, i64),
+    (granted_cases, granted): (u64, i64),
+    refused_cases: u64,
+    (awaiting_cases, awaiting): (u64, i64),
+    (paid, repaid): (i64, i64),
+    reports_overdue: u64,
+) -> Value {
+    let budget = 30_000_000;
+    let committed = granted + awaiting;
+    json!({
+        "budget": budget, "decisions": decisions, "requested": requested,
+        "granted_cases": granted_cases, "granted": granted, "refused_cases": refused_cases,
+        "awaiting_approval_cases": awaiting_cases, "awaiting_approval": awaiting,
+        "reopened_cases": 0, "committed": committed, "available": budget - committed,
+        "share_committed": committed as f64 / budget as f64,
+        "paid": paid, "repaid": repaid, "reports_overdue": reports_overdue,
+    })
+}
+
+/// Rødovre's pool of 300.000 kr. for 2026, through the commands a grants office gives. A asks
+/// for 150.000 kr. and is granted all of it above the 100.000 kr. threshold (awaiting a second
+/// approver); B asks for 40.000 kr. and is refused; C, whose period ended in January 2025 (its
+/// final report due 2025-04-30), is granted 30.000 kr. and paid 20.000 kr. in February 2026.
+/// Then A is approved, C's report comes in (15.000 kr. spent of the 20.000 kr. paid) and the
+/// 5.000 kr. left comes back. By hand, at the end: 3 decisions on 220.000 kr. asked for; 2 granted, 180.000 kr.;
+/// 1 refused; nothing awaiting; 180.000 kr. committed, 0.6 of the budget; 20.000 kr. paid and
+/// 5.000 kr. repaid in 2026; no report overdue. As of before the approval: 1 granted (30.000
+/// kr.), 1 awaiting (150.000 kr.), C's report overdue, nothing repaid. Roskilde sees no pool.
+#[tokio::test]
+async fn a_pools_year_is_counted_by_hand_as_it_stands_and_as_it_stood() {
+    use crate::grants::{Office, full};
+    let app = spawn_app().await;
+    let office = Office::new(&app, "rolling", 30_000_000, 10_000_000).await;
+    let a = office.assessed(&app, "Stort projekt", 15_000_000).await;
+    app.accepted(
+        &format!("/grant-applications/{a}/decision"),
+        &office.chair,
+        &full(15_000_000),
+    )
+    .await;
+    let b = office.assessed(&app, "Udflugt", 4_000_000).await;
+    let refusal = json!({ "outcome": "refused", "amount": 0, "year": 2026,
+                          "justification": "Aktiviteten ligger uden for puljens formål." });
+    app.accepted(
+        &format!("/grant-applications/{b}/decision"),
+        &office.chair,
+        &refusal,
+    )
+    .await;
+    let mut body =
+        samskab_e2e::group_application_body(&office.pool, "Sommerlejr 2025", 3_000_000, "Birte");
+    body["content"]["period_from"] = json!("2025-01-01");
+    body["content"]["period_to"] = json!("2025-01-31");
+    let c = office.assessed_as(&app, &body, 3_000_000).await;
+    app.accepted(
+        &format!("/grant-applications/{c}/decision"),
+        &office.chair,
+        &full(3_000_000),
+    )
+    .await;
+    let paid = app
+        .accepted(
+            &format!("/grant-applications/{c}/payments"),
+            &office.caseworker,
+            &json!({ "amount": 2_000_000, "paid_on": "2026-02-01", "reference": "Bilag 17" }),
+        )
+        .await;
+    app.projected(paid).await;
+    let before_approval = Utc::now();
+
+    app.accepted(
+        &format!("/grant-applications/{a}/decision/approval"),
+        &office.deputy,
+        &json!(null),
+    )
+    .await;
+    let report = json!({ "spent": 1_500_000, "narrative": "40 børn på lejr", "audited": true });
+    app.accepted(
+        &format!("/grant-applications/{c}/final-report"),
+        &office.caseworker,
+        &report,
+    )
+    .await;
+    app.accepted(
+        &format!("/grant-applications/{c}/final-report/approval"),
+        &office.caseworker,
+        &json!(null),
+    )
+    .await;
+    let repaid = app
+        .accepted(
+            &format!("/grant-applications/{c}/repayments"),
+            &office.caseworker,
+            &json!({ "amount": 500_000, "paid_on": "2026-06-01", "reference": "Indbetaling 3" }),
+        )
+        .await;
+
+    let committee = app.token(RODOVRE, Role::CommitteeMember);
+    let now = report_at(&app, &committee, "/reports/grants", "year=2026", repaid).await;
+    let expected = grant_figures(
+        (3, 22_000_000),
+        (2, 18_000_000),
+        1,
+        (0, 0),
+        (2_000_000, 500_000),
+        0,
+    );
+    assert_eq!(now["year"], 2026);
+    assert_eq!(now["total"], expected, "{now}");
+    let pools = now["pools"].as_array().expect("pools");
+    assert_eq!(pools.len(), 1, "{now}");
+    assert_eq!(pools[0]["pool_id"], json!(office.pool));
+    let mut pool_figures = pools[0].clone();
+    for key in ["pool_id", "name"] {
+        pool_figures.as_object_mut().map(|o| o.remove(key));
+    }
+    assert_eq!(
+        pool_figures, expected,
+        "one pool: its figures are the total"
+    );
+
+    let as_of = before_approval.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let query = format!("year=2026&as_of={as_of}");
+    let then = report_at(&app, &committee, "/reports/grants", &query, repaid).await;
+    assert_eq!(
+        then["total"],
+        grant_figures(
+            (3, 22_000_000),
+            (1, 3_000_000),
+            1,
+            (1, 15_000_000),
+            (2_000_000, 0),
+            1
+        ),
+        "{then}"
+    );
+    // Another budget year of the same pools: no budget, nothing decided.
+    let next = report_at(&app, &committee, "/reports/grants", "year=2027", repaid).await;
+    assert_eq!(next["total"]["decisions"], 0, "{next}");
+    assert_eq!(next["total"]["share_committed"], Value::Null, "{next}");
+
+    let csv = reqwest::Client::new()
+        .get(app.url(&format!(
+            "/reports/grants?year=2026&format=csv&min_position={repaid}"
+        )))
+        .bearer_auth(&committee)
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("body");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(
+        lines[0].starts_with("year,pool_id,pool,budget_ore,decisions,"),
+        "{csv}"
+    );
+    assert_eq!(
+        lines[2],
+        "2026,,I alt,30000000,3,22000000,2,18000000,1,0,0,0,18000000,12000000,0.6000,2000000,500000,0"
+    );
+
+    let roskilde = app.token("roskilde", Role::CommitteeMember);
+    let theirs = report_at(&app, &roskilde, "/reports/grants", "year=2026", repaid).await;
+    assert_eq!(theirs["pools"], json!([]), "{theirs}");
+    assert_eq!(theirs["total"]["granted"], 0, "{theirs}");
 }

@@ -196,6 +196,7 @@ pub const ACCESS: &[Access] = &[
     only("GET", "/matches/{id}", READERS_OR_PARTIES),
     only("GET", "/reports/volunteers", REPORT_READERS),
     only("GET", "/reports/matching", REPORT_READERS),
+    only("GET", "/reports/grants", REPORT_READERS),
     only(
         "GET",
         "/reports/national/volunteers",

@@ -1028,3 +1028,129 @@ pub fn group_application(
         ..association_application(id, pool, requested)
     }
 }
+
+/// Any event of pool `id` about the cases `applications`, with amounts, years and days from
+/// small ranges, so that a sequence touches the same cases and years often. Not only what the
+/// decider would decide: the projections mirror `evolve`, which copes with any order.
+pub fn arb_grant_pool_event(
+    id: GrantPoolId,
+    applications: [GrantApplicationId; 2],
+) -> impl Strategy<Value = GrantPoolEvent> {
+    use crate::grant_pool::{
+        PoolApplicationWithdrawn, PoolBudgetChanged, PoolDecisionApproved, PoolDecisionReopened,
+    };
+    let application = proptest::sample::select(applications.to_vec());
+    let amount = (0i64..20).prop_map(|n| kroner(n * 5_000));
+    let year = 2026i32..=2027;
+    let day = (1u32..=28, 1u32..=12).prop_map(|(d, m)| date(2026, m, d));
+    let reason = || Justification::parse("Efter udvalgets møde").expect("reason");
+    let decision = (
+        application.clone(),
+        proptest::sample::select(vec![
+            GrantOutcome::Full,
+            GrantOutcome::Partial,
+            GrantOutcome::Refused,
+        ]),
+        amount.clone(),
+        amount.clone(),
+        year.clone(),
+        proptest::option::of(day.clone()),
+        proptest::option::of((amount.clone(), amount.clone())),
+        arb_datetime(),
+    )
+        .prop_map(
+            move |(application, outcome, amount, requested, year, report_due, years, at)| {
+                PoolDecision {
+                    id,
+                    application,
+                    version: 1,
+                    applicant: ApplicantRef::Application(application),
+                    outcome,
+                    amount,
+                    requested,
+                    year,
+                    justification: None,
+                    decided_by: staff("udvalg-1"),
+                    assessed_by: Vec::new(),
+                    report_due,
+                    years: years
+                        .map(|(first, second)| {
+                            vec![
+                                YearlyAmount {
+                                    year,
+                                    amount: first,
+                                },
+                                YearlyAmount {
+                                    year: year + 1,
+                                    amount: second,
+                                },
+                            ]
+                        })
+                        .unwrap_or_default(),
+                    duties: None,
+                    at,
+                }
+            },
+        )
+        .boxed();
+    let by = || staff("sagsbehandler-1");
+    let reference = || GrantTitle::parse("Bilag 17").expect("reference");
+    prop_oneof![
+        1 => Just(GrantPoolEvent::Created(grant_pool_details(id))),
+        2 => (year.clone(), amount.clone(), arb_datetime()).prop_map(move |(year, amount, at)| {
+            GrantPoolEvent::BudgetChanged(PoolBudgetChanged {
+                id, year, amount, previous: Amount::ZERO, reason: reason(), by: by(), at,
+            })
+        }),
+        2 => decision.clone().prop_map(GrantPoolEvent::DecisionProposed),
+        3 => decision.prop_map(GrantPoolEvent::Decided),
+        1 => (application.clone(), arb_datetime()).prop_map(move |(application, at)| {
+            GrantPoolEvent::DecisionApproved(PoolDecisionApproved {
+                id, application, approved_by: staff("udvalg-2"), at,
+            })
+        }),
+        1 => (application.clone(), arb_datetime()).prop_map(move |(application, at)| {
+            GrantPoolEvent::DecisionReopened(PoolDecisionReopened {
+                id, application, reason: reason(), by: by(), at,
+            })
+        }),
+        1 => (application.clone(), arb_datetime()).prop_map(move |(application, at)| {
+            GrantPoolEvent::ApplicationWithdrawn(PoolApplicationWithdrawn {
+                id, application, by: by(), at,
+            })
+        }),
+        2 => (application.clone(), amount.clone(), day.clone(), arb_datetime()).prop_map(
+            move |(application, amount, paid_on, at)| {
+                GrantPoolEvent::PaymentRecorded(PoolPayment {
+                    id, application, amount, paid_on, reference: reference(), by: by(), at,
+                })
+            }
+        ),
+        1 => (application.clone(), amount.clone(), day.clone(), arb_datetime()).prop_map(
+            move |(application, amount, repaid_on, at)| {
+                GrantPoolEvent::RepaymentRecorded(PoolRepayment {
+                    id, application, amount, repaid_on, reference: reference(), by: by(), at,
+                })
+            }
+        ),
+        1 => (application.clone(), amount.clone(), day, any::<bool>(), arb_datetime()).prop_map(
+            move |(application, spent, received_on, audited, at)| {
+                GrantPoolEvent::FinalReportReceived(PoolFinalReport {
+                    id,
+                    application,
+                    spent,
+                    narrative: GrantText::parse("Lektiecaféen kørte hele året").expect("text"),
+                    audited,
+                    received_on,
+                    by: by(),
+                    at,
+                })
+            }
+        ),
+        1 => (application, amount, arb_datetime()).prop_map(move |(application, due, at)| {
+            GrantPoolEvent::FinalReportApproved(PoolFinalReportApproved {
+                id, application, repayment_due: due, by: by(), at,
+            })
+        }),
+    ]
+}

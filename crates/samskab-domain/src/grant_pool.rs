@@ -954,6 +954,25 @@ impl Decider for GrantPool {
 }
 
 impl GrantPoolEvent {
+    /// The pool the event is of.
+    pub fn id(&self) -> GrantPoolId {
+        use GrantPoolEvent as E;
+        match self {
+            E::Created(details) => details.id,
+            E::BudgetChanged(e) => e.id,
+            E::RoundOpened(round) => round.id,
+            E::ConflictDeclared(e) => e.id,
+            E::DecisionProposed(decision) | E::Decided(decision) => decision.id,
+            E::DecisionApproved(e) => e.id,
+            E::DecisionReopened(e) => e.id,
+            E::ApplicationWithdrawn(e) => e.id,
+            E::PaymentRecorded(e) => e.id,
+            E::RepaymentRecorded(e) => e.id,
+            E::FinalReportReceived(e) => e.id,
+            E::FinalReportApproved(e) => e.id,
+        }
+    }
+
     /// The application an event of the pool is about, and when it happened; none for the
     /// pool's own events (its creation, budgets, rounds, conflicts).
     pub fn case_event(&self) -> Option<(GrantApplicationId, DateTime<Utc>)> {

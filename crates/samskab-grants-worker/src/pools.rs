@@ -185,7 +185,7 @@ pub(crate) async fn apply(
     ctx: &EventContext<'_>,
     event: &GrantPoolEvent,
 ) -> Result<(), ApplyError> {
-    ctx.check_entity(pool_id(event))?;
+    ctx.check_entity(event.id().as_uuid())?;
     match event {
         GrantPoolEvent::Created(details) => create(conn, ctx, details).await?,
         GrantPoolEvent::BudgetChanged(e) => {
@@ -266,26 +266,6 @@ pub(crate) async fn apply(
         }
     }
     Ok(())
-}
-
-/// The pool the payload names, to check against the subject.
-fn pool_id(event: &GrantPoolEvent) -> uuid::Uuid {
-    use GrantPoolEvent as E;
-    match event {
-        E::Created(details) => details.id,
-        E::BudgetChanged(e) => e.id,
-        E::RoundOpened(round) => round.id,
-        E::ConflictDeclared(e) => e.id,
-        E::DecisionProposed(decision) | E::Decided(decision) => decision.id,
-        E::DecisionApproved(e) => e.id,
-        E::DecisionReopened(e) => e.id,
-        E::ApplicationWithdrawn(e) => e.id,
-        E::PaymentRecorded(e) => e.id,
-        E::RepaymentRecorded(e) => e.id,
-        E::FinalReportReceived(e) => e.id,
-        E::FinalReportApproved(e) => e.id,
-    }
-    .as_uuid()
 }
 
 /// `conflict.applicant_kind` and `applicant_id`.

@@ -3,11 +3,12 @@
 //!
 //! A report is asked for a period and "as of" an instant: how things stood on a past day, not
 //! only today. So this read model keeps **versions**: each row is one version of a thing
-//! (a volunteer's profile and status, a need's status, a match's stage), valid from the event that made it so until the
+//! (a volunteer's profile and status, a need's status, a match's stage, a pool-year's budget,
+//! a grant case's decision), valid from the event that made it so until the
 //! event that changed it. "As of T" is then a `WHERE valid_from <= T` over the rows, with no
 //! replay of the log; a rebuild reproduces the same rows, because the times are the events'.
 //!
-//! The queries live with the API (`samskab-api/src/routes/reports.rs`), which reads these
+//! The queries live with the API (`samskab-api/src/routes/reports/`), which reads these
 //! tables as it reads every read model.
 //!
 //! Rules every write here follows, as in the other workers:
@@ -21,6 +22,7 @@
 //!   projection (`personal_data_of` is empty), so a forgotten volunteer's figures stay and
 //!   nothing of the person is here to forget.
 
+mod grants;
 mod matches;
 mod needs;
 mod volunteers;
@@ -28,7 +30,8 @@ mod volunteers;
 use std::future::Future;
 
 use samskab_domain::{
-    DomainEvent, EntityKind, EventDecodeError, MatchEvent, NeedEvent, VolunteerEvent,
+    DomainEvent, EntityKind, EventDecodeError, GrantPoolEvent, MatchEvent, NeedEvent,
+    VolunteerEvent,
 };
 use samskab_eventlog::RecordedEvent;
 use samskab_projection::{ApplyError, EventContext, Projection, ReadModel};
@@ -76,9 +79,12 @@ async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(
     } else if kind == EntityKind::Match.as_str() {
         let decoded = decode::<MatchEvent>(event)?;
         matches::apply(conn, &EventContext::of(event)?, index, &decoded).await
+    } else if kind == EntityKind::GrantPool.as_str() {
+        let decoded = decode::<GrantPoolEvent>(event)?;
+        grants::apply(conn, &EventContext::of(event)?, index, &decoded).await
     } else {
-        // Grants and the action plan are counted from here as their reports come; skipping is
-        // not dropping: a rebuild replays the log.
+        // The action plan is counted from here as its report comes; skipping is not dropping:
+        // a rebuild replays the log.
         Ok(())
     }
 }

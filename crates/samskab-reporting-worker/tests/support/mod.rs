@@ -95,6 +95,60 @@ pub fn standing_follows_state<D: Decider>(
     sequences: fn(Uuid) -> BoxedStrategy<Vec<D::Event>>,
     expected: fn(&D::State) -> Option<Value>,
 ) -> anyhow::Result<()> {
+    each_sequence::<D>(sequences, |runtime, pool, id, events| {
+        let found = runtime.block_on(versions_with(pool, table, key, id, extra))?;
+        let wanted = expected(&D::replay(events));
+        let standing = found.iter().find(|v| v["to"].is_null());
+        let picked = standing.map(|v| {
+            let names = wanted.as_ref().and_then(Value::as_object);
+            let names: Vec<&String> = names.map(|w| w.keys().collect()).unwrap_or_default();
+            Value::Object(
+                names
+                    .into_iter()
+                    .map(|k| (k.clone(), v[k].clone()))
+                    .collect(),
+            )
+        });
+        anyhow::ensure!(picked == wanted, "standing {picked:?}, folded {wanted:?}");
+        for pair in found.windows(2) {
+            anyhow::ensure!(
+                pair[0]["to"] == pair[1]["from"],
+                "a gap or overlap: {found:?}"
+            );
+        }
+        Ok(())
+    })
+}
+
+/// For any sequence of an entity's events from `sequences`, delivered as
+/// [`standing_follows_state`] delivers them, `found_sql` (one `jsonb` of the tenant `$1` and
+/// the entity `$2`) is what `expected` says of the folded state: for a read model whose rows
+/// are not the entity's own versions (a pool's budgets and cases).
+pub fn read_model_follows_state<D: Decider>(
+    found_sql: &'static str,
+    sequences: fn(Uuid) -> BoxedStrategy<Vec<D::Event>>,
+    expected: fn(&D::State) -> Value,
+) -> anyhow::Result<()> {
+    each_sequence::<D>(sequences, |runtime, pool, id, events| {
+        let found: Value = runtime.block_on(
+            sqlx::query_scalar(found_sql)
+                .bind(TENANT)
+                .bind(id)
+                .fetch_one(pool),
+        )?;
+        let wanted = expected(&D::replay(events));
+        anyhow::ensure!(found == wanted, "read model {found}, folded {wanted}");
+        Ok(())
+    })
+}
+
+/// Runs `check` on each case of `sequences` after the events were delivered in order and then
+/// all again in reverse, into emptied tables. Deterministic, so CI sees the same cases every
+/// time.
+fn each_sequence<D: Decider>(
+    sequences: fn(Uuid) -> BoxedStrategy<Vec<D::Event>>,
+    check: impl Fn(&tokio::runtime::Runtime, &PgPool, Uuid, &[D::Event]) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -112,42 +166,22 @@ pub fn standing_follows_state<D: Decider>(
     });
     runner
         .run(&strategy, |(id, events)| {
-            runtime
-                .block_on(async {
-                    // A case of its own: shrinking runs the same id again.
-                    empty_every_table(&pool).await?;
-                    let recorded: Vec<RecordedEvent> = events
-                        .iter()
-                        .enumerate()
-                        .map(|(i, e)| recorded(id, i as u64 + 1, e))
-                        .collect();
-                    let all: Vec<&RecordedEvent> = recorded.iter().collect();
-                    REPORTING.apply_all(&pool, &all).await?;
-                    let reversed: Vec<&RecordedEvent> = recorded.iter().rev().collect();
-                    REPORTING.apply_all(&pool, &reversed).await?;
-                    let found = versions_with(&pool, table, key, id, extra).await?;
-                    let wanted = expected(&D::replay(&events));
-                    let standing = found.iter().find(|v| v["to"].is_null());
-                    let picked = standing.map(|v| {
-                        let names = wanted.as_ref().and_then(Value::as_object);
-                        let names: Vec<&String> =
-                            names.map(|w| w.keys().collect()).unwrap_or_default();
-                        Value::Object(
-                            names
-                                .into_iter()
-                                .map(|k| (k.clone(), v[k].clone()))
-                                .collect(),
-                        )
-                    });
-                    anyhow::ensure!(picked == wanted, "standing {picked:?}, folded {wanted:?}");
-                    for pair in found.windows(2) {
-                        anyhow::ensure!(
-                            pair[0]["to"] == pair[1]["from"],
-                            "a gap or overlap: {found:?}"
-                        );
-                    }
-                    Ok(())
-                })
+            let delivered = runtime.block_on(async {
+                // A case of its own: shrinking runs the same id again.
+                empty_every_table(&pool).await?;
+                let recorded: Vec<RecordedEvent> = events
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| recorded(id, i as u64 + 1, e))
+                    .collect();
+                let all: Vec<&RecordedEvent> = recorded.iter().collect();
+                REPORTING.apply_all(&pool, &all).await?;
+                let reversed: Vec<&RecordedEvent> = recorded.iter().rev().collect();
+                REPORTING.apply_all(&pool, &reversed).await?;
+                anyhow::Ok(())
+            });
+            delivered
+                .and_then(|()| check(&runtime, &pool, id, &events))
                 .map_err(|error: anyhow::Error| TestCaseError::fail(format!("{error:#}")))
         })
         .map_err(|error| anyhow::anyhow!("{error}"))

@@ -9,9 +9,10 @@
 //! `samskab_domain::suppression`: none counts fewer than 5 persons or can be derived from those
 //! shown.
 //!
-//! One module per report: `volunteers.rs`, `matching.rs`, `national.rs`; what they share
+//! One module per report: `volunteers.rs`, `matching.rs`, `grants.rs`, `national.rs`; what they share
 //! (the period, the instant, the format) is here.
 
+mod grants;
 mod matching;
 mod national;
 mod volunteers;
@@ -28,6 +29,7 @@ use crate::problem::ApiError;
 use crate::read::bad_query;
 use crate::state::AppState;
 
+pub use grants::GrantReport;
 pub use matching::MatchingReport;
 pub use national::NationalReport;
 pub use volunteers::VolunteerReport;
@@ -36,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(volunteers::volunteer_report))
         .routes(routes!(matching::matching_report))
+        .routes(routes!(grants::grant_report))
         .routes(routes!(national::national_volunteer_report))
 }
 
@@ -106,6 +109,7 @@ pub(crate) fn read_sql() -> Vec<(&'static str, String)> {
     [
         volunteers::read_sql(),
         matching::read_sql(),
+        grants::read_sql(),
         national::read_sql(),
     ]
     .concat()

@@ -612,3 +612,133 @@ async fn a_pools_year_is_counted_by_hand_as_it_stands_and_as_it_stood() {
     assert_eq!(theirs["pools"], json!([]), "{theirs}");
     assert_eq!(theirs["total"]["granted"], 0, "{theirs}");
 }
+
+/// A match whose life is appended straight to the log, its days and times as given (the API
+/// takes no start before the proposal, and a proposal is made now).
+struct PastMatch {
+    entity: samskab_eventlog::EntityRef,
+    id: samskab_domain::MatchId,
+    position: u64,
+}
+
+impl PastMatch {
+    /// Proposed, agreed and started `started` months ago.
+    async fn started(app: &TestApp, started: u32) -> Self {
+        use samskab_domain::*;
+        let id = MatchId::from_uuid(uuid::Uuid::now_v7());
+        let entity =
+            samskab_eventlog::EntityRef::new(RODOVRE, EntityKind::Match.as_str(), &id.to_string())
+                .expect("entity");
+        let mut this = Self {
+            entity,
+            id,
+            position: 0,
+        };
+        let proposed = MatchEvent::Proposed(MatchProposed {
+            details: MatchDetails {
+                id,
+                volunteer_id: VolunteerId::from_uuid(uuid::Uuid::now_v7()),
+                counterpart: Counterpart::Need(NeedId::from_uuid(uuid::Uuid::now_v7())),
+                proposed_by: ProposedBy::Volunteer,
+                note: None,
+                volunteer_municipality: None,
+            },
+            at: months_ago(started + 1),
+        });
+        let accepted = MatchEvent::Accepted(MatchAccepted {
+            id,
+            side: MatchSide::Counterpart,
+            at: months_ago(started + 1),
+        });
+        let begun = MatchEvent::Started(MatchStarted {
+            id,
+            on: calendar::danish_date(months_ago(started)),
+            at: months_ago(started),
+        });
+        for event in [proposed, accepted, begun] {
+            this.append(app, &event).await;
+        }
+        this
+    }
+
+    /// Ended `ended` months ago.
+    async fn ended(&mut self, app: &TestApp, ended: u32) {
+        use samskab_domain::*;
+        let event = MatchEvent::Ended(MatchEnded {
+            id: self.id,
+            reason: MatchEndReason::VolunteerStopped,
+            at: months_ago(ended),
+        });
+        self.append(app, &event).await;
+    }
+
+    async fn append(&mut self, app: &TestApp, event: &samskab_domain::MatchEvent) {
+        use samskab_domain::DomainEvent;
+        self.position = app
+            .append_raw(
+                &self.entity,
+                self.position,
+                event.event_type(),
+                event.to_payload(),
+            )
+            .await
+            .position;
+    }
+}
+
+fn months_ago(months: u32) -> chrono::DateTime<Utc> {
+    Utc::now()
+        .checked_sub_months(chrono::Months::new(months))
+        .expect("a day")
+}
+
+/// `[months, reached, could have]` of each milestone of a matching report's retention.
+fn milestones(report: &Value) -> Vec<Value> {
+    report["retention"]["milestones"]
+        .as_array()
+        .expect("milestones")
+        .iter()
+        .map(|m| json!([m["months"], m["reached"], m["eligible"]]))
+        .collect()
+}
+
+/// Three matches, begun 13, 8 and 4 months ago; the one of 8 months ended 6 months ago, after
+/// 2. By hand, on today: 3 started, 2 running; could have lasted 3 months: all 3, and 2 did;
+/// 6 months: 2, and 1 did; 12 months: 1, which did. As the log stood before the end was
+/// recorded, the one of 8 months still ran: 3 of 3, 2 of 2 and 1 of 1.
+#[tokio::test]
+async fn how_long_matches_lasted_is_counted_as_the_log_stood() {
+    let app = spawn_app().await;
+    let token = app.token(RODOVRE, Role::Caseworker);
+    PastMatch::started(&app, 13).await;
+    PastMatch::started(&app, 4).await;
+    let mut ending = PastMatch::started(&app, 8).await;
+    app.projected(ending.position).await;
+    let before_the_end = Utc::now();
+    ending.ended(&app, 6).await;
+    let last = ending.position;
+
+    let now = report_at(&app, &token, "/reports/matching", "format=json", last).await;
+    assert_eq!(now["retention"]["started"], 3, "{now}");
+    assert_eq!(now["retention"]["running"], 2, "{now}");
+    assert_eq!(
+        milestones(&now),
+        [json!([3, 2, 3]), json!([6, 1, 2]), json!([12, 1, 1])],
+        "{now}"
+    );
+    let as_of = before_the_end.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let then = report_at(
+        &app,
+        &token,
+        "/reports/matching",
+        &format!("as_of={as_of}"),
+        last,
+    )
+    .await;
+    assert_eq!(then["retention"]["running"], 3, "{then}");
+    assert_eq!(
+        milestones(&then),
+        [json!([3, 3, 3]), json!([6, 2, 2]), json!([12, 1, 1])],
+        "{then}"
+    );
+}

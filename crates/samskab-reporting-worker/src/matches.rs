@@ -8,6 +8,7 @@
 //! acceptance is a move too: it records the side, and when both sides have accepted the match
 //! is agreed.
 
+use samskab_domain::calendar::danish_date;
 use samskab_domain::{Counterpart, MatchEvent, MatchProposed, MatchSide, ProposedBy};
 use samskab_projection::{ApplyError, EventContext};
 use sqlx::PgConnection;
@@ -22,7 +23,8 @@ WHERE NOT EXISTS (SELECT 1 FROM match_version WHERE tenant = $1 AND match_id = $
 
 /// From a standing version in one of the stages $7 to stage $8 (`$8` NULL: an acceptance, whose
 /// stage is `agreed` when the other side had accepted and `proposed` otherwise), by event $6,
-/// at $5. $9: the side that accepted (`volunteer`, `counterpart`); $10: the start's first day.
+/// at $5. $9: the side that accepted (`volunteer`, `counterpart`); $10: the start's first day;
+/// $11: the day (in Denmark) of the end.
 const MOVE: &str = "\
 WITH closed AS (
     UPDATE match_version SET valid_to = $5
@@ -40,7 +42,7 @@ WITH closed AS (
 )
 INSERT INTO match_version (tenant, match_id, from_position, from_index, started_by, valid_from,
     stage, volunteer_id, need_id, person_id, proposed_at, volunteer_accepted,
-    counterpart_accepted, agreed_at, started_on)
+    counterpart_accepted, agreed_at, started_on, ended_on)
 SELECT tenant, match_id, $3, $4, $6, $5,
     CASE WHEN $8::text IS NOT NULL THEN $8::text
          WHEN volunteer_now AND counterpart_now THEN 'agreed'
@@ -48,7 +50,7 @@ SELECT tenant, match_id, $3, $4, $6, $5,
     volunteer_id, need_id, person_id, proposed_at, volunteer_now, counterpart_now,
     CASE WHEN agreed_at IS NULL AND volunteer_now AND counterpart_now THEN $5
          ELSE agreed_at END,
-    COALESCE($10, started_on)
+    COALESCE($10, started_on), $11
 FROM moved";
 
 /// A month's minutes, if the match ran (active or paused, as `evolve` takes them) when they
@@ -71,6 +73,12 @@ pub(crate) async fn apply(
     let id = event.id().as_uuid();
     ctx.check_entity(id)?;
     let step = Step { ctx, index, id };
+    let to = |started_by, from, stage| Move {
+        started_by,
+        from,
+        stage: Some(stage),
+        ..Move::default()
+    };
     match event {
         MatchEvent::Proposed(proposal) => propose(conn, &step, proposal).await?,
         MatchEvent::Accepted(e) => {
@@ -78,33 +86,39 @@ pub(crate) async fn apply(
                 MatchSide::Volunteer => "volunteer",
                 MatchSide::Counterpart => "counterpart",
             };
-            step.to(conn, "accepted", &["proposed"], None, Some(side), None)
-                .await?;
+            let accepted = Move {
+                started_by: "accepted",
+                from: &["proposed"],
+                accepted_by: Some(side),
+                ..Move::default()
+            };
+            step.make(conn, &accepted).await?;
         }
         MatchEvent::Declined(_) => {
-            let stage = Some("declined");
-            step.to(conn, "declined", &["proposed"], stage, None, None)
+            step.make(conn, &to("declined", &["proposed"], "declined"))
                 .await?;
         }
         MatchEvent::Started(e) => {
-            let stage = Some("active");
-            step.to(conn, "started", &["agreed"], stage, None, Some(e.on))
-                .await?;
+            let started = Move {
+                started_on: Some(e.on),
+                ..to("started", &["agreed"], "active")
+            };
+            step.make(conn, &started).await?;
         }
         MatchEvent::Paused(_) => {
-            let stage = Some("paused");
-            step.to(conn, "paused", &["active"], stage, None, None)
+            step.make(conn, &to("paused", &["active"], "paused"))
                 .await?;
         }
         MatchEvent::Resumed(_) => {
-            let stage = Some("active");
-            step.to(conn, "resumed", &["paused"], stage, None, None)
+            step.make(conn, &to("resumed", &["paused"], "active"))
                 .await?;
         }
-        MatchEvent::Ended(_) => {
-            let from = ["agreed", "active", "paused"];
-            step.to(conn, "ended", &from, Some("ended"), None, None)
-                .await?;
+        MatchEvent::Ended(e) => {
+            let ended = Move {
+                ended_on: Some(danish_date(e.at)),
+                ..to("ended", &["agreed", "active", "paused"], "ended")
+            };
+            step.make(conn, &ended).await?;
         }
         MatchEvent::HoursLogged(e) => {
             sqlx::query(LOG_HOURS)
@@ -131,30 +145,35 @@ struct Step<'a> {
 
 impl Step<'_> {
     /// Runs [`MOVE`].
-    async fn to(
-        &self,
-        conn: &mut PgConnection,
-        started_by: &str,
-        from: &[&str],
-        stage: Option<&str>,
-        accepted_by: Option<&str>,
-        started_on: Option<chrono::NaiveDate>,
-    ) -> Result<(), sqlx::Error> {
+    async fn make(&self, conn: &mut PgConnection, step: &Move<'_>) -> Result<(), sqlx::Error> {
         sqlx::query(MOVE)
             .bind(self.ctx.tenant)
             .bind(self.id)
             .bind(self.ctx.position)
             .bind(self.index)
             .bind(self.ctx.time)
-            .bind(started_by)
-            .bind(from)
-            .bind(stage)
-            .bind(accepted_by)
-            .bind(started_on)
+            .bind(step.started_by)
+            .bind(step.from)
+            .bind(step.stage)
+            .bind(step.accepted_by)
+            .bind(step.started_on)
+            .bind(step.ended_on)
             .execute(conn)
             .await?;
         Ok(())
     }
+}
+
+/// One move of [`MOVE`]: the event that makes it, the stages it can follow, the stage it leads
+/// to (`None`: an acceptance's), and what it records.
+#[derive(Default)]
+struct Move<'a> {
+    started_by: &'a str,
+    from: &'a [&'a str],
+    stage: Option<&'a str>,
+    accepted_by: Option<&'a str>,
+    started_on: Option<chrono::NaiveDate>,
+    ended_on: Option<chrono::NaiveDate>,
 }
 
 async fn propose(

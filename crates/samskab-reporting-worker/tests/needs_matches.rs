@@ -23,9 +23,14 @@ const LATEST_MINUTES: &str = ", 'minutes', (
         ORDER BY month, from_position DESC, from_index DESC) latest)";
 
 /// What the standing version says of a match's folded state: its stage (and, proposed, who has
-/// accepted; started, its first day), and the minutes of each month as `evolve` keeps them.
+/// accepted; started, its first day; ended, the day), and the minutes of each month as
+/// `evolve` keeps them.
 fn stage_of(state: &MatchState) -> Option<Value> {
     let no_minutes = BTreeMap::new();
+    let ended_on = match state {
+        MatchState::Ended { at, .. } => Some(calendar::danish_date(*at)),
+        _ => None,
+    };
     let (stage, started_on, minutes) = match state {
         MatchState::NotProposed => return None,
         MatchState::Proposed {
@@ -60,7 +65,10 @@ fn stage_of(state: &MatchState) -> Option<Value> {
         .iter()
         .map(|(month, m)| (month.to_string(), json!(m.get())))
         .collect();
-    Some(json!({ "stage": stage, "started_on": started_on, "minutes": minutes }))
+    Some(
+        json!({ "stage": stage, "started_on": started_on, "ended_on": ended_on,
+                 "minutes": minutes }),
+    )
 }
 
 #[test]

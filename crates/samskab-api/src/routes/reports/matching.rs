@@ -1,11 +1,14 @@
 //! `GET /reports/matching`: the municipality's needs and matches in a period, from
 //! `reporting.need_version`, `match_version` and `match_hours`. What a coordinator follows
 //! (seed 001): needs published, closed and open; matches proposed, agreed, declined, started,
-//! ended and running; how long a need waited for its first match; the hours given.
+//! ended and running; how long a need waited for its first match; the hours given; and how
+//! many matches lasted 3, 6 and 12 months, as the log stood then (counted as
+//! `routes/retention.rs` counts them).
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use samskab_domain::calendar::danish_date;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -14,6 +17,7 @@ use crate::auth::Principal;
 use crate::csv::{Field, write_row};
 use crate::problem::ApiError;
 use crate::read::{QueryParams, REPORTING, as_of_instant, wait_for};
+use crate::routes::retention::{RetentionView, retention};
 use crate::schema;
 use crate::state::AppState;
 
@@ -91,6 +95,10 @@ pub struct MatchingReport {
     pub matches: MatchFigures,
     pub first_match: FirstMatchFigures,
     pub hours: HoursFigures,
+    /// How long matches lasted, on the period's last day (or `as_of`'s, if that comes first),
+    /// as the log stood at that instant: of those that could have lasted 3, 6 and 12 months,
+    /// how many did.
+    pub retention: RetentionView,
 }
 
 /// The municipality's needs and matches in a period: needs published, closed and open;
@@ -144,6 +152,13 @@ pub(super) async fn matching_report(
             .bind(as_of + chrono::Duration::microseconds(1))
             .fetch_one(&state.pool)
             .await?;
+    let lives: Vec<(NaiveDate, Option<NaiveDate>)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(retention_sql()))
+            .bind(tenant)
+            .bind(cut)
+            .fetch_all(&state.pool)
+            .await?;
+    let on = period.last_day.min(danish_date(as_of));
     let report = MatchingReport {
         period: period_view(&period),
         as_of,
@@ -168,6 +183,7 @@ pub(super) async fn matching_report(
             minutes: count(minutes),
             matches: count(matches_with_hours),
         },
+        retention: retention(on, &lives),
     };
     Ok(if csv {
         matching_csv(&report).into_response()
@@ -246,6 +262,17 @@ fn hours_sql() -> String {
     )
 }
 
+/// The matches of municipality $1 that had started, as they stood just before $2: the day each
+/// started, and the day it ended, if it had.
+fn retention_sql() -> String {
+    format!(
+        "SELECT started_on, ended_on FROM {schema}.match_version
+         WHERE tenant = $1 AND started_on IS NOT NULL
+           AND valid_from < $2 AND (valid_to IS NULL OR valid_to >= $2)",
+        schema = REPORTING.schema
+    )
+}
+
 /// The report as CSV: one row per figure.
 fn matching_csv(report: &MatchingReport) -> Response {
     let mut out = String::new();
@@ -271,6 +298,24 @@ fn matching_csv(report: &MatchingReport) -> Response {
         ("minutes_logged", report.hours.minutes.to_string()),
         ("matches_with_hours", report.hours.matches.to_string()),
     ];
+    let mut figures: Vec<(String, String)> = figures
+        .into_iter()
+        .map(|(figure, value)| (figure.to_string(), value))
+        .collect();
+    let retention = &report.retention;
+    figures.push(("retention_started".into(), retention.started.to_string()));
+    figures.push(("retention_running".into(), retention.running.to_string()));
+    for m in &retention.milestones {
+        let months = m.months;
+        figures.push((
+            format!("retention_could_last_{months}_months"),
+            m.eligible.to_string(),
+        ));
+        figures.push((
+            format!("retention_lasted_{months}_months"),
+            m.reached.to_string(),
+        ));
+    }
     for (figure, value) in &figures {
         write_row(
             &mut out,
@@ -285,8 +330,14 @@ fn matching_csv(report: &MatchingReport) -> Response {
 }
 
 pub(super) fn read_sql() -> Vec<(&'static str, String)> {
-    [needs_sql(), matches_sql(), first_match_sql(), hours_sql()]
-        .into_iter()
-        .map(|sql| ("GET /reports/matching", sql))
-        .collect()
+    [
+        needs_sql(),
+        matches_sql(),
+        first_match_sql(),
+        hours_sql(),
+        retention_sql(),
+    ]
+    .into_iter()
+    .map(|sql| ("GET /reports/matching", sql))
+    .collect()
 }

@@ -11,6 +11,7 @@ mod idempotency;
 mod matches;
 mod matching;
 mod needs;
+mod notifications;
 mod ops;
 mod parties;
 mod persons;

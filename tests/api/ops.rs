@@ -204,7 +204,14 @@ async fn metrics_show_latency_by_route_template_and_each_projections_lag() {
 
     let log_position = sample(&text, "samskab_log_position").expect("log position");
     assert!(log_position >= last as f64);
-    for projection in ["directory", "matching", "grants", "audit", "reporting"] {
+    for projection in [
+        "directory",
+        "matching",
+        "grants",
+        "audit",
+        "reporting",
+        "notify",
+    ] {
         let label = format!("{{projection=\"{projection}\"}}");
         assert_eq!(
             sample(&text, &format!("samskab_projection_up{label}")),

@@ -28,6 +28,8 @@ struct World {
     pool: String,
     /// A draft application of each organisation to the pool.
     applications: [String; 2],
+    /// The message to each organisation that `matches[i]` was proposed for its need.
+    notifications: [String; 2],
 }
 
 impl World {
@@ -113,6 +115,17 @@ impl World {
             assert_eq!(status, 201, "{created}");
             applications.push(created["id"].as_str().expect("id").to_string());
         }
+        let mut notifications = Vec::new();
+        let last = app.log_position().await;
+        for organisation in &organisations {
+            let token = app.party_token("rodovre", Party::Organisation(uuid(organisation)));
+            let (status, inbox) = app
+                .get(&format!("/notifications?min_position={last}"), &token)
+                .await;
+            assert_eq!(status, 200, "{inbox}");
+            let id = inbox["items"][0]["id"].as_str().expect("a message");
+            notifications.push(id.to_string());
+        }
         let two = |v: Vec<String>| -> [String; 2] { v.try_into().expect("two") };
         Self {
             caseworker,
@@ -124,6 +137,7 @@ impl World {
             matches: two(matches),
             pool,
             applications: two(applications),
+            notifications: two(notifications),
         }
     }
 
@@ -148,6 +162,7 @@ impl World {
             (Role::Organisation, "volunteers") => Some(&self.cases[i]),
             (Role::Organisation, "grant-applications") => Some(&self.applications[i]),
             (Role::Organisation, "grant-pools") => Some(&self.pool),
+            (Role::Organisation, "notifications") => Some(&self.notifications[i]),
             (_, "matches") => Some(&self.matches[i]),
             _ => None,
         }

@@ -48,6 +48,7 @@ pub fn api() -> (Router<AppState>, serde_json::Value) {
         .merge(routes::matches::router())
         .merge(routes::retention::router())
         .merge(routes::reports::router())
+        .merge(routes::notifications::router())
         .merge(routes::grant_pools::router())
         .merge(routes::grant_applications::router())
         .merge(routes::grant_applicants::router())
@@ -71,6 +72,7 @@ pub fn read_model_sql() -> Vec<(&'static str, String)> {
         routes::matches::read_sql(),
         routes::retention::read_sql(),
         routes::reports::read_sql(),
+        routes::notifications::read_sql(),
         routes::grant_pools::read_sql(),
         routes::grant_applications::read_sql(),
         routes::municipalities::read_sql(),

@@ -35,7 +35,7 @@ use utoipa::{Modify, OpenApi};
     components(schemas(crate::problem::Problem, crate::problem::FieldError)),
     tags((name = "volunteers"), (name = "organisations"), (name = "needs"), (name = "matching"),
         (name = "matches"), (name = "grants"),
-        (name = "municipalities"), (name = "reports"), (name = "ops"))
+        (name = "municipalities"), (name = "reports"), (name = "notifications"), (name = "ops"))
 )]
 pub(crate) struct ApiDoc;
 

@@ -13,6 +13,7 @@
 //! | `/matches/{id}` | a match of theirs | a match to a need it posted or a person it looks after |
 //! | `/grant-pools/{id}` | — | any pool of its municipality (pools are public to applicants) |
 //! | `/grant-applications/{id}` | — | an application it made as an association |
+//! | `/notifications/{id}` | a message to them | a message to it |
 //!
 //! The path's entity is checked here, by `access::enforce`, before any handler runs, against
 //! the log (through the decision cache, which the command then finds warm). What a body or a
@@ -110,6 +111,11 @@ pub async fn check_path(
                 .counterpart;
             speaker(state, principal, counterpart).await? == PostedBy::Organisation(me.into())
         }
+        (_, Some(Room::Notifications)) => {
+            crate::routes::notifications::is_recipient(state, principal, id)
+                .await?
+                .ok_or(ApiError::NotFound)?
+        }
         _ => false,
     };
     if own {
@@ -186,6 +192,7 @@ enum Room {
     Matches,
     GrantPools,
     GrantApplications,
+    Notifications,
 }
 
 fn room(path: &str) -> Option<Room> {
@@ -200,6 +207,7 @@ fn room(path: &str) -> Option<Room> {
         "matches" => Some(Room::Matches),
         "grant-pools" => Some(Room::GrantPools),
         "grant-applications" => Some(Room::GrantApplications),
+        "notifications" => Some(Room::Notifications),
         _ => None,
     }
 }

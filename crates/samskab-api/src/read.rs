@@ -21,6 +21,7 @@ pub use samskab_projection::read_model::GRANTS;
 /// The read model of needs (and, later, what matching ranks).
 pub use samskab_projection::read_model::MATCHING;
 /// The versions the reports count (`samskab-reporting-worker`).
+pub use samskab_projection::read_model::NOTIFY;
 pub use samskab_projection::read_model::REPORTING;
 
 /// A query string of type `T`; errors name the parameter.

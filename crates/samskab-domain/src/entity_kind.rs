@@ -13,6 +13,7 @@ string_enum! {
         Person => "person",
         GrantPool => "grant-pool",
         GrantApplication => "grant-application",
+        Notification => "notification",
     }
 }
 

@@ -12,7 +12,7 @@
 //!   of the code never sees an invalid value. Deserialisation re-validates.
 //! - [`decider`]: the [`Decider`] and [`DomainEvent`] traits the API and event log code against.
 //! - [`municipality`], [`organisation`], [`volunteer`], [`need`], [`matches`](mod@matches),
-//!   [`person`]: one decider per entity.
+//!   [`person`], [`notification`]: one decider per entity.
 
 #[macro_use]
 mod macros;
@@ -27,6 +27,7 @@ pub mod invalid_value;
 pub mod matches;
 pub mod municipality;
 pub mod need;
+pub mod notification;
 pub mod organisation;
 pub mod person;
 pub mod ranking;
@@ -70,6 +71,10 @@ pub use municipality::{
 pub use need::{
     Need, NeedClosed, NeedCommand, NeedDetails, NeedEvent, NeedPlace, NeedReopened, NeedSchedule,
     NeedState, PostedBy,
+};
+pub use notification::{
+    Notification, NotificationCommand, NotificationEvent, NotificationId, NotificationRead,
+    NotificationState,
 };
 pub use organisation::{
     Organisation, OrganisationCommand, OrganisationContactForgotten, OrganisationDeactivated,

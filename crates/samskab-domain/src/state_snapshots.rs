@@ -187,7 +187,21 @@ fn each_states_snapshot_shape_is_pinned_to_its_version() {
         ),
         (1, PINNED_GRANT_APPLICATION.to_string())
     );
+    let read =
+        crate::Notification::replay(&[crate::NotificationEvent::Read(crate::NotificationRead {
+            id: crate::NotificationId::of(7, 0, 0),
+            at: at(2026, 12, 1),
+        })]);
+    assert_eq!(
+        (
+            crate::Notification::STATE_VERSION,
+            shape(serde_json::to_string(&read))
+        ),
+        (1, PINNED_NOTIFICATION.to_string())
+    );
 }
+
+const PINNED_NOTIFICATION: &str = r#"{"Read":{"at":"2026-12-01T10:00:00Z"}}"#;
 
 /// A pool with a budget, a conflict declared and a decision; an application submitted and
 /// assessed. Their snapshots (maps keyed by year and by id, a set of pairs) read back as they

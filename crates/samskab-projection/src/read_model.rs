@@ -46,3 +46,10 @@ pub const REPORTING: ReadModel = ReadModel {
     name: "reporting",
     schema: "reporting",
 };
+
+/// The messages the notification rules make from events, each recipient's in-app inbox, and
+/// what the recipient did with them (`samskab-notify-worker`).
+pub const NOTIFY: ReadModel = ReadModel {
+    name: "notify",
+    schema: "notify",
+};

@@ -7,6 +7,7 @@ use samskab_directory_worker::DirectoryProjection;
 use samskab_eventlog::EventLog;
 use samskab_grants_worker::GrantsProjection;
 use samskab_matching_worker::MatchingProjection;
+use samskab_notify_worker::NotifyProjection;
 use samskab_projection::{Projection, Projector, ProjectorConfig, ReadModel, RunProjection};
 use samskab_reporting_worker::ReportingProjection;
 use sqlx::PgPool;
@@ -37,6 +38,7 @@ pub fn all() -> Vec<Registered> {
         register::<GrantsProjection>(),
         register::<AuditProjection>(),
         register::<ReportingProjection>(),
+        register::<NotifyProjection>(),
     ]
 }
 

@@ -17,6 +17,7 @@ pub mod matches;
 pub mod matching;
 pub mod municipalities;
 pub mod needs;
+pub mod notifications;
 pub mod ops;
 pub mod organisations;
 pub mod persons;

@@ -1,0 +1,76 @@
+//! `notify.message`: each recipient's messages, and what the recipient did with them.
+
+use samskab_domain::{NotificationEvent, NotificationId};
+use samskab_projection::{ApplyError, EventContext};
+use sqlx::PgConnection;
+
+use crate::rules::Rule;
+
+/// Where in the log the event that makes a message is: the message's id is derived from it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Place {
+    pub position: u64,
+    pub index: u32,
+}
+
+/// A message for one recipient.
+pub(crate) struct Message {
+    pub recipient: String,
+    pub rule: Rule,
+    pub subject: String,
+    pub body: String,
+    pub link: String,
+}
+
+/// Puts `message` in its recipient's inbox, unless it is there (a redelivery, or a rebuild
+/// that finds the recipient's own events already: the same id).
+pub(crate) async fn deliver(
+    conn: &mut PgConnection,
+    ctx: &EventContext<'_>,
+    at: Place,
+    message: &Message,
+) -> Result<(), ApplyError> {
+    // One message per event for now: recipient 0.
+    let id = NotificationId::of(at.position, at.index, 0);
+    sqlx::query(
+        "INSERT INTO message (tenant, id, recipient, rule, subject, body, link, created_at,
+             from_position, from_index)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(ctx.tenant)
+    .bind(id.as_uuid())
+    .bind(&message.recipient)
+    .bind(message.rule.as_str())
+    .bind(&message.subject)
+    .bind(&message.body)
+    .bind(&message.link)
+    .bind(ctx.time)
+    .bind(ctx.position)
+    .bind(i32::try_from(at.index).unwrap_or(i32::MAX))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The recipient's own events: read (the first time stays, as the decider has it).
+pub(crate) async fn recipient_did(
+    conn: &mut PgConnection,
+    ctx: &EventContext<'_>,
+    event: &NotificationEvent,
+) -> Result<(), ApplyError> {
+    match event {
+        NotificationEvent::Read(e) => {
+            sqlx::query(
+                "UPDATE message SET read_at = $3
+                 WHERE tenant = $1 AND id = $2 AND read_at IS NULL",
+            )
+            .bind(ctx.tenant)
+            .bind(e.id.as_uuid())
+            .bind(e.at)
+            .execute(conn)
+            .await?;
+        }
+    }
+    Ok(())
+}

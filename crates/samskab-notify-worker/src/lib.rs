@@ -1,0 +1,101 @@
+//! The notifications read model: what the rules make of events, in the PostgreSQL schema
+//! `notify` (DDL in `migrations/0025_notify.sql`).
+//!
+//! - `owners.rs`: whom an event concerns, kept from earlier events (the organisation that
+//!   posted a need, and so each match on it; the association an application is from).
+//! - `rules.rs`: which event makes which message, and its text (Danish).
+//! - `inbox.rs`: the messages, and the recipient's own events on them (read).
+//!
+//! This first step delivers to the in-app inbox, and only to organisations (which are no
+//! natural persons, so no consent is asked). Mail and webhooks (an outbox in the checkpoint's
+//! transaction, delivered at least once), volunteers and staff with their consent and
+//! preferences, templates per municipality and the time-based rules come next (issue 10).
+//!
+//! Rules every write here follows, as in the other workers:
+//! - **Idempotent.** A message's id is derived from its event's place in the log
+//!   (`NotificationId::of`), so a redelivery or a rebuild makes the same message, once.
+//! - **No personal data.** A message names what happened and where to look, no person; the
+//!   sealed `personal` parts are never opened (`personal_data_of` is empty).
+
+mod inbox;
+mod owners;
+mod rules;
+
+use std::future::Future;
+
+use samskab_domain::{
+    DomainEvent, EntityKind, EventDecodeError, GrantPoolEvent, MatchEvent, NeedEvent,
+    NotificationEvent,
+};
+use samskab_eventlog::RecordedEvent;
+use samskab_projection::{ApplyError, EventContext, Projection, ReadModel};
+use sqlx::PgConnection;
+
+pub use rules::Rule;
+
+/// The projection's name (its checkpoint row and durable consumer) and its schema.
+pub const READ_MODEL: ReadModel = samskab_projection::read_model::NOTIFY;
+
+/// The notifications read model. Stateless: everything it knows is in PostgreSQL.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NotifyProjection;
+
+impl Projection for NotifyProjection {
+    fn name(&self) -> &'static str {
+        READ_MODEL.name
+    }
+
+    fn schema(&self) -> &'static str {
+        READ_MODEL.schema
+    }
+
+    fn apply<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        event: &'a RecordedEvent,
+    ) -> impl Future<Output = Result<(), ApplyError>> + Send + 'a {
+        apply_event(conn, event)
+    }
+}
+
+/// Dispatches on the entity kind in the envelope and decodes with the domain's own decoder.
+async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(), ApplyError> {
+    let kind = event.envelope.entitykind.as_str();
+    let ctx = EventContext::of(event)?;
+    let at = inbox::Place {
+        position: event.position,
+        index: u32::try_from(event.index).map_err(|_| {
+            ApplyError::Malformed(format!("event index {} exceeds u32", event.index))
+        })?,
+    };
+    if kind == EntityKind::Need.as_str() {
+        let decoded = decode::<NeedEvent>(event)?;
+        ctx.check_entity(decoded.id().as_uuid())?;
+        owners::need(conn, &ctx, &decoded).await?;
+    } else if kind == EntityKind::Match.as_str() {
+        let decoded = decode::<MatchEvent>(event)?;
+        ctx.check_entity(decoded.id().as_uuid())?;
+        rules::of_match(conn, &ctx, at, &decoded).await?;
+    } else if kind == EntityKind::GrantPool.as_str() {
+        let decoded = decode::<GrantPoolEvent>(event)?;
+        ctx.check_entity(decoded.id().as_uuid())?;
+        rules::of_pool(conn, &ctx, at, &decoded).await?;
+    } else if kind == EntityKind::Notification.as_str() {
+        let decoded = decode::<NotificationEvent>(event)?;
+        ctx.check_entity(decoded.id().as_uuid())?;
+        inbox::recipient_did(conn, &ctx, &decoded).await?;
+    }
+    // Other events make no message yet; skipping is not dropping: a rebuild replays the log.
+    Ok(())
+}
+
+/// Decodes with the domain's decoder, from the envelope's payload in place (no copy).
+fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<E, ApplyError> {
+    let envelope = &event.envelope;
+    E::from_payload(&envelope.event_type, &envelope.data).map_err(|error| match error {
+        EventDecodeError::UnknownType(event_type) => ApplyError::UnknownEventType(event_type),
+        malformed @ EventDecodeError::Malformed { .. } => {
+            ApplyError::Malformed(malformed.to_string())
+        }
+    })
+}

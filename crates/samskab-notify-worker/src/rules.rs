@@ -1,0 +1,240 @@
+//! The rules: which event makes which message, for whom, in what words (Danish; an English
+//! fallback and templates per municipality come with the recipients' preferences).
+//!
+//! | Event | Recipient | Rule |
+//! |---|---|---|
+//! | a match proposed on an organisation's need | the organisation | `match_proposed` |
+//! | the volunteer accepts it | the organisation | `match_accepted` |
+//! | the volunteer declines it | the organisation | `match_declined` |
+//! | a final decision on an association's application (with its justification) | the association | `grant_decided` |
+//! | a decision above the threshold approved by the second approver | the association | `grant_approved` |
+//! | a payment recorded | the association | `payment_recorded` |
+//!
+//! A proposal above the pool's threshold tells nothing yet: it is no decision until approved.
+
+use samskab_domain::{
+    ApplicantRef, Counterpart, GrantOutcome, GrantPoolEvent, MatchEvent, MatchSide, PoolDecision,
+    ProposedBy,
+};
+use samskab_projection::{ApplyError, EventContext};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::inbox::{Message, Place, deliver};
+use crate::owners;
+
+/// What made a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    MatchProposed,
+    MatchAccepted,
+    MatchDeclined,
+    GrantDecided,
+    GrantApproved,
+    PaymentRecorded,
+}
+
+impl Rule {
+    pub const ALL: [Rule; 6] = [
+        Rule::MatchProposed,
+        Rule::MatchAccepted,
+        Rule::MatchDeclined,
+        Rule::GrantDecided,
+        Rule::GrantApproved,
+        Rule::PaymentRecorded,
+    ];
+
+    /// As `notify.message.rule` and the API name it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Rule::MatchProposed => "match_proposed",
+            Rule::MatchAccepted => "match_accepted",
+            Rule::MatchDeclined => "match_declined",
+            Rule::GrantDecided => "grant_decided",
+            Rule::GrantApproved => "grant_approved",
+            Rule::PaymentRecorded => "payment_recorded",
+        }
+    }
+}
+
+fn to_organisation(organisation: Uuid) -> String {
+    format!("organisation:{organisation}")
+}
+
+pub(crate) async fn of_match(
+    conn: &mut PgConnection,
+    ctx: &EventContext<'_>,
+    at: Place,
+    event: &MatchEvent,
+) -> Result<(), ApplyError> {
+    let id = event.id().as_uuid();
+    let link = format!("/matches/{id}");
+    let (owner, rule, subject, body) = match event {
+        MatchEvent::Proposed(proposal) => {
+            let Counterpart::Need(need) = proposal.details.counterpart else {
+                return Ok(());
+            };
+            let owner = owners::match_on_need(conn, ctx, id, need.as_uuid()).await?;
+            let (subject, body) = match proposal.details.proposed_by {
+                ProposedBy::Coordinator => (
+                    "En frivillig er foreslået til jeres opgave",
+                    "Kommunen har foreslået en frivillig til en af jeres opgaver. Se forslaget, \
+                     og svar ja eller nej.",
+                ),
+                ProposedBy::Volunteer => (
+                    "En frivillig har meldt sig til jeres opgave",
+                    "En frivillig har meldt sig til en af jeres opgaver. Se forslaget, og svar ja \
+                     eller nej.",
+                ),
+            };
+            (owner, Rule::MatchProposed, subject, body)
+        }
+        MatchEvent::Accepted(e) if e.side == MatchSide::Volunteer => (
+            owners::of_match(conn, ctx, id).await?,
+            Rule::MatchAccepted,
+            "Den frivillige har sagt ja",
+            "Den frivillige har sagt ja til jeres opgave. Aftal, hvornår I starter.",
+        ),
+        MatchEvent::Declined(e) if e.side == MatchSide::Volunteer => (
+            owners::of_match(conn, ctx, id).await?,
+            Rule::MatchDeclined,
+            "Den frivillige har sagt nej tak",
+            "Den frivillige har sagt nej tak til jeres opgave. Opgaven er stadig åben for andre.",
+        ),
+        _ => return Ok(()),
+    };
+    if let Some(owner) = owner {
+        let message = Message {
+            recipient: to_organisation(owner),
+            rule,
+            subject: subject.into(),
+            body: body.into(),
+            link,
+        };
+        deliver(conn, ctx, at, &message).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn of_pool(
+    conn: &mut PgConnection,
+    ctx: &EventContext<'_>,
+    at: Place,
+    event: &GrantPoolEvent,
+) -> Result<(), ApplyError> {
+    let message = match event {
+        GrantPoolEvent::DecisionProposed(decision) | GrantPoolEvent::Decided(decision) => {
+            let ApplicantRef::Organisation(organisation) = decision.applicant else {
+                return Ok(());
+            };
+            let application = decision.application.as_uuid();
+            let body = decision_text(decision);
+            let proposed = matches!(event, GrantPoolEvent::DecisionProposed(_));
+            let awaiting = proposed.then_some(body.as_str());
+            owners::applicant(conn, ctx, application, organisation.as_uuid(), awaiting).await?;
+            if proposed {
+                return Ok(());
+            }
+            Message {
+                recipient: to_organisation(organisation.as_uuid()),
+                rule: Rule::GrantDecided,
+                subject: "Afgørelse på jeres ansøgning".into(),
+                body,
+                link: format!("/grant-applications/{application}"),
+            }
+        }
+        GrantPoolEvent::DecisionApproved(e) => {
+            let application = e.application.as_uuid();
+            let Some((organisation, Some(proposed))) =
+                owners::of_application(conn, ctx, application).await?
+            else {
+                return Ok(());
+            };
+            Message {
+                recipient: to_organisation(organisation),
+                rule: Rule::GrantApproved,
+                subject: "Afgørelse på jeres ansøgning".into(),
+                body: format!("{proposed}\n\nAfgørelsen er godkendt af en anden og er endelig."),
+                link: format!("/grant-applications/{application}"),
+            }
+        }
+        GrantPoolEvent::PaymentRecorded(e) => {
+            let application = e.application.as_uuid();
+            let Some((organisation, _)) = owners::of_application(conn, ctx, application).await?
+            else {
+                return Ok(());
+            };
+            Message {
+                recipient: to_organisation(organisation),
+                rule: Rule::PaymentRecorded,
+                subject: "Udbetaling af jeres tilskud".into(),
+                body: format!(
+                    "{} er udbetalt den {} (reference {}).",
+                    e.amount,
+                    e.paid_on.format("%d.%m.%Y"),
+                    e.reference.as_str()
+                ),
+                link: format!("/grant-applications/{application}"),
+            }
+        }
+        _ => return Ok(()),
+    };
+    deliver(conn, ctx, at, &message).await
+}
+
+/// A decision in words: the outcome, the amounts, and the justification given.
+fn decision_text(decision: &PoolDecision) -> String {
+    let outcome = match decision.outcome {
+        GrantOutcome::Full => format!("Jeres ansøgning er imødekommet: I får {}", decision.amount),
+        GrantOutcome::Partial => format!(
+            "Jeres ansøgning er delvist imødekommet: I får {} af de {} I søgte.",
+            decision.amount, decision.requested
+        ),
+        GrantOutcome::Refused => "Jeres ansøgning er desværre afslået.".to_string(),
+    };
+    match &decision.justification {
+        Some(justification) => format!("{outcome}\n\nBegrundelse: {}", justification.as_str()),
+        None => outcome,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use samskab_domain::fixtures::*;
+
+    #[test]
+    fn a_decision_is_told_with_its_amounts_and_justification() {
+        let decision = |outcome, amount, justification: Option<&str>| PoolDecision {
+            id: grant_pool_id(),
+            application: grant_application_id(),
+            version: 1,
+            applicant: ApplicantRef::Organisation(org_id()),
+            outcome,
+            amount,
+            requested: kroner(40_000),
+            year: 2026,
+            justification: justification
+                .map(|j| samskab_domain::Justification::parse(j).expect("justification")),
+            decided_by: staff("udvalg-1"),
+            assessed_by: Vec::new(),
+            report_due: None,
+            years: Vec::new(),
+            duties: None,
+            at: chrono::Utc::now(),
+        };
+        assert_eq!(
+            decision_text(&decision(GrantOutcome::Full, kroner(40_000), None)),
+            "Jeres ansøgning er imødekommet: I får 40.000,00 kr."
+        );
+        assert_eq!(
+            decision_text(&decision(
+                GrantOutcome::Partial,
+                kroner(25_000),
+                Some("Puljen rummer ikke hele beløbet.")
+            )),
+            "Jeres ansøgning er delvist imødekommet: I får 25.000,00 kr. af de 40.000,00 kr. I søgte.\n\n\
+             Begrundelse: Puljen rummer ikke hele beløbet."
+        );
+    }
+}

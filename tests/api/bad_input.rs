@@ -278,7 +278,7 @@ async fn an_event_type_this_version_does_not_know_is_reported_not_a_panic() {
     app.projected(appended.position).await;
     assert_eq!(
         app.parked_by("dk.samskab.volunteer.teleported.v1").await,
-        ["directory", "matching", "reporting"]
+        ["directory", "matching", "notify", "reporting"]
     );
 }
 

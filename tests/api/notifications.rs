@@ -1,7 +1,8 @@
 //! The in-app inbox end to end: the messages the rules make for an organisation (a volunteer
 //! proposed for its need and declining; a grant decided, one above the threshold told only
 //! once approved, a payment), newest first with the unread counted; marking one read, which a
-//! rebuild keeps; a rebuild that makes every message again, once, with the same ids.
+//! rebuild keeps; a rebuild that makes every message again, once, with the same ids; and a
+//! volunteer, told only while consenting to notifications, and nothing kept once forgotten.
 
 use samskab_api::Party;
 use samskab_e2e::{TestApp, application_content, organisation_body, spawn_app};
@@ -197,4 +198,105 @@ async fn an_organisation_is_told_of_its_matches_and_grants_and_what_it_read_stay
     assert_eq!(status, 200, "{theirs}");
     assert_eq!(theirs["items"], json!([]));
     assert_eq!(theirs["unread"], 0);
+}
+
+/// Søren consents to notifications, Birte does not. The coordinator proposes both: Søren is
+/// told, Birte is not. Søren offers himself for another need and the coordinator says yes: he
+/// is told. He withdraws his consent: the no to his next offer tells him nothing. Forgotten,
+/// his inbox is empty.
+#[tokio::test]
+async fn a_volunteer_is_told_only_with_consent_to_notifications_and_nothing_once_forgotten() {
+    use crate::matching::{publish, register, volunteer};
+    let app = spawn_app().await;
+    let caseworker = app.token("rodovre", samskab_api::Role::Caseworker);
+    let consent = |notifications: bool| json!({ "matching": true, "contact": false, "notifications": notifications });
+    let mut volunteers = Vec::new();
+    for (name, notifications) in [("Søren Ærø", true), ("Birte Kjær", false)] {
+        let id = register(&app, &caseworker, &volunteer(json!({ "name": name })), true).await;
+        let (status, answer) = app
+            .put(
+                &format!("/volunteers/{id}/consents"),
+                &caseworker,
+                &consent(notifications),
+            )
+            .await;
+        assert_eq!(status, 202, "{answer}");
+        volunteers.push(id);
+    }
+    let token_of =
+        |id: &str| app.party_token("rodovre", Party::Volunteer(id.parse().expect("uuid")));
+    let (soren, birte) = (token_of(&volunteers[0]), token_of(&volunteers[1]));
+    let mut needs = Vec::new();
+    for title in ["Lektiehjælp", "Læsehjælp", "Lektiecafé"] {
+        needs.push(publish(&app, &caseworker, &samskab_e2e::need_body(title)).await);
+    }
+    let propose = |token: &str, volunteer: &str, need: &str, by: &str| {
+        let body = json!({ "volunteer_id": volunteer, "need_id": need, "proposed_by": by });
+        let (app, token) = (&app, token.to_string());
+        async move {
+            let (status, created) = app.post("/matches", &token, &body).await;
+            assert_eq!(status, 201, "{created}");
+            created["id"].as_str().expect("id").to_string()
+        }
+    };
+    let proposed = propose(&caseworker, &volunteers[0], &needs[0], "coordinator").await;
+    propose(&caseworker, &volunteers[1], &needs[0], "coordinator").await;
+    let offered = propose(&soren, &volunteers[0], &needs[1], "volunteer").await;
+    let agreed = app
+        .accepted(
+            &format!("/matches/{offered}/accept"),
+            &caseworker,
+            &json!({ "side": "counterpart" }),
+        )
+        .await;
+    let told = inbox(&app, &soren, agreed).await;
+    assert_eq!(rules(&told), ["match_accepted", "match_proposed"], "{told}");
+    assert_eq!(told["items"][1]["subject"], "Du er foreslået til en opgave");
+    assert_eq!(told["items"][1]["link"], format!("/matches/{proposed}"));
+    assert_eq!(told["items"][0]["link"], format!("/matches/{offered}"));
+    let not_told = inbox(&app, &birte, agreed).await;
+    assert_eq!(
+        not_told["items"],
+        json!([]),
+        "no consent to notifications: {not_told}"
+    );
+
+    // Withdrawn: the no to his next offer tells him nothing.
+    let (status, answer) = app
+        .put(
+            &format!("/volunteers/{}/consents", volunteers[0]),
+            &caseworker,
+            &consent(false),
+        )
+        .await;
+    assert_eq!(status, 202, "{answer}");
+    let later = propose(&soren, &volunteers[0], &needs[2], "volunteer").await;
+    let declined = app
+        .accepted(
+            &format!("/matches/{later}/decline"),
+            &caseworker,
+            &json!({ "side": "counterpart" }),
+        )
+        .await;
+    assert_eq!(
+        rules(&inbox(&app, &soren, declined).await),
+        ["match_accepted", "match_proposed"],
+        "nothing after the withdrawal"
+    );
+
+    // Forgotten: nothing of his inbox is kept.
+    let forgotten = app
+        .accepted(
+            &format!("/volunteers/{}/forget", volunteers[0]),
+            &caseworker,
+            &json!(null),
+        )
+        .await;
+    app.projected(forgotten).await;
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM notify.message WHERE recipient = $1")
+        .bind(format!("volunteer:{}", volunteers[0]))
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(kept, 0);
 }

@@ -30,6 +30,8 @@ struct World {
     applications: [String; 2],
     /// The message to each organisation that `matches[i]` was proposed for its need.
     notifications: [String; 2],
+    /// The message to each volunteer that they were proposed (`matches[i]`).
+    told: [String; 2],
 }
 
 impl World {
@@ -64,7 +66,18 @@ impl World {
         let mut volunteers = Vec::new();
         for name in ["Søren Ærø", "Birte Kjær"] {
             let body = volunteer(json!({ "name": name }));
-            volunteers.push(register(app, &caseworker, &body, true).await);
+            let id = register(app, &caseworker, &body, true).await;
+            // And to notifications: each is told of their proposal, a message of their own.
+            let consents = json!({ "matching": true, "contact": false, "notifications": true });
+            let (status, answer) = app
+                .put(
+                    &format!("/volunteers/{id}/consents"),
+                    &caseworker,
+                    &consents,
+                )
+                .await;
+            assert_eq!(status, 202, "{answer}");
+            volunteers.push(id);
         }
         // A volunteer of each organisation's børneattest case (consented to its request): what
         // an organisation's token reaches under /volunteers. Not the volunteers above, whose
@@ -115,16 +128,25 @@ impl World {
             assert_eq!(status, 201, "{created}");
             applications.push(created["id"].as_str().expect("id").to_string());
         }
-        let mut notifications = Vec::new();
         let last = app.log_position().await;
-        for organisation in &organisations {
-            let token = app.party_token("rodovre", Party::Organisation(uuid(organisation)));
-            let (status, inbox) = app
-                .get(&format!("/notifications?min_position={last}"), &token)
-                .await;
-            assert_eq!(status, 200, "{inbox}");
-            let id = inbox["items"][0]["id"].as_str().expect("a message");
-            notifications.push(id.to_string());
+        let first_message = |party: Party| {
+            let token = app.party_token("rodovre", party);
+            async move {
+                let (status, inbox) = app
+                    .get(&format!("/notifications?min_position={last}"), &token)
+                    .await;
+                assert_eq!(status, 200, "{inbox}");
+                inbox["items"][0]["id"]
+                    .as_str()
+                    .expect("a message")
+                    .to_string()
+            }
+        };
+        let mut notifications = Vec::new();
+        let mut told = Vec::new();
+        for i in 0..2 {
+            notifications.push(first_message(Party::Organisation(uuid(&organisations[i]))).await);
+            told.push(first_message(Party::Volunteer(uuid(&volunteers[i]))).await);
         }
         let two = |v: Vec<String>| -> [String; 2] { v.try_into().expect("two") };
         Self {
@@ -138,6 +160,7 @@ impl World {
             pool,
             applications: two(applications),
             notifications: two(notifications),
+            told: two(told),
         }
     }
 
@@ -163,6 +186,7 @@ impl World {
             (Role::Organisation, "grant-applications") => Some(&self.applications[i]),
             (Role::Organisation, "grant-pools") => Some(&self.pool),
             (Role::Organisation, "notifications") => Some(&self.notifications[i]),
+            (Role::Volunteer, "notifications") => Some(&self.told[i]),
             (_, "matches") => Some(&self.matches[i]),
             _ => None,
         }

@@ -400,7 +400,7 @@ async fn a_parked_event_keeps_its_personal_data_sealed() {
     assert_eq!(
         app.parked_by("dk.samskab.volunteer.renamed_in_future.v1")
             .await,
-        ["directory", "matching", "reporting"],
+        ["directory", "matching", "notify", "reporting"],
         "the event is parked by each projection that reads volunteers"
     );
     assert_eq!(

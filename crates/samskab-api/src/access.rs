@@ -197,8 +197,12 @@ pub const ACCESS: &[Access] = &[
     only("GET", "/reports/volunteers", REPORT_READERS),
     only("GET", "/reports/matching", REPORT_READERS),
     only("GET", "/reports/grants", REPORT_READERS),
-    only("GET", "/notifications", &[Organisation]),
-    only("POST", "/notifications/{id}/read", &[Organisation]),
+    only("GET", "/notifications", &[Volunteer, Organisation]),
+    only(
+        "POST",
+        "/notifications/{id}/read",
+        &[Volunteer, Organisation],
+    ),
     only(
         "GET",
         "/reports/national/volunteers",

@@ -23,15 +23,16 @@ pub(crate) struct Message {
 }
 
 /// Puts `message` in its recipient's inbox, unless it is there (a redelivery, or a rebuild
-/// that finds the recipient's own events already: the same id).
+/// that finds the recipient's own events already: the same id). `n` tells the recipients of
+/// one event apart (an event's rule numbers them, always the same way).
 pub(crate) async fn deliver(
     conn: &mut PgConnection,
     ctx: &EventContext<'_>,
     at: Place,
+    n: u16,
     message: &Message,
 ) -> Result<(), ApplyError> {
-    // One message per event for now: recipient 0.
-    let id = NotificationId::of(at.position, at.index, 0);
+    let id = NotificationId::of(at.position, at.index, n);
     sqlx::query(
         "INSERT INTO message (tenant, id, recipient, rule, subject, body, link, created_at,
              from_position, from_index)

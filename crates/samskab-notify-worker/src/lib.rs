@@ -2,30 +2,33 @@
 //! `notify` (DDL in `migrations/0025_notify.sql`).
 //!
 //! - `owners.rs`: whom an event concerns, kept from earlier events (the organisation that
-//!   posted a need, and so each match on it; the association an application is from).
+//!   posted a need, the sides of each match; the association an application is from).
+//! - `volunteers.rs`: whether a volunteer may be told anything (consent to notifications).
 //! - `rules.rs`: which event makes which message, and its text (Danish).
 //! - `inbox.rs`: the messages, and the recipient's own events on them (read).
 //!
-//! This first step delivers to the in-app inbox, and only to organisations (which are no
-//! natural persons, so no consent is asked). Mail and webhooks (an outbox in the checkpoint's
-//! transaction, delivered at least once), volunteers and staff with their consent and
-//! preferences, templates per municipality and the time-based rules come next (issue 10).
+//! It delivers to the in-app inbox of organisations and of volunteers who consent to
+//! notifications. Mail and webhooks (an outbox in the checkpoint's transaction, delivered at
+//! least once), staff, preferences (channel, language, digest), templates per municipality and
+//! the time-based rules come next (issue 10).
 //!
 //! Rules every write here follows, as in the other workers:
 //! - **Idempotent.** A message's id is derived from its event's place in the log
 //!   (`NotificationId::of`), so a redelivery or a rebuild makes the same message, once.
 //! - **No personal data.** A message names what happened and where to look, no person; the
-//!   sealed `personal` parts are never opened (`personal_data_of` is empty).
+//!   sealed `personal` parts are never opened (`personal_data_of` is empty). A volunteer's
+//!   inbox is emptied when they are forgotten.
 
 mod inbox;
 mod owners;
 mod rules;
+mod volunteers;
 
 use std::future::Future;
 
 use samskab_domain::{
     DomainEvent, EntityKind, EventDecodeError, GrantPoolEvent, MatchEvent, NeedEvent,
-    NotificationEvent,
+    NotificationEvent, VolunteerEvent,
 };
 use samskab_eventlog::RecordedEvent;
 use samskab_projection::{ApplyError, EventContext, Projection, ReadModel};
@@ -68,7 +71,12 @@ async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(
             ApplyError::Malformed(format!("event index {} exceeds u32", event.index))
         })?,
     };
-    if kind == EntityKind::Need.as_str() {
+    if kind == EntityKind::Volunteer.as_str() {
+        let decoded = decode::<VolunteerEvent>(event)?;
+        let id = decoded.id().as_uuid();
+        ctx.check_entity(id)?;
+        volunteers::apply(conn, &ctx, id, &decoded).await?;
+    } else if kind == EntityKind::Need.as_str() {
         let decoded = decode::<NeedEvent>(event)?;
         ctx.check_entity(decoded.id().as_uuid())?;
         owners::need(conn, &ctx, &decoded).await?;

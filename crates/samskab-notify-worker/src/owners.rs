@@ -1,6 +1,6 @@
 //! Whom an event concerns, kept from the events before it: the organisation that posted a
-//! need (and so every match on it), and the association an application is from. Each is set
-//! once, as who posted a need or applied never changes.
+//! need, the sides of each match (that organisation, and the volunteer), and the association an
+//! application is from. Each is set once, as who posted a need or applied never changes.
 
 use samskab_domain::{NeedEvent, PostedBy};
 use samskab_projection::{ApplyError, EventContext};
@@ -30,41 +30,62 @@ pub(crate) async fn need(
     Ok(())
 }
 
-/// A match on need `need` concerns the need's organisation, if an organisation posted it: kept
-/// for the match's later events, which name only the match. The organisation, if any.
-pub(crate) async fn match_on_need(
+/// The sides of a match a message may be for: the organisation that posted its need (none for
+/// a match on a person or on the municipality's need) and the volunteer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sides {
+    pub organisation: Option<Uuid>,
+    pub volunteer: Option<Uuid>,
+}
+
+/// Keeps the sides of match `match_id` from its proposal, for its later events, which name only
+/// the match: volunteer `volunteer`, and the organisation of need `need`, if an organisation
+/// posted it. A second proposal keeps the first.
+pub(crate) async fn match_proposed(
     conn: &mut PgConnection,
     ctx: &EventContext<'_>,
     match_id: Uuid,
-    need: Uuid,
-) -> Result<Option<Uuid>, ApplyError> {
-    let owner: Option<Uuid> = sqlx::query_scalar(
-        "INSERT INTO match_owner (tenant, match_id, organisation_id)
-         SELECT tenant, $2, organisation_id FROM need_owner WHERE tenant = $1 AND need_id = $3
+    volunteer: Uuid,
+    need: Option<Uuid>,
+) -> Result<Sides, ApplyError> {
+    let (organisation, volunteer): (Option<Uuid>, Option<Uuid>) = sqlx::query_as(
+        "INSERT INTO match_owner (tenant, match_id, organisation_id, volunteer_id)
+         VALUES ($1, $2,
+             (SELECT organisation_id FROM need_owner WHERE tenant = $1 AND need_id = $3), $4)
          ON CONFLICT (tenant, match_id) DO UPDATE SET organisation_id = match_owner.organisation_id
-         RETURNING organisation_id",
+         RETURNING organisation_id, volunteer_id",
     )
     .bind(ctx.tenant)
     .bind(match_id)
     .bind(need)
-    .fetch_optional(conn)
+    .bind(volunteer)
+    .fetch_one(conn)
     .await?;
-    Ok(owner)
+    Ok(Sides {
+        organisation,
+        volunteer,
+    })
 }
 
-/// The organisation match `match_id` concerns, if any.
+/// The sides of match `match_id`, as its proposal named them (none for an unknown match).
 pub(crate) async fn of_match(
     conn: &mut PgConnection,
     ctx: &EventContext<'_>,
     match_id: Uuid,
-) -> Result<Option<Uuid>, ApplyError> {
-    Ok(sqlx::query_scalar(
-        "SELECT organisation_id FROM match_owner WHERE tenant = $1 AND match_id = $2",
+) -> Result<Sides, ApplyError> {
+    let sides: Option<(Option<Uuid>, Option<Uuid>)> = sqlx::query_as(
+        "SELECT organisation_id, volunteer_id FROM match_owner
+         WHERE tenant = $1 AND match_id = $2",
     )
     .bind(ctx.tenant)
     .bind(match_id)
     .fetch_optional(conn)
-    .await?)
+    .await?;
+    let (organisation, volunteer) = sides.unwrap_or((None, None));
+    Ok(Sides {
+        organisation,
+        volunteer,
+    })
 }
 
 /// Application `application` is from association `organisation`; `proposed_body`, the text

@@ -4,13 +4,17 @@
 //! | Event | Recipient | Rule |
 //! |---|---|---|
 //! | a match proposed on an organisation's need | the organisation | `match_proposed` |
-//! | the volunteer accepts it | the organisation | `match_accepted` |
-//! | the volunteer declines it | the organisation | `match_declined` |
+//! | a match proposed by the coordinator | the volunteer | `match_proposed` |
+//! | the volunteer accepts it, or declines | the organisation | `match_accepted`, `match_declined` |
+//! | the other side accepts it, or declines | the volunteer | `match_accepted`, `match_declined` |
 //! | a final decision on an association's application (with its justification) | the association | `grant_decided` |
 //! | a decision above the threshold approved by the second approver | the association | `grant_approved` |
 //! | a payment recorded | the association | `payment_recorded` |
 //!
 //! A proposal above the pool's threshold tells nothing yet: it is no decision until approved.
+//! A volunteer is told only while registered and consenting to notifications
+//! (`volunteers.rs`), as the log stood at the event: nothing after a withdrawal, nothing ever
+//! again once forgotten.
 
 use samskab_domain::{
     ApplicantRef, Counterpart, GrantOutcome, GrantPoolEvent, MatchEvent, MatchSide, PoolDecision,
@@ -21,7 +25,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::inbox::{Message, Place, deliver};
-use crate::owners;
+use crate::{owners, volunteers};
 
 /// What made a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +65,18 @@ fn to_organisation(organisation: Uuid) -> String {
     format!("organisation:{organisation}")
 }
 
+/// A volunteer's inbox, as `notify.message.recipient` names it.
+pub(crate) fn to_volunteer(volunteer: Uuid) -> String {
+    format!("volunteer:{volunteer}")
+}
+
+/// Who of a match's sides is told: the organisation (recipient 0 of the event) and the
+/// volunteer (recipient 1), each with its subject and body.
+struct Told {
+    organisation: Option<(&'static str, &'static str)>,
+    volunteer: Option<(&'static str, &'static str)>,
+}
+
 pub(crate) async fn of_match(
     conn: &mut PgConnection,
     ctx: &EventContext<'_>,
@@ -68,50 +84,111 @@ pub(crate) async fn of_match(
     event: &MatchEvent,
 ) -> Result<(), ApplyError> {
     let id = event.id().as_uuid();
-    let link = format!("/matches/{id}");
-    let (owner, rule, subject, body) = match event {
+    let (sides, rule, told) = match event {
         MatchEvent::Proposed(proposal) => {
-            let Counterpart::Need(need) = proposal.details.counterpart else {
-                return Ok(());
+            let details = &proposal.details;
+            let need = match details.counterpart {
+                Counterpart::Need(need) => Some(need.as_uuid()),
+                Counterpart::Person(_) => None,
             };
-            let owner = owners::match_on_need(conn, ctx, id, need.as_uuid()).await?;
-            let (subject, body) = match proposal.details.proposed_by {
-                ProposedBy::Coordinator => (
-                    "En frivillig er foreslået til jeres opgave",
-                    "Kommunen har foreslået en frivillig til en af jeres opgaver. Se forslaget, \
-                     og svar ja eller nej.",
-                ),
-                ProposedBy::Volunteer => (
-                    "En frivillig har meldt sig til jeres opgave",
-                    "En frivillig har meldt sig til en af jeres opgaver. Se forslaget, og svar ja \
-                     eller nej.",
-                ),
+            let volunteer = details.volunteer_id.as_uuid();
+            let sides = owners::match_proposed(conn, ctx, id, volunteer, need).await?;
+            let told = match details.proposed_by {
+                ProposedBy::Coordinator => Told {
+                    organisation: Some((
+                        "En frivillig er foreslået til jeres opgave",
+                        "Kommunen har foreslået en frivillig til en af jeres opgaver. Se \
+                         forslaget, og svar ja eller nej.",
+                    )),
+                    volunteer: Some((
+                        "Du er foreslået til en opgave",
+                        "Kommunen har foreslået dig til en frivillig opgave. Se forslaget, og \
+                         svar ja eller nej.",
+                    )),
+                },
+                ProposedBy::Volunteer => Told {
+                    organisation: Some((
+                        "En frivillig har meldt sig til jeres opgave",
+                        "En frivillig har meldt sig til en af jeres opgaver. Se forslaget, og \
+                         svar ja eller nej.",
+                    )),
+                    volunteer: None,
+                },
             };
-            (owner, Rule::MatchProposed, subject, body)
+            (sides, Rule::MatchProposed, told)
         }
-        MatchEvent::Accepted(e) if e.side == MatchSide::Volunteer => (
-            owners::of_match(conn, ctx, id).await?,
-            Rule::MatchAccepted,
-            "Den frivillige har sagt ja",
-            "Den frivillige har sagt ja til jeres opgave. Aftal, hvornår I starter.",
-        ),
-        MatchEvent::Declined(e) if e.side == MatchSide::Volunteer => (
-            owners::of_match(conn, ctx, id).await?,
-            Rule::MatchDeclined,
-            "Den frivillige har sagt nej tak",
-            "Den frivillige har sagt nej tak til jeres opgave. Opgaven er stadig åben for andre.",
-        ),
+        MatchEvent::Accepted(e) => {
+            let told = match e.side {
+                MatchSide::Volunteer => Told {
+                    organisation: Some((
+                        "Den frivillige har sagt ja",
+                        "Den frivillige har sagt ja til jeres opgave. Aftal, hvornår I starter.",
+                    )),
+                    volunteer: None,
+                },
+                MatchSide::Counterpart => Told {
+                    organisation: None,
+                    volunteer: Some((
+                        "Der er sagt ja til dig",
+                        "Der er sagt ja til dig som frivillig. Aftal, hvornår I starter.",
+                    )),
+                },
+            };
+            (
+                owners::of_match(conn, ctx, id).await?,
+                Rule::MatchAccepted,
+                told,
+            )
+        }
+        MatchEvent::Declined(e) => {
+            let told = match e.side {
+                MatchSide::Volunteer => Told {
+                    organisation: Some((
+                        "Den frivillige har sagt nej tak",
+                        "Den frivillige har sagt nej tak til jeres opgave. Opgaven er stadig \
+                         åben for andre.",
+                    )),
+                    volunteer: None,
+                },
+                MatchSide::Counterpart => Told {
+                    organisation: None,
+                    volunteer: Some((
+                        "Der er sagt nej tak",
+                        "Der er sagt nej tak til forslaget denne gang. Du hører fra os, når en \
+                         anden opgave passer.",
+                    )),
+                },
+            };
+            (
+                owners::of_match(conn, ctx, id).await?,
+                Rule::MatchDeclined,
+                told,
+            )
+        }
         _ => return Ok(()),
     };
-    if let Some(owner) = owner {
-        let message = Message {
-            recipient: to_organisation(owner),
-            rule,
-            subject: subject.into(),
-            body: body.into(),
-            link,
-        };
-        deliver(conn, ctx, at, &message).await?;
+    let link = format!("/matches/{id}");
+    let message = |recipient: String, (subject, body): (&str, &str)| Message {
+        recipient,
+        rule,
+        subject: subject.into(),
+        body: body.into(),
+        link: link.clone(),
+    };
+    if let (Some(organisation), Some(text)) = (sides.organisation, told.organisation) {
+        deliver(
+            conn,
+            ctx,
+            at,
+            0,
+            &message(to_organisation(organisation), text),
+        )
+        .await?;
+    }
+    if let (Some(volunteer), Some(text)) = (sides.volunteer, told.volunteer)
+        && volunteers::may_be_told(conn, ctx, volunteer).await?
+    {
+        deliver(conn, ctx, at, 1, &message(to_volunteer(volunteer), text)).await?;
     }
     Ok(())
 }
@@ -179,7 +256,7 @@ pub(crate) async fn of_pool(
         }
         _ => return Ok(()),
     };
-    deliver(conn, ctx, at, &message).await
+    deliver(conn, ctx, at, 0, &message).await
 }
 
 /// A decision in words: the outcome, the amounts, and the justification given.

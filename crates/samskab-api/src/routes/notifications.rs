@@ -3,8 +3,8 @@
 //! marking one read, which is the recipient's own event (`Notification` decider), so a rebuild
 //! of the read model keeps it.
 //!
-//! For now the rules write to organisations only; a volunteer's and staff's inbox come with
-//! their consent and preferences (issue 10).
+//! The rules write to organisations and to volunteers who consent to notifications; staff's
+//! inbox comes with their preferences (issue 10).
 
 use axum::extract::State;
 use axum::response::Response;

@@ -2,7 +2,8 @@
 //! proposed for its need and declining; a grant decided, one above the threshold told only
 //! once approved, a payment), newest first with the unread counted; marking one read, which a
 //! rebuild keeps; a rebuild that makes every message again, once, with the same ids; and a
-//! volunteer, told only while consenting to notifications, and nothing kept once forgotten.
+//! volunteer, told only while consenting to notifications, whose export holds the inbox, and
+//! nothing kept once forgotten.
 
 use samskab_api::Party;
 use samskab_e2e::{TestApp, application_content, organisation_body, spawn_app};
@@ -14,6 +15,18 @@ async fn inbox(app: &TestApp, token: &str, position: u64) -> Value {
         .await;
     assert_eq!(status, 200, "{inbox}");
     inbox
+}
+
+/// The rules of the messages in a volunteer's data export, in its order.
+async fn exported_rules(app: &TestApp, token: &str, path: &str) -> Vec<String> {
+    let (status, export) = app.get(path, token).await;
+    assert_eq!(status, 200, "{export}");
+    export["notifications"]
+        .as_array()
+        .expect("notifications")
+        .iter()
+        .map(|m| m["rule"].as_str().expect("rule").to_string())
+        .collect()
 }
 
 fn rules(inbox: &Value) -> Vec<&str> {
@@ -284,6 +297,13 @@ async fn a_volunteer_is_told_only_with_consent_to_notifications_and_nothing_once
         "nothing after the withdrawal"
     );
 
+    // His data export holds his inbox, oldest first (GDPR art. 15).
+    let export_path = format!("/volunteers/{}/export", volunteers[0]);
+    assert_eq!(
+        exported_rules(&app, &caseworker, &export_path).await,
+        ["match_proposed", "match_accepted"]
+    );
+
     // Forgotten: nothing of his inbox is kept.
     let forgotten = app
         .accepted(
@@ -299,4 +319,10 @@ async fn a_volunteer_is_told_only_with_consent_to_notifications_and_nothing_once
         .await
         .expect("count");
     assert_eq!(kept, 0);
+    assert!(
+        exported_rules(&app, &caseworker, &export_path)
+            .await
+            .is_empty(),
+        "nothing to export"
+    );
 }

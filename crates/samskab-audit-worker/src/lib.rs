@@ -35,9 +35,8 @@ pub mod verify;
 
 use std::future::Future;
 
-use samskab_domain::{
-    DomainEvent, EntityKind, EventDecodeError, GrantApplicationEvent, GrantPoolEvent,
-};
+use samskab_decode::decode;
+use samskab_domain::{EntityKind, GrantApplicationEvent, GrantPoolEvent};
 use samskab_eventlog::RecordedEvent;
 use samskab_projection::{ApplyError, EventContext, Projection, ReadModel};
 use serde_json::Value;
@@ -127,16 +126,4 @@ fn uuid_member(payload: &Value, name: &str) -> Result<Option<Uuid>, ApplyError> 
 
 fn missing(name: &str) -> ApplyError {
     ApplyError::Malformed(format!("the payload has no member {name}"))
-}
-
-/// Decodes with the domain's decoder, from the envelope's payload in place: to refuse what the
-/// domain would not read, while the record keeps the payload's JSON itself.
-fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<E, ApplyError> {
-    let envelope = &event.envelope;
-    E::from_payload(&envelope.event_type, &envelope.data).map_err(|error| match error {
-        EventDecodeError::UnknownType(event_type) => ApplyError::UnknownEventType(event_type),
-        malformed @ EventDecodeError::Malformed { .. } => {
-            ApplyError::Malformed(malformed.to_string())
-        }
-    })
 }

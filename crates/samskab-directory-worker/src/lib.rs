@@ -31,9 +31,9 @@ mod volunteers;
 
 use std::future::Future;
 
+use samskab_decode::decode;
 use samskab_domain::{
-    ChildCertificate, DomainEvent, EntityKind, EventDecodeError, MunicipalityEvent,
-    OrganisationEvent, PersonEvent, VolunteerEvent,
+    ChildCertificate, EntityKind, MunicipalityEvent, OrganisationEvent, PersonEvent, VolunteerEvent,
 };
 use samskab_eventlog::RecordedEvent;
 use samskab_projection::{ApplyError, Projection, ReadModel};
@@ -131,15 +131,4 @@ async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(
         // business. Skipping them is not dropping them: other projections read them.
         Ok(())
     }
-}
-
-/// Decodes with the domain's decoder, from the envelope's payload in place (no copy).
-fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<E, ApplyError> {
-    let envelope = &event.envelope;
-    E::from_payload(&envelope.event_type, &envelope.data).map_err(|error| match error {
-        EventDecodeError::UnknownType(event_type) => ApplyError::UnknownEventType(event_type),
-        malformed @ EventDecodeError::Malformed { .. } => {
-            ApplyError::Malformed(malformed.to_string())
-        }
-    })
 }

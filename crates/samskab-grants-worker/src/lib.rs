@@ -18,9 +18,8 @@ mod pools;
 
 use std::future::Future;
 
-use samskab_domain::{
-    DomainEvent, EntityKind, EventDecodeError, GrantApplicationEvent, GrantPoolEvent,
-};
+use samskab_decode::decode;
+use samskab_domain::{EntityKind, GrantApplicationEvent, GrantPoolEvent};
 use samskab_eventlog::RecordedEvent;
 use samskab_projection::{ApplyError, EventContext, Projection, ReadModel};
 use sqlx::PgConnection;
@@ -67,17 +66,6 @@ async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(
         // Other entities share the stream; the log keeps them, and a rebuild replays them.
         Ok(())
     }
-}
-
-/// Decodes with the domain's decoder, from the envelope's payload in place (no copy).
-fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<E, ApplyError> {
-    let envelope = &event.envelope;
-    E::from_payload(&envelope.event_type, &envelope.data).map_err(|error| match error {
-        EventDecodeError::UnknownType(event_type) => ApplyError::UnknownEventType(event_type),
-        malformed @ EventDecodeError::Malformed { .. } => {
-            ApplyError::Malformed(malformed.to_string())
-        }
-    })
 }
 
 /// A version number as the `integer` columns keep it. A version past `i32::MAX` cannot be

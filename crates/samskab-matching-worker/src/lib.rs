@@ -31,9 +31,8 @@ mod volunteers;
 
 use std::future::Future;
 
-use samskab_domain::{
-    DomainEvent, EntityKind, EventDecodeError, MatchEvent, NeedEvent, VolunteerEvent,
-};
+use samskab_decode::decode;
+use samskab_domain::{EntityKind, MatchEvent, NeedEvent, VolunteerEvent};
 use samskab_eventlog::RecordedEvent;
 use samskab_projection::{ApplyError, Projection, ReadModel};
 use sqlx::PgConnection;
@@ -89,15 +88,4 @@ async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(
         // rebuild replays them.
         Ok(())
     }
-}
-
-/// Decodes with the domain's decoder, from the envelope's payload in place (no copy).
-fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<E, ApplyError> {
-    let envelope = &event.envelope;
-    E::from_payload(&envelope.event_type, &envelope.data).map_err(|error| match error {
-        EventDecodeError::UnknownType(event_type) => ApplyError::UnknownEventType(event_type),
-        malformed @ EventDecodeError::Malformed { .. } => {
-            ApplyError::Malformed(malformed.to_string())
-        }
-    })
 }

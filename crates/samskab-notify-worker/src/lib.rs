@@ -26,9 +26,9 @@ mod volunteers;
 
 use std::future::Future;
 
+use samskab_decode::decode;
 use samskab_domain::{
-    DomainEvent, EntityKind, EventDecodeError, GrantPoolEvent, MatchEvent, NeedEvent,
-    NotificationEvent, VolunteerEvent,
+    EntityKind, GrantPoolEvent, MatchEvent, NeedEvent, NotificationEvent, VolunteerEvent,
 };
 use samskab_eventlog::RecordedEvent;
 use samskab_projection::{ApplyError, EventContext, Projection, ReadModel};
@@ -95,15 +95,4 @@ async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(
     }
     // Other events make no message yet; skipping is not dropping: a rebuild replays the log.
     Ok(())
-}
-
-/// Decodes with the domain's decoder, from the envelope's payload in place (no copy).
-fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<E, ApplyError> {
-    let envelope = &event.envelope;
-    E::from_payload(&envelope.event_type, &envelope.data).map_err(|error| match error {
-        EventDecodeError::UnknownType(event_type) => ApplyError::UnknownEventType(event_type),
-        malformed @ EventDecodeError::Malformed { .. } => {
-            ApplyError::Malformed(malformed.to_string())
-        }
-    })
 }

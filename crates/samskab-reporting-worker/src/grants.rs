@@ -25,14 +25,18 @@ INSERT INTO grant_pool (tenant, pool_id, name, created_at, from_position, from_i
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT DO NOTHING";
 
-/// "The pool ($1, $2) was created before the event at ($3, $4)", for the statements below.
-const CREATED_BEFORE: &str = "EXISTS (SELECT 1 FROM grant_pool
-    WHERE tenant = $1 AND pool_id = $2 AND (from_position, from_index) < ($3, $4))";
+/// "The pool ($1, $2) was created before the event at ($3, $4)", for the statements below (a
+/// macro, so that they are literals joined at compile time, not formatted on every event).
+macro_rules! created_before {
+    () => {
+        "EXISTS (SELECT 1 FROM grant_pool
+            WHERE tenant = $1 AND pool_id = $2 AND (from_position, from_index) < ($3, $4))"
+    };
+}
 
 /// Year $5's budget becomes $6 at $7.
-fn change_budget() -> String {
-    format!(
-        "WITH closed AS (
+const CHANGE_BUDGET: &str = concat!(
+    "WITH closed AS (
             UPDATE budget_version SET valid_to = $7
             WHERE tenant = $1 AND pool_id = $2 AND year = $5 AND valid_to IS NULL
               AND (from_position, from_index) < ($3, $4)
@@ -44,19 +48,19 @@ fn change_budget() -> String {
          -- Read first, so the standing version is closed before the next one is written (the
          -- parts of a statement run in no set order otherwise).
          FROM (SELECT 1) AS one LEFT JOIN closed ON true
-         WHERE {CREATED_BEFORE}
+         WHERE ",
+    created_before!(),
+    "
            AND NOT EXISTS (SELECT 1 FROM budget_version
                WHERE tenant = $1 AND pool_id = $2 AND year = $5
                  AND (from_position, from_index) >= ($3, $4))"
-    )
-}
+);
 
 /// Case $6 of pool $2 begins a version with status $7 that replaces whatever stood (a
 /// decision, `proposed` or `decided`, or a withdrawal), at $5; with $14 the final report
 /// received before stays (a decision), without it it goes (a withdrawal).
-fn replace_case() -> String {
-    format!(
-        "WITH closed AS (
+const REPLACE_CASE: &str = concat!(
+    "WITH closed AS (
             UPDATE grant_case_version SET valid_to = $5
             WHERE tenant = $1 AND application_id = $6 AND valid_to IS NULL
               AND (from_position, from_index) < ($3, $4)
@@ -70,12 +74,13 @@ fn replace_case() -> String {
          -- Read first, so the standing version is closed before the next one is written (the
          -- parts of a statement run in no set order otherwise).
          FROM (SELECT 1) AS one LEFT JOIN closed ON true
-         WHERE {CREATED_BEFORE}
+         WHERE ",
+    created_before!(),
+    "
            AND NOT EXISTS (SELECT 1 FROM grant_case_version
                WHERE tenant = $1 AND application_id = $6
                  AND (from_position, from_index) >= ($3, $4))"
-    )
-}
+);
 
 /// From the standing version of case $2, if its status is one of $6, the next version begins
 /// at $5 by event $7, with status $8 (NULL: as it was) and the final report received on $9
@@ -129,7 +134,7 @@ pub(crate) async fn apply(
                 .await?;
         }
         E::BudgetChanged(e) => {
-            sqlx::query(sqlx::AssertSqlSafe(change_budget()))
+            sqlx::query(CHANGE_BUDGET)
                 .bind(ctx.tenant)
                 .bind(pool)
                 .bind(ctx.position)
@@ -230,10 +235,10 @@ impl Place<'_> {
         self.replace(conn, &case).await
     }
 
-    /// Runs [`replace_case`]: the version is begun by its status (`proposed`, `decided`,
+    /// Runs [`REPLACE_CASE`]: the version is begun by its status (`proposed`, `decided`,
     /// `withdrawn`).
     async fn replace(&self, conn: &mut PgConnection, case: &Case<'_>) -> Result<(), sqlx::Error> {
-        sqlx::query(sqlx::AssertSqlSafe(replace_case()))
+        sqlx::query(REPLACE_CASE)
             .bind(self.ctx.tenant)
             .bind(self.pool)
             .bind(self.ctx.position)

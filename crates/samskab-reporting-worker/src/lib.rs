@@ -29,10 +29,8 @@ mod volunteers;
 
 use std::future::Future;
 
-use samskab_domain::{
-    DomainEvent, EntityKind, EventDecodeError, GrantPoolEvent, MatchEvent, NeedEvent,
-    VolunteerEvent,
-};
+use samskab_decode::decode;
+use samskab_domain::{EntityKind, GrantPoolEvent, MatchEvent, NeedEvent, VolunteerEvent};
 use samskab_eventlog::RecordedEvent;
 use samskab_projection::{ApplyError, EventContext, Projection, ReadModel};
 use sqlx::PgConnection;
@@ -87,15 +85,4 @@ async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(
         // a rebuild replays the log.
         Ok(())
     }
-}
-
-/// Decodes with the domain's decoder, from the envelope's payload in place (no copy).
-fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<E, ApplyError> {
-    let envelope = &event.envelope;
-    E::from_payload(&envelope.event_type, &envelope.data).map_err(|error| match error {
-        EventDecodeError::UnknownType(event_type) => ApplyError::UnknownEventType(event_type),
-        malformed @ EventDecodeError::Malformed { .. } => {
-            ApplyError::Malformed(malformed.to_string())
-        }
-    })
 }

@@ -32,9 +32,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub(crate) fn recipient_of(principal: &Principal) -> String {
     match principal.party {
         Some(Party::Organisation(id)) => format!("organisation:{id}"),
-        Some(Party::Volunteer(id)) => format!("volunteer:{id}"),
+        Some(Party::Volunteer(id)) => volunteer_recipient(id),
         None => principal.actor.clone(),
     }
+}
+
+fn volunteer_recipient(id: impl std::fmt::Display) -> String {
+    format!("volunteer:{id}")
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -89,7 +93,8 @@ async fn list_notifications(
     wait_for(&state, NOTIFY, filter.min_position).await?;
     let tenant = principal.tenant.as_str();
     let recipient = recipient_of(&principal);
-    let rows: Vec<NotificationView> = sqlx::query_as(sqlx::AssertSqlSafe(list_sql()))
+    // One statement, so the count and the page are read from one snapshot and agree.
+    let rows: Vec<InboxRow> = sqlx::query_as(sqlx::AssertSqlSafe(list_sql()))
         .bind(tenant)
         .bind(&recipient)
         .bind(filter.unread)
@@ -97,16 +102,40 @@ async fn list_notifications(
         .bind(limit + 1)
         .fetch_all(&state.pool)
         .await?;
-    let unread: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(unread_sql()))
-        .bind(tenant)
-        .bind(&recipient)
-        .fetch_one(&state.pool)
-        .await?;
+    let unread = rows.first().map_or(0, |row| row.unread);
+    let messages = rows.into_iter().filter_map(InboxRow::message).collect();
     Ok(axum::Json(Inbox {
         unread: u64::try_from(unread).unwrap_or(0),
         // Newest first: ids are in log order, so the cursor runs downwards.
-        page: page(rows, limit, |n| n.id),
+        page: page(messages, limit, |n| n.id),
     }))
+}
+
+/// A row of [`list_sql`]: the unread count, and a message unless the page is empty.
+#[derive(sqlx::FromRow)]
+struct InboxRow {
+    unread: i64,
+    id: Option<Uuid>,
+    rule: Option<String>,
+    subject: Option<String>,
+    body: Option<String>,
+    link: Option<String>,
+    created_at: Option<DateTime<Utc>>,
+    read_at: Option<DateTime<Utc>>,
+}
+
+impl InboxRow {
+    fn message(self) -> Option<NotificationView> {
+        Some(NotificationView {
+            id: self.id?,
+            rule: self.rule?,
+            subject: self.subject?,
+            body: self.body?,
+            link: self.link?,
+            created_at: self.created_at?,
+            read_at: self.read_at,
+        })
+    }
 }
 
 /// Mark one of the caller's messages read. Again: nothing changes, the first time stays.
@@ -125,6 +154,21 @@ async fn read_notification(
         .await
 }
 
+/// Every message in volunteer `id`'s inbox, oldest first: what a data export holds of them
+/// beside the log (the read model keeps no other copy: forgetting them deletes these).
+pub(crate) async fn volunteers_inbox(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<Vec<NotificationView>, ApiError> {
+    let messages = sqlx::query_as(sqlx::AssertSqlSafe(all_of_sql()))
+        .bind(principal.tenant.as_str())
+        .bind(volunteer_recipient(id))
+        .fetch_all(&state.pool)
+        .await?;
+    Ok(messages)
+}
+
 /// Whether message `id` is in `principal`'s inbox: `Some(true)` if so, `Some(false)` if it is
 /// another's, `None` if there is none (the access check's `ownership.rs` asks).
 pub(crate) async fn is_recipient(
@@ -140,23 +184,32 @@ pub(crate) async fn is_recipient(
     Ok(recipient.map(|r| r == recipient_of(principal)))
 }
 
-/// Recipient $2's messages in municipality $1, newest first: unread or read by $3 (NULL:
-/// all), below cursor $4, at most $5.
+/// The count of recipient $2's unread messages in municipality $1, beside each of their
+/// messages, newest first: unread or read by $3 (NULL: all), below cursor $4, at most $5. One
+/// row with no message if the page is empty.
 fn list_sql() -> String {
     format!(
-        "SELECT id, rule, subject, body, link, created_at, read_at FROM {schema}.message
-         WHERE tenant = $1 AND recipient = $2
-           AND ($3::boolean IS NULL OR (read_at IS NULL) = $3)
-           AND ($4::uuid IS NULL OR id < $4)
-         ORDER BY id DESC LIMIT $5",
+        "SELECT unread.n AS unread, m.id, m.rule, m.subject, m.body, m.link, m.created_at,
+                m.read_at
+         FROM (SELECT count(*) AS n FROM {schema}.message
+               WHERE tenant = $1 AND recipient = $2 AND read_at IS NULL) AS unread
+         LEFT JOIN LATERAL (
+             SELECT id, rule, subject, body, link, created_at, read_at FROM {schema}.message
+             WHERE tenant = $1 AND recipient = $2
+               AND ($3::boolean IS NULL OR (read_at IS NULL) = $3)
+               AND ($4::uuid IS NULL OR id < $4)
+             ORDER BY id DESC LIMIT $5
+         ) AS m ON true
+         ORDER BY m.id DESC",
         schema = NOTIFY.schema
     )
 }
 
-fn unread_sql() -> String {
+/// Every message of recipient $2 in municipality $1, oldest first (for an export).
+fn all_of_sql() -> String {
     format!(
-        "SELECT count(*) FROM {schema}.message
-         WHERE tenant = $1 AND recipient = $2 AND read_at IS NULL",
+        "SELECT id, rule, subject, body, link, created_at, read_at FROM {schema}.message
+         WHERE tenant = $1 AND recipient = $2 ORDER BY id",
         schema = NOTIFY.schema
     )
 }
@@ -172,7 +225,7 @@ fn recipient_sql() -> String {
 pub(crate) fn read_sql() -> Vec<(&'static str, String)> {
     vec![
         ("GET /notifications", list_sql()),
-        ("GET /notifications", unread_sql()),
         ("POST /notifications/{id}/read", recipient_sql()),
+        ("GET /volunteers/{id}/export", all_of_sql()),
     ]
 }

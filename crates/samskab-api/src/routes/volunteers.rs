@@ -25,6 +25,7 @@ use crate::problem::ApiError;
 use crate::read::{
     Consistency, DIRECTORY, Page, QueryParams, check_filter, check_limit, page, wait_for,
 };
+use crate::routes::notifications::{NotificationView, volunteers_inbox};
 use crate::routes::{EntityId, current_in};
 use crate::schema;
 use crate::state::AppState;
@@ -448,6 +449,9 @@ pub struct VolunteerExport {
     #[schema(value_type = Option<Object>)]
     pub record: Option<serde_json::Value>,
     pub events: Vec<ExportedEvent>,
+    /// The messages in their in-app inbox, oldest first (the notifications read model; none
+    /// after they were forgotten).
+    pub notifications: Vec<NotificationView>,
     pub exported_at: DateTime<Utc>,
 }
 
@@ -481,6 +485,7 @@ async fn export_volunteer(
         status: status.into(),
         record,
         events: exported(history.events),
+        notifications: volunteers_inbox(&state, &principal, id).await?,
         exported_at: Utc::now(),
     }))
 }

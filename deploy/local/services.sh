@@ -109,8 +109,10 @@ case "${1:-up}" in
     write_env
     ;;
   up-pg)
-    # Tests start a NATS server of their own per test; they need the binary and PostgreSQL.
+    # Tests start a NATS server and an SMTP server of their own per test; they need the
+    # binaries and PostgreSQL.
     bash "$root/deploy/local/install-nats.sh"
+    bash "$root/deploy/local/install-smtp.sh"
     NATS_URL="${NATS_URL:-nats://127.0.0.1:$nats_port}"
     pg_up
     write_env

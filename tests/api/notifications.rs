@@ -326,3 +326,195 @@ async fn a_volunteer_is_told_only_with_consent_to_notifications_and_nothing_once
         "nothing to export"
     );
 }
+
+/// By mail too, as the binary runs it: the notify projection writes the outbox, the sender
+/// mails it to the organisation's address with the inbox message's id in its Message-ID. A
+/// rebuild of every read model writes the outbox again and mails nothing: the next message is
+/// the only new mail.
+#[tokio::test]
+async fn an_organisation_is_mailed_each_message_once_even_across_a_rebuild() {
+    use crate::matching::{publish, register, volunteer};
+    use samskab_delivery::{DeliveryConfig, Mailer, Sender};
+    let app = spawn_app().await;
+    let smtp = samskab_testkit::SmtpServer::start().expect("smtp server");
+    let mailer = Mailer::new(&smtp.url(), "samskab <noreply@samskab.example.dk>").expect("mailer");
+    let config = DeliveryConfig {
+        poll: std::time::Duration::from_millis(20),
+        ..DeliveryConfig::default()
+    };
+    let stop = tokio_util::sync::CancellationToken::new();
+    let sending = tokio::spawn(Sender::new(app.pool.clone(), mailer, config).run(stop.clone()));
+
+    let caseworker = app.token("rodovre", samskab_api::Role::Caseworker);
+    let (status, created) = app
+        .post(
+            "/organisations",
+            &caseworker,
+            &organisation_body("Æblehaven", None),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let organisation = created["id"].as_str().expect("id").to_string();
+    let token = app.party_token(
+        "rodovre",
+        Party::Organisation(organisation.parse().expect("uuid")),
+    );
+    let mut need = samskab_e2e::need_body("Lektiehjælp");
+    need["organisation_id"] = json!(organisation);
+    let need = publish(&app, &caseworker, &need).await;
+    let soren = register(&app, &caseworker, &volunteer(json!({})), true).await;
+    let proposal = json!({ "volunteer_id": soren, "need_id": need, "proposed_by": "coordinator" });
+    let (status, created) = app.post("/matches", &caseworker, &proposal).await;
+    assert_eq!(status, 201, "{created}");
+    let matched = created["id"].as_str().expect("id").to_string();
+    let position = created["position"].as_u64().expect("position");
+    let told = inbox(&app, &token, position).await;
+    let proposed_id = told["items"][0]["id"].as_str().expect("id").to_string();
+
+    let mails = smtp.wait_for(1).await.expect("the proposal's mail");
+    assert_eq!(mails[0].header("to"), Some("kontakt@example.dk"));
+    assert_eq!(
+        mails[0].header("message-id"),
+        Some(format!("<{proposed_id}.email@samskab.example.dk>").as_str())
+    );
+    assert_eq!(
+        mails[0].header("subject"),
+        told["items"][0]["subject"].as_str()
+    );
+    assert!(
+        mails[0].body.contains(&format!("/matches/{matched}")),
+        "{}",
+        mails[0].body
+    );
+
+    app.rebuild_all().await;
+    let declined = app
+        .accepted(
+            &format!("/matches/{matched}/decline"),
+            &caseworker,
+            &json!({ "side": "volunteer" }),
+        )
+        .await;
+    let told = inbox(&app, &token, declined).await;
+    assert_eq!(rules(&told), ["match_declined", "match_proposed"]);
+    let declined_id = told["items"][0]["id"].as_str().expect("id");
+    let mails = smtp.wait_for(2).await.expect("the no's mail");
+    let ids: Vec<_> = mails.iter().map(|m| m.header("message-id")).collect();
+    assert_eq!(
+        ids,
+        [
+            Some(format!("<{proposed_id}.email@samskab.example.dk>").as_str()),
+            Some(format!("<{declined_id}.email@samskab.example.dk>").as_str()),
+        ],
+        "the rebuild mailed nothing again"
+    );
+    stop.cancel();
+    sending.await.expect("sender task").expect("sender");
+}
+
+/// The on-call engineer's side: the SMTP server is away, the organisation's mail is tried
+/// and parked after its last attempt; `/metrics` counts it and `GET /ops/deliveries` shows
+/// it; once the server is back, `POST /ops/deliveries/{id}/retry` sends it.
+#[tokio::test]
+async fn a_parked_mail_is_shown_to_the_operator_and_sent_when_retried() {
+    use crate::matching::{publish, register, volunteer};
+    use samskab_delivery::{DeliveryConfig, Mailer, Sender};
+    let app = spawn_app().await;
+    let mut smtp = samskab_testkit::SmtpServer::stopped().expect("smtp server");
+    let mailer = Mailer::new(&smtp.url(), "samskab <noreply@samskab.example.dk>").expect("mailer");
+    let config = DeliveryConfig {
+        poll: std::time::Duration::from_millis(20),
+        max_attempts: 2,
+        retry_base: std::time::Duration::ZERO,
+        ..DeliveryConfig::default()
+    };
+    let stop = tokio_util::sync::CancellationToken::new();
+    let sending = tokio::spawn(Sender::new(app.pool.clone(), mailer, config).run(stop.clone()));
+
+    let caseworker = app.token("rodovre", samskab_api::Role::Caseworker);
+    let (status, created) = app
+        .post(
+            "/organisations",
+            &caseworker,
+            &organisation_body("Æblehaven", None),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let mut need = samskab_e2e::need_body("Lektiehjælp");
+    need["organisation_id"] = created["id"].clone();
+    let need = publish(&app, &caseworker, &need).await;
+    let soren = register(&app, &caseworker, &volunteer(json!({})), true).await;
+    let proposal = json!({ "volunteer_id": soren, "need_id": need, "proposed_by": "coordinator" });
+    let (status, created) = app.post("/matches", &caseworker, &proposal).await;
+    assert_eq!(status, 201, "{created}");
+
+    let operator = app.token("platform", samskab_api::Role::Operator);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let parked = loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing parked in 20 s"
+        );
+        let (status, page) = app.get("/ops/deliveries?status=parked", &operator).await;
+        assert_eq!(status, 200, "{page}");
+        if let Some(first) = page["items"].as_array().and_then(|items| items.first()) {
+            break first.clone();
+        }
+        // Waits on the sender's second attempt, which parks it (no wait between attempts).
+        tokio::task::yield_now().await;
+    };
+    assert_eq!(parked["channel"], "email");
+    assert_eq!(parked["tenant"], "rodovre");
+    assert_eq!(
+        (parked["attempts"].as_i64(), parked["failures"].as_i64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(
+        parked["last_error"],
+        "no SMTP conversation (connection refused or broken)"
+    );
+    let metrics = app
+        .http
+        .get(app.url("/metrics"))
+        .bearer_auth(&operator)
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for line in [
+        "samskab_deliveries_parked 1",
+        "samskab_delivery_failures_total 2",
+        "samskab_outbox_backlog 0",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in {metrics}");
+    }
+
+    smtp.spawn().expect("the server is back");
+    let id = parked["message_id"].as_str().expect("id");
+    let (status, retried) = app
+        .post(
+            &format!("/ops/deliveries/{id}/retry"),
+            &operator,
+            &json!(null),
+        )
+        .await;
+    assert_eq!(status, 200, "{retried}");
+    assert_eq!(retried[0]["status"], "pending");
+    let mails = smtp.wait_for(1).await.expect("the retried mail");
+    assert_eq!(
+        mails[0].header("message-id"),
+        Some(format!("<{id}.email@samskab.example.dk>").as_str())
+    );
+    let (status, again) = app
+        .post(
+            &format!("/ops/deliveries/{id}/retry"),
+            &operator,
+            &json!(null),
+        )
+        .await;
+    assert_eq!(status, 409, "nothing parked any more: {again}");
+    stop.cancel();
+    sending.await.expect("sender task").expect("sender");
+}

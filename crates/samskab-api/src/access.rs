@@ -109,6 +109,8 @@ pub const ACCESS: &[Access] = &[
     open("GET", "/ready"),
     open("GET", "/openapi.json"),
     only("GET", "/ops/projections", &[Operator]),
+    only("GET", "/ops/deliveries", &[Operator]),
+    only("POST", "/ops/deliveries/{id}/retry", &[Operator]),
     only("GET", "/metrics", &[Operator]),
     only("POST", "/municipalities", &[PlatformAdmin]),
     only(

@@ -55,6 +55,7 @@ pub fn api() -> (Router<AppState>, serde_json::Value) {
         .merge(routes::audit::router())
         .merge(routes::municipalities::router())
         .merge(routes::ops::router())
+        .merge(routes::deliveries::router())
         .split_for_parts();
     (routes, openapi::document(generated))
 }
@@ -73,6 +74,7 @@ pub fn read_model_sql() -> Vec<(&'static str, String)> {
         routes::retention::read_sql(),
         routes::reports::read_sql(),
         routes::notifications::read_sql(),
+        routes::deliveries::read_sql(),
         routes::grant_pools::read_sql(),
         routes::grant_applications::read_sql(),
         routes::municipalities::read_sql(),

@@ -14,6 +14,7 @@
 //! | query parameters             | 400                                           |
 //! | an `{id}` in its path        | 404                                           |
 //! | POST or PUT (a command)      | 400 (a bad key), 409, 422, `Idempotency-Key`  |
+//! | (but not under `/ops/`: the operator's writes are no commands)               |
 //!
 //! A handler that can give another shared answer declares it with a status and a description
 //! only (`(status = 404, description = "...")`); the problem body is filled in here.
@@ -106,12 +107,12 @@ pub fn document(generated: utoipa::openapi::OpenApi) -> Value {
     let mut doc = serde_json::to_value(generated).unwrap_or_else(|_| json!({}));
     add_shared_components(&mut doc);
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
-        for item in paths.values_mut() {
+        for (path, item) in paths.iter_mut() {
             let Some(item) = item.as_object_mut() else {
                 continue;
             };
             for (method, operation) in item.iter_mut() {
-                complete_operation(method, operation);
+                complete_operation(path, method, operation);
             }
         }
     }
@@ -235,11 +236,14 @@ fn add_shared_components(doc: &mut Value) {
     });
 }
 
-fn complete_operation(method: &str, operation: &mut Value) {
+fn complete_operation(path: &str, method: &str, operation: &mut Value) {
     let Some(op) = operation.as_object_mut() else {
         return;
     };
-    let command = matches!(method, "post" | "put" | "patch" | "delete");
+    // The operator's writes under /ops change the sender's own state, not the log: no
+    // command, no Idempotency-Key (each says its answers itself).
+    let command =
+        matches!(method, "post" | "put" | "patch" | "delete") && !path.starts_with("/ops/");
     let secured = op
         .get("security")
         .and_then(Value::as_array)

@@ -33,10 +33,20 @@ pub(crate) async fn deliver(
     message: &Message,
 ) -> Result<(), ApplyError> {
     let id = NotificationId::of(at.position, at.index, n);
+    // The message, and with it its row in the outbox: to be sent by e-mail too (the default
+    // until each recipient's preferences choose). A message that is there already (a
+    // redelivery) makes no second row; a rebuild's rows the sender has passed are not sent
+    // again (samskab-delivery's cursor).
     sqlx::query(
-        "INSERT INTO message (tenant, id, recipient, rule, subject, body, link, created_at,
-             from_position, from_index)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        "WITH made AS (
+             INSERT INTO message (tenant, id, recipient, rule, subject, body, link, created_at,
+                 from_position, from_index)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+             ON CONFLICT DO NOTHING
+             RETURNING tenant, id, recipient
+         )
+         INSERT INTO outbox (tenant, message_id, channel, recipient)
+         SELECT tenant, id, 'email', recipient FROM made
          ON CONFLICT DO NOTHING",
     )
     .bind(ctx.tenant)

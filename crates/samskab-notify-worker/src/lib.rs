@@ -8,9 +8,10 @@
 //! - `inbox.rs`: the messages, and the recipient's own events on them (read).
 //!
 //! It delivers to the in-app inbox of organisations and of volunteers who consent to
-//! notifications. Mail and webhooks (an outbox in the checkpoint's transaction, delivered at
-//! least once), staff, preferences (channel, language, digest), templates per municipality and
-//! the time-based rules come next (issue 10).
+//! notifications, and writes each message to the outbox (`notify.outbox`, in the checkpoint's
+//! transaction) to be mailed too; `samskab-delivery` sends what the outbox holds. Webhooks,
+//! staff, preferences (channel, language, digest), templates per municipality and the
+//! time-based rules come next (issue 10).
 //!
 //! Rules every write here follows, as in the other workers:
 //! - **Idempotent.** A message's id is derived from its event's place in the log

@@ -60,11 +60,16 @@ pub(crate) async fn apply(
             )
             .execute(&mut *conn)
             .await?;
-            sqlx::query("DELETE FROM message WHERE tenant = $1 AND recipient = $2")
-                .bind(ctx.tenant)
-                .bind(crate::rules::to_volunteer(id))
-                .execute(conn)
-                .await?;
+            // Their messages and what was to be sent of them (the sender drops a delivery
+            // whose message is gone).
+            sqlx::query(
+                "WITH gone AS (DELETE FROM outbox WHERE tenant = $1 AND recipient = $2)
+                 DELETE FROM message WHERE tenant = $1 AND recipient = $2",
+            )
+            .bind(ctx.tenant)
+            .bind(crate::rules::to_volunteer(id))
+            .execute(conn)
+            .await?;
         }
         _ => {}
     }

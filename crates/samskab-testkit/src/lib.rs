@@ -1,5 +1,5 @@
-//! Real dependencies for tests: a NATS server of our own per test, and a fresh PostgreSQL
-//! database per test. Nothing here fakes a service; it only starts and finds the real ones.
+//! Real dependencies for tests: a NATS server of our own per test, a fresh PostgreSQL
+//! database per test, and an SMTP server per test that needs one (`SmtpServer`: aiosmtpd). Nothing here fakes a service; it only starts and finds the real ones.
 //!
 //! - `NatsServer::start()` launches the pinned `nats-server` binary (installed by
 //!   `deploy/local/install-nats.sh`, or named by `SAMSKAB_NATS_SERVER`) on a free port with its
@@ -15,9 +15,11 @@ mod database;
 mod nats;
 #[cfg(feature = "projection")]
 pub mod projection;
+mod smtp;
 
 pub use database::TestDatabase;
 pub use nats::NatsServer;
+pub use smtp::{ReceivedMail, SmtpServer};
 
 /// The repository root, found from this crate's manifest directory.
 pub fn repo_root() -> std::path::PathBuf {

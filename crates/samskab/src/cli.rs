@@ -25,12 +25,15 @@ pub enum Command {
     All(ServeArgs),
     /// The HTTP API alone.
     Api(ServeArgs),
-    /// One worker alone (e.g. `directory`); run as many copies as needed... of different workers.
+    /// One worker alone (e.g. `directory`), or the outbox's sender (`delivery`); copies of
+    /// the sender share the work.
     Worker {
         /// The worker's name.
         name: String,
         #[command(flatten)]
         connections: Connections,
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Apply the PostgreSQL migrations.
     Migrate {
@@ -106,10 +109,29 @@ pub struct Connections {
     pub pg_max_connections: u32,
 }
 
+/// Where notifications are mailed from. Without an SMTP server, messages stay in the in-app
+/// inbox only (and the outbox waits: set one and what it holds is sent).
+#[derive(Debug, Args, Clone)]
+pub struct MailArgs {
+    /// The SMTP server: `smtp://host:port` (no TLS: a local relay),
+    /// `smtp://user:password@host:587?tls=required` (STARTTLS) or `smtps://host:465`.
+    #[arg(long, env = "SAMSKAB_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of every mail, e.g. `samskab <noreply@samskab.example.dk>`.
+    #[arg(
+        long,
+        env = "SAMSKAB_MAIL_FROM",
+        default_value = "samskab <noreply@samskab.invalid>"
+    )]
+    pub mail_from: String,
+}
+
 #[derive(Debug, Args, Clone)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub connections: Connections,
+    #[command(flatten)]
+    pub mail: MailArgs,
     /// Address to listen on.
     #[arg(long, env = "SAMSKAB_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,

@@ -1,17 +1,25 @@
 use anyhow::Context;
 use samskab::projections;
+use samskab_delivery::{DeliveryConfig, Mailer, Sender};
 use samskab_projection::ProjectorConfig;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
-use crate::cli::{AuditCommand, Cli, Command, Connections, ServeArgs};
+use crate::cli::{AuditCommand, Cli, Command, Connections, MailArgs, ServeArgs};
 use crate::{config, seed};
+
+/// `samskab worker delivery`: the outbox's sender alone.
+const DELIVERY: &str = "delivery";
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::All(args) => serve(args, true).await,
         Command::Api(args) => serve(args, false).await,
-        Command::Worker { name, connections } => worker(&name, &connections).await,
+        Command::Worker {
+            name,
+            connections,
+            mail,
+        } => worker(&name, &connections, &mail).await,
         Command::Migrate { connections } => {
             // The one command that creates or changes the event stream; every other start
             // checks it and refuses on a difference (see `EventLog::connect`).
@@ -135,6 +143,9 @@ async fn serve(args: ServeArgs, with_workers: bool) -> anyhow::Result<()> {
                 registered.projector(log.clone(), pool.clone(), ProjectorConfig::default());
             workers.push(tokio::spawn(projector.run(shutdown.clone())));
         }
+        if let Some(sender) = sender(&args.mail, &pool)? {
+            workers.push(tokio::spawn(sender.run(shutdown.clone())));
+        }
     }
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -176,7 +187,27 @@ async fn serve(args: ServeArgs, with_workers: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn worker(name: &str, connections: &Connections) -> anyhow::Result<()> {
+/// The outbox's sender, if an SMTP server is configured.
+fn sender(mail: &MailArgs, pool: &sqlx::PgPool) -> anyhow::Result<Option<Sender>> {
+    let Some(url) = &mail.smtp_url else {
+        tracing::warn!("no SAMSKAB_SMTP_URL: notifications go to the in-app inbox only");
+        return Ok(None);
+    };
+    let mailer = Mailer::new(url, &mail.mail_from)?;
+    Ok(Some(Sender::new(
+        pool.clone(),
+        mailer,
+        DeliveryConfig::default(),
+    )))
+}
+
+async fn worker(name: &str, connections: &Connections, mail: &MailArgs) -> anyhow::Result<()> {
+    if name == DELIVERY {
+        let pool = config::connect_pg(connections).await?;
+        migrate(&pool).await?;
+        let sender = sender(mail, &pool)?.context("the sender needs SAMSKAB_SMTP_URL")?;
+        return sender.run(shutdown_signal()).await;
+    }
     let registered = projections::named(name)?;
     let log = config::connect_log(connections).await?;
     let pool = config::connect_pg(connections).await?;

@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod certificates;
+pub mod deliveries;
 pub mod grant_applicants;
 pub mod grant_applications;
 pub mod grant_pools;

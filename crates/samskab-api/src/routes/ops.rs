@@ -183,6 +183,49 @@ async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResp
              samskab_log_position {position}"
         );
     }
+    match crate::routes::deliveries::figures(&state).await {
+        Ok(d) => {
+            let figures = [
+                (
+                    "samskab_outbox_backlog",
+                    "gauge",
+                    "Outbox rows not yet delivered: not yet queued by the sender, or pending.",
+                    d.backlog,
+                ),
+                (
+                    "samskab_deliveries_parked",
+                    "gauge",
+                    "Deliveries parked after their last attempt (GET /ops/deliveries?status=parked).",
+                    d.parked,
+                ),
+                (
+                    "samskab_deliveries_delivered",
+                    "gauge",
+                    "Deliveries made.",
+                    d.delivered,
+                ),
+                (
+                    "samskab_deliveries_dropped",
+                    "gauge",
+                    "Deliveries with nothing to send to (recipient forgotten, no address, no consent).",
+                    d.dropped,
+                ),
+                (
+                    "samskab_delivery_failures_total",
+                    "counter",
+                    "Delivery attempts that failed.",
+                    d.failures,
+                ),
+            ];
+            for (metric, kind, help, value) in figures {
+                let _ = writeln!(
+                    out,
+                    "# HELP {metric} {help}\n# TYPE {metric} {kind}\n{metric} {value}"
+                );
+            }
+        }
+        Err(error) => tracing::warn!(%error, "no delivery figures for /metrics"),
+    }
     state.metrics.write(&mut out);
     ([(axum::http::header::CONTENT_TYPE, PROMETHEUS_TEXT)], out)
 }

@@ -1,0 +1,215 @@
+//! Step 2: due deliveries claimed, sent and their outcomes recorded, in the caller's
+//! transaction.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use samskab_projection::read_model::{DIRECTORY, NOTIFY};
+use sqlx::PgConnection;
+use tracing::{info, warn};
+use uuid::Uuid;
+
+use crate::DeliveryConfig;
+use crate::mail::{Failure, Mail, Mailer};
+
+/// What became of one delivery in a round.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Delivered,
+    /// Failed; tried again at `next` (attempt `attempts` + 1).
+    Retry {
+        attempts: i32,
+        next: DateTime<Utc>,
+        error: String,
+    },
+    /// Failed for good, or for the last time: an operator's to look at.
+    Parked {
+        error: String,
+    },
+    /// Nothing to send to: why.
+    Dropped {
+        reason: String,
+    },
+}
+
+/// One round: each claimed delivery (message id, channel) and its outcome.
+#[derive(Debug, Default)]
+pub struct Round {
+    pub outcomes: Vec<(Uuid, String, Outcome)>,
+}
+
+/// Up to $1 due deliveries, oldest due first, locked (others' copies skip them), with their
+/// message and the address to send to: the organisation's while it is active; the
+/// volunteer's while they are registered and consent to notifications (withdrawn or
+/// forgotten, the directory holds none). The message is gone if its volunteer was forgotten.
+static CLAIM: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT d.message_id, d.channel, d.tenant, d.recipient, d.attempts,
+                m.subject, m.body, m.link,
+                CASE split_part(d.recipient, ':', 1)
+                    WHEN 'organisation' THEN (
+                        SELECT o.email FROM {directory}.organisation o
+                        WHERE o.tenant = d.tenant AND o.active
+                          AND o.id = split_part(d.recipient, ':', 2)::uuid)
+                    WHEN 'volunteer' THEN (
+                        SELECT v.email FROM {directory}.volunteer v
+                        JOIN {notify}.volunteer n
+                          ON n.tenant = v.tenant AND n.volunteer_id = v.id
+                        WHERE v.tenant = d.tenant AND n.status = 'active' AND n.notifications
+                          AND v.id = split_part(d.recipient, ':', 2)::uuid)
+                END AS address
+         FROM delivery.delivery d
+         LEFT JOIN {notify}.message m ON m.tenant = d.tenant AND m.id = d.message_id
+         WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+         ORDER BY d.next_attempt_at, d.message_id
+         LIMIT $1
+         FOR UPDATE OF d SKIP LOCKED",
+        directory = DIRECTORY.schema,
+        notify = NOTIFY.schema,
+    )
+});
+
+/// Delivery ($1, $2) is now $3, after $4 more attempts of which $5 failed; due again at $6
+/// (if pending); $7 why it failed or was dropped.
+const RECORD: &str = "\
+UPDATE delivery.delivery
+SET status = $3, attempts = attempts + $4, failures = failures + $5, next_attempt_at = $6,
+    finished_at = CASE WHEN $3 = 'pending' THEN NULL ELSE now() END, last_error = $7
+WHERE message_id = $1 AND channel = $2";
+
+#[derive(sqlx::FromRow)]
+struct Due {
+    message_id: Uuid,
+    channel: String,
+    tenant: String,
+    recipient: String,
+    attempts: i32,
+    subject: Option<String>,
+    body: Option<String>,
+    link: Option<String>,
+    address: Option<String>,
+}
+
+pub(crate) async fn round(
+    conn: &mut PgConnection,
+    mailer: &Mailer,
+    config: &DeliveryConfig,
+) -> Result<Round, sqlx::Error> {
+    let due: Vec<Due> = sqlx::query_as(CLAIM.as_str())
+        .bind(config.batch)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut round = Round::default();
+    for delivery in due {
+        let outcome = send(mailer, config, &delivery).await;
+        record(&mut *conn, &delivery, &outcome).await?;
+        round
+            .outcomes
+            .push((delivery.message_id, delivery.channel, outcome));
+    }
+    Ok(round)
+}
+
+async fn send(mailer: &Mailer, config: &DeliveryConfig, delivery: &Due) -> Outcome {
+    let (Some(subject), Some(body), Some(link)) =
+        (&delivery.subject, &delivery.body, &delivery.link)
+    else {
+        return dropped("the message is gone (its recipient was forgotten)");
+    };
+    let Some(to) = &delivery.address else {
+        return dropped("no address to send to (none held, consent withdrawn or forgotten)");
+    };
+    let mail = Mail {
+        id: delivery.message_id,
+        channel: &delivery.channel,
+        to,
+        subject,
+        body,
+        link,
+    };
+    let attempts = delivery.attempts + 1;
+    let (error, permanent) = match mailer.send(&mail).await {
+        Ok(()) => {
+            info!(message = %delivery.message_id, tenant = %delivery.tenant,
+                recipient = %delivery.recipient, "mail delivered");
+            return Outcome::Delivered;
+        }
+        Err(Failure::BadAddress) => return dropped("the address held is not a mail address"),
+        Err(Failure::Permanent(error)) => (error, true),
+        Err(Failure::Transient(error)) => (error, false),
+    };
+    if permanent || attempts >= config.max_attempts {
+        warn!(message = %delivery.message_id, tenant = %delivery.tenant, attempts, %error,
+            "mail parked: an operator's to look at (GET /ops/deliveries)");
+        Outcome::Parked { error }
+    } else {
+        let next = Utc::now() + backoff(config, attempts);
+        warn!(message = %delivery.message_id, attempts, %error, %next, "mail failed; tried again");
+        Outcome::Retry {
+            attempts,
+            next,
+            error,
+        }
+    }
+}
+
+fn dropped(reason: &str) -> Outcome {
+    Outcome::Dropped {
+        reason: reason.into(),
+    }
+}
+
+/// The wait after failed attempt `attempts` (1, 2, ...): the base, doubled each time, capped.
+fn backoff(config: &DeliveryConfig, attempts: i32) -> chrono::Duration {
+    let doublings = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(0)
+        .min(20);
+    let wait = config
+        .retry_base
+        .saturating_mul(1 << doublings)
+        .min(config.retry_max);
+    chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX)
+}
+
+async fn record(
+    conn: &mut PgConnection,
+    delivery: &Due,
+    outcome: &Outcome,
+) -> Result<(), sqlx::Error> {
+    let now = Utc::now();
+    let (status, attempts, failures, next, error) = match outcome {
+        Outcome::Delivered => ("delivered", 1, 0, now, None),
+        Outcome::Retry { next, error, .. } => ("pending", 1, 1, *next, Some(error.as_str())),
+        Outcome::Parked { error } => ("parked", 1, 1, now, Some(error.as_str())),
+        Outcome::Dropped { reason } => ("dropped", 0, 0, now, Some(reason.as_str())),
+    };
+    sqlx::query(RECORD)
+        .bind(delivery.message_id)
+        .bind(&delivery.channel)
+        .bind(status)
+        .bind(attempts)
+        .bind(failures)
+        .bind(next)
+        .bind(error)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn the_wait_doubles_from_the_base_up_to_the_cap() {
+        let config = DeliveryConfig {
+            retry_base: Duration::from_secs(30),
+            retry_max: Duration::from_secs(300),
+            ..DeliveryConfig::default()
+        };
+        let waits: Vec<i64> = (1..=6).map(|n| backoff(&config, n).num_seconds()).collect();
+        assert_eq!(waits, [30, 60, 120, 240, 300, 300]);
+    }
+}

@@ -1,0 +1,126 @@
+//! Sends what the notifications read model's outbox holds (`notify.outbox`, written in the
+//! projection's checkpoint transaction), at least once, by e-mail over SMTP.
+//!
+//! Two steps, each a transaction of its own:
+//!
+//! 1. **Queue** (`queue.rs`): the outbox rows beyond the cursor become deliveries in
+//!    `delivery.delivery`, and the cursor moves past them. The cursor lives in schema
+//!    `delivery`, which a rebuild of `notify` never touches: a rebuild writes the outbox again
+//!    with the same message ids, all at or below the cursor, so nothing is sent twice.
+//! 2. **Deliver** (`deliver.rs`): due deliveries are claimed (`FOR UPDATE SKIP LOCKED`, so
+//!    copies of the sender share the work), sent, and their outcome recorded: delivered;
+//!    failed, to be tried again after a backoff that doubles; parked after the last attempt or
+//!    on a permanent refusal; dropped when there is nothing to send to (the message is gone
+//!    with its forgotten recipient, or no address is held, or consent was withdrawn).
+//!
+//! A crash between sending and committing sends the delivery again: at least once. Each mail
+//! carries its delivery's id as its Message-ID (the message's id, derived from the log), so
+//! the second copy is recognisably the same. The address is looked up when sending, from the
+//! directory read model, and never stored here; failures are recorded as a status code and a
+//! class, never the server's text, which may name the address.
+
+mod deliver;
+mod mail;
+mod queue;
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+pub use deliver::{Outcome, Round};
+pub use mail::Mailer;
+
+/// How the sender paces itself.
+#[derive(Debug, Clone)]
+pub struct DeliveryConfig {
+    /// How often it looks for new outbox rows and due deliveries when there was nothing to do.
+    pub poll: Duration,
+    /// Most deliveries claimed in one round.
+    pub batch: i64,
+    /// Attempts before a delivery that keeps failing is parked.
+    pub max_attempts: i32,
+    /// The wait after the first failure; it doubles with each further one, up to `retry_max`.
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self {
+            poll: Duration::from_millis(500),
+            batch: 50,
+            // 30 s, 1, 2, 4 ... minutes: the eighth attempt is about an hour after the first.
+            max_attempts: 8,
+            retry_base: Duration::from_secs(30),
+            retry_max: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+/// The sender: queues the outbox and delivers it, until cancelled.
+pub struct Sender {
+    pool: PgPool,
+    mailer: Mailer,
+    config: DeliveryConfig,
+}
+
+impl Sender {
+    pub fn new(pool: PgPool, mailer: Mailer, config: DeliveryConfig) -> Self {
+        Self {
+            pool,
+            mailer,
+            config,
+        }
+    }
+
+    /// Queues and delivers until `shutdown`; a database failure is logged and retried after a
+    /// poll interval, never the end of the sender.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        info!(from = %self.mailer.from(), "delivering the notify outbox by e-mail");
+        while !shutdown.is_cancelled() {
+            let busy = match self.step().await {
+                Ok(busy) => busy,
+                Err(error) => {
+                    warn!(%error, "delivery step failed; trying again");
+                    false
+                }
+            };
+            if !busy {
+                tokio::select! {
+                    () = shutdown.cancelled() => {}
+                    () = tokio::time::sleep(self.config.poll) => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One queueing and one delivery round; `true` if either found work (so the next step
+    /// follows at once).
+    pub async fn step(&self) -> Result<bool, sqlx::Error> {
+        let queued = self.queue().await?;
+        let round = self.deliver_due().await?;
+        Ok(queued > 0 || !round.outcomes.is_empty())
+    }
+
+    /// Moves the outbox rows beyond the cursor into the queue; how many.
+    pub async fn queue(&self) -> Result<u64, sqlx::Error> {
+        queue::queue(&self.pool, self.config.batch * 10).await
+    }
+
+    /// Claims the due deliveries, sends them and records their outcomes, in one transaction.
+    pub async fn deliver_due(&self) -> Result<Round, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let round = self.attempt(&mut tx).await?;
+        tx.commit().await?;
+        Ok(round)
+    }
+
+    /// [`Sender::deliver_due`] inside the caller's transaction: what is recorded holds only
+    /// once the caller commits. (A test rolls it back to be the crash after sending.)
+    pub async fn attempt(&self, conn: &mut sqlx::PgConnection) -> Result<Round, sqlx::Error> {
+        deliver::round(conn, &self.mailer, &self.config).await
+    }
+}

@@ -51,6 +51,7 @@ impl DeliveryStatus {
 #[into_params(parameter_in = Query)]
 pub struct DeliveryFilter {
     /// Only deliveries with this status; absent: all.
+    #[param(inline)]
     pub status: Option<DeliveryStatus>,
     /// Page size (default 50).
     #[param(minimum = 1, maximum = 200)]

@@ -25,6 +25,7 @@ mod api;
 mod append;
 mod audit;
 mod cpu;
+mod delivery;
 mod driver;
 mod fixtures;
 mod grants;
@@ -55,8 +56,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub struct Args {
     /// Sections to run, comma-separated (1 append, 2 API, 3 history load, 4 projection
     /// throughput, 5 projection lag, 6 RSS of `samskab all`, 7 matching queries, 8 matching
-    /// projection and rebuild, 9 grant decisions on one pool, 10 audit trail of grant cases).
-    #[arg(long, value_delimiter = ',', default_values_t = [1u8, 2, 3, 4, 5, 6, 7, 8, 9, 10])]
+    /// projection and rebuild, 9 grant decisions on one pool, 10 audit trail of grant cases,
+    /// 11 mail delivery of the notify outbox).
+    #[arg(long, value_delimiter = ',', default_values_t = [1u8, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])]
     pub sections: Vec<u8>,
     /// Concurrent tasks/clients of the "many" rows.
     #[arg(long, default_value_t = 32)]
@@ -114,6 +116,9 @@ pub struct Args {
     /// the projectors' backlog (about 4 events a case) and the pool-year exported.
     #[arg(long, default_value_t = 10_000)]
     pub audit_cases: usize,
+    /// Messages the notify outbox holds for section 11 (each mailed to the local SMTP server).
+    #[arg(long, default_value_t = 2_000)]
+    pub mails: usize,
     /// The release `samskab` binary (section 6). Default: <repo>/target/release/samskab.
     #[arg(long)]
     pub samskab_bin: Option<PathBuf>,
@@ -198,7 +203,7 @@ async fn main() -> anyhow::Result<()> {
         shared = Some((nats, log));
     }
 
-    for section in 1..=10u8 {
+    for section in 1..=11u8 {
         if !args.runs(section) {
             continue;
         }
@@ -212,7 +217,8 @@ async fn main() -> anyhow::Result<()> {
             7 => "Matching queries on a large read model",
             8 => "Matching and reporting projections (profile updates; rebuilds)",
             9 => "Grant decisions on one contended pool",
-            _ => "The audit trail of grant cases",
+            10 => "The audit trail of grant cases",
+            _ => "Mail delivery of the notify outbox",
         };
         println!("\n== {section}. {title}");
         let outcome = match (section, &shared) {
@@ -226,6 +232,7 @@ async fn main() -> anyhow::Result<()> {
             (8, _) => matching_projection::run(&args, &mut report).await,
             (9, _) => grants::run(&args, &mut report).await,
             (10, _) => audit::run(&args, &mut report).await,
+            (11, _) => delivery::run(&args, &mut report).await,
             _ => Ok(()),
         };
         if let Err(e) = outcome {

@@ -99,9 +99,20 @@ pub(crate) async fn round(
         .bind(config.batch)
         .fetch_all(&mut *conn)
         .await?;
+    // Several at once, each over a pooled connection: one SMTP conversation is a chain of
+    // round trips, and lettre's (0.11.23) leaves Nagle on, so each mail waits out the
+    // server's delayed ACK (about 40 ms on Linux; lettre/lettre#1159). Sent together, the
+    // waits overlap. The outcomes are recorded afterwards, in the claimed order.
+    let mut outcomes = Vec::with_capacity(due.len());
+    for chunk in due.chunks(config.parallel.max(1)) {
+        let mut sends = Vec::with_capacity(chunk.len());
+        for delivery in chunk {
+            sends.push(send(mailer, config, delivery));
+        }
+        outcomes.extend(futures::future::join_all(sends).await);
+    }
     let mut round = Round::default();
-    for delivery in due {
-        let outcome = send(mailer, config, &delivery).await;
+    for (delivery, outcome) in due.into_iter().zip(outcomes) {
         record(&mut *conn, &delivery, &outcome).await?;
         round
             .outcomes

@@ -39,6 +39,8 @@ pub struct DeliveryConfig {
     pub poll: Duration,
     /// Most deliveries claimed in one round.
     pub batch: i64,
+    /// Mails of a round sent at the same time (each over a connection of lettre's pool).
+    pub parallel: usize,
     /// Attempts before a delivery that keeps failing is parked.
     pub max_attempts: i32,
     /// The wait after the first failure; it doubles with each further one, up to `retry_max`.
@@ -51,6 +53,7 @@ impl Default for DeliveryConfig {
         Self {
             poll: Duration::from_millis(500),
             batch: 50,
+            parallel: 8,
             // 30 s, 1, 2, 4 ... minutes: the eighth attempt is about an hour after the first.
             max_attempts: 8,
             retry_base: Duration::from_secs(30),

@@ -327,45 +327,66 @@ async fn a_volunteer_is_told_only_with_consent_to_notifications_and_nothing_once
     );
 }
 
+/// The outbox's sender as the binary runs it, to `smtp`, looking for work every 20 ms.
+fn start_sender(
+    app: &TestApp,
+    smtp: &samskab_testkit::SmtpServer,
+    config: samskab_delivery::DeliveryConfig,
+) -> (
+    tokio_util::sync::CancellationToken,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let mailer = samskab_delivery::Mailer::new(&smtp.url(), "samskab <noreply@samskab.example.dk>")
+        .expect("mailer");
+    let config = samskab_delivery::DeliveryConfig {
+        poll: std::time::Duration::from_millis(20),
+        ..config
+    };
+    let stop = tokio_util::sync::CancellationToken::new();
+    let sender = samskab_delivery::Sender::new(app.pool.clone(), mailer, config);
+    (stop.clone(), tokio::spawn(sender.run(stop)))
+}
+
+/// An organisation (kontakt@example.dk) with a need, a volunteer proposed for it by the
+/// coordinator: the organisation's id and the match's answer.
+async fn proposed_on_an_organisations_need(app: &TestApp, caseworker: &str) -> (String, Value) {
+    use crate::matching::{publish, register, volunteer};
+    let (status, created) = app
+        .post(
+            "/organisations",
+            caseworker,
+            &organisation_body("Æblehaven", None),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let organisation = created["id"].as_str().expect("id").to_string();
+    let mut need = samskab_e2e::need_body("Lektiehjælp");
+    need["organisation_id"] = json!(organisation);
+    let need = publish(app, caseworker, &need).await;
+    let soren = register(app, caseworker, &volunteer(json!({})), true).await;
+    let proposal = json!({ "volunteer_id": soren, "need_id": need, "proposed_by": "coordinator" });
+    let (status, created) = app.post("/matches", caseworker, &proposal).await;
+    assert_eq!(status, 201, "{created}");
+    (organisation, created)
+}
+
 /// By mail too, as the binary runs it: the notify projection writes the outbox, the sender
 /// mails it to the organisation's address with the inbox message's id in its Message-ID. A
 /// rebuild of every read model writes the outbox again and mails nothing: the next message is
 /// the only new mail.
 #[tokio::test]
 async fn an_organisation_is_mailed_each_message_once_even_across_a_rebuild() {
-    use crate::matching::{publish, register, volunteer};
-    use samskab_delivery::{DeliveryConfig, Mailer, Sender};
+    use samskab_delivery::DeliveryConfig;
     let app = spawn_app().await;
     let smtp = samskab_testkit::SmtpServer::start().expect("smtp server");
-    let mailer = Mailer::new(&smtp.url(), "samskab <noreply@samskab.example.dk>").expect("mailer");
-    let config = DeliveryConfig {
-        poll: std::time::Duration::from_millis(20),
-        ..DeliveryConfig::default()
-    };
-    let stop = tokio_util::sync::CancellationToken::new();
-    let sending = tokio::spawn(Sender::new(app.pool.clone(), mailer, config).run(stop.clone()));
+    let (stop, sending) = start_sender(&app, &smtp, DeliveryConfig::default());
 
     let caseworker = app.token("rodovre", samskab_api::Role::Caseworker);
-    let (status, created) = app
-        .post(
-            "/organisations",
-            &caseworker,
-            &organisation_body("Æblehaven", None),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let organisation = created["id"].as_str().expect("id").to_string();
+    let (organisation, created) = proposed_on_an_organisations_need(&app, &caseworker).await;
     let token = app.party_token(
         "rodovre",
         Party::Organisation(organisation.parse().expect("uuid")),
     );
-    let mut need = samskab_e2e::need_body("Lektiehjælp");
-    need["organisation_id"] = json!(organisation);
-    let need = publish(&app, &caseworker, &need).await;
-    let soren = register(&app, &caseworker, &volunteer(json!({})), true).await;
-    let proposal = json!({ "volunteer_id": soren, "need_id": need, "proposed_by": "coordinator" });
-    let (status, created) = app.post("/matches", &caseworker, &proposal).await;
-    assert_eq!(status, 201, "{created}");
     let matched = created["id"].as_str().expect("id").to_string();
     let position = created["position"].as_u64().expect("position");
     let told = inbox(&app, &token, position).await;
@@ -417,36 +438,18 @@ async fn an_organisation_is_mailed_each_message_once_even_across_a_rebuild() {
 /// it; once the server is back, `POST /ops/deliveries/{id}/retry` sends it.
 #[tokio::test]
 async fn a_parked_mail_is_shown_to_the_operator_and_sent_when_retried() {
-    use crate::matching::{publish, register, volunteer};
-    use samskab_delivery::{DeliveryConfig, Mailer, Sender};
+    use samskab_delivery::DeliveryConfig;
     let app = spawn_app().await;
     let mut smtp = samskab_testkit::SmtpServer::stopped().expect("smtp server");
-    let mailer = Mailer::new(&smtp.url(), "samskab <noreply@samskab.example.dk>").expect("mailer");
     let config = DeliveryConfig {
-        poll: std::time::Duration::from_millis(20),
         max_attempts: 2,
         retry_base: std::time::Duration::ZERO,
         ..DeliveryConfig::default()
     };
-    let stop = tokio_util::sync::CancellationToken::new();
-    let sending = tokio::spawn(Sender::new(app.pool.clone(), mailer, config).run(stop.clone()));
+    let (stop, sending) = start_sender(&app, &smtp, config);
 
     let caseworker = app.token("rodovre", samskab_api::Role::Caseworker);
-    let (status, created) = app
-        .post(
-            "/organisations",
-            &caseworker,
-            &organisation_body("Æblehaven", None),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let mut need = samskab_e2e::need_body("Lektiehjælp");
-    need["organisation_id"] = created["id"].clone();
-    let need = publish(&app, &caseworker, &need).await;
-    let soren = register(&app, &caseworker, &volunteer(json!({})), true).await;
-    let proposal = json!({ "volunteer_id": soren, "need_id": need, "proposed_by": "coordinator" });
-    let (status, created) = app.post("/matches", &caseworker, &proposal).await;
-    assert_eq!(status, 201, "{created}");
+    proposed_on_an_organisations_need(&app, &caseworker).await;
 
     let operator = app.token("platform", samskab_api::Role::Operator);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);

@@ -114,11 +114,12 @@ fn figures_sql() -> String {
     format!(
         "SELECT (SELECT count(*) FROM {notify}.outbox o, delivery.cursor c
                  WHERE o.message_id > c.message_id)
-              + (SELECT count(*) FROM delivery.delivery WHERE status = 'pending') AS backlog,
-                (SELECT count(*) FROM delivery.delivery WHERE status = 'parked') AS parked,
-                (SELECT count(*) FROM delivery.delivery WHERE status = 'delivered') AS delivered,
-                (SELECT count(*) FROM delivery.delivery WHERE status = 'dropped') AS dropped,
-                (SELECT coalesce(sum(failures), 0)::bigint FROM delivery.delivery) AS failures",
+              + count(*) FILTER (WHERE status = 'pending') AS backlog,
+                count(*) FILTER (WHERE status = 'parked') AS parked,
+                count(*) FILTER (WHERE status = 'delivered') AS delivered,
+                count(*) FILTER (WHERE status = 'dropped') AS dropped,
+                coalesce(sum(failures), 0)::bigint AS failures
+         FROM delivery.delivery",
         notify = crate::read::NOTIFY.schema
     )
 }

@@ -124,7 +124,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         samskab::projections::read_models().into(),
     );
     // A signing key of this app's own, as the binary takes one from configuration.
-    let state = state.with_audit_signer(audit_signer());
+    let state = state
+        .with_audit_signer(audit_signer())
+        .with_webhook_key(webhook_key());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -350,7 +352,8 @@ impl TestApp {
             samskab_api::ApiConfig::default(),
             samskab::projections::read_models().into(),
         )
-        .with_audit_signer(audit_signer());
+        .with_audit_signer(audit_signer())
+        .with_webhook_key(webhook_key());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -423,6 +426,13 @@ pub async fn read(response: reqwest::Response) -> (u16, Value) {
 }
 
 /// A fresh Ed25519 key for signing audit exports.
+/// The webhook key of every test app (the binary takes one from `SAMSKAB_WEBHOOK_KEY`): the
+/// base64 of the bytes 0 to 31, so a test's sender signs with the secrets the API shows.
+pub fn webhook_key() -> samskab_delivery::WebhookKey {
+    samskab_delivery::WebhookKey::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+        .expect("a webhook key")
+}
+
 pub fn audit_signer() -> samskab_audit_worker::Signer {
     let mut seed = [0u8; 32];
     seed[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());

@@ -343,7 +343,7 @@ fn start_sender(
         ..config
     };
     let stop = tokio_util::sync::CancellationToken::new();
-    let sender = samskab_delivery::Sender::new(app.pool.clone(), mailer, config);
+    let sender = samskab_delivery::Sender::new(app.pool.clone(), config).with_mail(mailer);
     (stop.clone(), tokio::spawn(sender.run(stop)))
 }
 
@@ -520,4 +520,136 @@ async fn a_parked_mail_is_shown_to_the_operator_and_sent_when_retried() {
     assert_eq!(status, 409, "nothing parked any more: {again}");
     stop.cancel();
     sending.await.expect("sender task").expect("sender");
+}
+
+/// Webhooks, as an association's IT volunteer would set them up: the organisation registers
+/// its endpoint, reads its secret (no one else's), and each message to it is then posted,
+/// signed per Standard Webhooks so that the secret the API showed verifies it, with the
+/// inbox message's id as `webhook-id`. Disabled, it gets nothing more.
+#[tokio::test]
+async fn an_organisation_registers_an_endpoint_and_receives_its_messages_signed() {
+    use crate::matching::{publish, register, volunteer};
+    let app = spawn_app().await;
+    let receiver = samskab_testkit::WebhookReceiver::start()
+        .await
+        .expect("receiver");
+    let webhooks = samskab_delivery::WebhookSender::new(samskab_e2e::webhook_key(), true)
+        .expect("webhook sender");
+    let config = samskab_delivery::DeliveryConfig {
+        poll: std::time::Duration::from_millis(20),
+        ..Default::default()
+    };
+    let stop = tokio_util::sync::CancellationToken::new();
+    let sending = tokio::spawn(
+        samskab_delivery::Sender::new(app.pool.clone(), config)
+            .with_webhooks(webhooks)
+            .run(stop.clone()),
+    );
+
+    let caseworker = app.token("rodovre", samskab_api::Role::Caseworker);
+    let mut organisations = Vec::new();
+    for name in ["Æblehaven", "Lektiecaféen"] {
+        let (status, created) = app
+            .post(
+                "/organisations",
+                &caseworker,
+                &organisation_body(name, None),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        organisations.push(created["id"].as_str().expect("id").to_string());
+    }
+    let token = |i: usize| {
+        app.party_token(
+            "rodovre",
+            Party::Organisation(organisations[i].parse().expect("uuid")),
+        )
+    };
+    let (mine, other) = (token(0), token(1));
+
+    // For another organisation: refused. A URL with a password in it: 422, field-level.
+    let body = json!({ "organisation_id": organisations[1], "url": receiver.url("/hook") });
+    let (status, _) = app.post("/webhook-endpoints", &mine, &body).await;
+    assert_eq!(status, 403);
+    let bad = json!({ "organisation_id": organisations[0], "url": "https://me:pw@example.dk/" });
+    let (status, problem) = app.post("/webhook-endpoints", &mine, &bad).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "url", "{problem}");
+
+    let body = json!({ "organisation_id": organisations[0], "url": receiver.url("/hook") });
+    let (status, created) = app.post("/webhook-endpoints", &mine, &body).await;
+    assert_eq!(status, 201, "{created}");
+    let endpoint = created["id"].as_str().expect("id").to_string();
+    let position = created["position"].as_u64().expect("position");
+    let (status, shown) = app
+        .get(
+            &format!("/webhook-endpoints/{endpoint}?min_position={position}"),
+            &mine,
+        )
+        .await;
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!(shown["enabled"], true);
+    let (status, _) = app
+        .get(&format!("/webhook-endpoints/{endpoint}/secret"), &other)
+        .await;
+    assert_eq!(status, 403, "another organisation's secret");
+    let (status, secret) = app
+        .get(&format!("/webhook-endpoints/{endpoint}/secret"), &mine)
+        .await;
+    assert_eq!(status, 200, "{secret}");
+    let secret = samskab_delivery::WebhookSecret::parse(secret["secret"].as_str().expect("secret"))
+        .expect("whsec_");
+
+    // A message to the organisation: posted, signed.
+    let mut need = samskab_e2e::need_body("Lektiehjælp");
+    need["organisation_id"] = json!(organisations[0]);
+    let need = publish(&app, &caseworker, &need).await;
+    let soren = register(&app, &caseworker, &volunteer(json!({})), true).await;
+    let proposal = json!({ "volunteer_id": soren, "need_id": need, "proposed_by": "coordinator" });
+    let (status, created) = app.post("/matches", &caseworker, &proposal).await;
+    assert_eq!(status, 201, "{created}");
+    let matched = created["id"].as_str().expect("id").to_string();
+    let told = inbox(&app, &mine, created["position"].as_u64().expect("position")).await;
+    let hooks = receiver.wait_for(1).await.expect("the proposal's webhook");
+    let hook = &hooks[0];
+    let id = hook.id.as_deref().expect("webhook-id");
+    assert_eq!(Some(id), told["items"][0]["id"].as_str());
+    let signature = hook.signature.as_deref().expect("webhook-signature");
+    assert!(secret.verifies(
+        id,
+        hook.timestamp_secs().expect("timestamp"),
+        &hook.body,
+        signature
+    ));
+    let json = hook.json().expect("json");
+    assert_eq!(json["type"], "notification.match_proposed");
+    assert_eq!(json["data"]["subject"], told["items"][0]["subject"]);
+
+    // Disabled: the organisation's next message is in its inbox, and posted nowhere.
+    app.accepted(
+        &format!("/webhook-endpoints/{endpoint}/disable"),
+        &mine,
+        &json!(null),
+    )
+    .await;
+    let declined = app
+        .accepted(
+            &format!("/matches/{matched}/decline"),
+            &caseworker,
+            &json!({ "side": "volunteer" }),
+        )
+        .await;
+    let told = inbox(&app, &mine, declined).await;
+    assert_eq!(rules(&told), ["match_declined", "match_proposed"]);
+    let webhooks_of_the_no: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM notify.outbox WHERE message_id = $1 AND channel LIKE 'webhook:%'",
+    )
+    .bind(uuid::Uuid::parse_str(told["items"][0]["id"].as_str().expect("id")).expect("uuid"))
+    .fetch_one(&app.pool)
+    .await
+    .expect("count");
+    assert_eq!(webhooks_of_the_no, 0);
+    stop.cancel();
+    sending.await.expect("sender task").expect("sender");
+    assert_eq!(receiver.received().len(), 1, "nothing after disabling");
 }

@@ -32,6 +32,8 @@ struct World {
     notifications: [String; 2],
     /// The message to each volunteer that they were proposed (`matches[i]`).
     told: [String; 2],
+    /// A webhook endpoint of each organisation.
+    endpoints: [String; 2],
 }
 
 impl World {
@@ -116,6 +118,16 @@ impl World {
             .await;
         assert_eq!(status, 201, "{created}");
         let pool = created["id"].as_str().expect("id").to_string();
+        let mut endpoints = Vec::new();
+        for (i, organisation) in organisations.iter().enumerate() {
+            let body = json!({
+                "organisation_id": organisation,
+                "url": format!("https://hooks{i}.example.dk/samskab"),
+            });
+            let (status, created) = app.post("/webhook-endpoints", &caseworker, &body).await;
+            assert_eq!(status, 201, "{created}");
+            endpoints.push(created["id"].as_str().expect("id").to_string());
+        }
         let mut applications = Vec::new();
         for organisation in &organisations {
             let body = json!({
@@ -161,6 +173,7 @@ impl World {
             applications: two(applications),
             notifications: two(notifications),
             told: two(told),
+            endpoints: two(endpoints),
         }
     }
 
@@ -187,6 +200,7 @@ impl World {
             (Role::Organisation, "grant-pools") => Some(&self.pool),
             (Role::Organisation, "notifications") => Some(&self.notifications[i]),
             (Role::Volunteer, "notifications") => Some(&self.told[i]),
+            (Role::Organisation, "webhook-endpoints") => Some(&self.endpoints[i]),
             (_, "matches") => Some(&self.matches[i]),
             _ => None,
         }

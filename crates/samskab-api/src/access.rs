@@ -205,6 +205,25 @@ pub const ACCESS: &[Access] = &[
         "/notifications/{id}/read",
         &[Volunteer, Organisation],
     ),
+    only("POST", "/webhook-endpoints", CASEWORKER_OR_ORGANISATION),
+    only("PUT", "/webhook-endpoints/{id}", CASEWORKER_OR_ORGANISATION),
+    only(
+        "POST",
+        "/webhook-endpoints/{id}/disable",
+        CASEWORKER_OR_ORGANISATION,
+    ),
+    only(
+        "POST",
+        "/webhook-endpoints/{id}/enable",
+        CASEWORKER_OR_ORGANISATION,
+    ),
+    only("GET", "/webhook-endpoints", READERS_OR_ORGANISATION),
+    only("GET", "/webhook-endpoints/{id}", READERS_OR_ORGANISATION),
+    only(
+        "GET",
+        "/webhook-endpoints/{id}/secret",
+        CASEWORKER_OR_ORGANISATION,
+    ),
     only(
         "GET",
         "/reports/national/volunteers",

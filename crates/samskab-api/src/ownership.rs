@@ -14,6 +14,7 @@
 //! | `/grant-pools/{id}` | — | any pool of its municipality (pools are public to applicants) |
 //! | `/grant-applications/{id}` | — | an application it made as an association |
 //! | `/notifications/{id}` | a message to them | a message to it |
+//! | `/webhook-endpoints/{id}` | — | an endpoint of its own |
 //!
 //! The path's entity is checked here, by `access::enforce`, before any handler runs, against
 //! the log (through the decision cache, which the command then finds warm). What a body or a
@@ -33,7 +34,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use samskab_domain::{
     Counterpart, GrantApplication, Match, MatchSide, Need, Person, PostedBy, ProposedBy, TenantId,
-    Volunteer, VolunteerState,
+    Volunteer, VolunteerState, WebhookEndpoint,
 };
 use uuid::Uuid;
 
@@ -110,6 +111,14 @@ pub async fn check_path(
                 .details
                 .counterpart;
             speaker(state, principal, counterpart).await? == PostedBy::Organisation(me.into())
+        }
+        (Party::Organisation(me), Some(Room::WebhookEndpoints)) => {
+            current::<WebhookEndpoint>(state, principal, id)
+                .await?
+                .details()
+                .ok_or(ApiError::NotFound)?
+                .organisation
+                == me.into()
         }
         (_, Some(Room::Notifications)) => {
             crate::routes::notifications::is_recipient(state, principal, id)
@@ -193,6 +202,7 @@ enum Room {
     GrantPools,
     GrantApplications,
     Notifications,
+    WebhookEndpoints,
 }
 
 fn room(path: &str) -> Option<Room> {
@@ -208,6 +218,7 @@ fn room(path: &str) -> Option<Room> {
         "grant-pools" => Some(Room::GrantPools),
         "grant-applications" => Some(Room::GrantApplications),
         "notifications" => Some(Room::Notifications),
+        "webhook-endpoints" => Some(Room::WebhookEndpoints),
         _ => None,
     }
 }

@@ -12,7 +12,7 @@
 use samskab_domain::{
     AgeBand, ClosingReason, ConsentPurpose, DayPart, DeactivationReason, Email, MatchEndReason,
     MatchNote, MatchSide, Name, NeedDescription, NeedTitle, OrganisationKind, ProposedBy, Tag,
-    TargetGroup, TenantId, Weekday,
+    TargetGroup, TenantId, WebhookUrl, Weekday,
 };
 use samskab_domain::{
     ApplicantKind, CriterionKey, GrantOutcome, GrantText, GrantTitle, Justification, LegalBasis,
@@ -116,6 +116,32 @@ pub fn phone_or_null() -> Schema {
         "pattern": padded(WS, "\\+?[ ]*(?:[0-9][ ]*){8,15}"),
         "examples": ["+45 20 30 40 50"],
     })))
+}
+
+/// A webhook endpoint's URL, as `WebhookUrl::parse` takes it.
+pub fn webhook_url() -> Schema {
+    let path = regex_class(WebhookUrl::PATH_CHARS);
+    schema(json!({
+        "type": "string",
+        "pattern": padded(WS, &format!(
+            "https?://[A-Za-z0-9.-]{{1,{host}}}(?::[0-9]{{1,5}})?(?:[/?][A-Za-z0-9{path}]{{0,{rest}}})?",
+            host = WebhookUrl::MAX_HOST,
+            rest = WebhookUrl::MAX_PATH - 1,
+        )),
+        "examples": ["https://hooks.example.dk/samskab"],
+    }))
+}
+
+/// `chars` inside a character class: those that mean something there escaped, the rest as
+/// they are (an escaped `~` or `'` is an error in ECMA-262's Unicode mode).
+fn regex_class(chars: &str) -> String {
+    chars
+        .chars()
+        .map(|c| match c {
+            '-' | '[' | ']' | '\\' | '^' => format!("\\{c}"),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 /// Danish postcodes, 0800 to 9990.
@@ -760,6 +786,16 @@ mod tests {
             let pattern_ok = pattern_of(email_or_null()).is_match(&text);
             let length_ok = text.chars().count() <= Email::MAX_CHARS;
             prop_assert_eq!(pattern_ok && length_ok, Email::parse(&text).is_ok(), "{:?}", text);
+        }
+
+        #[test]
+        fn webhook_urls(text in prop_oneof![
+            edgy_text(8).prop_map(|t| format!("https://{t}")),
+            (edgy_text(3), "[a-z0-9.:/?#@%-]{0,12}", edgy_text(3))
+                .prop_map(|(a, u, b)| format!("{a}http://{u}{b}")),
+            (1usize..8).prop_map(|n| format!("https://x.dk/{}", "p".repeat(WebhookUrl::MAX_PATH - 4 + n))),
+        ]) {
+            agree(webhook_url(), &text, WebhookUrl::parse(&text).is_ok())?;
         }
 
         #[test]

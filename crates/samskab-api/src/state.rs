@@ -47,6 +47,9 @@ pub struct AppState {
     /// Signs the head of every audit export (`routes/audit.rs`); without one, exports are
     /// refused (503).
     pub audit_signer: Option<Arc<samskab_audit_worker::Signer>>,
+    /// Derives each webhook endpoint's signing secret (`routes/webhook_endpoints.rs`); without
+    /// one, the secret is refused (503).
+    pub webhook_key: Option<Arc<samskab_delivery::WebhookKey>>,
     /// Latency and answers by route, for `/metrics`.
     pub metrics: Arc<crate::metrics::HttpMetrics>,
 }
@@ -69,6 +72,7 @@ impl AppState {
             municipalities: Municipalities::default(),
             decisions: DecisionCache::default(),
             audit_signer: None,
+            webhook_key: None,
             metrics: Arc::default(),
         }
     }
@@ -76,6 +80,12 @@ impl AppState {
     /// The state with the key that signs audit exports (from `SAMSKAB_AUDIT_SIGNING_KEY`).
     pub fn with_audit_signer(mut self, signer: samskab_audit_worker::Signer) -> Self {
         self.audit_signer = Some(Arc::new(signer));
+        self
+    }
+
+    /// The state with the key webhook secrets are derived from (`SAMSKAB_WEBHOOK_KEY`).
+    pub fn with_webhook_key(mut self, key: samskab_delivery::WebhookKey) -> Self {
+        self.webhook_key = Some(Arc::new(key));
         self
     }
 }

@@ -9,8 +9,9 @@ use sqlx::PgConnection;
 use tracing::{info, warn};
 use uuid::Uuid;
 
-use crate::DeliveryConfig;
-use crate::mail::{Failure, Mail, Mailer};
+use crate::mail::Mail;
+use crate::webhook::Hook;
+use crate::{DeliveryConfig, Failure, Sender};
 
 /// What became of one delivery in a round.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,29 +39,40 @@ pub struct Round {
     pub outcomes: Vec<(Uuid, String, Outcome)>,
 }
 
-/// Up to $1 due deliveries, oldest due first, locked (others' copies skip them), with their
-/// message and the address to send to: the organisation's while it is active; the
-/// volunteer's while they are registered and consent to notifications (withdrawn or
-/// forgotten, the directory holds none). The message is gone if its volunteer was forgotten.
+/// Up to $1 due deliveries of the channels this sender has ($2: e-mail, $3: webhooks),
+/// oldest due first, locked (others' copies skip them), with their message and where to send
+/// it. A mail goes to the organisation's address while it is active, or the volunteer's while
+/// they are registered and consent to notifications (withdrawn or forgotten, the directory
+/// holds none). A webhook goes to its endpoint's URL while the endpoint is enabled and its
+/// organisation active. The message is gone if its volunteer was forgotten.
 static CLAIM: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT d.message_id, d.channel, d.tenant, d.recipient, d.attempts,
-                m.subject, m.body, m.link,
-                CASE split_part(d.recipient, ':', 1)
-                    WHEN 'organisation' THEN (
-                        SELECT o.email FROM {directory}.organisation o
-                        WHERE o.tenant = d.tenant AND o.active
-                          AND o.id = split_part(d.recipient, ':', 2)::uuid)
-                    WHEN 'volunteer' THEN (
-                        SELECT v.email FROM {directory}.volunteer v
-                        JOIN {notify}.volunteer n
-                          ON n.tenant = v.tenant AND n.volunteer_id = v.id
-                        WHERE v.tenant = d.tenant AND n.status = 'active' AND n.notifications
-                          AND v.id = split_part(d.recipient, ':', 2)::uuid)
+                m.rule, m.subject, m.body, m.link, m.created_at,
+                CASE WHEN d.channel = 'email' THEN
+                    CASE split_part(d.recipient, ':', 1)
+                        WHEN 'organisation' THEN (
+                            SELECT o.email FROM {directory}.organisation o
+                            WHERE o.tenant = d.tenant AND o.active
+                              AND o.id = split_part(d.recipient, ':', 2)::uuid)
+                        WHEN 'volunteer' THEN (
+                            SELECT v.email FROM {directory}.volunteer v
+                            JOIN {notify}.volunteer n
+                              ON n.tenant = v.tenant AND n.volunteer_id = v.id
+                            WHERE v.tenant = d.tenant AND n.status = 'active' AND n.notifications
+                              AND v.id = split_part(d.recipient, ':', 2)::uuid)
+                    END
+                ELSE (
+                    SELECT e.url FROM {notify}.webhook_endpoint e
+                    JOIN {directory}.organisation o
+                      ON o.tenant = e.tenant AND o.id = e.organisation_id AND o.active
+                    WHERE e.tenant = d.tenant AND e.enabled
+                      AND e.id = split_part(d.channel, ':', 2)::uuid)
                 END AS address
          FROM delivery.delivery d
          LEFT JOIN {notify}.message m ON m.tenant = d.tenant AND m.id = d.message_id
          WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+           AND CASE WHEN d.channel = 'email' THEN $2 ELSE $3 END
          ORDER BY d.next_attempt_at, d.message_id
          LIMIT $1
          FOR UPDATE OF d SKIP LOCKED",
@@ -84,6 +96,8 @@ struct Due {
     tenant: String,
     recipient: String,
     attempts: i32,
+    rule: Option<String>,
+    created_at: Option<DateTime<Utc>>,
     subject: Option<String>,
     body: Option<String>,
     link: Option<String>,
@@ -92,22 +106,25 @@ struct Due {
 
 pub(crate) async fn round(
     conn: &mut PgConnection,
-    mailer: &Mailer,
+    sender: &Sender,
     config: &DeliveryConfig,
 ) -> Result<Round, sqlx::Error> {
     let due: Vec<Due> = sqlx::query_as(CLAIM.as_str())
         .bind(config.batch)
+        .bind(sender.mailer.is_some())
+        .bind(sender.webhooks.is_some())
         .fetch_all(&mut *conn)
         .await?;
     // Several at once, each over a pooled connection: one SMTP conversation is a chain of
     // round trips, and lettre's (0.11.23) leaves Nagle on, so each mail waits out the
-    // server's delayed ACK (about 40 ms on Linux; lettre/lettre#1159). Sent together, the
-    // waits overlap. The outcomes are recorded afterwards, in the claimed order.
+    // server's delayed ACK (about 40 ms on Linux; lettre/lettre#1159); a webhook waits for its
+    // receiver. Sent together, the waits overlap. The outcomes are recorded afterwards, in the
+    // claimed order.
     let mut outcomes = Vec::with_capacity(due.len());
     for chunk in due.chunks(config.parallel.max(1)) {
         let mut sends = Vec::with_capacity(chunk.len());
         for delivery in chunk {
-            sends.push(send(mailer, config, delivery));
+            sends.push(send(sender, config, delivery));
         }
         outcomes.extend(futures::future::join_all(sends).await);
     }
@@ -121,28 +138,64 @@ pub(crate) async fn round(
     Ok(round)
 }
 
-async fn send(mailer: &Mailer, config: &DeliveryConfig, delivery: &Due) -> Outcome {
-    let (Some(subject), Some(body), Some(link)) =
-        (&delivery.subject, &delivery.body, &delivery.link)
-    else {
+async fn send(sender: &Sender, config: &DeliveryConfig, delivery: &Due) -> Outcome {
+    let (Some(rule), Some(created_at), Some(subject), Some(body), Some(link)) = (
+        &delivery.rule,
+        delivery.created_at,
+        &delivery.subject,
+        &delivery.body,
+        &delivery.link,
+    ) else {
         return dropped("the message is gone (its recipient was forgotten)");
     };
+    let webhook = delivery.channel.strip_prefix("webhook:");
     let Some(to) = &delivery.address else {
-        return dropped("no address to send to (none held, consent withdrawn or forgotten)");
+        return dropped(if webhook.is_some() {
+            "the endpoint is disabled, or its organisation deactivated"
+        } else {
+            "no address to send to (none held, consent withdrawn or forgotten)"
+        });
     };
-    let mail = Mail {
-        id: delivery.message_id,
-        channel: &delivery.channel,
-        to,
-        subject,
-        body,
-        link,
+    let sent = match (webhook, &sender.mailer, &sender.webhooks) {
+        (None, Some(mailer), _) => {
+            let mail = Mail {
+                id: delivery.message_id,
+                channel: &delivery.channel,
+                to,
+                subject,
+                body,
+                link,
+            };
+            mailer.send(&mail).await
+        }
+        (Some(endpoint), _, Some(webhooks)) => {
+            let Ok(endpoint) = Uuid::parse_str(endpoint) else {
+                return dropped("the channel names no endpoint");
+            };
+            let hook = Hook {
+                id: delivery.message_id,
+                tenant: &delivery.tenant,
+                endpoint,
+                url: to,
+                recipient: &delivery.recipient,
+                rule,
+                subject,
+                body,
+                link,
+                created_at,
+            };
+            webhooks.send(&hook).await
+        }
+        // Not claimed: the claim takes only the channels this sender has.
+        _ => Err(Failure::Transient(
+            "no transport for this channel here".into(),
+        )),
     };
     let attempts = delivery.attempts + 1;
-    let (error, permanent) = match mailer.send(&mail).await {
+    let (error, permanent) = match sent {
         Ok(()) => {
-            info!(message = %delivery.message_id, tenant = %delivery.tenant,
-                recipient = %delivery.recipient, "mail delivered");
+            info!(message = %delivery.message_id, channel = %delivery.channel,
+                tenant = %delivery.tenant, recipient = %delivery.recipient, "delivered");
             return Outcome::Delivered;
         }
         Err(Failure::BadAddress) => return dropped("the address held is not a mail address"),
@@ -150,12 +203,14 @@ async fn send(mailer: &Mailer, config: &DeliveryConfig, delivery: &Due) -> Outco
         Err(Failure::Transient(error)) => (error, false),
     };
     if permanent || attempts >= config.max_attempts {
-        warn!(message = %delivery.message_id, tenant = %delivery.tenant, attempts, %error,
-            "mail parked: an operator's to look at (GET /ops/deliveries)");
+        warn!(message = %delivery.message_id, channel = %delivery.channel,
+            tenant = %delivery.tenant, attempts, %error,
+            "delivery parked: an operator's to look at (GET /ops/deliveries)");
         Outcome::Parked { error }
     } else {
         let next = Utc::now() + backoff(config, attempts);
-        warn!(message = %delivery.message_id, attempts, %error, %next, "mail failed; tried again");
+        warn!(message = %delivery.message_id, channel = %delivery.channel, attempts, %error,
+            %next, "delivery failed; tried again");
         Outcome::Retry {
             attempts,
             next,

@@ -1,5 +1,7 @@
 //! Sends what the notifications read model's outbox holds (`notify.outbox`, written in the
-//! projection's checkpoint transaction), at least once, by e-mail over SMTP.
+//! projection's checkpoint transaction), at least once: by e-mail over SMTP (`mail.rs`), and
+//! to organisations' webhook endpoints, signed per Standard Webhooks (`webhook.rs`,
+//! `signing.rs`).
 //!
 //! Two steps, each a transaction of its own:
 //!
@@ -14,14 +16,16 @@
 //!    with its forgotten recipient, or no address is held, or consent was withdrawn).
 //!
 //! A crash between sending and committing sends the delivery again: at least once. Each mail
-//! carries its delivery's id as its Message-ID (the message's id, derived from the log), so
-//! the second copy is recognisably the same. The address is looked up when sending, from the
+//! carries its delivery's id as its Message-ID, each webhook as its `webhook-id` (the
+//! message's id, derived from the log), so the second copy is recognisably the same. The address is looked up when sending, from the
 //! directory read model, and never stored here; failures are recorded as a status code and a
 //! class, never the server's text, which may name the address.
 
 mod deliver;
 mod mail;
 mod queue;
+mod signing;
+mod webhook;
 
 use std::time::Duration;
 
@@ -31,6 +35,19 @@ use tracing::{info, warn};
 
 pub use deliver::{Outcome, Round};
 pub use mail::Mailer;
+pub use signing::{WebhookKey, WebhookSecret};
+pub use webhook::WebhookSender;
+
+/// Why a delivery did not go.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Refused for good (an SMTP 5xx, an HTTP 4xx): trying again by itself would not help.
+    Permanent(String),
+    /// Anything else: an SMTP 4xx, an HTTP 5xx, no connection, a timeout. Tried again later.
+    Transient(String),
+    /// The address held is not one a mail can be sent to.
+    BadAddress,
+}
 
 /// How the sender paces itself.
 #[derive(Debug, Clone)]
@@ -62,26 +79,50 @@ impl Default for DeliveryConfig {
     }
 }
 
-/// The sender: queues the outbox and delivers it, until cancelled.
+/// The sender: queues the outbox and delivers it, until cancelled. Each channel goes only
+/// if its transport is given (`with_mail`, `with_webhooks`); the other channel's deliveries
+/// wait, queued, until a sender with it runs.
 pub struct Sender {
     pool: PgPool,
-    mailer: Mailer,
+    pub(crate) mailer: Option<Mailer>,
+    pub(crate) webhooks: Option<WebhookSender>,
     config: DeliveryConfig,
 }
 
 impl Sender {
-    pub fn new(pool: PgPool, mailer: Mailer, config: DeliveryConfig) -> Self {
+    pub fn new(pool: PgPool, config: DeliveryConfig) -> Self {
         Self {
             pool,
-            mailer,
+            mailer: None,
+            webhooks: None,
             config,
+        }
+    }
+
+    /// Mails the `email` channel.
+    pub fn with_mail(self, mailer: Mailer) -> Self {
+        Self {
+            mailer: Some(mailer),
+            ..self
+        }
+    }
+
+    /// Posts the `webhook:<endpoint>` channels.
+    pub fn with_webhooks(self, webhooks: WebhookSender) -> Self {
+        Self {
+            webhooks: Some(webhooks),
+            ..self
         }
     }
 
     /// Queues and delivers until `shutdown`; a database failure is logged and retried after a
     /// poll interval, never the end of the sender.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        info!(from = %self.mailer.from(), "delivering the notify outbox by e-mail");
+        info!(
+            mail_from = self.mailer.as_ref().map(|m| m.from().to_string()),
+            webhooks = self.webhooks.is_some(),
+            "delivering the notify outbox"
+        );
         while !shutdown.is_cancelled() {
             let busy = match self.step().await {
                 Ok(busy) => busy,
@@ -124,6 +165,6 @@ impl Sender {
     /// [`Sender::deliver_due`] inside the caller's transaction: what is recorded holds only
     /// once the caller commits. (A test rolls it back to be the crash after sending.)
     pub async fn attempt(&self, conn: &mut sqlx::PgConnection) -> Result<Round, sqlx::Error> {
-        deliver::round(conn, &self.mailer, &self.config).await
+        deliver::round(conn, self, &self.config).await
     }
 }

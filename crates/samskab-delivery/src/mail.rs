@@ -8,6 +8,8 @@ use lettre::message::{Mailbox, Message};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use uuid::Uuid;
 
+use crate::Failure;
+
 /// The SMTP server and the sender's address.
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -22,17 +24,6 @@ pub(crate) struct Mail<'a> {
     pub subject: &'a str,
     pub body: &'a str,
     pub link: &'a str,
-}
-
-/// Why a mail did not go.
-#[derive(Debug)]
-pub(crate) enum Failure {
-    /// The server refused it for good (a 5xx): trying again would not help.
-    Permanent(String),
-    /// Anything else: a 4xx, no connection, a timeout. Tried again later.
-    Transient(String),
-    /// The address held is not one a mail can be sent to.
-    BadAddress,
 }
 
 impl Mailer {

@@ -58,7 +58,7 @@ async fn two_messages_for_the_organisation(pool: &PgPool) -> anyhow::Result<Vec<
 
 fn sender(pool: &PgPool, smtp: &SmtpServer, config: DeliveryConfig) -> anyhow::Result<Sender> {
     let mailer = Mailer::new(&smtp.url(), "samskab <noreply@samskab.example.dk>")?;
-    Ok(Sender::new(pool.clone(), mailer, config))
+    Ok(Sender::new(pool.clone(), config).with_mail(mailer))
 }
 
 /// Steps until a step finds nothing to do; the outcomes of all of them.

@@ -14,6 +14,7 @@ string_enum! {
         GrantPool => "grant-pool",
         GrantApplication => "grant-application",
         Notification => "notification",
+        WebhookEndpoint => "webhook-endpoint",
     }
 }
 

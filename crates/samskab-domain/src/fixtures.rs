@@ -597,6 +597,38 @@ pub fn arb_organisation_event(id: OrganisationId) -> impl Strategy<Value = Organ
     ]
 }
 
+/// Any of a webhook endpoint's events: registered (for `organisation`, at one of a few
+/// URLs), its URL changed, disabled or enabled.
+pub fn arb_webhook_endpoint_event(
+    id: WebhookEndpointId,
+    organisation: OrganisationId,
+) -> impl Strategy<Value = WebhookEndpointEvent> {
+    let url = prop::sample::select(vec![
+        "https://hooks.example.dk/samskab",
+        "https://example.dk:8443/h?k=1",
+        "http://127.0.0.1:9000/hook",
+    ])
+    .prop_map(|u| WebhookUrl::parse(u).expect("a valid url"));
+    prop_oneof![
+        url.clone().prop_map(
+            move |url| WebhookEndpointEvent::Registered(WebhookEndpointDetails {
+                id,
+                organisation,
+                url
+            })
+        ),
+        url.prop_map(
+            move |url| WebhookEndpointEvent::UrlChanged(WebhookEndpointUrlChanged { id, url })
+        ),
+        Just(WebhookEndpointEvent::Disabled(WebhookEndpointSwitched {
+            id
+        })),
+        Just(WebhookEndpointEvent::Enabled(WebhookEndpointSwitched {
+            id
+        })),
+    ]
+}
+
 /// Any of a municipality's events under `tenant_id`: its registration, or weights it set.
 pub fn arb_municipality_event(tenant_id: String) -> impl Strategy<Value = MunicipalityEvent> {
     let registered_under = tenant_id.clone();

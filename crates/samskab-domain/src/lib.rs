@@ -12,7 +12,7 @@
 //!   of the code never sees an invalid value. Deserialisation re-validates.
 //! - [`decider`]: the [`Decider`] and [`DomainEvent`] traits the API and event log code against.
 //! - [`municipality`], [`organisation`], [`volunteer`], [`need`], [`matches`](mod@matches),
-//!   [`person`], [`notification`]: one decider per entity.
+//!   [`person`], [`notification`], [`webhook_endpoint`]: one decider per entity.
 
 #[macro_use]
 mod macros;
@@ -34,6 +34,7 @@ pub mod ranking;
 pub mod suppression;
 pub mod values;
 pub mod volunteer;
+pub mod webhook_endpoint;
 
 /// Values, entities and proptest strategies for tests, here and in other crates (`fixtures`
 /// feature).
@@ -93,4 +94,8 @@ pub use volunteer::{
     VolunteerProfileUpdated, VolunteerProfileUpdatedV1, VolunteerProfileV1,
     VolunteerPurposeConsent, VolunteerRegistered, VolunteerRegisteredV1, VolunteerState,
     YEARS_AHEAD,
+};
+pub use webhook_endpoint::{
+    WebhookEndpoint, WebhookEndpointCommand, WebhookEndpointDetails, WebhookEndpointEvent,
+    WebhookEndpointState, WebhookEndpointSwitched, WebhookEndpointUrlChanged,
 };

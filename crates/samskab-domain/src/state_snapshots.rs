@@ -73,6 +73,18 @@ proptest! {
     }
 
     #[test]
+    fn a_webhook_endpoint_resumed_from_a_snapshot_is_the_endpoint_folded_whole(
+        events in vec(arb_webhook_endpoint_event(crate::WebhookEndpointId::from_uuid(
+            uuid::Uuid::from_u128(0x0195_0000_0000_7000_8000_0000_0000_0009)), org_id()), 0..10),
+        split in 0usize..10,
+    ) {
+        prop_assert_eq!(
+            resumed::<crate::WebhookEndpoint>(&events, split),
+            crate::WebhookEndpoint::replay(&events)
+        );
+    }
+
+    #[test]
     fn a_match_resumed_from_a_snapshot_is_the_match_folded_whole(
         events in vec(arb_match_event(match_id()), 0..16),
         split in 0usize..16,
@@ -199,7 +211,25 @@ fn each_states_snapshot_shape_is_pinned_to_its_version() {
         ),
         (1, PINNED_NOTIFICATION.to_string())
     );
+    let endpoint = crate::WebhookEndpoint::replay(&[crate::WebhookEndpointEvent::Registered(
+        crate::WebhookEndpointDetails {
+            id: crate::WebhookEndpointId::from_uuid(uuid::Uuid::from_u128(
+                0x0195_0000_0000_7000_8000_0000_0000_0009,
+            )),
+            organisation: org_id(),
+            url: crate::WebhookUrl::parse("https://hooks.example.dk/samskab").expect("url"),
+        },
+    )]);
+    assert_eq!(
+        (
+            crate::WebhookEndpoint::STATE_VERSION,
+            shape(serde_json::to_string(&endpoint))
+        ),
+        (1, PINNED_WEBHOOK_ENDPOINT.to_string())
+    );
 }
+
+const PINNED_WEBHOOK_ENDPOINT: &str = r#"{"Registered":{"details":{"id":"01950000-0000-7000-8000-000000000009","organisation":"01950000-0000-7000-8000-000000000001","url":"https://hooks.example.dk/samskab"},"enabled":true}}"#;
 
 const PINNED_NOTIFICATION: &str = r#"{"Read":{"at":"2026-12-01T10:00:00Z"}}"#;
 

@@ -33,8 +33,9 @@ pub(crate) async fn deliver(
     message: &Message,
 ) -> Result<(), ApplyError> {
     let id = NotificationId::of(at.position, at.index, n);
-    // The message, and with it its row in the outbox: to be sent by e-mail too (the default
-    // until each recipient's preferences choose). A message that is there already (a
+    // The message, and with it its rows in the outbox: to be sent by e-mail too (the default
+    // until each recipient's preferences choose), and posted to each webhook endpoint the
+    // recipient has enabled now (at this place in the log). A message that is there already (a
     // redelivery) makes no second row; a rebuild's rows the sender has passed are not sent
     // again (samskab-delivery's cursor).
     sqlx::query(
@@ -47,6 +48,11 @@ pub(crate) async fn deliver(
          )
          INSERT INTO outbox (tenant, message_id, channel, recipient)
          SELECT tenant, id, 'email', recipient FROM made
+         UNION ALL
+         SELECT made.tenant, made.id, 'webhook:' || e.id, made.recipient
+         FROM made JOIN webhook_endpoint e
+           ON e.tenant = made.tenant AND e.enabled
+          AND 'organisation:' || e.organisation_id = made.recipient
          ON CONFLICT DO NOTHING",
     )
     .bind(ctx.tenant)

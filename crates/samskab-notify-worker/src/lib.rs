@@ -5,12 +5,13 @@
 //!   posted a need, the sides of each match; the association an application is from).
 //! - `volunteers.rs`: whether a volunteer may be told anything (consent to notifications).
 //! - `rules.rs`: which event makes which message, and its text (Danish).
+//! - `endpoints.rs`: organisations' webhook endpoints.
 //! - `inbox.rs`: the messages, and the recipient's own events on them (read).
 //!
 //! It delivers to the in-app inbox of organisations and of volunteers who consent to
 //! notifications, and writes each message to the outbox (`notify.outbox`, in the checkpoint's
-//! transaction) to be mailed too; `samskab-delivery` sends what the outbox holds. Webhooks,
-//! staff, preferences (channel, language, digest), templates per municipality and the
+//! transaction) to be mailed too, and posted to each of the recipient's enabled webhook
+//! endpoints; `samskab-delivery` sends what the outbox holds. Staff, preferences (channel, language, digest), templates per municipality and the
 //! time-based rules come next (issue 10).
 //!
 //! Rules every write here follows, as in the other workers:
@@ -20,6 +21,7 @@
 //!   sealed `personal` parts are never opened (`personal_data_of` is empty). A volunteer's
 //!   inbox is emptied when they are forgotten.
 
+mod endpoints;
 mod inbox;
 mod owners;
 mod rules;
@@ -30,6 +32,7 @@ use std::future::Future;
 use samskab_decode::decode;
 use samskab_domain::{
     EntityKind, GrantPoolEvent, MatchEvent, NeedEvent, NotificationEvent, VolunteerEvent,
+    WebhookEndpointEvent,
 };
 use samskab_eventlog::RecordedEvent;
 use samskab_projection::{ApplyError, EventContext, Projection, ReadModel};
@@ -93,6 +96,10 @@ async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(
         let decoded = decode::<NotificationEvent>(event)?;
         ctx.check_entity(decoded.id().as_uuid())?;
         inbox::recipient_did(conn, &ctx, &decoded).await?;
+    } else if kind == EntityKind::WebhookEndpoint.as_str() {
+        let decoded = decode::<WebhookEndpointEvent>(event)?;
+        ctx.check_entity(decoded.id().as_uuid())?;
+        endpoints::apply(conn, &ctx, &decoded).await?;
     }
     // Other events make no message yet; skipping is not dropping: a rebuild replays the log.
     Ok(())

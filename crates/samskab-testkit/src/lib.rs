@@ -1,5 +1,6 @@
 //! Real dependencies for tests: a NATS server of our own per test, a fresh PostgreSQL
-//! database per test, and an SMTP server per test that needs one (`SmtpServer`: aiosmtpd). Nothing here fakes a service; it only starts and finds the real ones.
+//! database per test, an SMTP server per test that needs one (`SmtpServer`: aiosmtpd), and a webhook receiver
+//! (`WebhookReceiver`: an HTTP server that keeps what it is sent). Nothing here fakes a service; it only starts and finds the real ones.
 //!
 //! - `NatsServer::start()` launches the pinned `nats-server` binary (installed by
 //!   `deploy/local/install-nats.sh`, or named by `SAMSKAB_NATS_SERVER`) on a free port with its
@@ -16,10 +17,12 @@ mod nats;
 #[cfg(feature = "projection")]
 pub mod projection;
 mod smtp;
+mod webhooks;
 
 pub use database::TestDatabase;
 pub use nats::NatsServer;
 pub use smtp::{ReceivedMail, SmtpServer};
+pub use webhooks::{ReceivedHook, WebhookReceiver};
 
 /// The repository root, found from this crate's manifest directory.
 pub fn repo_root() -> std::path::PathBuf {

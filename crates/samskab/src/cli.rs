@@ -33,7 +33,7 @@ pub enum Command {
         #[command(flatten)]
         connections: Connections,
         #[command(flatten)]
-        mail: MailArgs,
+        delivery: DeliveryArgs,
     },
     /// Apply the PostgreSQL migrations.
     Migrate {
@@ -109,10 +109,11 @@ pub struct Connections {
     pub pg_max_connections: u32,
 }
 
-/// Where notifications are mailed from. Without an SMTP server, messages stay in the in-app
-/// inbox only (and the outbox waits: set one and what it holds is sent).
+/// How the notify outbox goes out: by mail, and to organisations' webhook endpoints. Without
+/// an SMTP server or a webhook key, that channel waits in the outbox (set it and what is held
+/// is sent); the in-app inbox needs neither.
 #[derive(Debug, Args, Clone)]
-pub struct MailArgs {
+pub struct DeliveryArgs {
     /// The SMTP server: `smtp://host:port` (no TLS: a local relay),
     /// `smtp://user:password@host:587?tls=required` (STARTTLS) or `smtps://host:465`.
     #[arg(long, env = "SAMSKAB_SMTP_URL", hide_env_values = true)]
@@ -124,6 +125,14 @@ pub struct MailArgs {
         default_value = "samskab <noreply@samskab.invalid>"
     )]
     pub mail_from: String,
+    /// The key each webhook endpoint's signing secret is derived from: the base64 of 32
+    /// random bytes (head -c 32 /dev/urandom | base64). Changing it changes every secret.
+    #[arg(long, env = "SAMSKAB_WEBHOOK_KEY", hide_env_values = true)]
+    pub webhook_key: Option<String>,
+    /// Post webhooks over plain http and to this machine's or private networks' addresses:
+    /// for a receiver on the same machine (development, tests). Never in production.
+    #[arg(long, env = "SAMSKAB_WEBHOOK_ALLOW_LOCAL", default_value_t = false)]
+    pub webhook_allow_local: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -131,7 +140,7 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub connections: Connections,
     #[command(flatten)]
-    pub mail: MailArgs,
+    pub delivery: DeliveryArgs,
     /// Address to listen on.
     #[arg(long, env = "SAMSKAB_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,

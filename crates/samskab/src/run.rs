@@ -1,11 +1,11 @@
 use anyhow::Context;
 use samskab::projections;
-use samskab_delivery::{DeliveryConfig, Mailer, Sender};
+use samskab_delivery::{DeliveryConfig, Mailer, Sender, WebhookKey, WebhookSender};
 use samskab_projection::ProjectorConfig;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
-use crate::cli::{AuditCommand, Cli, Command, Connections, MailArgs, ServeArgs};
+use crate::cli::{AuditCommand, Cli, Command, Connections, DeliveryArgs, ServeArgs};
 use crate::{config, seed};
 
 /// `samskab worker delivery`: the outbox's sender alone.
@@ -18,8 +18,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Worker {
             name,
             connections,
-            mail,
-        } => worker(&name, &connections, &mail).await,
+            delivery,
+        } => worker(&name, &connections, &delivery).await,
         Command::Migrate { connections } => {
             // The one command that creates or changes the event stream; every other start
             // checks it and refuses on a difference (see `EventLog::connect`).
@@ -143,7 +143,7 @@ async fn serve(args: ServeArgs, with_workers: bool) -> anyhow::Result<()> {
                 registered.projector(log.clone(), pool.clone(), ProjectorConfig::default());
             workers.push(tokio::spawn(projector.run(shutdown.clone())));
         }
-        if let Some(sender) = sender(&args.mail, &pool)? {
+        if let Some(sender) = sender(&args.delivery, &pool)? {
             workers.push(tokio::spawn(sender.run(shutdown.clone())));
         }
     }
@@ -173,6 +173,9 @@ async fn serve(args: ServeArgs, with_workers: bool) -> anyhow::Result<()> {
             "no SAMSKAB_AUDIT_SIGNING_KEY: audit exports are refused (503) until one is set"
         ),
     }
+    if let Some(key) = webhook_key(&args.delivery)? {
+        state = state.with_webhook_key(key);
+    }
     let app = samskab_api::router(state);
     let stop = shutdown.clone();
     axum::serve(listener, app)
@@ -187,25 +190,53 @@ async fn serve(args: ServeArgs, with_workers: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The outbox's sender, if an SMTP server is configured.
-fn sender(mail: &MailArgs, pool: &sqlx::PgPool) -> anyhow::Result<Option<Sender>> {
-    let Some(url) = &mail.smtp_url else {
-        tracing::warn!("no SAMSKAB_SMTP_URL: notifications go to the in-app inbox only");
-        return Ok(None);
-    };
-    let mailer = Mailer::new(url, &mail.mail_from)?;
-    Ok(Some(Sender::new(
-        pool.clone(),
-        mailer,
-        DeliveryConfig::default(),
-    )))
+/// The outbox's sender, with the channels configured (an SMTP server, a webhook key); none
+/// if neither is.
+fn sender(delivery: &DeliveryArgs, pool: &sqlx::PgPool) -> anyhow::Result<Option<Sender>> {
+    let mut sender = Sender::new(pool.clone(), DeliveryConfig::default());
+    let mut channels = 0;
+    match &delivery.smtp_url {
+        Some(url) => {
+            sender = sender.with_mail(Mailer::new(url, &delivery.mail_from)?);
+            channels += 1;
+        }
+        None => tracing::warn!("no SAMSKAB_SMTP_URL: nothing is mailed (the outbox keeps it)"),
+    }
+    match webhook_key(delivery)? {
+        Some(key) => {
+            if delivery.webhook_allow_local {
+                tracing::warn!(
+                    "SAMSKAB_WEBHOOK_ALLOW_LOCAL: webhooks may go over plain http and to local addresses"
+                );
+            }
+            sender = sender.with_webhooks(WebhookSender::new(key, delivery.webhook_allow_local)?);
+            channels += 1;
+        }
+        None => {
+            tracing::warn!("no SAMSKAB_WEBHOOK_KEY: no webhook is posted (the outbox keeps it)")
+        }
+    }
+    Ok((channels > 0).then_some(sender))
 }
 
-async fn worker(name: &str, connections: &Connections, mail: &MailArgs) -> anyhow::Result<()> {
+fn webhook_key(delivery: &DeliveryArgs) -> anyhow::Result<Option<WebhookKey>> {
+    delivery
+        .webhook_key
+        .as_deref()
+        .map(WebhookKey::from_base64)
+        .transpose()
+}
+
+async fn worker(
+    name: &str,
+    connections: &Connections,
+    delivery: &DeliveryArgs,
+) -> anyhow::Result<()> {
     if name == DELIVERY {
         let pool = config::connect_pg(connections).await?;
         migrate(&pool).await?;
-        let sender = sender(mail, &pool)?.context("the sender needs SAMSKAB_SMTP_URL")?;
+        let sender = sender(delivery, &pool)?
+            .context("the sender needs SAMSKAB_SMTP_URL or SAMSKAB_WEBHOOK_KEY (or both)")?;
         return sender.run(shutdown_signal()).await;
     }
     let registered = projections::named(name)?;

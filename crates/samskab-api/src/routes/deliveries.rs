@@ -63,9 +63,10 @@ pub struct DeliveryFilter {
 /// One delivery of a message by one channel.
 #[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
 pub struct DeliveryView {
-    /// The message's id (`GET /notifications`), also the mail's Message-ID.
+    /// The message's id (`GET /notifications`), also the mail's Message-ID and the webhook's
+    /// `webhook-id`.
     pub message_id: Uuid,
-    /// `email`.
+    /// `email`, or `webhook:<endpoint id>` (`GET /webhook-endpoints/{id}`).
     pub channel: String,
     pub tenant: String,
     /// `organisation:<id>` or `volunteer:<id>`.

@@ -25,6 +25,7 @@ pub mod persons;
 pub mod reports;
 pub mod retention;
 pub mod volunteers;
+pub mod webhook_endpoints;
 
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;

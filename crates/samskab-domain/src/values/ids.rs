@@ -82,6 +82,10 @@ uuid_id!(
     /// Identifies an application for a grant, and with it the grant case.
     GrantApplicationId
 );
+uuid_id!(
+    /// Identifies an organisation's webhook endpoint: where its notifications are posted.
+    WebhookEndpointId
+);
 
 #[cfg(test)]
 mod tests {

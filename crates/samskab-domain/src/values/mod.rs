@@ -26,6 +26,7 @@ mod tenant;
 pub(crate) mod text;
 mod travel_distance;
 mod volunteers_wanted;
+mod webhook_url;
 mod year_month;
 
 pub use age_band::AgeBand;
@@ -41,7 +42,7 @@ pub use grant_terms::{
 };
 pub use ids::{
     GrantApplicationId, GrantPoolId, GrantRoundId, MatchId, NeedId, OrganisationId, PersonId,
-    VolunteerId,
+    VolunteerId, WebhookEndpointId,
 };
 pub use language_code::LanguageCode;
 pub use match_terms::{MatchEndReason, MatchNote, MatchSide, ProposedBy};
@@ -57,4 +58,5 @@ pub use target_group::TargetGroup;
 pub use tenant::{Kommunekode, TenantId};
 pub use travel_distance::TravelKm;
 pub use volunteers_wanted::VolunteersWanted;
+pub use webhook_url::WebhookUrl;
 pub use year_month::YearMonth;

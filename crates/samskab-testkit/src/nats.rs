@@ -124,6 +124,21 @@ pub(crate) fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
+/// A free port for a server that is to start later, below Linux's ephemeral range (32768 and
+/// up): a port from `free_port` left unbound is soon handed to another test's `bind(:0)` (a
+/// listener, an outgoing connection), and a client meant to find nobody there then talks to a
+/// stranger. Ports here are only ever taken by choice, so only another such choice collides.
+pub(crate) fn quiet_port() -> anyhow::Result<u16> {
+    for _ in 0..100 {
+        let random = uuid::Uuid::new_v4().as_u128();
+        let port = 20_000 + u16::try_from(random % 12_000).unwrap_or(0);
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    bail!("no free port in 20000..32000")
+}
+
 pub(crate) fn wait_for_port(port: u16, timeout: Duration) -> anyhow::Result<()> {
     let start = Instant::now();
     while start.elapsed() < timeout {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-use crate::nats::{free_port, wait_for_port};
+use crate::nats::{quiet_port, wait_for_port};
 
 /// An SMTP server owned by one test, listening on 127.0.0.1 without authentication or TLS.
 /// Killed when dropped; it can be stopped and started again on the same port.
@@ -44,10 +44,11 @@ impl SmtpServer {
     }
 
     /// A server with its port and folder chosen but not yet listening (for a sender that must
-    /// first find nobody there).
+    /// first find nobody there): a port outside the ephemeral range, which no other test's
+    /// listener or connection takes meanwhile.
     pub fn stopped() -> anyhow::Result<Self> {
         Ok(Self {
-            port: free_port()?,
+            port: quiet_port()?,
             maildir: tempfile::Builder::new().prefix("samskab-smtp-").tempdir()?,
             child: None,
         })

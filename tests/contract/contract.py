@@ -35,7 +35,9 @@ HERE = Path(__file__).resolve().parent
 SEED = os.environ.get("SAMSKAB_CONTRACT_SEED", "20261123")
 EXAMPLES = os.environ.get("SAMSKAB_CONTRACT_EXAMPLES", "30")
 # The party roles' tokens speak for the first demo volunteer and organisation (`samskab tokens`).
-ROLES = ("caseworker", "auditor", "committee_member", "pool_administrator", "admin", "volunteer", "organisation")
+ALL_ROLES = ("caseworker", "auditor", "committee_member", "pool_administrator", "admin", "volunteer", "organisation")
+# SAMSKAB_CONTRACT_ROLES=caseworker,organisation: only those (to look at one role's findings).
+ROLES = tuple(r for r in os.environ.get("SAMSKAB_CONTRACT_ROLES", ",".join(ALL_ROLES)).split(",") if r)
 
 
 def log(message):
@@ -143,6 +145,7 @@ def main():
             SAMSKAB_JWT_SECRET=uuid.uuid4().hex + uuid.uuid4().hex,
             SAMSKAB_MASTER_KEYS="contract-1:" + base64.b64encode(os.urandom(32)).decode(),
             SAMSKAB_AUDIT_SIGNING_KEY=base64.b64encode(os.urandom(32)).decode(),
+            SAMSKAB_WEBHOOK_KEY=base64.b64encode(os.urandom(32)).decode(),
             RUST_LOG="warn",
         )
         # The NATS server takes a moment to listen; each step retries its connection. Only

@@ -325,6 +325,16 @@ impl TestApp {
         position
     }
 
+    /// An active association named `name` (e-mail kontakt@example.dk, no CVR), registered by
+    /// `token`'s caseworker: its id.
+    pub async fn organisation(&self, token: &str, name: &str) -> String {
+        let (status, created) = self
+            .post("/organisations", token, &organisation_body(name, None))
+            .await;
+        assert_eq!(status, 201, "{created}");
+        created["id"].as_str().expect("id").to_string()
+    }
+
     /// `POST path` with `body`, expected to be accepted (202): the command's log position.
     pub async fn accepted(&self, path: &str, token: &str, body: &Value) -> u64 {
         let (status, accepted) = self.post(path, token, body).await;
@@ -425,7 +435,6 @@ pub async fn read(response: reqwest::Response) -> (u16, Value) {
     (status, value)
 }
 
-/// A fresh Ed25519 key for signing audit exports.
 /// The webhook key of every test app (the binary takes one from `SAMSKAB_WEBHOOK_KEY`): the
 /// base64 of the bytes 0 to 31, so a test's sender signs with the secrets the API shows.
 pub fn webhook_key() -> samskab_delivery::WebhookKey {
@@ -433,6 +442,7 @@ pub fn webhook_key() -> samskab_delivery::WebhookKey {
         .expect("a webhook key")
 }
 
+/// A fresh Ed25519 key for signing audit exports.
 pub fn audit_signer() -> samskab_audit_worker::Signer {
     let mut seed = [0u8; 32];
     seed[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());

@@ -48,14 +48,7 @@ async fn register(app: &TestApp, token: &str, name: &str) -> String {
 async fn an_organisation_requests_and_approves_a_børneattest_with_the_volunteers_consent() {
     let app = spawn_app().await;
     let token = app.token("rodovre", Role::Caseworker);
-    let (_, organisation) = app
-        .post(
-            "/organisations",
-            &token,
-            &organisation_body("Røde Kors Rødovre", None),
-        )
-        .await;
-    let organisation = organisation["id"].as_str().expect("id").to_string();
+    let organisation = app.organisation(&token, "Røde Kors Rødovre").await;
     let by_them = json!({ "organisation_id": organisation });
     let id = register(&app, &token, "Søren Ærø").await;
 

@@ -4,9 +4,7 @@
 
 use chrono::{Duration, Utc};
 use samskab_api::{Party, Role};
-use samskab_e2e::{
-    TestApp, application_content, group_application_body, organisation_body, pool_body, spawn_app,
-};
+use samskab_e2e::{TestApp, application_content, group_application_body, pool_body, spawn_app};
 use serde_json::{Value, json};
 
 /// What a municipality's grants office has in hand: a pool with a year's budget, and the
@@ -114,15 +112,7 @@ async fn an_association_drafts_submits_and_amends_and_the_decision_records_the_v
 {
     let app = spawn_app().await;
     let office = Office::new(&app, "rounds", 30_000_000, 10_000_000).await;
-    let (status, created) = app
-        .post(
-            "/organisations",
-            &office.caseworker,
-            &organisation_body("Æblehaven", None),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let organisation = created["id"].as_str().expect("id").to_string();
+    let organisation = app.organisation(&office.caseworker, "Æblehaven").await;
     let applicant = app.party_token(
         "rodovre",
         Party::Organisation(organisation.parse().expect("uuid")),
@@ -537,14 +527,7 @@ async fn a_hundred_concurrent_decisions_racing_for_the_last_of_a_budget_never_ov
 async fn a_grant_is_paid_in_instalments_reported_on_and_an_overdue_report_blocks_the_next_grant() {
     let app = spawn_app().await;
     let office = Office::new(&app, "rolling", 30_000_000, 10_000_000).await;
-    let (_, created) = app
-        .post(
-            "/organisations",
-            &office.caseworker,
-            &organisation_body("Æblehaven", None),
-        )
-        .await;
-    let organisation = created["id"].as_str().expect("id").to_string();
+    let organisation = app.organisation(&office.caseworker, "Æblehaven").await;
     let applicant = app.party_token(
         "rodovre",
         Party::Organisation(organisation.parse().expect("uuid")),

@@ -4,7 +4,7 @@
 //! a match does to the need's candidates, its suggestions and whether it is filled.
 
 use samskab_api::Role;
-use samskab_e2e::{TestApp, need_body, organisation_body, spawn_app};
+use samskab_e2e::{TestApp, need_body, spawn_app};
 use serde_json::{Value, json};
 
 use crate::matching::{candidates, publish, register, set_matching, today, volunteer};
@@ -413,14 +413,7 @@ async fn a_proposal_is_checked_against_the_volunteer_and_the_need() {
     assert_eq!(status, 202);
     refused(propose(&app, &token, &soren, &closed).await, "need_id");
 
-    let (_, organisation) = app
-        .post(
-            "/organisations",
-            &token,
-            &organisation_body("Røde Kors Rødovre", None),
-        )
-        .await;
-    let organisation = organisation["id"].as_str().expect("id").to_string();
+    let organisation = app.organisation(&token, "Røde Kors Rødovre").await;
     let mut theirs = need_body("Røde Kors' lektiecafé");
     theirs["organisation_id"] = json!(organisation);
     let theirs = publish(&app, &token, &theirs).await;

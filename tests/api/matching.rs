@@ -2,7 +2,7 @@
 //! breaks only that one, and the ranking's scores and reasons as computed by hand.
 
 use samskab_api::{Party, Role};
-use samskab_e2e::{TestApp, need_body, organisation_body, spawn_app, volunteer_body};
+use samskab_e2e::{TestApp, need_body, spawn_app, volunteer_body};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -317,14 +317,7 @@ async fn a_volunteer_who_withdrew_all_consent_is_never_a_candidate() {
 async fn a_closed_need_or_one_of_a_deactivated_organisation_has_no_candidates() {
     let app = spawn_app().await;
     let token = app.token("rodovre", Role::Caseworker);
-    let (_, created) = app
-        .post(
-            "/organisations",
-            &token,
-            &organisation_body("Røde Kors Rødovre", None),
-        )
-        .await;
-    let organisation = created["id"].as_str().expect("id").to_string();
+    let organisation = app.organisation(&token, "Røde Kors Rødovre").await;
     let mut body = need_body("Lektiehjælp");
     body["organisation_id"] = json!(organisation);
     let need = publish(&app, &token, &body).await;

@@ -2,7 +2,7 @@
 //! the matching read model; bad input and refused transitions append nothing.
 
 use samskab_api::Role;
-use samskab_e2e::{TestApp, need_body, organisation_body, spawn_app};
+use samskab_e2e::{TestApp, need_body, spawn_app};
 use serde_json::{Value, json};
 
 fn today() -> chrono::NaiveDate {
@@ -216,15 +216,7 @@ async fn an_organisation_posts_a_need_only_while_it_is_registered_and_active_and
 {
     let app = spawn_app().await;
     let token = app.token("rodovre", Role::Caseworker);
-    let (status, created) = app
-        .post(
-            "/organisations",
-            &token,
-            &organisation_body("Røde Kors Rødovre", None),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let organisation = created["id"].as_str().expect("id").to_string();
+    let organisation = app.organisation(&token, "Røde Kors Rødovre").await;
 
     // Right after its registration: the log says it exists, whatever the read models say.
     let mut body = need_body("Lektiehjælp");

@@ -6,7 +6,7 @@
 //! nothing kept once forgotten.
 
 use samskab_api::Party;
-use samskab_e2e::{TestApp, application_content, organisation_body, spawn_app};
+use samskab_e2e::{TestApp, application_content, spawn_app};
 use serde_json::{Value, json};
 
 async fn inbox(app: &TestApp, token: &str, position: u64) -> Value {
@@ -45,15 +45,7 @@ async fn an_organisation_is_told_of_its_matches_and_grants_and_what_it_read_stay
     let app = spawn_app().await;
     let office = Office::new(&app, "rolling", 30_000_000, 10_000_000).await;
     let caseworker = &office.caseworker;
-    let (status, created) = app
-        .post(
-            "/organisations",
-            caseworker,
-            &organisation_body("Æblehaven", None),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let organisation = created["id"].as_str().expect("id").to_string();
+    let organisation = app.organisation(caseworker, "Æblehaven").await;
     let token = app.party_token(
         "rodovre",
         Party::Organisation(organisation.parse().expect("uuid")),
@@ -327,23 +319,38 @@ async fn a_volunteer_is_told_only_with_consent_to_notifications_and_nothing_once
     );
 }
 
-/// The outbox's sender as the binary runs it, to `smtp`, looking for work every 20 ms.
+/// Where a test's sender delivers: mail to an SMTP server, or webhooks (local addresses
+/// allowed) signed with the test apps' key.
+enum Transport<'a> {
+    Mail(&'a samskab_testkit::SmtpServer),
+    Webhooks,
+}
+
+/// The outbox's sender as the binary runs it, over `transport`, looking for work every 20 ms.
 fn start_sender(
     app: &TestApp,
-    smtp: &samskab_testkit::SmtpServer,
+    transport: Transport<'_>,
     config: samskab_delivery::DeliveryConfig,
 ) -> (
     tokio_util::sync::CancellationToken,
     tokio::task::JoinHandle<anyhow::Result<()>>,
 ) {
-    let mailer = samskab_delivery::Mailer::new(&smtp.url(), "samskab <noreply@samskab.example.dk>")
-        .expect("mailer");
     let config = samskab_delivery::DeliveryConfig {
         poll: std::time::Duration::from_millis(20),
         ..config
     };
+    let sender = samskab_delivery::Sender::new(app.pool.clone(), config);
+    let sender = match transport {
+        Transport::Mail(smtp) => sender.with_mail(
+            samskab_delivery::Mailer::new(&smtp.url(), "samskab <noreply@samskab.example.dk>")
+                .expect("mailer"),
+        ),
+        Transport::Webhooks => sender.with_webhooks(
+            samskab_delivery::WebhookSender::new(samskab_e2e::webhook_key(), true)
+                .expect("webhook sender"),
+        ),
+    };
     let stop = tokio_util::sync::CancellationToken::new();
-    let sender = samskab_delivery::Sender::new(app.pool.clone(), config).with_mail(mailer);
     (stop.clone(), tokio::spawn(sender.run(stop)))
 }
 
@@ -351,15 +358,7 @@ fn start_sender(
 /// coordinator: the organisation's id and the match's answer.
 async fn proposed_on_an_organisations_need(app: &TestApp, caseworker: &str) -> (String, Value) {
     use crate::matching::{publish, register, volunteer};
-    let (status, created) = app
-        .post(
-            "/organisations",
-            caseworker,
-            &organisation_body("Æblehaven", None),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let organisation = created["id"].as_str().expect("id").to_string();
+    let organisation = app.organisation(caseworker, "Æblehaven").await;
     let mut need = samskab_e2e::need_body("Lektiehjælp");
     need["organisation_id"] = json!(organisation);
     let need = publish(app, caseworker, &need).await;
@@ -379,7 +378,7 @@ async fn an_organisation_is_mailed_each_message_once_even_across_a_rebuild() {
     use samskab_delivery::DeliveryConfig;
     let app = spawn_app().await;
     let smtp = samskab_testkit::SmtpServer::start().expect("smtp server");
-    let (stop, sending) = start_sender(&app, &smtp, DeliveryConfig::default());
+    let (stop, sending) = start_sender(&app, Transport::Mail(&smtp), DeliveryConfig::default());
 
     let caseworker = app.token("rodovre", samskab_api::Role::Caseworker);
     let (organisation, created) = proposed_on_an_organisations_need(&app, &caseworker).await;
@@ -446,7 +445,7 @@ async fn a_parked_mail_is_shown_to_the_operator_and_sent_when_retried() {
         retry_base: std::time::Duration::ZERO,
         ..DeliveryConfig::default()
     };
-    let (stop, sending) = start_sender(&app, &smtp, config);
+    let (stop, sending) = start_sender(&app, Transport::Mail(&smtp), config);
 
     let caseworker = app.token("rodovre", samskab_api::Role::Caseworker);
     proposed_on_an_organisations_need(&app, &caseworker).await;
@@ -533,32 +532,13 @@ async fn an_organisation_registers_an_endpoint_and_receives_its_messages_signed(
     let receiver = samskab_testkit::WebhookReceiver::start()
         .await
         .expect("receiver");
-    let webhooks = samskab_delivery::WebhookSender::new(samskab_e2e::webhook_key(), true)
-        .expect("webhook sender");
-    let config = samskab_delivery::DeliveryConfig {
-        poll: std::time::Duration::from_millis(20),
-        ..Default::default()
-    };
-    let stop = tokio_util::sync::CancellationToken::new();
-    let sending = tokio::spawn(
-        samskab_delivery::Sender::new(app.pool.clone(), config)
-            .with_webhooks(webhooks)
-            .run(stop.clone()),
-    );
+    let (stop, sending) = start_sender(&app, Transport::Webhooks, Default::default());
 
     let caseworker = app.token("rodovre", samskab_api::Role::Caseworker);
-    let mut organisations = Vec::new();
-    for name in ["Æblehaven", "Lektiecaféen"] {
-        let (status, created) = app
-            .post(
-                "/organisations",
-                &caseworker,
-                &organisation_body(name, None),
-            )
-            .await;
-        assert_eq!(status, 201, "{created}");
-        organisations.push(created["id"].as_str().expect("id").to_string());
-    }
+    let organisations = [
+        app.organisation(&caseworker, "Æblehaven").await,
+        app.organisation(&caseworker, "Lektiecaféen").await,
+    ];
     let token = |i: usize| {
         app.party_token(
             "rodovre",
@@ -652,4 +632,42 @@ async fn an_organisation_registers_an_endpoint_and_receives_its_messages_signed(
     stop.cancel();
     sending.await.expect("sender task").expect("sender");
     assert_eq!(receiver.received().len(), 1, "nothing after disabling");
+
+    // The operator's list, on pages of one, shows every delivery once: the proposal has two
+    // (its mail, waiting for a sender that mails, and its webhook), and a page ends between
+    // them.
+    let operator = app.token("platform", samskab_api::Role::Operator);
+    let mut listed = Vec::new();
+    let mut next = "/ops/deliveries?limit=1".to_string();
+    loop {
+        let (status, page) = app.get(&next, &operator).await;
+        assert_eq!(status, 200, "{page}");
+        for delivery in page["items"].as_array().expect("items") {
+            let message = delivery["message_id"].as_str().expect("message id");
+            let channel = delivery["channel"].as_str().expect("channel");
+            listed.push((
+                message.parse::<uuid::Uuid>().expect("uuid"),
+                channel.to_string(),
+            ));
+        }
+        match (
+            page["next_after"].as_str(),
+            page["next_after_channel"].as_str(),
+        ) {
+            (Some(message), Some(channel)) => {
+                next = format!("/ops/deliveries?limit=1&after={message}&after_channel={channel}");
+            }
+            _ => break,
+        }
+    }
+    let held: Vec<(uuid::Uuid, String)> = sqlx::query_as(
+        "SELECT message_id, channel FROM delivery.delivery ORDER BY message_id DESC, channel",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .expect("deliveries");
+    assert_eq!(listed, held);
+    let proposal = uuid::Uuid::parse_str(id).expect("uuid");
+    let of_the_proposal = listed.iter().filter(|(m, _)| *m == proposal).count();
+    assert_eq!(of_the_proposal, 2, "{listed:?}");
 }

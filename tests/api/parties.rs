@@ -6,7 +6,7 @@
 
 use samskab_api::access::ACCESS;
 use samskab_api::{Party, Role};
-use samskab_e2e::{TestApp, need_body, organisation_body, spawn_app};
+use samskab_e2e::{TestApp, need_body, spawn_app};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -43,15 +43,7 @@ impl World {
         let mut needs = Vec::new();
         let mut persons = Vec::new();
         for name in ["Æblehaven", "Lektiecaféen"] {
-            let (status, created) = app
-                .post(
-                    "/organisations",
-                    &caseworker,
-                    &organisation_body(name, None),
-                )
-                .await;
-            assert_eq!(status, 201, "{created}");
-            let organisation = created["id"].as_str().expect("id").to_string();
+            let organisation = app.organisation(&caseworker, name).await;
             let mut need = need_body(&format!("Lektiehjælp hos {name}"));
             need["organisation_id"] = json!(organisation);
             needs.push(publish(app, &caseworker, &need).await);

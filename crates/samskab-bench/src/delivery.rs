@@ -112,7 +112,7 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
     // 2. The sender, mail only, draining the outbox's mails.
     let mailer = Mailer::new(&smtp.url(), "samskab <noreply@samskab.example.dk>")?;
     let sender = Sender::new(pool.clone(), DeliveryConfig::default()).with_mail(mailer);
-    let drained = drain(&sender, &pool, "email", mails).await?;
+    let drained = timed_drain(&sender, &pool, "email", mails).await?;
     smtp.wait_for(2 * mails).await?;
     let rate = mails as f64 / drained.as_secs_f64();
     let mut figure = Figure::new(
@@ -156,7 +156,7 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
     let key = WebhookKey::from_base64("c2Ftc2thYiBiZW5jaG1hcmsgd2ViaG9vayBrZXkgMDE=")?;
     let webhooks = WebhookSender::new(key, true)?;
     let sender = Sender::new(pool.clone(), DeliveryConfig::default()).with_webhooks(webhooks);
-    let drained = drain(&sender, &pool, "webhook:%", mails).await?;
+    let drained = timed_drain(&sender, &pool, "webhook:%", mails).await?;
     receiver.wait_for(2 * mails).await?;
     let rate = mails as f64 / drained.as_secs_f64();
     let mut figure = Figure::new(
@@ -175,23 +175,17 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
 
 /// Steps `sender` until a step finds nothing, and checks that the `count` deliveries of
 /// `channel` (a LIKE pattern) were all delivered; how long it took.
-async fn drain(
+async fn timed_drain(
     sender: &Sender,
     pool: &sqlx::PgPool,
     channel: &str,
     count: usize,
 ) -> anyhow::Result<std::time::Duration> {
     let started = Instant::now();
-    let mut delivered = 0usize;
-    loop {
-        let queued = sender.queue().await?;
-        let round = sender.deliver_due().await?;
-        delivered += round.outcomes.len();
-        if queued == 0 && round.outcomes.is_empty() {
-            break;
-        }
-        info!(delivered, of = count, channel, "delivering the outbox");
-    }
+    let round = sender
+        .drain(|delivered| info!(delivered, of = count, channel, "delivering the outbox"))
+        .await?;
+    let delivered = round.outcomes.len();
     let drained = started.elapsed();
     let sent: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM delivery.delivery WHERE status = 'delivered' AND channel LIKE $1",

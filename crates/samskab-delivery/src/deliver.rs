@@ -4,6 +4,7 @@
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
+use samskab_projection::Recipient;
 use samskab_projection::read_model::{DIRECTORY, NOTIFY};
 use sqlx::PgConnection;
 use tracing::{info, warn};
@@ -39,6 +40,13 @@ pub struct Round {
     pub outcomes: Vec<(Uuid, String, Outcome)>,
 }
 
+impl Round {
+    /// The outcomes alone, in order.
+    pub fn into_outcomes(self) -> Vec<Outcome> {
+        self.outcomes.into_iter().map(|(_, _, o)| o).collect()
+    }
+}
+
 /// Up to $1 due deliveries of the channels this sender has ($2: e-mail, $3: webhooks),
 /// oldest due first, locked (others' copies skip them), with their message and where to send
 /// it. A mail goes to the organisation's address while it is active, or the volunteer's while
@@ -51,11 +59,11 @@ static CLAIM: LazyLock<String> = LazyLock::new(|| {
                 m.rule, m.subject, m.body, m.link, m.created_at,
                 CASE WHEN d.channel = 'email' THEN
                     CASE split_part(d.recipient, ':', 1)
-                        WHEN 'organisation' THEN (
+                        WHEN '{organisation}' THEN (
                             SELECT o.email FROM {directory}.organisation o
                             WHERE o.tenant = d.tenant AND o.active
                               AND o.id = split_part(d.recipient, ':', 2)::uuid)
-                        WHEN 'volunteer' THEN (
+                        WHEN '{volunteer}' THEN (
                             SELECT v.email FROM {directory}.volunteer v
                             JOIN {notify}.volunteer n
                               ON n.tenant = v.tenant AND n.volunteer_id = v.id
@@ -78,6 +86,8 @@ static CLAIM: LazyLock<String> = LazyLock::new(|| {
          FOR UPDATE OF d SKIP LOCKED",
         directory = DIRECTORY.schema,
         notify = NOTIFY.schema,
+        organisation = Recipient::ORGANISATION,
+        volunteer = Recipient::VOLUNTEER,
     )
 });
 

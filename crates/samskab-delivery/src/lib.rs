@@ -149,6 +149,22 @@ impl Sender {
         Ok(queued > 0 || !round.outcomes.is_empty())
     }
 
+    /// Steps until a step finds nothing to do; every outcome on the way, as one round.
+    /// `progress` hears the count of outcomes so far after each step (a long drain says how
+    /// far it is).
+    pub async fn drain(&self, mut progress: impl FnMut(usize)) -> Result<Round, sqlx::Error> {
+        let mut all = Round::default();
+        loop {
+            let queued = self.queue().await?;
+            let round = self.deliver_due().await?;
+            if queued == 0 && round.outcomes.is_empty() {
+                return Ok(all);
+            }
+            all.outcomes.extend(round.outcomes);
+            progress(all.outcomes.len());
+        }
+    }
+
     /// Moves the outbox rows beyond the cursor into the queue; how many.
     pub async fn queue(&self) -> Result<u64, sqlx::Error> {
         queue::queue(&self.pool, self.config.batch * 10).await

@@ -61,19 +61,6 @@ fn sender(pool: &PgPool, smtp: &SmtpServer, config: DeliveryConfig) -> anyhow::R
     Ok(Sender::new(pool.clone(), config).with_mail(mailer))
 }
 
-/// Steps until a step finds nothing to do; the outcomes of all of them.
-async fn drain(sender: &Sender) -> anyhow::Result<Vec<Outcome>> {
-    let mut outcomes = Vec::new();
-    loop {
-        let queued = sender.queue().await?;
-        let round = sender.deliver_due().await?;
-        if queued == 0 && round.outcomes.is_empty() {
-            return Ok(outcomes);
-        }
-        outcomes.extend(round.outcomes.into_iter().map(|(_, _, o)| o));
-    }
-}
-
 fn message_id(position: u64) -> String {
     format!(
         "<{}.email@samskab.example.dk>",
@@ -89,7 +76,7 @@ async fn the_outbox_is_mailed_once_to_the_directorys_address_whatever_is_replaye
     let events = two_messages_for_the_organisation(&pool).await?;
     let sender = sender(&pool, &smtp, DeliveryConfig::default())?;
     assert_eq!(
-        drain(&sender).await?,
+        sender.drain(|_| {}).await?.into_outcomes(),
         [Outcome::Delivered, Outcome::Delivered]
     );
     let mut mails = smtp.wait_for(2).await?;
@@ -125,7 +112,7 @@ async fn the_outbox_is_mailed_once_to_the_directorys_address_whatever_is_replaye
     NOTIFY
         .apply_all(&pool, &events.iter().collect::<Vec<_>>())
         .await?;
-    assert_eq!(drain(&sender).await?, []);
+    assert_eq!(sender.drain(|_| {}).await?.into_outcomes(), []);
     sqlx::query("TRUNCATE notify.message, notify.outbox, notify.need_owner, notify.match_owner")
         .execute(&pool)
         .await?;
@@ -136,7 +123,7 @@ async fn the_outbox_is_mailed_once_to_the_directorys_address_whatever_is_replaye
         .fetch_one(&pool)
         .await?;
     assert_eq!(rebuilt, 2, "the rebuild wrote the outbox again");
-    assert_eq!(drain(&sender).await?, []);
+    assert_eq!(sender.drain(|_| {}).await?.into_outcomes(), []);
     assert_eq!(smtp.received()?.len(), 2, "nothing mailed twice");
     Ok(())
 }
@@ -154,7 +141,7 @@ async fn a_crash_after_sending_sends_the_same_message_id_again() -> anyhow::Resu
     assert_eq!(round.outcomes.len(), 2);
     crashed.rollback().await?;
     assert_eq!(
-        drain(&sender).await?,
+        sender.drain(|_| {}).await?.into_outcomes(),
         [Outcome::Delivered, Outcome::Delivered]
     );
     let mails = smtp.wait_for(4).await?;
@@ -211,7 +198,7 @@ async fn a_server_that_does_not_answer_is_tried_again_and_mailed_once_it_does() 
     );
     smtp.spawn()?;
     assert_eq!(
-        drain(&sender).await?,
+        sender.drain(|_| {}).await?.into_outcomes(),
         [Outcome::Delivered, Outcome::Delivered]
     );
     assert_eq!(smtp.wait_for(2).await?.len(), 2);
@@ -249,7 +236,7 @@ async fn a_delivery_that_keeps_failing_is_parked_after_its_last_attempt() -> any
 
     // The server is back; a parked delivery waits for an operator.
     smtp.spawn()?;
-    assert_eq!(drain(&sender).await?, []);
+    assert_eq!(sender.drain(|_| {}).await?.into_outcomes(), []);
     assert_eq!(smtp.received()?.len(), 0);
     Ok(())
 }

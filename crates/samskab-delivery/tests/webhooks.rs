@@ -84,18 +84,6 @@ fn sender(pool: &PgPool, allow_local: bool, config: DeliveryConfig) -> anyhow::R
     Ok(Sender::new(pool.clone(), config).with_webhooks(WebhookSender::new(key(), allow_local)?))
 }
 
-async fn drain(sender: &Sender) -> anyhow::Result<Vec<Outcome>> {
-    let mut outcomes = Vec::new();
-    loop {
-        let queued = sender.queue().await?;
-        let round = sender.deliver_due().await?;
-        if queued == 0 && round.outcomes.is_empty() {
-            return Ok(outcomes);
-        }
-        outcomes.extend(round.outcomes.into_iter().map(|(_, _, o)| o));
-    }
-}
-
 #[tokio::test]
 async fn each_message_is_posted_once_to_each_endpoint_signed_with_its_own_secret()
 -> anyhow::Result<()> {
@@ -111,7 +99,10 @@ async fn each_message_is_posted_once_to_each_endpoint_signed_with_its_own_secret
     )
     .await?;
     let sender = sender(&pool, true, DeliveryConfig::default())?;
-    assert_eq!(drain(&sender).await?, vec![Outcome::Delivered; 4]);
+    assert_eq!(
+        sender.drain(|_| {}).await?.into_outcomes(),
+        vec![Outcome::Delivered; 4]
+    );
     let hooks = receiver.wait_for(4).await?;
     for hook in &hooks {
         let endpoint = if hook.path == "/a" { a } else { b };
@@ -163,7 +154,7 @@ async fn each_message_is_posted_once_to_each_endpoint_signed_with_its_own_secret
     NOTIFY
         .apply_all(&pool, &events.iter().collect::<Vec<_>>())
         .await?;
-    assert_eq!(drain(&sender).await?, []);
+    assert_eq!(sender.drain(|_| {}).await?.into_outcomes(), []);
     assert_eq!(receiver.received().len(), 4, "nothing posted twice");
     Ok(())
 }
@@ -196,7 +187,10 @@ async fn a_failing_receiver_is_tried_again_and_a_refusing_one_parks_the_delivery
         ),
         "{first:?}"
     );
-    assert_eq!(drain(&sender).await?, [Outcome::Delivered]);
+    assert_eq!(
+        sender.drain(|_| {}).await?.into_outcomes(),
+        [Outcome::Delivered]
+    );
     let hooks = receiver.wait_for(3).await?;
     let answered: Vec<u16> = hooks.iter().map(|h| h.answered).collect();
     assert_eq!(answered, [503, 410, 204]);
@@ -237,7 +231,7 @@ async fn a_disabled_endpoint_gets_nothing_and_plain_http_is_refused_unless_allow
 
     // A production sender refuses the plain-http, local URL: parked, nothing posted.
     let production = sender(&pool, false, DeliveryConfig::default())?;
-    let outcomes = drain(&production).await?;
+    let outcomes = production.drain(|_| {}).await?.into_outcomes();
     assert_eq!(
         outcomes,
         vec![
@@ -261,8 +255,10 @@ async fn a_disabled_endpoint_gets_nothing_and_plain_http_is_refused_unless_allow
         .await?;
     let local = sender(&pool, true, DeliveryConfig::default())?;
     assert!(
-        drain(&local)
+        local
+            .drain(|_| {})
             .await?
+            .into_outcomes()
             .iter()
             .all(|o| matches!(o, Outcome::Dropped { .. })),
     );

@@ -13,7 +13,6 @@ pub(crate) async fn apply(
     event: &WebhookEndpointEvent,
 ) -> Result<(), ApplyError> {
     let id = event.id().as_uuid();
-    let position = ctx.position;
     match event {
         WebhookEndpointEvent::Registered(e) => {
             sqlx::query(
@@ -27,45 +26,41 @@ pub(crate) async fn apply(
             .bind(e.organisation.as_uuid())
             .bind(e.url.as_str())
             .bind(ctx.time)
-            .bind(position)
+            .bind(ctx.position)
             .execute(conn)
             .await?;
         }
         WebhookEndpointEvent::UrlChanged(e) => {
-            update(conn, ctx, id, position, "url = $5", Some(e.url.as_str())).await?;
+            update(conn, ctx, id, Some(e.url.as_str()), None).await?;
         }
-        WebhookEndpointEvent::Disabled(_) => {
-            update(conn, ctx, id, position, "enabled = false", None).await?;
-        }
-        WebhookEndpointEvent::Enabled(_) => {
-            update(conn, ctx, id, position, "enabled = true", None).await?;
-        }
+        WebhookEndpointEvent::Disabled(_) => update(conn, ctx, id, None, Some(false)).await?,
+        WebhookEndpointEvent::Enabled(_) => update(conn, ctx, id, None, Some(true)).await?,
     }
     Ok(())
 }
 
-/// One change to the row, unless it is there already (a redelivery: its position is not
-/// beyond the row's).
+/// A new URL or a new `enabled` (whichever is given) for the row, unless the change is there
+/// already (a redelivery: its position is not beyond the row's).
+const UPDATE: &str = "UPDATE webhook_endpoint
+     SET url = coalesce($5, url), enabled = coalesce($6, enabled), updated_at = $3,
+         position = $4
+     WHERE tenant = $1 AND id = $2 AND position < $4";
+
 async fn update(
     conn: &mut PgConnection,
     ctx: &EventContext<'_>,
     id: uuid::Uuid,
-    position: i64,
-    set: &'static str,
     url: Option<&str>,
+    enabled: Option<bool>,
 ) -> Result<(), ApplyError> {
-    let sql = format!(
-        "UPDATE webhook_endpoint SET {set}, updated_at = $3, position = $4
-         WHERE tenant = $1 AND id = $2 AND position < $4"
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+    sqlx::query(UPDATE)
         .bind(ctx.tenant)
         .bind(id)
         .bind(ctx.time)
-        .bind(position);
-    if let Some(url) = url {
-        query = query.bind(url);
-    }
-    query.execute(conn).await?;
+        .bind(ctx.position)
+        .bind(url)
+        .bind(enabled)
+        .execute(conn)
+        .await?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `notify.message`: each recipient's messages, and what the recipient did with them.
 
 use samskab_domain::{NotificationEvent, NotificationId};
-use samskab_projection::{ApplyError, EventContext};
+use samskab_projection::{ApplyError, EventContext, Recipient};
 use sqlx::PgConnection;
 
 use crate::rules::Rule;
@@ -15,7 +15,7 @@ pub(crate) struct Place {
 
 /// A message for one recipient.
 pub(crate) struct Message {
-    pub recipient: String,
+    pub recipient: Recipient,
     pub rule: Rule,
     pub subject: String,
     pub body: String,
@@ -51,13 +51,12 @@ pub(crate) async fn deliver(
          UNION ALL
          SELECT made.tenant, made.id, 'webhook:' || e.id, made.recipient
          FROM made JOIN webhook_endpoint e
-           ON e.tenant = made.tenant AND e.enabled
-          AND 'organisation:' || e.organisation_id = made.recipient
+           ON e.tenant = made.tenant AND e.enabled AND e.organisation_id = $11
          ON CONFLICT DO NOTHING",
     )
     .bind(ctx.tenant)
     .bind(id.as_uuid())
-    .bind(&message.recipient)
+    .bind(message.recipient.to_string())
     .bind(message.rule.as_str())
     .bind(&message.subject)
     .bind(&message.body)
@@ -65,6 +64,7 @@ pub(crate) async fn deliver(
     .bind(ctx.time)
     .bind(ctx.position)
     .bind(i32::try_from(at.index).unwrap_or(i32::MAX))
+    .bind(message.recipient.organisation())
     .execute(conn)
     .await?;
     Ok(())

@@ -20,9 +20,8 @@ use samskab_domain::{
     ApplicantRef, Counterpart, GrantOutcome, GrantPoolEvent, MatchEvent, MatchSide, PoolDecision,
     ProposedBy,
 };
-use samskab_projection::{ApplyError, EventContext};
+use samskab_projection::{ApplyError, EventContext, Recipient};
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use crate::inbox::{Message, Place, deliver};
 use crate::{owners, volunteers};
@@ -59,15 +58,6 @@ impl Rule {
             Rule::PaymentRecorded => "payment_recorded",
         }
     }
-}
-
-fn to_organisation(organisation: Uuid) -> String {
-    format!("organisation:{organisation}")
-}
-
-/// A volunteer's inbox, as `notify.message.recipient` names it.
-pub(crate) fn to_volunteer(volunteer: Uuid) -> String {
-    format!("volunteer:{volunteer}")
 }
 
 /// Who of a match's sides is told: the organisation (recipient 0 of the event) and the
@@ -168,7 +158,7 @@ pub(crate) async fn of_match(
         _ => return Ok(()),
     };
     let link = format!("/matches/{id}");
-    let message = |recipient: String, (subject, body): (&str, &str)| Message {
+    let message = |recipient: Recipient, (subject, body): (&str, &str)| Message {
         recipient,
         rule,
         subject: subject.into(),
@@ -181,14 +171,21 @@ pub(crate) async fn of_match(
             ctx,
             at,
             0,
-            &message(to_organisation(organisation), text),
+            &message(Recipient::Organisation(organisation), text),
         )
         .await?;
     }
     if let (Some(volunteer), Some(text)) = (sides.volunteer, told.volunteer)
         && volunteers::may_be_told(conn, ctx, volunteer).await?
     {
-        deliver(conn, ctx, at, 1, &message(to_volunteer(volunteer), text)).await?;
+        deliver(
+            conn,
+            ctx,
+            at,
+            1,
+            &message(Recipient::Volunteer(volunteer), text),
+        )
+        .await?;
     }
     Ok(())
 }
@@ -213,7 +210,7 @@ pub(crate) async fn of_pool(
                 return Ok(());
             }
             Message {
-                recipient: to_organisation(organisation.as_uuid()),
+                recipient: Recipient::Organisation(organisation.as_uuid()),
                 rule: Rule::GrantDecided,
                 subject: "Afgørelse på jeres ansøgning".into(),
                 body,
@@ -228,7 +225,7 @@ pub(crate) async fn of_pool(
                 return Ok(());
             };
             Message {
-                recipient: to_organisation(organisation),
+                recipient: Recipient::Organisation(organisation),
                 rule: Rule::GrantApproved,
                 subject: "Afgørelse på jeres ansøgning".into(),
                 body: format!("{proposed}\n\nAfgørelsen er godkendt af en anden og er endelig."),
@@ -242,7 +239,7 @@ pub(crate) async fn of_pool(
                 return Ok(());
             };
             Message {
-                recipient: to_organisation(organisation),
+                recipient: Recipient::Organisation(organisation),
                 rule: Rule::PaymentRecorded,
                 subject: "Udbetaling af jeres tilskud".into(),
                 body: format!(

@@ -67,7 +67,7 @@ pub(crate) async fn apply(
                  DELETE FROM message WHERE tenant = $1 AND recipient = $2",
             )
             .bind(ctx.tenant)
-            .bind(crate::rules::to_volunteer(id))
+            .bind(samskab_projection::Recipient::Volunteer(id).to_string())
             .execute(conn)
             .await?;
         }

@@ -104,7 +104,7 @@ async fn the_organisation_is_told_once_of_each_and_its_read_is_kept() -> anyhow:
     let events = events();
     let all: Vec<&RecordedEvent> = events.iter().collect();
     NOTIFY.apply_all(&pool, &all).await?;
-    let recipient = format!("organisation:{}", org_id().as_uuid());
+    let recipient = samskab_projection::Recipient::Organisation(org_id().as_uuid()).to_string();
     let found = messages(&pool).await?;
     let expected: Vec<Value> = [
         (2, "match_proposed", false),

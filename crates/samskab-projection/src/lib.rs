@@ -29,6 +29,7 @@ mod leader;
 mod park;
 pub mod read_model;
 mod rebuild;
+mod recipient;
 mod sequence;
 mod status;
 
@@ -44,6 +45,7 @@ pub use erased::RunProjection;
 pub use event_context::EventContext;
 pub use read_model::ReadModel;
 pub use rebuild::RebuildReport;
+pub use recipient::Recipient;
 pub use samskab_eventlog::RecordedEvent;
 pub use status::{ProjectionStatus, status};
 

@@ -17,7 +17,8 @@ pub struct NatsServer {
 impl NatsServer {
     pub fn start() -> anyhow::Result<Self> {
         let binary = nats_binary()?;
-        let port = free_port()?;
+        // Quiet: `restart` leaves the port unbound for a moment, and the server must get it back.
+        let port = quiet_port()?;
         let store = tempfile::Builder::new().prefix("samskab-nats-").tempdir()?;
         let mut server = Self {
             binary,
@@ -120,12 +121,8 @@ fn nats_binary() -> anyhow::Result<PathBuf> {
     )
 }
 
-pub(crate) fn free_port() -> anyhow::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
 /// A free port for a server that is to start later, below Linux's ephemeral range (32768 and
-/// up): a port from `free_port` left unbound is soon handed to another test's `bind(:0)` (a
+/// up): a port from `bind(:0)` left unbound is soon handed to another test's `bind(:0)` (a
 /// listener, an outgoing connection), and a client meant to find nobody there then talks to a
 /// stranger. Ports here are only ever taken by choice, so only another such choice collides.
 pub(crate) fn quiet_port() -> anyhow::Result<u16> {

@@ -11,7 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::problem::ApiError;
-use crate::read::{Page, QueryParams, check_limit, page};
+use crate::read::{QueryParams, check_limit};
 use crate::routes::EntityId;
 use crate::state::AppState;
 
@@ -56,8 +56,22 @@ pub struct DeliveryFilter {
     /// Page size (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    /// Cursor: the `next_after` of the previous page.
+    /// Cursor, with `after_channel`: the `next_after` of the previous page.
     pub after: Option<Uuid>,
+    /// Cursor, with `after`: the `next_after_channel` of the previous page (a message has a
+    /// delivery per channel, and a page may end between them). Without `after`: ignored.
+    pub after_channel: Option<String>,
+}
+
+/// A page of deliveries. Its cursor is a delivery's message and channel: the next page begins
+/// after it, with that message's other channels if it has more.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryPage {
+    pub items: Vec<DeliveryView>,
+    /// Pass as `after` for the next page; absent on the last.
+    pub next_after: Option<Uuid>,
+    /// Pass as `after_channel` for the next page; absent on the last.
+    pub next_after_channel: Option<String>,
 }
 
 /// One delivery of a message by one channel.
@@ -85,12 +99,14 @@ pub struct DeliveryView {
 const COLUMNS: &str = "message_id, channel, tenant, recipient, status, attempts, failures, \
     queued_at, next_attempt_at, finished_at, last_error";
 
-/// The deliveries, newest message first, with status $1 (NULL: any), below cursor $2, at
-/// most $3.
+/// The deliveries, newest message first and each message's by channel, with status $1 (NULL:
+/// any), after the cursor ($2, $4: message and channel; NULL: from the start), at most $3.
 fn list_sql() -> String {
     format!(
         "SELECT {COLUMNS} FROM delivery.delivery
-         WHERE ($1::text IS NULL OR status = $1) AND ($2::uuid IS NULL OR message_id < $2)
+         WHERE ($1::text IS NULL OR status = $1)
+           AND ($2::uuid IS NULL OR message_id < $2
+                OR (message_id = $2 AND channel > coalesce($4, '')))
          ORDER BY message_id DESC, channel LIMIT $3"
     )
 }
@@ -127,19 +143,27 @@ fn figures_sql() -> String {
 
 /// The deliveries of the notify outbox, newest message first.
 #[utoipa::path(get, path = "/ops/deliveries", tag = "ops", params(DeliveryFilter),
-    responses((status = 200, body = Page<DeliveryView>)), security(("bearer" = [])))]
+    responses((status = 200, body = DeliveryPage)), security(("bearer" = [])))]
 async fn list_deliveries(
     State(state): State<AppState>,
     QueryParams(filter): QueryParams<DeliveryFilter>,
-) -> Result<axum::Json<Page<DeliveryView>>, ApiError> {
+) -> Result<axum::Json<DeliveryPage>, ApiError> {
     let limit = check_limit(filter.limit)?;
-    let rows: Vec<DeliveryView> = sqlx::query_as(sqlx::AssertSqlSafe(list_sql()))
+    let mut items: Vec<DeliveryView> = sqlx::query_as(sqlx::AssertSqlSafe(list_sql()))
         .bind(filter.status.map(DeliveryStatus::as_str))
         .bind(filter.after)
         .bind(limit + 1)
+        .bind(filter.after_channel)
         .fetch_all(&state.pool)
         .await?;
-    Ok(axum::Json(page(rows, limit, |d| d.message_id)))
+    let more = items.len() as i64 > limit;
+    items.truncate(limit as usize);
+    let last = items.last().filter(|_| more);
+    Ok(axum::Json(DeliveryPage {
+        next_after: last.map(|d| d.message_id),
+        next_after_channel: last.map(|d| d.channel.clone()),
+        items,
+    }))
 }
 
 /// Try a parked delivery of message `id` again, now (after the cause was mended: the SMTP

@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use samskab_domain::{Notification, NotificationCommand, NotificationId};
+use samskab_projection::Recipient;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -30,15 +31,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Whose inbox a principal's is, as `notify.message.recipient` names it.
 pub(crate) fn recipient_of(principal: &Principal) -> String {
-    match principal.party {
-        Some(Party::Organisation(id)) => format!("organisation:{id}"),
-        Some(Party::Volunteer(id)) => volunteer_recipient(id),
-        None => principal.actor.clone(),
-    }
-}
-
-fn volunteer_recipient(id: impl std::fmt::Display) -> String {
-    format!("volunteer:{id}")
+    let recipient = match principal.party {
+        Some(Party::Organisation(id)) => Recipient::Organisation(id),
+        Some(Party::Volunteer(id)) => Recipient::Volunteer(id),
+        None => Recipient::Staff(principal.actor.clone()),
+    };
+    recipient.to_string()
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -163,7 +161,7 @@ pub(crate) async fn volunteers_inbox(
 ) -> Result<Vec<NotificationView>, ApiError> {
     let messages = sqlx::query_as(sqlx::AssertSqlSafe(all_of_sql()))
         .bind(principal.tenant.as_str())
-        .bind(volunteer_recipient(id))
+        .bind(Recipient::Volunteer(id).to_string())
         .fetch_all(&state.pool)
         .await?;
     Ok(messages)

@@ -671,3 +671,144 @@ async fn an_organisation_registers_an_endpoint_and_receives_its_messages_signed(
     let of_the_proposal = listed.iter().filter(|(m, _)| *m == proposal).count();
     assert_eq!(of_the_proposal, 2, "{listed:?}");
 }
+
+/// Preferences, each person's own: a volunteer who reads English is told in English (mail
+/// included), an organisation that wants its messages posted to its webhook only gets no
+/// mail, and a bad value is a 422 on its field that changes nothing. A rebuild writes every
+/// message in the same language again.
+#[tokio::test]
+async fn each_inbox_is_told_in_its_language_on_the_channels_it_chose() {
+    use crate::matching::{publish, register, volunteer};
+    let app = spawn_app().await;
+    let smtp = samskab_testkit::SmtpServer::start().expect("smtp server");
+    let (stop, sending) = start_sender(&app, Transport::Mail(&smtp), Default::default());
+    let caseworker = app.token("rodovre", samskab_api::Role::Caseworker);
+    let organisation = app.organisation(&caseworker, "Æblehaven").await;
+    let theirs = app.party_token(
+        "rodovre",
+        Party::Organisation(organisation.parse().expect("uuid")),
+    );
+    let soren = register(&app, &caseworker, &volunteer(json!({})), true).await;
+    let consents = json!({ "matching": true, "contact": false, "notifications": true });
+    let (status, answer) = app
+        .put(
+            &format!("/volunteers/{soren}/consents"),
+            &caseworker,
+            &consents,
+        )
+        .await;
+    assert_eq!(status, 202, "{answer}");
+    let his = app.party_token("rodovre", Party::Volunteer(soren.parse().expect("uuid")));
+
+    // Until chosen: the defaults.
+    let (status, defaults) = app.get("/notification-preferences", &his).await;
+    assert_eq!(status, 200, "{defaults}");
+    assert_eq!(
+        defaults,
+        json!({ "email": true, "language": "da", "cadence": "immediate", "updated_at": null })
+    );
+    let english = json!({ "email": true, "language": "en", "cadence": "immediate" });
+    let (status, answer) = app.put("/notification-preferences", &his, &english).await;
+    assert_eq!(status, 202, "{answer}");
+    let position = answer["position"].as_u64().expect("position");
+    let (status, chosen) = app
+        .get(
+            &format!("/notification-preferences?min_position={position}"),
+            &his,
+        )
+        .await;
+    assert_eq!(status, 200, "{chosen}");
+    assert_eq!(
+        (&chosen["language"], &chosen["email"]),
+        (&json!("en"), &json!(true))
+    );
+    assert!(chosen["updated_at"].is_string(), "{chosen}");
+
+    // A language there is no text in: refused on its field, nothing appended.
+    let before = app.appended().await;
+    let german = json!({ "email": true, "language": "de", "cadence": "immediate" });
+    let (status, problem) = app.put("/notification-preferences", &his, &german).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "language", "{problem}");
+    assert_eq!(app.appended().await, before);
+
+    // The organisation: no mail, its webhook endpoint only.
+    let no_mail = json!({ "email": false, "language": "da", "cadence": "immediate" });
+    let (status, answer) = app
+        .put("/notification-preferences", &theirs, &no_mail)
+        .await;
+    assert_eq!(status, 202, "{answer}");
+    let hook = json!({ "organisation_id": organisation, "url": "http://127.0.0.1:9/hook" });
+    let (status, answer) = app.post("/webhook-endpoints", &theirs, &hook).await;
+    assert_eq!(status, 201, "{answer}");
+
+    let mut need = samskab_e2e::need_body("Lektiehjælp");
+    need["organisation_id"] = json!(organisation);
+    let need = publish(&app, &caseworker, &need).await;
+    let proposal = json!({ "volunteer_id": soren, "need_id": need, "proposed_by": "coordinator" });
+    let (status, created) = app.post("/matches", &caseworker, &proposal).await;
+    assert_eq!(status, 201, "{created}");
+    let position = created["position"].as_u64().expect("position");
+    let told_him = inbox(&app, &his, position).await;
+    assert_eq!(
+        told_him["items"][0]["subject"], "You are proposed for a task",
+        "{told_him}"
+    );
+    let told_them = inbox(&app, &theirs, position).await;
+    assert_eq!(
+        told_them["items"][0]["subject"], "En frivillig er foreslået til jeres opgave",
+        "{told_them}"
+    );
+
+    let channels = |message: &str| {
+        let id = uuid::Uuid::parse_str(message).expect("uuid");
+        let pool = app.pool.clone();
+        async move {
+            let channels: Vec<String> = sqlx::query_scalar(
+                "SELECT channel FROM notify.outbox WHERE message_id = $1 ORDER BY channel",
+            )
+            .bind(id)
+            .fetch_all(&pool)
+            .await
+            .expect("outbox");
+            channels
+                .into_iter()
+                .map(|c| c.split(':').next().unwrap_or_default().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    let his_message = told_him["items"][0]["id"].as_str().expect("id").to_string();
+    let their_message = told_them["items"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    assert_eq!(channels(&his_message).await, ["email"]);
+    assert_eq!(channels(&their_message).await, ["webhook"], "no mail");
+
+    let mails = smtp.wait_for(1).await.expect("his mail");
+    assert_eq!(mails.len(), 1, "the organisation is not mailed");
+    assert_eq!(
+        mails[0].header("subject"),
+        Some("You are proposed for a task")
+    );
+    assert!(
+        mails[0].body.contains("See more in samskab: /matches/"),
+        "{}",
+        mails[0].body
+    );
+
+    // Rebuilt: the same words, as the preferences stood at each message.
+    app.rebuild_all().await;
+    let again = inbox(&app, &his, position).await;
+    assert_eq!(
+        again["items"][0]["subject"],
+        told_him["items"][0]["subject"]
+    );
+    stop.cancel();
+    sending.await.expect("sender task").expect("sender");
+    assert_eq!(
+        smtp.received().expect("mails").len(),
+        1,
+        "nothing mailed twice"
+    );
+}

@@ -205,6 +205,16 @@ pub const ACCESS: &[Access] = &[
         "/notifications/{id}/read",
         &[Volunteer, Organisation],
     ),
+    only(
+        "GET",
+        "/notification-preferences",
+        &[Volunteer, Organisation],
+    ),
+    only(
+        "PUT",
+        "/notification-preferences",
+        &[Volunteer, Organisation],
+    ),
     only("POST", "/webhook-endpoints", CASEWORKER_OR_ORGANISATION),
     only("PUT", "/webhook-endpoints/{id}", CASEWORKER_OR_ORGANISATION),
     only(

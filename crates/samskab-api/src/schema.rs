@@ -274,6 +274,22 @@ pub fn organisation_kind() -> Schema {
     ))
 }
 
+/// A message language: `da` or `en`.
+pub fn message_language() -> Schema {
+    schema(enumeration(
+        samskab_domain::MessageLanguage::ALL
+            .iter()
+            .map(|l| l.as_str()),
+    ))
+}
+
+/// When mail goes: `immediate` or `daily_digest`.
+pub fn mail_cadence() -> Schema {
+    schema(enumeration(
+        samskab_domain::MailCadence::ALL.iter().map(|c| c.as_str()),
+    ))
+}
+
 pub fn person_kind() -> Schema {
     schema(enumeration(
         samskab_domain::PersonKind::ALL.iter().map(|k| k.as_str()),

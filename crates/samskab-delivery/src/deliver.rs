@@ -10,7 +10,7 @@ use sqlx::PgConnection;
 use tracing::{info, warn};
 use uuid::Uuid;
 
-use crate::mail::Mail;
+use crate::mail::{Digest, DigestItem, Language, Mail};
 use crate::webhook::Hook;
 use crate::{DeliveryConfig, Failure, Sender};
 
@@ -56,8 +56,8 @@ impl Round {
 static CLAIM: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT d.message_id, d.channel, d.tenant, d.recipient, d.attempts,
-                m.rule, m.subject, m.body, m.link, m.created_at,
-                CASE WHEN d.channel = 'email' THEN
+                m.rule, m.subject, m.body, m.link, m.created_at, m.language,
+                CASE WHEN d.channel IN ('email', 'digest') THEN
                     CASE split_part(d.recipient, ':', 1)
                         WHEN '{organisation}' THEN (
                             SELECT o.email FROM {directory}.organisation o
@@ -80,7 +80,7 @@ static CLAIM: LazyLock<String> = LazyLock::new(|| {
          FROM delivery.delivery d
          LEFT JOIN {notify}.message m ON m.tenant = d.tenant AND m.id = d.message_id
          WHERE d.status = 'pending' AND d.next_attempt_at <= now()
-           AND CASE WHEN d.channel = 'email' THEN $2 ELSE $3 END
+           AND CASE WHEN d.channel IN ('email', 'digest') THEN $2 ELSE $3 END
          ORDER BY d.next_attempt_at, d.message_id
          LIMIT $1
          FOR UPDATE OF d SKIP LOCKED",
@@ -111,8 +111,42 @@ struct Due {
     subject: Option<String>,
     body: Option<String>,
     link: Option<String>,
+    language: Option<String>,
     address: Option<String>,
 }
+
+/// What a round sends: one delivery, or the day's digest deliveries of one recipient, which go
+/// as one mail (indexes into the claimed deliveries).
+enum Send {
+    One(usize),
+    Digest(Vec<usize>),
+}
+
+/// The claimed deliveries as sends: each alone, but a recipient's digest deliveries together.
+fn sends_of(due: &[Due]) -> Vec<Send> {
+    let mut sends = Vec::new();
+    let mut digests: Vec<(&str, &str, Vec<usize>)> = Vec::new();
+    for (i, delivery) in due.iter().enumerate() {
+        if delivery.channel != DIGEST {
+            sends.push(Send::One(i));
+            continue;
+        }
+        let key = (delivery.tenant.as_str(), delivery.recipient.as_str());
+        match digests.iter_mut().find(|(t, r, _)| (*t, *r) == key) {
+            Some((_, _, members)) => members.push(i),
+            None => digests.push((key.0, key.1, vec![i])),
+        }
+    }
+    sends.extend(
+        digests
+            .into_iter()
+            .map(|(_, _, members)| Send::Digest(members)),
+    );
+    sends
+}
+
+/// The channel of a message mailed in its recipient's daily digest.
+const DIGEST: &str = "digest";
 
 pub(crate) async fn round(
     conn: &mut PgConnection,
@@ -130,22 +164,101 @@ pub(crate) async fn round(
     // server's delayed ACK (about 40 ms on Linux; lettre/lettre#1159); a webhook waits for its
     // receiver. Sent together, the waits overlap. The outcomes are recorded afterwards, in the
     // claimed order.
-    let mut outcomes = Vec::with_capacity(due.len());
-    for chunk in due.chunks(config.parallel.max(1)) {
-        let mut sends = Vec::with_capacity(chunk.len());
-        for delivery in chunk {
-            sends.push(send(sender, config, delivery));
+    let sends = sends_of(&due);
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; due.len()];
+    let claimed = &due;
+    for chunk in sends.chunks(config.parallel.max(1)) {
+        let mut running = Vec::with_capacity(chunk.len());
+        for job in chunk {
+            running.push(async move {
+                match job {
+                    Send::One(i) => vec![(*i, send(sender, config, &claimed[*i]).await)],
+                    Send::Digest(members) => send_digest(sender, config, claimed, members).await,
+                }
+            });
         }
-        outcomes.extend(futures::future::join_all(sends).await);
+        for (i, outcome) in futures::future::join_all(running)
+            .await
+            .into_iter()
+            .flatten()
+        {
+            outcomes[i] = Some(outcome);
+        }
     }
     let mut round = Round::default();
     for (delivery, outcome) in due.into_iter().zip(outcomes) {
+        let outcome = outcome.unwrap_or_else(|| dropped("not sent in its round"));
         record(&mut *conn, &delivery, &outcome).await?;
         round
             .outcomes
             .push((delivery.message_id, delivery.channel, outcome));
     }
     Ok(round)
+}
+
+/// The digest deliveries `members` of one recipient, in one mail: the messages still there,
+/// oldest first. Each delivery's outcome is the mail's (a message gone is dropped alone).
+async fn send_digest(
+    sender: &Sender,
+    config: &DeliveryConfig,
+    due: &[Due],
+    members: &[usize],
+) -> Vec<(usize, Outcome)> {
+    let mut outcomes = Vec::new();
+    let mut items = Vec::new();
+    let mut mailed = Vec::new();
+    for &i in members {
+        let delivery = &due[i];
+        match (&delivery.subject, &delivery.body, &delivery.link) {
+            (Some(subject), Some(body), Some(link)) => {
+                items.push(DigestItem {
+                    subject,
+                    body,
+                    link,
+                });
+                mailed.push(i);
+            }
+            _ => outcomes.push((
+                i,
+                dropped("the message is gone (its recipient was forgotten)"),
+            )),
+        }
+    }
+    let Some(&first) = mailed.first() else {
+        return outcomes;
+    };
+    let lead = &due[first];
+    let outcome = match (&lead.address, &sender.mailer) {
+        (None, _) => dropped("no address to send to (none held, consent withdrawn or forgotten)"),
+        (Some(to), Some(mailer)) => {
+            let digest = Digest {
+                id: lead.message_id,
+                to,
+                language: language_of(lead),
+                items: &items,
+            };
+            let attempts = mailed.iter().map(|&i| due[i].attempts).max().unwrap_or(0) + 1;
+            judged(config, lead, attempts, mailer.send_digest(&digest).await)
+        }
+        (Some(_), None) => judged(
+            config,
+            lead,
+            lead.attempts + 1,
+            Err(Failure::Transient(
+                "no transport for this channel here".into(),
+            )),
+        ),
+    };
+    outcomes.extend(mailed.into_iter().map(|i| (i, outcome.clone())));
+    outcomes
+}
+
+/// The language a message is written in (Danish unless it says English).
+fn language_of(delivery: &Due) -> Language {
+    match delivery.language.as_deref() {
+        Some("en") => Language::English,
+        _ => Language::Danish,
+    }
 }
 
 async fn send(sender: &Sender, config: &DeliveryConfig, delivery: &Due) -> Outcome {
@@ -175,6 +288,7 @@ async fn send(sender: &Sender, config: &DeliveryConfig, delivery: &Due) -> Outco
                 subject,
                 body,
                 link,
+                language: language_of(delivery),
             };
             mailer.send(&mail).await
         }
@@ -201,7 +315,16 @@ async fn send(sender: &Sender, config: &DeliveryConfig, delivery: &Due) -> Outco
             "no transport for this channel here".into(),
         )),
     };
-    let attempts = delivery.attempts + 1;
+    judged(config, delivery, delivery.attempts + 1, sent)
+}
+
+/// The outcome of attempt `attempts` of `delivery` that ended as `sent`.
+fn judged(
+    config: &DeliveryConfig,
+    delivery: &Due,
+    attempts: i32,
+    sent: Result<(), Failure>,
+) -> Outcome {
     let (error, permanent) = match sent {
         Ok(()) => {
             info!(message = %delivery.message_id, channel = %delivery.channel,

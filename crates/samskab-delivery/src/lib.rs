@@ -6,7 +6,8 @@
 //! Two steps, each a transaction of its own:
 //!
 //! 1. **Queue** (`queue.rs`): the outbox rows beyond the cursor become deliveries in
-//!    `delivery.delivery`, and the cursor moves past them. The cursor lives in schema
+//!    `delivery.delivery`, due now (a daily digest's: at the next 07:00 in Copenhagen), and
+//!    the cursor moves past them. The cursor lives in schema
 //!    `delivery`, which a rebuild of `notify` never touches: a rebuild writes the outbox again
 //!    with the same message ids, all at or below the cursor, so nothing is sent twice.
 //! 2. **Deliver** (`deliver.rs`): due deliveries are claimed (`FOR UPDATE SKIP LOCKED`, so
@@ -63,6 +64,8 @@ pub struct DeliveryConfig {
     /// The wait after the first failure; it doubles with each further one, up to `retry_max`.
     pub retry_base: Duration,
     pub retry_max: Duration,
+    /// The hour (0 to 23, Copenhagen time) each recipient's daily digest is mailed.
+    pub digest_hour: u8,
 }
 
 impl Default for DeliveryConfig {
@@ -75,6 +78,7 @@ impl Default for DeliveryConfig {
             max_attempts: 8,
             retry_base: Duration::from_secs(30),
             retry_max: Duration::from_secs(30 * 60),
+            digest_hour: 7,
         }
     }
 }
@@ -167,7 +171,8 @@ impl Sender {
 
     /// Moves the outbox rows beyond the cursor into the queue; how many.
     pub async fn queue(&self) -> Result<u64, sqlx::Error> {
-        queue::queue(&self.pool, self.config.batch * 10).await
+        let hour = i32::from(self.config.digest_hour.min(23));
+        queue::queue(&self.pool, self.config.batch * 10, hour).await
     }
 
     /// Claims the due deliveries, sends them and records their outcomes, in one transaction.

@@ -16,11 +16,55 @@ pub struct Mailer {
     from: Mailbox,
 }
 
+/// The language a message is written in: the mail's own words around it follow it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Language {
+    Danish,
+    English,
+}
+
+impl Language {
+    /// The line under a message that points to it.
+    fn see_more(self, link: &str) -> String {
+        match self {
+            Language::Danish => format!("Se mere i samskab: {link}"),
+            Language::English => format!("See more in samskab: {link}"),
+        }
+    }
+
+    /// A digest's subject, of `count` messages.
+    fn digest_subject(self, count: usize) -> String {
+        match (self, count) {
+            (Language::Danish, 1) => "Dagens besked fra samskab".into(),
+            (Language::Danish, n) => format!("Dagens {n} beskeder fra samskab"),
+            (Language::English, 1) => "Today's message from samskab".into(),
+            (Language::English, n) => format!("Today's {n} messages from samskab"),
+        }
+    }
+}
+
 /// What one delivery says.
 pub(crate) struct Mail<'a> {
     pub id: Uuid,
     pub channel: &'a str,
     pub to: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub link: &'a str,
+    pub language: Language,
+}
+
+/// A recipient's daily digest: the day's messages in one mail. Its Message-ID is the first
+/// message's, with `digest`.
+pub(crate) struct Digest<'a> {
+    pub id: Uuid,
+    pub to: &'a str,
+    pub language: Language,
+    pub items: &'a [DigestItem<'a>],
+}
+
+/// One message of a digest.
+pub(crate) struct DigestItem<'a> {
     pub subject: &'a str,
     pub body: &'a str,
     pub link: &'a str,
@@ -48,22 +92,50 @@ impl Mailer {
     /// Sends one mail. Its Message-ID is the delivery's id, so a copy sent again after a
     /// crash is the same message to the receiver.
     pub(crate) async fn send(&self, mail: &Mail<'_>) -> Result<(), Failure> {
-        let to: Mailbox = mail.to.parse().map_err(|_| Failure::BadAddress)?;
+        let body = format!("{}\n\n{}\n", mail.body, mail.language.see_more(mail.link));
+        self.send_text(mail.to, mail.subject, mail.id, mail.channel, body)
+            .await
+    }
+
+    /// Sends a digest: each message's subject, body and link, one after the other.
+    pub(crate) async fn send_digest(&self, digest: &Digest<'_>) -> Result<(), Failure> {
+        let subject = digest.language.digest_subject(digest.items.len());
+        let body = digest
+            .items
+            .iter()
+            .map(|item| {
+                format!(
+                    "{}\n\n{}\n\n{}\n",
+                    item.subject,
+                    item.body,
+                    digest.language.see_more(item.link)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n----\n\n");
+        self.send_text(digest.to, &subject, digest.id, "digest", body)
+            .await
+    }
+
+    async fn send_text(
+        &self,
+        to: &str,
+        subject: &str,
+        id: Uuid,
+        channel: &str,
+        body: String,
+    ) -> Result<(), Failure> {
+        let to: Mailbox = to.parse().map_err(|_| Failure::BadAddress)?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(mail.subject)
+            .subject(subject)
             .message_id(Some(format!(
-                "<{}.{}@{}>",
-                mail.id,
-                mail.channel,
+                "<{id}.{channel}@{}>",
                 self.from.email.domain()
             )))
             .header(ContentType::TEXT_PLAIN)
-            .body(format!(
-                "{}\n\nSe mere i samskab: {}\n",
-                mail.body, mail.link
-            ))
+            .body(body)
             .map_err(|_| Failure::BadAddress)?;
         match self.transport.send(message).await {
             Ok(_) => Ok(()),

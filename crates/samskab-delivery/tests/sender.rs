@@ -240,3 +240,92 @@ async fn a_delivery_that_keeps_failing_is_parked_after_its_last_attempt() -> any
     assert_eq!(smtp.received()?.len(), 0);
     Ok(())
 }
+
+/// A daily digest, as an association's treasurer who reads English and wants one mail a day
+/// would have it: the organisation's two messages are queued for the next 07:00 in
+/// Copenhagen, nothing is mailed before, and when the morning comes (here: the deliveries made
+/// due) they go as one mail, in English, each message's subject and link in it.
+#[tokio::test]
+async fn a_digest_waits_for_the_morning_and_goes_as_one_mail_in_the_recipients_language()
+-> anyhow::Result<()> {
+    let pool = migrated_database().await?;
+    let smtp = SmtpServer::start()?;
+    let recipient = format!("organisation:{}", org_id().as_uuid());
+    let id = NotificationPreferencesId::of_recipient(&recipient);
+    let english_digest = NotificationPreferencesEvent::Set(PreferencesSet {
+        id,
+        recipient,
+        preferences: Preferences {
+            email: true,
+            language: MessageLanguage::English,
+            cadence: MailCadence::DailyDigest,
+        },
+    });
+    let set = NOTIFY.recorded(TENANT, &id.as_uuid().to_string(), 1, &english_digest);
+    NOTIFY.apply_all(&pool, &[&set]).await?;
+    two_messages_for_the_organisation(&pool).await?;
+    let sender = sender(&pool, &smtp, DeliveryConfig::default())?;
+
+    assert_eq!(sender.drain(|_| {}).await?.into_outcomes(), [], "not yet");
+    let due: Vec<(String, i32, i32, bool)> = sqlx::query_as(
+        "SELECT channel,
+                extract(hour FROM next_attempt_at AT TIME ZONE 'Europe/Copenhagen')::int,
+                extract(minute FROM next_attempt_at AT TIME ZONE 'Europe/Copenhagen')::int,
+                next_attempt_at > now() AND next_attempt_at <= now() + interval '1 day'
+         FROM delivery.delivery ORDER BY message_id",
+    )
+    .fetch_all(&pool)
+    .await?;
+    assert_eq!(due, vec![("digest".to_string(), 7, 0, true); 2]);
+
+    sqlx::query("UPDATE delivery.delivery SET next_attempt_at = now()")
+        .execute(&pool)
+        .await?;
+    assert_eq!(
+        sender.drain(|_| {}).await?.into_outcomes(),
+        [Outcome::Delivered, Outcome::Delivered]
+    );
+    let mails = smtp.wait_for(1).await?;
+    assert_eq!(mails.len(), 1, "one mail for the day");
+    let digest = &mails[0];
+    assert_eq!(digest.header("to"), Some("info@aeblehaven.dk"));
+    assert_eq!(
+        digest.header("subject"),
+        Some("Today's 2 messages from samskab")
+    );
+    assert_eq!(
+        digest.header("message-id"),
+        Some(
+            format!(
+                "<{}.digest@samskab.example.dk>",
+                NotificationId::of(3, 0, 0)
+            )
+            .as_str()
+        )
+    );
+    let subjects: Vec<String> =
+        sqlx::query_scalar("SELECT subject FROM notify.message ORDER BY id")
+            .fetch_all(&pool)
+            .await?;
+    assert_eq!(
+        subjects,
+        [
+            "A volunteer is proposed for your task",
+            "The volunteer has said no, thank you"
+        ]
+    );
+    for subject in &subjects {
+        assert!(digest.body.contains(subject.as_str()), "{}", digest.body);
+    }
+    assert!(
+        digest.body.contains(&format!(
+            "See more in samskab: /matches/{}",
+            match_id().as_uuid()
+        )),
+        "{}",
+        digest.body
+    );
+    assert_eq!(sender.drain(|_| {}).await?.into_outcomes(), []);
+    assert_eq!(smtp.received()?.len(), 1, "nothing mailed twice");
+    Ok(())
+}

@@ -15,6 +15,7 @@ string_enum! {
         GrantApplication => "grant-application",
         Notification => "notification",
         WebhookEndpoint => "webhook-endpoint",
+        NotificationPreferences => "notification-preferences",
     }
 }
 

@@ -629,6 +629,29 @@ pub fn arb_webhook_endpoint_event(
     ]
 }
 
+/// Any `set` of the preferences of the inbox `recipient`: every combination of channel,
+/// language and cadence.
+pub fn arb_notification_preferences_event(
+    recipient: &'static str,
+) -> impl Strategy<Value = NotificationPreferencesEvent> {
+    (
+        any::<bool>(),
+        prop::sample::select(MessageLanguage::ALL.to_vec()),
+        prop::sample::select(MailCadence::ALL.to_vec()),
+    )
+        .prop_map(move |(email, language, cadence)| {
+            NotificationPreferencesEvent::Set(PreferencesSet {
+                id: NotificationPreferencesId::of_recipient(recipient),
+                recipient: recipient.to_string(),
+                preferences: Preferences {
+                    email,
+                    language,
+                    cadence,
+                },
+            })
+        })
+}
+
 /// Any of a municipality's events under `tenant_id`: its registration, or weights it set.
 pub fn arb_municipality_event(tenant_id: String) -> impl Strategy<Value = MunicipalityEvent> {
     let registered_under = tenant_id.clone();

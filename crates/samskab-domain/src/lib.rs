@@ -12,7 +12,8 @@
 //!   of the code never sees an invalid value. Deserialisation re-validates.
 //! - [`decider`]: the [`Decider`] and [`DomainEvent`] traits the API and event log code against.
 //! - [`municipality`], [`organisation`], [`volunteer`], [`need`], [`matches`](mod@matches),
-//!   [`person`], [`notification`], [`webhook_endpoint`]: one decider per entity.
+//!   [`person`], [`notification`], [`notification_preferences`], [`webhook_endpoint`]: one decider
+//!   per entity.
 
 #[macro_use]
 mod macros;
@@ -28,6 +29,7 @@ pub mod matches;
 pub mod municipality;
 pub mod need;
 pub mod notification;
+pub mod notification_preferences;
 pub mod organisation;
 pub mod person;
 pub mod ranking;
@@ -76,6 +78,10 @@ pub use need::{
 pub use notification::{
     Notification, NotificationCommand, NotificationEvent, NotificationId, NotificationRead,
     NotificationState,
+};
+pub use notification_preferences::{
+    NotificationPreferences, NotificationPreferencesCommand, NotificationPreferencesEvent,
+    NotificationPreferencesState, Preferences, PreferencesSet,
 };
 pub use organisation::{
     Organisation, OrganisationCommand, OrganisationContactForgotten, OrganisationDeactivated,

@@ -85,6 +85,17 @@ proptest! {
     }
 
     #[test]
+    fn preferences_resumed_from_a_snapshot_are_the_preferences_folded_whole(
+        events in vec(arb_notification_preferences_event("volunteer:01950000-0000-7000-8000-000000000003"), 0..8),
+        split in 0usize..8,
+    ) {
+        prop_assert_eq!(
+            resumed::<crate::NotificationPreferences>(&events, split),
+            crate::NotificationPreferences::replay(&events)
+        );
+    }
+
+    #[test]
     fn a_match_resumed_from_a_snapshot_is_the_match_folded_whole(
         events in vec(arb_match_event(match_id()), 0..16),
         split in 0usize..16,
@@ -227,7 +238,30 @@ fn each_states_snapshot_shape_is_pinned_to_its_version() {
         ),
         (1, PINNED_WEBHOOK_ENDPOINT.to_string())
     );
+    let recipient = "organisation:01950000-0000-7000-8000-000000000001";
+    let preferences =
+        crate::NotificationPreferences::replay(&[crate::NotificationPreferencesEvent::Set(
+            crate::PreferencesSet {
+                id: crate::NotificationPreferencesId::of_recipient(recipient),
+                recipient: recipient.into(),
+                preferences: crate::Preferences {
+                    email: false,
+                    language: crate::MessageLanguage::English,
+                    cadence: crate::MailCadence::DailyDigest,
+                },
+            },
+        )]);
+    assert_eq!(
+        (
+            crate::NotificationPreferences::STATE_VERSION,
+            shape(serde_json::to_string(&preferences))
+        ),
+        (1, PINNED_PREFERENCES.to_string())
+    );
 }
+
+const PINNED_PREFERENCES: &str =
+    r#"{"set":{"email":false,"language":"en","cadence":"daily_digest"}}"#;
 
 const PINNED_WEBHOOK_ENDPOINT: &str = r#"{"Registered":{"details":{"id":"01950000-0000-7000-8000-000000000009","organisation":"01950000-0000-7000-8000-000000000001","url":"https://hooks.example.dk/samskab"},"enabled":true}}"#;
 

@@ -4,15 +4,18 @@
 //! - `owners.rs`: whom an event concerns, kept from earlier events (the organisation that
 //!   posted a need, the sides of each match; the association an application is from).
 //! - `volunteers.rs`: whether a volunteer may be told anything (consent to notifications).
-//! - `rules.rs`: which event makes which message, and its text (Danish).
+//! - `rules.rs`: which event makes which message, and its words (`wording.rs`: Danish and
+//!   English).
+//! - `preferences.rs`: each inbox's preferences (mailed or not, language, digest).
 //! - `endpoints.rs`: organisations' webhook endpoints.
 //! - `inbox.rs`: the messages, and the recipient's own events on them (read).
 //!
 //! It delivers to the in-app inbox of organisations and of volunteers who consent to
-//! notifications, and writes each message to the outbox (`notify.outbox`, in the checkpoint's
-//! transaction) to be mailed too, and posted to each of the recipient's enabled webhook
-//! endpoints; `samskab-delivery` sends what the outbox holds. Staff, preferences (channel, language, digest), templates per municipality and the
-//! time-based rules come next (issue 10).
+//! notifications, in the language the recipient prefers, and writes each message to the outbox
+//! (`notify.outbox`, in the checkpoint's transaction) to be mailed too if the recipient's
+//! preferences say so, and posted to each of the recipient's enabled webhook endpoints;
+//! `samskab-delivery` sends what the outbox holds. Staff recipients, templates per
+//! municipality and the time-based rules come next (issue 10).
 //!
 //! Rules every write here follows, as in the other workers:
 //! - **Idempotent.** A message's id is derived from its event's place in the log
@@ -24,15 +27,17 @@
 mod endpoints;
 mod inbox;
 mod owners;
+mod preferences;
 mod rules;
 mod volunteers;
+mod wording;
 
 use std::future::Future;
 
 use samskab_decode::decode;
 use samskab_domain::{
-    EntityKind, GrantPoolEvent, MatchEvent, NeedEvent, NotificationEvent, VolunteerEvent,
-    WebhookEndpointEvent,
+    EntityKind, GrantPoolEvent, MatchEvent, NeedEvent, NotificationEvent,
+    NotificationPreferencesEvent, VolunteerEvent, WebhookEndpointEvent,
 };
 use samskab_eventlog::RecordedEvent;
 use samskab_projection::{ApplyError, EventContext, Projection, ReadModel};
@@ -100,6 +105,10 @@ async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(
         let decoded = decode::<WebhookEndpointEvent>(event)?;
         ctx.check_entity(decoded.id().as_uuid())?;
         endpoints::apply(conn, &ctx, &decoded).await?;
+    } else if kind == EntityKind::NotificationPreferences.as_str() {
+        let decoded = decode::<NotificationPreferencesEvent>(event)?;
+        ctx.check_entity(decoded.id().as_uuid())?;
+        preferences::apply(conn, &ctx, &decoded).await?;
     }
     // Other events make no message yet; skipping is not dropping: a rebuild replays the log.
     Ok(())

@@ -7,6 +7,8 @@ use samskab_projection::{ApplyError, EventContext};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::rules::DecisionText;
+
 pub(crate) async fn need(
     conn: &mut PgConnection,
     ctx: &EventContext<'_>,
@@ -88,42 +90,53 @@ pub(crate) async fn of_match(
     })
 }
 
-/// Application `application` is from association `organisation`; `proposed_body`, the text
-/// of a decision proposed on it (`None`: a final decision, nothing awaits approval).
+/// Application `application` is from association `organisation`; `proposed`, the words of a
+/// decision proposed on it (`None`: a final decision, nothing awaits approval).
 pub(crate) async fn applicant(
     conn: &mut PgConnection,
     ctx: &EventContext<'_>,
     application: Uuid,
     organisation: Uuid,
-    proposed_body: Option<&str>,
+    proposed: Option<&DecisionText>,
 ) -> Result<(), ApplyError> {
     sqlx::query(
-        "INSERT INTO grant_applicant (tenant, application_id, organisation_id, proposed_body)
-         VALUES ($1, $2, $3, $4)
-         ON CONFLICT (tenant, application_id) DO UPDATE SET proposed_body = $4",
+        "INSERT INTO grant_applicant (tenant, application_id, organisation_id, proposed_body,
+             proposed_body_en)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (tenant, application_id) DO UPDATE
+         SET proposed_body = $4, proposed_body_en = $5",
     )
     .bind(ctx.tenant)
     .bind(application)
     .bind(organisation)
-    .bind(proposed_body)
+    .bind(proposed.map(|p| &p.danish))
+    .bind(proposed.map(|p| &p.english))
     .execute(conn)
     .await?;
     Ok(())
 }
 
-/// The association application `application` is from, if it is one's, and the text of the
-/// decision proposed on it, if one awaits approval.
+/// The association application `application` is from, if it is one's, and the words of the
+/// decision proposed on it, if one awaits approval (one proposed before its English words
+/// were kept has its Danish ones in both).
 pub(crate) async fn of_application(
     conn: &mut PgConnection,
     ctx: &EventContext<'_>,
     application: Uuid,
-) -> Result<Option<(Uuid, Option<String>)>, ApplyError> {
-    Ok(sqlx::query_as(
-        "SELECT organisation_id, proposed_body FROM grant_applicant
+) -> Result<Option<(Uuid, Option<DecisionText>)>, ApplyError> {
+    let row: Option<(Uuid, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT organisation_id, proposed_body, proposed_body_en FROM grant_applicant
          WHERE tenant = $1 AND application_id = $2",
     )
     .bind(ctx.tenant)
     .bind(application)
     .fetch_optional(conn)
-    .await?)
+    .await?;
+    Ok(row.map(|(organisation, danish, english)| {
+        let proposed = danish.map(|danish| DecisionText {
+            english: english.unwrap_or_else(|| danish.clone()),
+            danish,
+        });
+        (organisation, proposed)
+    }))
 }

@@ -1,5 +1,5 @@
-//! The rules: which event makes which message, for whom, in what words (Danish; an English
-//! fallback and templates per municipality come with the recipients' preferences).
+//! The rules: which event makes which message, for whom, in what words (Danish and English:
+//! the recipient's preferences pick one; `wording.rs`).
 //!
 //! | Event | Recipient | Rule |
 //! |---|---|---|
@@ -24,6 +24,7 @@ use samskab_projection::{ApplyError, EventContext, Recipient};
 use sqlx::PgConnection;
 
 use crate::inbox::{Message, Place, deliver};
+use crate::wording::{Text, Wording};
 use crate::{owners, volunteers};
 
 /// What made a message.
@@ -61,10 +62,10 @@ impl Rule {
 }
 
 /// Who of a match's sides is told: the organisation (recipient 0 of the event) and the
-/// volunteer (recipient 1), each with its subject and body.
+/// volunteer (recipient 1), each in its words.
 struct Told {
-    organisation: Option<(&'static str, &'static str)>,
-    volunteer: Option<(&'static str, &'static str)>,
+    organisation: Option<Wording>,
+    volunteer: Option<Wording>,
 }
 
 pub(crate) async fn of_match(
@@ -85,22 +86,43 @@ pub(crate) async fn of_match(
             let sides = owners::match_proposed(conn, ctx, id, volunteer, need).await?;
             let told = match details.proposed_by {
                 ProposedBy::Coordinator => Told {
-                    organisation: Some((
-                        "En frivillig er foreslået til jeres opgave",
-                        "Kommunen har foreslået en frivillig til en af jeres opgaver. Se \
-                         forslaget, og svar ja eller nej.",
+                    organisation: Some(Wording::fixed(
+                        (
+                            "En frivillig er foreslået til jeres opgave",
+                            "Kommunen har foreslået en frivillig til en af jeres opgaver. Se \
+                             forslaget, og svar ja eller nej.",
+                        ),
+                        (
+                            "A volunteer is proposed for your task",
+                            "The municipality has proposed a volunteer for one of your tasks. \
+                             See the proposal, and answer yes or no.",
+                        ),
                     )),
-                    volunteer: Some((
-                        "Du er foreslået til en opgave",
-                        "Kommunen har foreslået dig til en frivillig opgave. Se forslaget, og \
-                         svar ja eller nej.",
+                    volunteer: Some(Wording::fixed(
+                        (
+                            "Du er foreslået til en opgave",
+                            "Kommunen har foreslået dig til en frivillig opgave. Se forslaget, \
+                             og svar ja eller nej.",
+                        ),
+                        (
+                            "You are proposed for a task",
+                            "The municipality has proposed you for a volunteer task. See the \
+                             proposal, and answer yes or no.",
+                        ),
                     )),
                 },
                 ProposedBy::Volunteer => Told {
-                    organisation: Some((
-                        "En frivillig har meldt sig til jeres opgave",
-                        "En frivillig har meldt sig til en af jeres opgaver. Se forslaget, og \
-                         svar ja eller nej.",
+                    organisation: Some(Wording::fixed(
+                        (
+                            "En frivillig har meldt sig til jeres opgave",
+                            "En frivillig har meldt sig til en af jeres opgaver. Se forslaget, \
+                             og svar ja eller nej.",
+                        ),
+                        (
+                            "A volunteer has offered to take your task",
+                            "A volunteer has offered to take one of your tasks. See the \
+                             proposal, and answer yes or no.",
+                        ),
                     )),
                     volunteer: None,
                 },
@@ -110,17 +132,30 @@ pub(crate) async fn of_match(
         MatchEvent::Accepted(e) => {
             let told = match e.side {
                 MatchSide::Volunteer => Told {
-                    organisation: Some((
-                        "Den frivillige har sagt ja",
-                        "Den frivillige har sagt ja til jeres opgave. Aftal, hvornår I starter.",
+                    organisation: Some(Wording::fixed(
+                        (
+                            "Den frivillige har sagt ja",
+                            "Den frivillige har sagt ja til jeres opgave. Aftal, hvornår I \
+                             starter.",
+                        ),
+                        (
+                            "The volunteer has said yes",
+                            "The volunteer has said yes to your task. Agree on when you start.",
+                        ),
                     )),
                     volunteer: None,
                 },
                 MatchSide::Counterpart => Told {
                     organisation: None,
-                    volunteer: Some((
-                        "Der er sagt ja til dig",
-                        "Der er sagt ja til dig som frivillig. Aftal, hvornår I starter.",
+                    volunteer: Some(Wording::fixed(
+                        (
+                            "Der er sagt ja til dig",
+                            "Der er sagt ja til dig som frivillig. Aftal, hvornår I starter.",
+                        ),
+                        (
+                            "They have said yes to you",
+                            "They have said yes to you as a volunteer. Agree on when you start.",
+                        ),
                     )),
                 },
             };
@@ -133,19 +168,33 @@ pub(crate) async fn of_match(
         MatchEvent::Declined(e) => {
             let told = match e.side {
                 MatchSide::Volunteer => Told {
-                    organisation: Some((
-                        "Den frivillige har sagt nej tak",
-                        "Den frivillige har sagt nej tak til jeres opgave. Opgaven er stadig \
-                         åben for andre.",
+                    organisation: Some(Wording::fixed(
+                        (
+                            "Den frivillige har sagt nej tak",
+                            "Den frivillige har sagt nej tak til jeres opgave. Opgaven er \
+                             stadig åben for andre.",
+                        ),
+                        (
+                            "The volunteer has said no, thank you",
+                            "The volunteer has said no, thank you to your task. The task is \
+                             still open to others.",
+                        ),
                     )),
                     volunteer: None,
                 },
                 MatchSide::Counterpart => Told {
                     organisation: None,
-                    volunteer: Some((
-                        "Der er sagt nej tak",
-                        "Der er sagt nej tak til forslaget denne gang. Du hører fra os, når en \
-                         anden opgave passer.",
+                    volunteer: Some(Wording::fixed(
+                        (
+                            "Der er sagt nej tak",
+                            "Der er sagt nej tak til forslaget denne gang. Du hører fra os, når \
+                             en anden opgave passer.",
+                        ),
+                        (
+                            "They have said no, thank you",
+                            "They have said no, thank you to the proposal this time. You will \
+                             hear from us when another task fits.",
+                        ),
                     )),
                 },
             };
@@ -158,11 +207,10 @@ pub(crate) async fn of_match(
         _ => return Ok(()),
     };
     let link = format!("/matches/{id}");
-    let message = |recipient: Recipient, (subject, body): (&str, &str)| Message {
+    let message = |recipient: Recipient, wording: Wording| Message {
         recipient,
         rule,
-        subject: subject.into(),
-        body: body.into(),
+        wording,
         link: link.clone(),
     };
     if let (Some(organisation), Some(text)) = (sides.organisation, told.organisation) {
@@ -204,7 +252,7 @@ pub(crate) async fn of_pool(
             let application = decision.application.as_uuid();
             let body = decision_text(decision);
             let proposed = matches!(event, GrantPoolEvent::DecisionProposed(_));
-            let awaiting = proposed.then_some(body.as_str());
+            let awaiting = proposed.then_some(&body);
             owners::applicant(conn, ctx, application, organisation.as_uuid(), awaiting).await?;
             if proposed {
                 return Ok(());
@@ -212,8 +260,7 @@ pub(crate) async fn of_pool(
             Message {
                 recipient: Recipient::Organisation(organisation.as_uuid()),
                 rule: Rule::GrantDecided,
-                subject: "Afgørelse på jeres ansøgning".into(),
-                body,
+                wording: decision_wording(body, false),
                 link: format!("/grant-applications/{application}"),
             }
         }
@@ -227,8 +274,7 @@ pub(crate) async fn of_pool(
             Message {
                 recipient: Recipient::Organisation(organisation),
                 rule: Rule::GrantApproved,
-                subject: "Afgørelse på jeres ansøgning".into(),
-                body: format!("{proposed}\n\nAfgørelsen er godkendt af en anden og er endelig."),
+                wording: decision_wording(proposed, true),
                 link: format!("/grant-applications/{application}"),
             }
         }
@@ -238,16 +284,28 @@ pub(crate) async fn of_pool(
             else {
                 return Ok(());
             };
+            let reference = e.reference.as_str();
             Message {
                 recipient: Recipient::Organisation(organisation),
                 rule: Rule::PaymentRecorded,
-                subject: "Udbetaling af jeres tilskud".into(),
-                body: format!(
-                    "{} er udbetalt den {} (reference {}).",
-                    e.amount,
-                    e.paid_on.format("%d.%m.%Y"),
-                    e.reference.as_str()
-                ),
+                wording: Wording {
+                    danish: Text::new(
+                        "Udbetaling af jeres tilskud",
+                        format!(
+                            "{} er udbetalt den {} (reference {reference}).",
+                            e.amount,
+                            e.paid_on.format("%d.%m.%Y"),
+                        ),
+                    ),
+                    english: Text::new(
+                        "Payment of your grant",
+                        format!(
+                            "{} was paid on {} (reference {reference}).",
+                            e.amount.in_english(),
+                            e.paid_on.format("%-d %B %Y"),
+                        ),
+                    ),
+                },
                 link: format!("/grant-applications/{application}"),
             }
         }
@@ -256,19 +314,69 @@ pub(crate) async fn of_pool(
     deliver(conn, ctx, at, 0, &message).await
 }
 
-/// A decision in words: the outcome, the amounts, and the justification given.
-fn decision_text(decision: &PoolDecision) -> String {
-    let outcome = match decision.outcome {
-        GrantOutcome::Full => format!("Jeres ansøgning er imødekommet: I får {}", decision.amount),
-        GrantOutcome::Partial => format!(
-            "Jeres ansøgning er delvist imødekommet: I får {} af de {} I søgte.",
-            decision.amount, decision.requested
+/// A decision in words, in each language: the outcome, the amounts, and the justification
+/// given (in the words the committee wrote it in: Danish).
+fn decision_text(decision: &PoolDecision) -> DecisionText {
+    let (danish, english) = match decision.outcome {
+        GrantOutcome::Full => (
+            format!("Jeres ansøgning er imødekommet: I får {}", decision.amount),
+            format!(
+                "Your application is granted: you receive {}.",
+                decision.amount.in_english()
+            ),
         ),
-        GrantOutcome::Refused => "Jeres ansøgning er desværre afslået.".to_string(),
+        GrantOutcome::Partial => (
+            format!(
+                "Jeres ansøgning er delvist imødekommet: I får {} af de {} I søgte.",
+                decision.amount, decision.requested
+            ),
+            format!(
+                "Your application is granted in part: you receive {} of the {} you applied for.",
+                decision.amount.in_english(),
+                decision.requested.in_english()
+            ),
+        ),
+        GrantOutcome::Refused => (
+            "Jeres ansøgning er desværre afslået.".to_string(),
+            "We are sorry: your application is refused.".to_string(),
+        ),
     };
     match &decision.justification {
-        Some(justification) => format!("{outcome}\n\nBegrundelse: {}", justification.as_str()),
-        None => outcome,
+        Some(justification) => DecisionText {
+            danish: format!("{danish}\n\nBegrundelse: {}", justification.as_str()),
+            english: format!("{english}\n\nJustification: {}", justification.as_str()),
+        },
+        None => DecisionText { danish, english },
+    }
+}
+
+/// A decision told in each language (kept while it awaits its second approval).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DecisionText {
+    pub danish: String,
+    pub english: String,
+}
+
+/// The message of a decision: its words, and if it was `approved` by a second approver
+/// (it was proposed above the pool's threshold), that it is final now.
+fn decision_wording(text: DecisionText, approved: bool) -> Wording {
+    let (danish, english) = if approved {
+        (
+            "\n\nAfgørelsen er godkendt af en anden og er endelig.",
+            "\n\nThe decision has been approved by a second approver and is final.",
+        )
+    } else {
+        ("", "")
+    };
+    Wording {
+        danish: Text::new(
+            "Afgørelse på jeres ansøgning",
+            format!("{}{danish}", text.danish),
+        ),
+        english: Text::new(
+            "Decision on your application",
+            format!("{}{english}", text.english),
+        ),
     }
 }
 
@@ -299,7 +407,10 @@ mod tests {
         };
         assert_eq!(
             decision_text(&decision(GrantOutcome::Full, kroner(40_000), None)),
-            "Jeres ansøgning er imødekommet: I får 40.000,00 kr."
+            DecisionText {
+                danish: "Jeres ansøgning er imødekommet: I får 40.000,00 kr.".into(),
+                english: "Your application is granted: you receive DKK 40,000.00.".into(),
+            }
         );
         assert_eq!(
             decision_text(&decision(
@@ -307,8 +418,19 @@ mod tests {
                 kroner(25_000),
                 Some("Puljen rummer ikke hele beløbet.")
             )),
-            "Jeres ansøgning er delvist imødekommet: I får 25.000,00 kr. af de 40.000,00 kr. I søgte.\n\n\
-             Begrundelse: Puljen rummer ikke hele beløbet."
+            DecisionText {
+                danish: "Jeres ansøgning er delvist imødekommet: I får 25.000,00 kr. af de \
+                         40.000,00 kr. I søgte.\n\nBegrundelse: Puljen rummer ikke hele beløbet."
+                    .into(),
+                english: "Your application is granted in part: you receive DKK 25,000.00 of the \
+                          DKK 40,000.00 you applied for.\n\nJustification: Puljen rummer ikke \
+                          hele beløbet."
+                    .into(),
+            }
+        );
+        assert_eq!(
+            decision_text(&decision(GrantOutcome::Refused, kroner(0), None)).english,
+            "We are sorry: your application is refused."
         );
     }
 }

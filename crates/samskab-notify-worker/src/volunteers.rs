@@ -61,15 +61,17 @@ pub(crate) async fn apply(
             .execute(&mut *conn)
             .await?;
             // Their messages and what was to be sent of them (the sender drops a delivery
-            // whose message is gone).
+            // whose message is gone), and their preferences.
+            let recipient = samskab_projection::Recipient::Volunteer(id);
             sqlx::query(
                 "WITH gone AS (DELETE FROM outbox WHERE tenant = $1 AND recipient = $2)
                  DELETE FROM message WHERE tenant = $1 AND recipient = $2",
             )
             .bind(ctx.tenant)
-            .bind(samskab_projection::Recipient::Volunteer(id).to_string())
-            .execute(conn)
+            .bind(recipient.to_string())
+            .execute(&mut *conn)
             .await?;
+            crate::preferences::forget(conn, ctx, &recipient).await?;
         }
         _ => {}
     }

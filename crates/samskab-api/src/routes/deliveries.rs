@@ -80,7 +80,8 @@ pub struct DeliveryView {
     /// The message's id (`GET /notifications`), also the mail's Message-ID and the webhook's
     /// `webhook-id`.
     pub message_id: Uuid,
-    /// `email`, or `webhook:<endpoint id>` (`GET /webhook-endpoints/{id}`).
+    /// `email`, `digest` (mailed with the recipient's other messages of the day, at 07:00
+    /// Danish time), or `webhook:<endpoint id>` (`GET /webhook-endpoints/{id}`).
     pub channel: String,
     pub tenant: String,
     /// `organisation:<id>` or `volunteer:<id>`.

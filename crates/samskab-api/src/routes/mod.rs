@@ -18,6 +18,7 @@ pub mod matches;
 pub mod matching;
 pub mod municipalities;
 pub mod needs;
+pub mod notification_preferences;
 pub mod notifications;
 pub mod ops;
 pub mod organisations;

@@ -86,6 +86,28 @@ uuid_id!(
     /// Identifies an organisation's webhook endpoint: where its notifications are posted.
     WebhookEndpointId
 );
+uuid_id!(
+    /// Identifies a recipient's notification preferences: derived from the recipient's name
+    /// ([`NotificationPreferencesId::of_recipient`]), so each inbox has exactly one.
+    NotificationPreferencesId
+);
+
+impl NotificationPreferencesId {
+    /// The preferences of the inbox named `recipient` (`organisation:<id>`, `volunteer:<id>`,
+    /// or a member of staff's actor name): always the same id for the same name, and another
+    /// for another. A name-based UUID (version 8): the first 16 bytes of SHA-256 over a label
+    /// of our own and the name.
+    pub fn of_recipient(recipient: &str) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::new()
+            .chain_update(b"samskab notification preferences\0")
+            .chain_update(recipient.as_bytes())
+            .finalize();
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        Self::from_uuid(uuid::Builder::from_custom_bytes(bytes).into_uuid())
+    }
+}
 
 #[cfg(test)]
 mod tests {

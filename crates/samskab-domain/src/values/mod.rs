@@ -17,6 +17,7 @@ mod money;
 mod monthly_minutes;
 mod name;
 mod need_text;
+mod notification_terms;
 mod organisation_kind;
 mod person_kind;
 mod postcode;
@@ -41,8 +42,8 @@ pub use grant_terms::{
     LegalBasis, MAX_SCORE, PoolKind, StaffMember,
 };
 pub use ids::{
-    GrantApplicationId, GrantPoolId, GrantRoundId, MatchId, NeedId, OrganisationId, PersonId,
-    VolunteerId, WebhookEndpointId,
+    GrantApplicationId, GrantPoolId, GrantRoundId, MatchId, NeedId, NotificationPreferencesId,
+    OrganisationId, PersonId, VolunteerId, WebhookEndpointId,
 };
 pub use language_code::LanguageCode;
 pub use match_terms::{MatchEndReason, MatchNote, MatchSide, ProposedBy};
@@ -50,6 +51,7 @@ pub use money::Amount;
 pub use monthly_minutes::MonthlyMinutes;
 pub use name::Name;
 pub use need_text::{ClosingReason, NeedDescription, NeedTitle};
+pub use notification_terms::{MailCadence, MessageLanguage};
 pub use organisation_kind::OrganisationKind;
 pub use person_kind::PersonKind;
 pub use postcode::Postcode;

@@ -60,19 +60,32 @@ impl From<Amount> for i64 {
 }
 
 /// Danish style, for messages people read: "12.345,67 kr.".
-impl fmt::Display for Amount {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kroner = self.0 / 100;
-        let ore = self.0 % 100;
-        let digits = kroner.to_string();
+impl Amount {
+    /// The kroner grouped in thousands by `separator`, and the øre.
+    fn grouped(&self, separator: char) -> (String, i64) {
+        let digits = (self.0 / 100).to_string();
         let mut grouped = String::new();
         for (i, c) in digits.chars().enumerate() {
             if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                grouped.push('.');
+                grouped.push(separator);
             }
             grouped.push(c);
         }
-        write!(f, "{grouped},{ore:02} kr.")
+        (grouped, self.0 % 100)
+    }
+
+    /// As an English text writes it: `DKK 40,000.00`.
+    pub fn in_english(&self) -> String {
+        let (kroner, ore) = self.grouped(',');
+        format!("DKK {kroner}.{ore:02}")
+    }
+}
+
+/// As a Danish text writes it: `40.000,00 kr.`.
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (kroner, ore) = self.grouped('.');
+        write!(f, "{kroner},{ore:02} kr.")
     }
 }
 
@@ -86,6 +99,12 @@ mod tests {
         assert!(Amount::from_ore(Amount::MAX + 1).is_err());
         let amount = Amount::from_ore(75_000_000).expect("750.000 kr.");
         assert_eq!(amount.to_string(), "750.000,00 kr.");
+        assert_eq!(amount.in_english(), "DKK 750,000.00");
+        let small = Amount::from_ore(99_905).expect("999,05 kr.");
+        assert_eq!(
+            (small.to_string(), small.in_english()),
+            ("999,05 kr.".into(), "DKK 999.05".into())
+        );
         assert_eq!(
             Amount::from_ore(1_234_567).expect("ok").to_string(),
             "12.345,67 kr."

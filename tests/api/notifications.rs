@@ -812,3 +812,68 @@ async fn each_inbox_is_told_in_its_language_on_the_channels_it_chose() {
         "nothing mailed twice"
     );
 }
+
+/// The clock against the real log: early in the morning in Copenhagen fourteen days before
+/// an association's final report is due, nothing yet; at 06:00 it begins the day for each
+/// municipality, once (a second clock begins nothing), and the association finds the reminder
+/// in its inbox, with the due day.
+#[tokio::test]
+async fn the_clock_begins_the_day_once_and_an_association_is_reminded_of_its_final_report() {
+    use crate::grants::{Office, full};
+    use samskab_notify_worker::{Clock, ClockConfig, DUE_SOON_DAYS};
+    let app = spawn_app().await;
+    let office = Office::new(&app, "rolling", 30_000_000, 10_000_000).await;
+    let organisation = app.organisation(&office.caseworker, "Æblehaven").await;
+    let token = app.party_token(
+        "rodovre",
+        Party::Organisation(organisation.parse().expect("uuid")),
+    );
+    let body = json!({ "pool_id": office.pool, "applicant_kind": "association",
+        "organisation_id": organisation, "content": application_content("Udflugt", 4_000_000) });
+    let application = office.assessed_as(&app, &body, 4_000_000).await;
+    let decided = app
+        .accepted(
+            &format!("/grant-applications/{application}/decision"),
+            &office.chair,
+            &full(4_000_000),
+        )
+        .await;
+    let (status, case) = app
+        .get(
+            &format!("/grant-applications/{application}?min_position={decided}"),
+            &office.caseworker,
+        )
+        .await;
+    assert_eq!(status, 200, "{case}");
+    let due: chrono::NaiveDate = case["report_due"]
+        .as_str()
+        .expect("a report due")
+        .parse()
+        .expect("a date");
+    let first = due - chrono::Days::new(u64::try_from(DUE_SOON_DAYS).expect("days"));
+    let at = |hour| first.and_hms_opt(hour, 30, 0).expect("time").and_utc();
+
+    let clock = Clock::new(app.log.clone(), app.pool.clone(), ClockConfig::default());
+    // 03:30 UTC is 04:30 or 05:30 in Copenhagen; 05:30 UTC is 06:30 or 07:30.
+    assert!(
+        clock.tick(at(3)).await.expect("tick").is_empty(),
+        "not morning yet"
+    );
+    let began = clock.tick(at(5)).await.expect("tick");
+    assert!(began.contains(&"rodovre".to_string()), "{began:?}");
+    let another = Clock::new(app.log.clone(), app.pool.clone(), ClockConfig::default());
+    assert!(
+        another.tick(at(5)).await.expect("tick").is_empty(),
+        "a day begins once"
+    );
+
+    let told = inbox(&app, &token, app.log_position().await).await;
+    let reminder = &told["items"][0];
+    assert_eq!(reminder["rule"], "report_due", "{told}");
+    assert_eq!(
+        reminder["link"],
+        format!("/grant-applications/{application}")
+    );
+    let body = reminder["body"].as_str().expect("body");
+    assert!(body.contains(&due.format("%d.%m.%Y").to_string()), "{body}");
+}

@@ -16,6 +16,7 @@ string_enum! {
         Notification => "notification",
         WebhookEndpoint => "webhook-endpoint",
         NotificationPreferences => "notification-preferences",
+        Day => "day",
     }
 }
 

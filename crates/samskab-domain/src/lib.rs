@@ -12,13 +12,14 @@
 //!   of the code never sees an invalid value. Deserialisation re-validates.
 //! - [`decider`]: the [`Decider`] and [`DomainEvent`] traits the API and event log code against.
 //! - [`municipality`], [`organisation`], [`volunteer`], [`need`], [`matches`](mod@matches),
-//!   [`person`], [`notification`], [`notification_preferences`], [`webhook_endpoint`]: one decider
-//!   per entity.
+//!   [`person`], [`notification`], [`notification_preferences`], [`webhook_endpoint`], [`day`] (the
+//!   log's clock): one decider per entity.
 
 #[macro_use]
 mod macros;
 
 pub mod calendar;
+pub mod day;
 pub mod decider;
 pub mod domain_error;
 pub mod entity_kind;
@@ -46,6 +47,7 @@ pub mod fixtures;
 #[cfg(test)]
 mod state_snapshots;
 
+pub use day::{Day, DayBegan, DayCommand, DayEvent, DayState};
 pub use decider::{Decider, DomainEvent, EventDecodeError};
 pub use domain_error::DomainError;
 pub use entity_kind::EntityKind;

@@ -7,6 +7,8 @@
 //! - `rules.rs`: which event makes which message, and its words (`wording.rs`: Danish and
 //!   English).
 //! - `preferences.rs`: each inbox's preferences (mailed or not, language, digest).
+//! - `reminders.rs`: the time-based rules (a final report due or overdue), run on each
+//!   municipality's day, which `clock.rs` begins in the log every morning.
 //! - `endpoints.rs`: organisations' webhook endpoints.
 //! - `inbox.rs`: the messages, and the recipient's own events on them (read).
 //!
@@ -15,7 +17,8 @@
 //! (`notify.outbox`, in the checkpoint's transaction) to be mailed too if the recipient's
 //! preferences say so, and posted to each of the recipient's enabled webhook endpoints;
 //! `samskab-delivery` sends what the outbox holds. Staff recipients, templates per
-//! municipality and the time-based rules come next (issue 10).
+//! municipality and the other time-based rules (børneattest renewal, a round's deadline)
+//! come next (issue 10).
 //!
 //! Rules every write here follows, as in the other workers:
 //! - **Idempotent.** A message's id is derived from its event's place in the log
@@ -24,10 +27,12 @@
 //!   sealed `personal` parts are never opened (`personal_data_of` is empty). A volunteer's
 //!   inbox is emptied when they are forgotten.
 
+mod clock;
 mod endpoints;
 mod inbox;
 mod owners;
 mod preferences;
+mod reminders;
 mod rules;
 mod volunteers;
 mod wording;
@@ -36,13 +41,15 @@ use std::future::Future;
 
 use samskab_decode::decode;
 use samskab_domain::{
-    EntityKind, GrantPoolEvent, MatchEvent, NeedEvent, NotificationEvent,
+    DayEvent, EntityKind, GrantPoolEvent, MatchEvent, NeedEvent, NotificationEvent,
     NotificationPreferencesEvent, VolunteerEvent, WebhookEndpointEvent,
 };
 use samskab_eventlog::RecordedEvent;
 use samskab_projection::{ApplyError, EventContext, Projection, ReadModel};
 use sqlx::PgConnection;
 
+pub use clock::{CLOCK_ACTOR, Clock, ClockConfig};
+pub use reminders::DUE_SOON_DAYS;
 pub use rules::Rule;
 
 /// The projection's name (its checkpoint row and durable consumer) and its schema.
@@ -97,6 +104,7 @@ async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(
         let decoded = decode::<GrantPoolEvent>(event)?;
         ctx.check_entity(decoded.id().as_uuid())?;
         rules::of_pool(conn, &ctx, at, &decoded).await?;
+        reminders::track(conn, &ctx, &decoded).await?;
     } else if kind == EntityKind::Notification.as_str() {
         let decoded = decode::<NotificationEvent>(event)?;
         ctx.check_entity(decoded.id().as_uuid())?;
@@ -109,6 +117,10 @@ async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(
         let decoded = decode::<NotificationPreferencesEvent>(event)?;
         ctx.check_entity(decoded.id().as_uuid())?;
         preferences::apply(conn, &ctx, &decoded).await?;
+    } else if kind == EntityKind::Day.as_str() {
+        let decoded = decode::<DayEvent>(event)?;
+        ctx.check_entity(decoded.id().as_uuid())?;
+        reminders::of_day(conn, &ctx, at, &decoded).await?;
     }
     // Other events make no message yet; skipping is not dropping: a rebuild replays the log.
     Ok(())

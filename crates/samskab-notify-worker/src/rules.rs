@@ -10,6 +10,7 @@
 //! | a final decision on an association's application (with its justification) | the association | `grant_decided` |
 //! | a decision above the threshold approved by the second approver | the association | `grant_approved` |
 //! | a payment recorded | the association | `payment_recorded` |
+//! | a final report due within 14 days, or overdue (on the municipality's day) | the association | `report_due`, `report_overdue` (`reminders.rs`) |
 //!
 //! A proposal above the pool's threshold tells nothing yet: it is no decision until approved.
 //! A volunteer is told only while registered and consenting to notifications
@@ -36,16 +37,22 @@ pub enum Rule {
     GrantDecided,
     GrantApproved,
     PaymentRecorded,
+    /// A final report due within 14 days (`reminders.rs`).
+    ReportDue,
+    /// A final report overdue (`reminders.rs`).
+    ReportOverdue,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 6] = [
+    pub const ALL: [Rule; 8] = [
         Rule::MatchProposed,
         Rule::MatchAccepted,
         Rule::MatchDeclined,
         Rule::GrantDecided,
         Rule::GrantApproved,
         Rule::PaymentRecorded,
+        Rule::ReportDue,
+        Rule::ReportOverdue,
     ];
 
     /// As `notify.message.rule` and the API name it.
@@ -57,6 +64,8 @@ impl Rule {
             Rule::GrantDecided => "grant_decided",
             Rule::GrantApproved => "grant_approved",
             Rule::PaymentRecorded => "payment_recorded",
+            Rule::ReportDue => "report_due",
+            Rule::ReportOverdue => "report_overdue",
         }
     }
 }

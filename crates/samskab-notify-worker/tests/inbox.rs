@@ -5,38 +5,12 @@
 use samskab_domain::fixtures::*;
 use samskab_domain::*;
 use samskab_eventlog::RecordedEvent;
-use samskab_notify_worker::NotifyProjection;
-use samskab_testkit::projection::{ReadModelTest, migrated_database, time_at};
+use samskab_testkit::projection::{migrated_database, time_at};
 use serde_json::Value;
 use sqlx::PgPool;
 
-const TENANT: &str = "rodovre";
-const NOTIFY: ReadModelTest<NotifyProjection> =
-    ReadModelTest::new(NotifyProjection, "user:sagsbehandler-1");
-
-fn recorded<E: DomainEvent>(id: uuid::Uuid, position: u64, event: &E) -> RecordedEvent {
-    NOTIFY.recorded(TENANT, &id.to_string(), position, event)
-}
-
-fn decision(application: GrantApplicationId, amount: Amount) -> PoolDecision {
-    PoolDecision {
-        id: grant_pool_id(),
-        application,
-        version: 1,
-        applicant: ApplicantRef::Organisation(org_id()),
-        outcome: GrantOutcome::Full,
-        amount,
-        requested: amount,
-        year: 2026,
-        justification: None,
-        decided_by: staff("udvalg-1"),
-        assessed_by: Vec::new(),
-        report_due: None,
-        years: Vec::new(),
-        duties: None,
-        at: time_at(0),
-    }
-}
+mod support;
+use support::*;
 
 /// The canonical organisation's need, a volunteer proposed for it who declines; a proposal
 /// above the threshold, approved; and the message of the approval read.

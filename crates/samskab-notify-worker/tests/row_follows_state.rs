@@ -18,13 +18,11 @@ use samskab_domain::{
     NotificationPreferences, NotificationPreferencesId, NotificationPreferencesState,
     WebhookEndpoint, WebhookEndpointId, WebhookEndpointState,
 };
-use samskab_notify_worker::NotifyProjection;
-use samskab_testkit::projection::{Key, ReadModelTest};
+use samskab_testkit::projection::Key;
 use serde_json::{Value, json};
 
-const TENANT: &str = "rodovre";
-const NOTIFY: ReadModelTest<NotifyProjection> =
-    ReadModelTest::new(NotifyProjection, "user:sagsbehandler-1");
+mod support;
+use support::*;
 
 /// The row an endpoint's state implies: every column but the envelope's times and position.
 fn endpoint_row(state: &WebhookEndpointState) -> Option<Value> {

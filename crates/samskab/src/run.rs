@@ -146,6 +146,7 @@ async fn serve(args: ServeArgs, with_workers: bool) -> anyhow::Result<()> {
         if let Some(sender) = sender(&args.delivery, &pool)? {
             workers.push(tokio::spawn(sender.run(shutdown.clone())));
         }
+        workers.push(tokio::spawn(clock(&log, &pool).run(shutdown.clone())));
     }
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -245,10 +246,22 @@ async fn worker(
     migrate(&pool).await?;
     let shutdown = shutdown_signal();
     info!(worker = name, "worker running");
+    // The notify worker begins each municipality's day too: its time-based rules run on it.
+    let clock = (name == samskab_notify_worker::READ_MODEL.name)
+        .then(|| tokio::spawn(clock(&log, &pool).run(shutdown.clone())));
     registered
         .projector(log, pool, ProjectorConfig::default())
         .run(shutdown)
-        .await
+        .await?;
+    if let Some(clock) = clock {
+        clock.await.context("clock task")??;
+    }
+    Ok(())
+}
+
+/// The clock that begins each municipality's day in the log (`samskab_notify_worker::Clock`).
+fn clock(log: &samskab_eventlog::EventLog, pool: &sqlx::PgPool) -> samskab_notify_worker::Clock {
+    samskab_notify_worker::Clock::new(log.clone(), pool.clone(), Default::default())
 }
 
 async fn rebuild(projection: &str, connections: &Connections) -> anyhow::Result<()> {

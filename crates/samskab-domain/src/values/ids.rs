@@ -92,6 +92,25 @@ uuid_id!(
     NotificationPreferencesId
 );
 
+uuid_id!(
+    /// Identifies a municipality's day ([`crate::Day`]): derived from its date.
+    DayId
+);
+
+impl DayId {
+    /// The day `date`'s id: its days since 1970 in a UUID (version 8), so each date has one
+    /// and the ids sort as the dates do.
+    pub fn of(date: chrono::NaiveDate) -> Self {
+        let days = date
+            .signed_duration_since(chrono::NaiveDate::default())
+            .num_days();
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(b"samskday");
+        bytes[8..].copy_from_slice(&days.to_be_bytes());
+        Self::from_uuid(uuid::Builder::from_custom_bytes(bytes).into_uuid())
+    }
+}
+
 impl NotificationPreferencesId {
     /// The preferences of the inbox named `recipient` (`organisation:<id>`, `volunteer:<id>`,
     /// or a member of staff's actor name): always the same id for the same name, and another

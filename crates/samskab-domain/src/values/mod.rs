@@ -42,8 +42,8 @@ pub use grant_terms::{
     LegalBasis, MAX_SCORE, PoolKind, StaffMember,
 };
 pub use ids::{
-    GrantApplicationId, GrantPoolId, GrantRoundId, MatchId, NeedId, NotificationPreferencesId,
-    OrganisationId, PersonId, VolunteerId, WebhookEndpointId,
+    DayId, GrantApplicationId, GrantPoolId, GrantRoundId, MatchId, NeedId,
+    NotificationPreferencesId, OrganisationId, PersonId, VolunteerId, WebhookEndpointId,
 };
 pub use language_code::LanguageCode;
 pub use match_terms::{MatchEndReason, MatchNote, MatchSide, ProposedBy};

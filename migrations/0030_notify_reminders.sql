@@ -1,5 +1,5 @@
--- Reminders of final reports (issue 10): the time-based rules, run on each municipality's
--- day (`dk.samskab.day.began.v1`, begun by the clock), in the notifications read model.
+-- The time-based rules (issue 10), run on each municipality's day (`dk.samskab.day.began.v1`,
+-- begun by the clock), and an application's receipt, in the notifications read model.
 --
 -- Per association's grant case: the final report's due day as its decision set it, whether the
 -- decision is final (proposed above the threshold: not until approved; reopened or withdrawn:
@@ -18,4 +18,29 @@ CREATE INDEX grant_applicant_report_due ON notify.grant_applicant (tenant, repor
 ALTER TABLE notify.message DROP CONSTRAINT message_rule_check,
     ADD CONSTRAINT message_rule_check CHECK (rule IN ('match_proposed', 'match_accepted',
         'match_declined', 'grant_decided', 'grant_approved', 'payment_recorded', 'report_due',
-        'report_overdue'));
+        'report_overdue', 'application_received', 'round_deadline'));
+
+-- Each association's application as the rules need it (an application received, a round's
+-- deadline approaching): whose it is, its round, whether it was submitted, and whether the
+-- round's deadline reminder was told.
+CREATE TABLE notify.application (
+    tenant             text NOT NULL,
+    application_id     uuid NOT NULL,
+    organisation_id    uuid NOT NULL,
+    round_id           uuid,
+    submitted          boolean NOT NULL DEFAULT false,
+    reminded_deadline  boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (tenant, application_id)
+);
+CREATE INDEX application_of_round ON notify.application (tenant, round_id)
+    WHERE NOT submitted;
+
+-- Each pool's rounds: the title and deadline a reminder names, and when a decision is expected.
+CREATE TABLE notify.round (
+    tenant             text NOT NULL,
+    round_id           uuid NOT NULL,
+    title              text NOT NULL,
+    deadline           timestamptz NOT NULL,
+    decision_expected  date NOT NULL,
+    PRIMARY KEY (tenant, round_id)
+);

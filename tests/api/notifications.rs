@@ -1,6 +1,7 @@
 //! The in-app inbox end to end: the messages the rules make for an organisation (a volunteer
-//! proposed for its need and declining; a grant decided, one above the threshold told only
-//! once approved, a payment), newest first with the unread counted; marking one read, which a
+//! proposed for its need and declining; an application received, a grant decided, one above
+//! the threshold told only once approved, a payment; a final report's reminder on the day the
+//! clock begins), newest first with the unread counted; marking one read, which a
 //! rebuild keeps; a rebuild that makes every message again, once, with the same ids; and a
 //! volunteer, told only while consenting to notifications, whose export holds the inbox, and
 //! nothing kept once forgotten.
@@ -90,8 +91,8 @@ async fn an_organisation_is_told_of_its_matches_and_grants_and_what_it_read_stay
         )
         .await;
     assert_eq!(
-        inbox(&app, &token, proposed).await["unread"],
-        2,
+        rules(&inbox(&app, &token, proposed).await),
+        ["application_received", "match_declined", "match_proposed"],
         "a proposal is no decision yet"
     );
     app.accepted(
@@ -122,22 +123,26 @@ async fn an_organisation_is_told_of_its_matches_and_grants_and_what_it_read_stay
         [
             "payment_recorded",
             "grant_decided",
+            "application_received",
             "grant_approved",
+            "application_received",
             "match_declined",
             "match_proposed"
         ],
         "{told}"
     );
-    assert_eq!(told["unread"], 5);
+    assert_eq!(told["unread"], 7);
     let items = told["items"].as_array().expect("items");
     assert_eq!(
         items[0]["body"],
         "20.000,00 kr. er udbetalt den 01.02.2026 (reference Bilag 17)."
     );
     assert_eq!(
-        items[2]["body"],
+        items[3]["body"],
         "Jeres ansøgning er imødekommet: I får 150.000,00 kr.\n\nAfgørelsen er godkendt af en anden og er endelig."
     );
+    assert_eq!(items[2]["subject"], "Vi har modtaget jeres ansøgning");
+    assert_eq!(items[2]["link"], format!("/grant-applications/{small}"));
     assert_eq!(items[1]["link"], format!("/grant-applications/{small}"));
 
     // Read: counted, once; again changes nothing.
@@ -150,7 +155,7 @@ async fn an_organisation_is_told_of_its_matches_and_grants_and_what_it_read_stay
         )
         .await;
     let after = inbox(&app, &token, read).await;
-    assert_eq!(after["unread"], 4);
+    assert_eq!(after["unread"], 6);
     let read_at = after["items"][0]["read_at"].clone();
     assert!(read_at.is_string(), "{after}");
     let before = app.appended().await;
@@ -170,7 +175,7 @@ async fn an_organisation_is_told_of_its_matches_and_grants_and_what_it_read_stay
     assert_eq!(status, 200);
     assert_eq!(
         unread["items"].as_array().map(Vec::len),
-        Some(4),
+        Some(6),
         "{unread}"
     );
 
@@ -183,14 +188,20 @@ async fn an_organisation_is_told_of_its_matches_and_grants_and_what_it_read_stay
         .await;
     assert_eq!(
         rules(&rest),
-        ["grant_approved", "match_declined", "match_proposed"]
+        [
+            "application_received",
+            "grant_approved",
+            "application_received",
+            "match_declined",
+            "match_proposed"
+        ]
     );
 
     // A rebuild makes the same messages, with the same ids, once; and keeps what was read.
     app.rebuild_all().await;
     let rebuilt = inbox(&app, &token, read).await;
     assert_eq!(rebuilt["items"], after["items"], "{rebuilt}");
-    assert_eq!(rebuilt["unread"], 4);
+    assert_eq!(rebuilt["unread"], 6);
 
     // Staff have no inbox yet; another municipality's organisation sees none of this.
     let (status, _) = app.get("/notifications", caseworker).await;
@@ -326,7 +337,8 @@ enum Transport<'a> {
     Webhooks,
 }
 
-/// The outbox's sender as the binary runs it, over `transport`, looking for work every 20 ms.
+/// The outbox's sender as the binary runs it, over `transport`, looking for work every 20 ms
+/// and trying a failed delivery again within 100 ms.
 fn start_sender(
     app: &TestApp,
     transport: Transport<'_>,
@@ -335,15 +347,23 @@ fn start_sender(
     tokio_util::sync::CancellationToken,
     tokio::task::JoinHandle<anyhow::Result<()>>,
 ) {
+    // Quick to look and to try again: a test waits on what arrives, not on backoff.
     let config = samskab_delivery::DeliveryConfig {
         poll: std::time::Duration::from_millis(20),
+        retry_base: config.retry_base.min(std::time::Duration::from_millis(100)),
         ..config
     };
     let sender = samskab_delivery::Sender::new(app.pool.clone(), config);
     let sender = match transport {
+        // A conversation that stalls on a busy machine is given up after 5 s (not 20), so
+        // that its retry still falls inside a test's wait.
         Transport::Mail(smtp) => sender.with_mail(
-            samskab_delivery::Mailer::new(&smtp.url(), "samskab <noreply@samskab.example.dk>")
-                .expect("mailer"),
+            samskab_delivery::Mailer::with_timeout(
+                &smtp.url(),
+                "samskab <noreply@samskab.example.dk>",
+                std::time::Duration::from_secs(5),
+            )
+            .expect("mailer"),
         ),
         Transport::Webhooks => sender.with_webhooks(
             samskab_delivery::WebhookSender::new(samskab_e2e::webhook_key(), true)
@@ -853,6 +873,17 @@ async fn the_clock_begins_the_day_once_and_an_association_is_reminded_of_its_fin
     let first = due - chrono::Days::new(u64::try_from(DUE_SOON_DAYS).expect("days"));
     let at = |hour| first.and_hms_opt(hour, 30, 0).expect("time").and_utc();
 
+    // The clock begins the days of the municipalities the directory holds: caught up.
+    let (status, _) = app
+        .get(
+            &format!(
+                "/organisations/{organisation}?min_position={}",
+                app.log_position().await
+            ),
+            &office.caseworker,
+        )
+        .await;
+    assert_eq!(status, 200);
     let clock = Clock::new(app.log.clone(), app.pool.clone(), ClockConfig::default());
     // 03:30 UTC is 04:30 or 05:30 in Copenhagen; 05:30 UTC is 06:30 or 07:30.
     assert!(

@@ -75,12 +75,17 @@ impl Mailer {
     /// (STARTTLS) or `smtps://user:password@host:port` (TLS from the start), as lettre reads it.
     /// `from`: the sender, `samskab <noreply@example.dk>`.
     pub fn new(smtp_url: &str, from: &str) -> anyhow::Result<Self> {
+        Self::with_timeout(smtp_url, from, Duration::from_secs(20))
+    }
+
+    /// [`Mailer::new`], giving up on a conversation after `timeout` (then tried again later).
+    pub fn with_timeout(smtp_url: &str, from: &str, timeout: Duration) -> anyhow::Result<Self> {
         let from: Mailbox = from
             .parse()
             .with_context(|| format!("the sender's address {from:?} (SAMSKAB_MAIL_FROM)"))?;
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
             .context("the SMTP server's URL (SAMSKAB_SMTP_URL)")?
-            .timeout(Some(Duration::from_secs(20)))
+            .timeout(Some(timeout))
             .build();
         Ok(Self { transport, from })
     }

@@ -222,6 +222,18 @@ domain_events! {
     }
 }
 
+impl GrantApplicationEvent {
+    pub fn id(&self) -> GrantApplicationId {
+        match self {
+            GrantApplicationEvent::Drafted(e) | GrantApplicationEvent::DraftUpdated(e) => e.id,
+            GrantApplicationEvent::Submitted(e) | GrantApplicationEvent::Amended(e) => e.id,
+            GrantApplicationEvent::Assessed(e) => e.id,
+            GrantApplicationEvent::SecondAssessmentRequested(e) => e.id,
+            GrantApplicationEvent::Forgotten(e) => e.id,
+        }
+    }
+}
+
 /// Payload of `forgotten`: the applicant's personal data erased (GDPR art. 17), once the case
 /// no longer has to be kept; it carries none itself. The application's data key is erased
 /// with it, so the name and contact in every earlier event can never be read again.

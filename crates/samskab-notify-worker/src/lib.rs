@@ -7,8 +7,10 @@
 //! - `rules.rs`: which event makes which message, and its words (`wording.rs`: Danish and
 //!   English).
 //! - `preferences.rs`: each inbox's preferences (mailed or not, language, digest).
-//! - `reminders.rs`: the time-based rules (a final report due or overdue), run on each
-//!   municipality's day, which `clock.rs` begins in the log every morning.
+//! - `applications.rs`: associations' applications and the pools' rounds (an application
+//!   received; a round's deadline near).
+//! - `reminders.rs`: the time-based rules (a final report due or overdue, a round's deadline
+//!   near), run on each municipality's day, which `clock.rs` begins in the log every morning.
 //! - `endpoints.rs`: organisations' webhook endpoints.
 //! - `inbox.rs`: the messages, and the recipient's own events on them (read).
 //!
@@ -17,8 +19,7 @@
 //! (`notify.outbox`, in the checkpoint's transaction) to be mailed too if the recipient's
 //! preferences say so, and posted to each of the recipient's enabled webhook endpoints;
 //! `samskab-delivery` sends what the outbox holds. Staff recipients, templates per
-//! municipality and the other time-based rules (børneattest renewal, a round's deadline)
-//! come next (issue 10).
+//! municipality and the børneattest's renewal come next (issue 10).
 //!
 //! Rules every write here follows, as in the other workers:
 //! - **Idempotent.** A message's id is derived from its event's place in the log
@@ -27,6 +28,7 @@
 //!   sealed `personal` parts are never opened (`personal_data_of` is empty). A volunteer's
 //!   inbox is emptied when they are forgotten.
 
+mod applications;
 mod clock;
 mod endpoints;
 mod inbox;
@@ -41,13 +43,14 @@ use std::future::Future;
 
 use samskab_decode::decode;
 use samskab_domain::{
-    DayEvent, EntityKind, GrantPoolEvent, MatchEvent, NeedEvent, NotificationEvent,
-    NotificationPreferencesEvent, VolunteerEvent, WebhookEndpointEvent,
+    DayEvent, EntityKind, GrantApplicationEvent, GrantPoolEvent, MatchEvent, NeedEvent,
+    NotificationEvent, NotificationPreferencesEvent, VolunteerEvent, WebhookEndpointEvent,
 };
 use samskab_eventlog::RecordedEvent;
 use samskab_projection::{ApplyError, EventContext, Projection, ReadModel};
 use sqlx::PgConnection;
 
+pub use applications::DEADLINE_SOON_DAYS;
 pub use clock::{CLOCK_ACTOR, Clock, ClockConfig};
 pub use reminders::DUE_SOON_DAYS;
 pub use rules::Rule;
@@ -105,6 +108,7 @@ async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(
         ctx.check_entity(decoded.id().as_uuid())?;
         rules::of_pool(conn, &ctx, at, &decoded).await?;
         reminders::track(conn, &ctx, &decoded).await?;
+        applications::of_pool(conn, &ctx, &decoded).await?;
     } else if kind == EntityKind::Notification.as_str() {
         let decoded = decode::<NotificationEvent>(event)?;
         ctx.check_entity(decoded.id().as_uuid())?;
@@ -117,6 +121,10 @@ async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(
         let decoded = decode::<NotificationPreferencesEvent>(event)?;
         ctx.check_entity(decoded.id().as_uuid())?;
         preferences::apply(conn, &ctx, &decoded).await?;
+    } else if kind == EntityKind::GrantApplication.as_str() {
+        let decoded = decode::<GrantApplicationEvent>(event)?;
+        ctx.check_entity(decoded.id().as_uuid())?;
+        applications::of_application(conn, &ctx, at, &decoded).await?;
     } else if kind == EntityKind::Day.as_str() {
         let decoded = decode::<DayEvent>(event)?;
         ctx.check_entity(decoded.id().as_uuid())?;

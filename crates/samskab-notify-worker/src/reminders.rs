@@ -1,5 +1,6 @@
 //! The time-based rules: reminders of an association's final report, fourteen days before
-//! it is due and once it is overdue. They run when the projection meets a municipality's day
+//! it is due and once it is overdue, and of a round's deadline for an application not
+//! submitted yet (`applications.rs`). They run when the projection meets a municipality's day
 //! (`Day`, begun by `clock.rs`), on what `grant_applicant` holds at that place in the log, so
 //! a rebuild makes the same reminders with the same ids. Each is told once: a flag per case
 //! and reminder, so a day the clock missed only delays it.
@@ -8,6 +9,7 @@
 //! |---|---|---|
 //! | `report_due` | a final decision's report is due within 14 days and has not come | the association |
 //! | `report_overdue` | its due day has passed and it has not come | the association |
+//! | `round_deadline` | a round's deadline is within 7 days and the association's application in it is not submitted | the association |
 
 use chrono::NaiveDate;
 use samskab_domain::{ApplicantRef, DayEvent, GrantPoolEvent};
@@ -15,6 +17,7 @@ use samskab_projection::{ApplyError, EventContext, Recipient};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::applications;
 use crate::inbox::{Message, Place, deliver};
 use crate::rules::Rule;
 use crate::wording::{Text, Wording};
@@ -90,8 +93,14 @@ struct Due {
     report_due: NaiveDate,
 }
 
-/// On the municipality's day: each case's reminder not told yet, in the case's order (the
-/// message's `n`), and marked told. The overdue ones first, then the soon due.
+/// What a reminder marks as told once it is delivered.
+enum Told {
+    Report { application: Uuid, overdue: bool },
+    Deadline { application: Uuid },
+}
+
+/// On the municipality's day: each reminder not told yet, and marked told. In one order (the
+/// message's `n`): the overdue reports, the reports due soon, the deadlines near, each by case.
 pub(crate) async fn of_day(
     conn: &mut PgConnection,
     ctx: &EventContext<'_>,
@@ -120,30 +129,63 @@ pub(crate) async fn of_day(
     .bind(DUE_SOON_DAYS)
     .fetch_all(&mut *conn)
     .await?;
-    let told = overdue
-        .iter()
-        .map(|case| (case, Rule::ReportOverdue))
-        .chain(soon.iter().map(|case| (case, Rule::ReportDue)));
-    for (n, (case, rule)) in told.enumerate() {
-        let n = u16::try_from(n)
-            .map_err(|_| ApplyError::Malformed("more than 65535 reminders on one day".into()))?;
+    let deadlines = applications::deadline_near(conn, ctx, day.date).await?;
+
+    let report = |case: &Due, rule: Rule| {
         let message = Message {
             recipient: Recipient::Organisation(case.organisation_id),
             rule,
             wording: reminder_wording(rule, case.report_due),
             link: format!("/grant-applications/{}", case.application_id),
         };
+        let told = Told::Report {
+            application: case.application_id,
+            overdue: rule == Rule::ReportOverdue,
+        };
+        (message, told)
+    };
+    let reminders = overdue
+        .iter()
+        .map(|case| report(case, Rule::ReportOverdue))
+        .chain(soon.iter().map(|case| report(case, Rule::ReportDue)))
+        .chain(deadlines.iter().map(|near| {
+            let message = Message {
+                recipient: Recipient::Organisation(near.organisation_id),
+                rule: Rule::RoundDeadline,
+                wording: applications::deadline_wording(&near.title, near.deadline),
+                link: format!("/grant-applications/{}", near.application_id),
+            };
+            (
+                message,
+                Told::Deadline {
+                    application: near.application_id,
+                },
+            )
+        }));
+    for (n, (message, told)) in reminders.enumerate() {
+        let n = u16::try_from(n)
+            .map_err(|_| ApplyError::Malformed("more than 65535 reminders on one day".into()))?;
         deliver(conn, ctx, at, n, &message).await?;
-        sqlx::query(
-            "UPDATE grant_applicant
-             SET reminded_due_soon = true, reminded_overdue = reminded_overdue OR $3
-             WHERE tenant = $1 AND application_id = $2",
-        )
-        .bind(ctx.tenant)
-        .bind(case.application_id)
-        .bind(rule == Rule::ReportOverdue)
-        .execute(&mut *conn)
-        .await?;
+        match told {
+            Told::Report {
+                application,
+                overdue,
+            } => {
+                sqlx::query(
+                    "UPDATE grant_applicant
+                     SET reminded_due_soon = true, reminded_overdue = reminded_overdue OR $3
+                     WHERE tenant = $1 AND application_id = $2",
+                )
+                .bind(ctx.tenant)
+                .bind(application)
+                .bind(overdue)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Told::Deadline { application } => {
+                applications::reminded(conn, ctx, application).await?;
+            }
+        }
     }
     Ok(())
 }

@@ -10,7 +10,9 @@
 //! | a final decision on an association's application (with its justification) | the association | `grant_decided` |
 //! | a decision above the threshold approved by the second approver | the association | `grant_approved` |
 //! | a payment recorded | the association | `payment_recorded` |
+//! | an association's application submitted | the association | `application_received` (`applications.rs`) |
 //! | a final report due within 14 days, or overdue (on the municipality's day) | the association | `report_due`, `report_overdue` (`reminders.rs`) |
+//! | a round's deadline within 7 days, the application not submitted (on the day) | the association | `round_deadline` (`reminders.rs`) |
 //!
 //! A proposal above the pool's threshold tells nothing yet: it is no decision until approved.
 //! A volunteer is told only while registered and consenting to notifications
@@ -41,10 +43,14 @@ pub enum Rule {
     ReportDue,
     /// A final report overdue (`reminders.rs`).
     ReportOverdue,
+    /// An association's application submitted (`applications.rs`).
+    ApplicationReceived,
+    /// A round's deadline near, the association's application not submitted (`reminders.rs`).
+    RoundDeadline,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 8] = [
+    pub const ALL: [Rule; 10] = [
         Rule::MatchProposed,
         Rule::MatchAccepted,
         Rule::MatchDeclined,
@@ -53,6 +59,8 @@ impl Rule {
         Rule::PaymentRecorded,
         Rule::ReportDue,
         Rule::ReportOverdue,
+        Rule::ApplicationReceived,
+        Rule::RoundDeadline,
     ];
 
     /// As `notify.message.rule` and the API name it.
@@ -66,6 +74,8 @@ impl Rule {
             Rule::PaymentRecorded => "payment_recorded",
             Rule::ReportDue => "report_due",
             Rule::ReportOverdue => "report_overdue",
+            Rule::ApplicationReceived => "application_received",
+            Rule::RoundDeadline => "round_deadline",
         }
     }
 }

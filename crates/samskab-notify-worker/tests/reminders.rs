@@ -149,3 +149,89 @@ async fn a_missed_day_only_delays_a_reminder() -> anyhow::Result<()> {
     assert_eq!(rules, ["report_overdue"]);
     Ok(())
 }
+
+/// A round's deadline at noon on 15 March 2027 (Copenhagen), a decision expected a month on.
+fn round_opened() -> GrantPoolEvent {
+    GrantPoolEvent::RoundOpened(samskab_domain::grant_pool::PoolRound {
+        id: grant_pool_id(),
+        round: grant_round_id(),
+        title: GrantTitle::parse("Forårsrunden 2027").expect("title"),
+        opens_at: time_at(0),
+        deadline: "2027-03-15T11:00:00Z".parse().expect("deadline"),
+        decision_expected: date(2027, 4, 15),
+    })
+}
+
+fn submitted(id: GrantApplicationId, position: u64) -> RecordedEvent {
+    let version = GrantApplicationEvent::Submitted(ApplicationVersion {
+        id,
+        version: 1,
+        round: Some(grant_round_id()),
+        at: "2027-03-01T09:00:00Z".parse().expect("at"),
+        content: application_content(kroner(40_000)),
+        group_name: None,
+        personal: None,
+    });
+    recorded(id.as_uuid(), position, &version)
+}
+
+/// Two associations' drafts in a round: the one submitted is told it was received (with
+/// when a decision is expected) and never reminded; the other is reminded once, seven days
+/// before the deadline, and told when it is received in turn.
+#[tokio::test]
+async fn an_application_is_confirmed_when_submitted_and_reminded_of_its_deadline_until_then()
+-> anyhow::Result<()> {
+    let pool = migrated_database().await?;
+    let (early, late) = (application(1), application(2));
+    let drafted = |id: GrantApplicationId, position| {
+        let draft = association_application(id, grant_pool_id(), kroner(40_000));
+        recorded(
+            id.as_uuid(),
+            position,
+            &GrantApplicationEvent::Drafted(draft),
+        )
+    };
+    let events = [
+        recorded(grant_pool_id().as_uuid(), 1, &round_opened()),
+        drafted(early, 2),
+        drafted(late, 3),
+        submitted(early, 4),
+        day(10, date(2027, 3, 7)),
+        day(11, date(2027, 3, 8)),
+        day(12, date(2027, 3, 9)),
+        submitted(late, 13),
+    ];
+    let all: Vec<&RecordedEvent> = events.iter().collect();
+    NOTIFY.apply_all(&pool, &all).await?;
+    let link = |id: GrantApplicationId| format!("/grant-applications/{}", id.as_uuid());
+    let told = |pool: PgPool| async move {
+        sqlx::query_as::<_, (i64, String, String)>(
+            "SELECT from_position, rule, link FROM notify.message ORDER BY id",
+        )
+        .fetch_all(&pool)
+        .await
+    };
+    let expected = vec![
+        (4, "application_received".to_string(), link(early)),
+        (11, "round_deadline".to_string(), link(late)),
+        (13, "application_received".to_string(), link(late)),
+    ];
+    assert_eq!(told(pool.clone()).await?, expected);
+    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM notify.message ORDER BY id")
+        .fetch_all(&pool)
+        .await?;
+    assert!(bodies[0].contains("15.04.2027"), "{}", bodies[0]);
+    assert!(
+        bodies[1].contains("Forårsrunden 2027") && bodies[1].contains("15.03.2027 kl. 12:00"),
+        "{}",
+        bodies[1]
+    );
+
+    NOTIFY.apply_all(&pool, &all).await?;
+    assert_eq!(
+        told(pool.clone()).await?,
+        expected,
+        "a redelivery tells nothing twice"
+    );
+    Ok(())
+}

@@ -79,11 +79,24 @@ impl SmtpServer {
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
             .arg(self.maildir.path().join("mail"))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(
+                self.maildir.path().join("server.log"),
+            )?)
             .spawn()
             .context("starting aiosmtpd")?;
         self.child = Some(child);
-        wait_for_port(self.port, Duration::from_secs(10))
+        wait_for_port(self.port, Duration::from_secs(10))?;
+        // Listening, but is it ours? A server that could not bind has exited (another
+        // process has the port, and would be sent our mail).
+        if let Some(child) = self.child.as_mut()
+            && let Some(status) = child.try_wait()?
+        {
+            bail!(
+                "aiosmtpd exited ({status}) on port {}: taken by another process",
+                self.port
+            );
+        }
+        Ok(())
     }
 
     /// Every message received so far, in the order they arrived.

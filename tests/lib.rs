@@ -134,7 +134,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let server_stop = CancellationToken::new();
     let stop = server_stop.clone();
     tokio::spawn(async move {
-        axum::serve(listener, samskab_api::router(state))
+        axum::serve(listener, http_app(state))
             .with_graceful_shutdown(async move { stop.cancelled().await })
             .await
     });
@@ -369,7 +369,7 @@ impl TestApp {
             .expect("bind");
         let address = listener.local_addr().expect("address");
         let stop = self.server_stop.clone();
-        let router = samskab_api::router(state.clone());
+        let router = http_app(state.clone());
         tokio::spawn(async move {
             axum::serve(listener, router)
                 .with_graceful_shutdown(async move { stop.cancelled().await })
@@ -558,4 +558,16 @@ pub fn group_application_body(pool: &str, title: &str, requested: i64, contact: 
         "applicant_kind": "informal_group",
         "content": content,
     })
+}
+
+/// What the binary serves: the API and, beside it, the dashboards, whose pages fetch their
+/// figures again every 300 ms here, so a test sees them move without waiting long.
+pub fn http_app(state: AppState) -> axum::Router {
+    let pages = samskab_dashboard::pages(
+        &state,
+        samskab_dashboard::DashboardConfig {
+            refresh: std::time::Duration::from_millis(300),
+        },
+    );
+    samskab_api::router(state).merge(pages)
 }

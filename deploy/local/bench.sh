@@ -9,6 +9,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 
 bash deploy/local/services.sh up
+# Section 12 loads the dashboards in Debian's chromium.
+bash deploy/local/install-browser.sh
 # shellcheck disable=SC1091
 source .data/env
 export SAMSKAB_NATS_SERVER="${SAMSKAB_NATS_SERVER:-$root/.data/bin/nats-server}"

@@ -110,9 +110,10 @@ case "${1:-up}" in
     ;;
   up-pg)
     # Tests start a NATS server and an SMTP server of their own per test; they need the
-    # binaries and PostgreSQL.
+    # binaries and PostgreSQL, and the dashboard's test a browser (chromium, playwright-core).
     bash "$root/deploy/local/install-nats.sh"
     bash "$root/deploy/local/install-smtp.sh"
+    bash "$root/deploy/local/install-browser.sh"
     NATS_URL="${NATS_URL:-nats://127.0.0.1:$nats_port}"
     pg_up
     write_env

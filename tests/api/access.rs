@@ -78,6 +78,12 @@ fn the_table_has_a_row_for_every_route_and_no_other() {
             routes.push((method.to_uppercase(), path.clone()));
         }
     }
+    // The dashboards' pages are not in the API's document (they answer HTML), but in the table.
+    routes.extend(
+        samskab_dashboard::PAGES
+            .iter()
+            .map(|(method, path)| ((*method).to_owned(), (*path).to_owned())),
+    );
     routes.sort();
     let mut table: Vec<_> = ACCESS
         .iter()

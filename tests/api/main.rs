@@ -4,6 +4,7 @@
 mod access;
 mod bad_input;
 mod certificates;
+mod dashboard;
 mod decisions;
 mod flow;
 mod grants;

@@ -314,6 +314,15 @@ pub const ACCESS: &[Access] = &[
         GRANT_READERS_OR_APPLICANT,
     ),
     only("GET", "/grant-pools/{id}/audit", GRANT_READERS),
+    // The dashboards (`samskab-dashboard`): HTML pages of the same figures as the reports.
+    open("GET", "/dashboard/sign-in"),
+    open("POST", "/dashboard/sign-in"),
+    open("POST", "/dashboard/sign-out"),
+    open("GET", "/dashboard/assets/dashboard.css"),
+    open("GET", "/dashboard/assets/dashboard.js"),
+    only("GET", "/dashboard", REPORT_READERS),
+    only("GET", "/dashboard/grants", REPORT_READERS),
+    only("GET", "/dashboard/matching", REPORT_READERS),
 ];
 
 /// The roles that see a person's personal data, børneattest and consent where a route shows

@@ -272,16 +272,26 @@ impl FromRequestParts<AppState> for Principal {
         if let Some(principal) = parts.extensions.get::<Principal>() {
             return Ok(principal.clone());
         }
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or(
-            ApiError::Unauthenticated("send Authorization: Bearer <token>"),
-        )?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .ok_or(ApiError::Unauthenticated(
+        let token = match parts.headers.get(axum::http::header::AUTHORIZATION) {
+            Some(header) => header
+                .to_str()
+                .ok()
+                .and_then(|h| h.strip_prefix("Bearer "))
+                .ok_or(ApiError::Unauthenticated(
+                    "send Authorization: Bearer <token>",
+                ))?,
+            None => dashboard_cookie(parts).ok_or(ApiError::Unauthenticated(
                 "send Authorization: Bearer <token>",
-            ))?;
+            ))?,
+        };
+        Principal::from_token(state, token).await
+    }
+}
+
+impl Principal {
+    /// The principal a token names: signed by us, unexpired, and of a registered municipality
+    /// (or the platform).
+    pub async fn from_token(state: &AppState, token: &str) -> Result<Principal, ApiError> {
         let principal = state.tokens.verify(token.trim())?;
         if principal.tenant.as_str() != PLATFORM_TENANT
             && !state
@@ -295,6 +305,34 @@ impl FromRequestParts<AppState> for Principal {
         }
         Ok(principal)
     }
+}
+
+/// The cookie the dashboards' sign-in sets (`samskab-dashboard`), holding the same token.
+pub const DASHBOARD_COOKIE: &str = "samskab_dashboard";
+
+/// The token in the dashboards' cookie, taken only on a GET of a dashboard page: a cookie is
+/// sent by the browser on its own, so it must never carry a command (no cross-site request
+/// can change anything with it), and the API's own routes keep to the header.
+fn dashboard_cookie(parts: &Parts) -> Option<&str> {
+    let path = parts.uri.path();
+    let page = path == "/dashboard" || path.starts_with("/dashboard/");
+    if !page
+        || !(parts.method == axum::http::Method::GET || parts.method == axum::http::Method::HEAD)
+    {
+        return None;
+    }
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            pair.trim()
+                .strip_prefix(DASHBOARD_COOKIE)
+                .and_then(|rest| rest.strip_prefix('='))
+        })
+        .filter(|token| !token.is_empty())
 }
 
 #[cfg(test)]

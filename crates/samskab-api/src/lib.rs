@@ -91,25 +91,31 @@ pub fn openapi_document() -> serde_json::Value {
     api().1
 }
 
-pub fn router(state: AppState) -> Router {
-    let (routes, openapi) = api();
-    let openapi_json = axum::Json(openapi);
-    let body_limit = state.config.body_limit;
+/// Every route of `routes`, and only those, passes the access table first (`access::enforce`),
+/// and is timed and counted (`/metrics`), refusals too. The API's routes and the dashboards'
+/// (`samskab-dashboard`) both go through here.
+pub fn guard(routes: Router<AppState>, state: &AppState) -> Router<AppState> {
     routes
-        .route(
-            "/openapi.json",
-            axum::routing::get(move || async move { openapi_json }),
-        )
-        // Every route above, and only those, passes the access table first.
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::enforce,
         ))
-        // Outside the access check, so refusals are timed and counted too (`/metrics`).
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::record,
         ))
+}
+
+/// The API. The binary merges the dashboards' pages beside it.
+pub fn router(state: AppState) -> Router {
+    let (routes, openapi) = api();
+    let openapi_json = axum::Json(openapi);
+    let body_limit = state.config.body_limit;
+    let routes = routes.route(
+        "/openapi.json",
+        axum::routing::get(move || async move { openapi_json }),
+    );
+    guard(routes, &state)
         .fallback(|| async { problem::ApiError::NotFound })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(tower_http::trace::TraceLayer::new_for_http())

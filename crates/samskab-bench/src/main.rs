@@ -16,6 +16,10 @@
 //!     events (vs the grants projector on the same), and a pool-year's export and its check by
 //!     `deploy/audit/verify_export.py` (vs the aim of 2 s), beside the whole chain's
 //!     verification.
+//! 11. Delivery of the notify outbox: mail to a local SMTP server (vs lettre alone) and
+//!     webhooks to a local receiver (vs plain posts).
+//! 12. The dashboards with 100 municipalities' data: the overview page against its three
+//!     reports as JSON, and each page's load in Debian's chromium.
 //!
 //! Each section starts its own `nats-server` (samskab-testkit) and fresh database, so one
 //! section's data does not weigh on the next (section 3 reuses section 1's server, whose
@@ -25,6 +29,7 @@ mod api;
 mod append;
 mod audit;
 mod cpu;
+mod dashboard;
 mod delivery;
 mod driver;
 mod fixtures;
@@ -57,8 +62,8 @@ pub struct Args {
     /// Sections to run, comma-separated (1 append, 2 API, 3 history load, 4 projection
     /// throughput, 5 projection lag, 6 RSS of `samskab all`, 7 matching queries, 8 matching
     /// projection and rebuild, 9 grant decisions on one pool, 10 audit trail of grant cases,
-    /// 11 mail delivery of the notify outbox).
-    #[arg(long, value_delimiter = ',', default_values_t = [1u8, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])]
+    /// 11 mail delivery of the notify outbox, 12 dashboards with 100 municipalities).
+    #[arg(long, value_delimiter = ',', default_values_t = [1u8, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])]
     pub sections: Vec<u8>,
     /// Concurrent tasks/clients of the "many" rows.
     #[arg(long, default_value_t = 32)]
@@ -119,6 +124,15 @@ pub struct Args {
     /// Messages the notify outbox holds for section 11 (each mailed to the local SMTP server).
     #[arg(long, default_value_t = 2_000)]
     pub mails: usize,
+    /// Municipalities in the dashboards' read model (section 12).
+    #[arg(long, default_value_t = 100)]
+    pub dashboard_municipalities: usize,
+    /// Volunteers of each of them (section 12), with a need per 15 and a match per 10.
+    #[arg(long, default_value_t = 300)]
+    pub dashboard_volunteers: usize,
+    /// Request rounds of each server-side row (section 12).
+    #[arg(long, default_value_t = 300)]
+    pub dashboard_requests: usize,
     /// The release `samskab` binary (section 6). Default: <repo>/target/release/samskab.
     #[arg(long)]
     pub samskab_bin: Option<PathBuf>,
@@ -203,7 +217,7 @@ async fn main() -> anyhow::Result<()> {
         shared = Some((nats, log));
     }
 
-    for section in 1..=11u8 {
+    for section in 1..=12u8 {
         if !args.runs(section) {
             continue;
         }
@@ -218,7 +232,8 @@ async fn main() -> anyhow::Result<()> {
             8 => "Matching and reporting projections (profile updates; rebuilds)",
             9 => "Grant decisions on one contended pool",
             10 => "The audit trail of grant cases",
-            _ => "Mail delivery of the notify outbox",
+            11 => "Mail delivery of the notify outbox",
+            _ => "The dashboards with 100 municipalities' data",
         };
         println!("\n== {section}. {title}");
         let outcome = match (section, &shared) {
@@ -233,6 +248,7 @@ async fn main() -> anyhow::Result<()> {
             (9, _) => grants::run(&args, &mut report).await,
             (10, _) => audit::run(&args, &mut report).await,
             (11, _) => delivery::run(&args, &mut report).await,
+            (12, _) => dashboard::run(&args, &mut report).await,
             _ => Ok(()),
         };
         if let Err(e) = outcome {

@@ -153,6 +153,9 @@ pub struct ServeArgs {
     /// How long a query with min_position waits for the read model, in milliseconds.
     #[arg(long, env = "SAMSKAB_READ_WAIT_MS", default_value_t = 5_000)]
     pub read_wait_ms: u64,
+    /// How often an open dashboard page fetches its figures again, in seconds; 0: never.
+    #[arg(long, env = "SAMSKAB_DASHBOARD_REFRESH_SECS", default_value_t = 30)]
+    pub dashboard_refresh_secs: u64,
     /// Print demo tokens and a curl line at start-up (the local stack does).
     #[arg(long)]
     pub print_demo_tokens: bool,

@@ -74,6 +74,12 @@ pub fn api_config(args: &ServeArgs) -> anyhow::Result<samskab_api::ApiConfig> {
     })
 }
 
+pub fn dashboard_config(args: &ServeArgs) -> samskab_dashboard::DashboardConfig {
+    samskab_dashboard::DashboardConfig {
+        refresh: Duration::from_secs(args.dashboard_refresh_secs),
+    }
+}
+
 /// Words that mark a value copied from an example rather than generated.
 const PLACEHOLDERS: [&str; 4] = ["change_me", "changeme", "example", "placeholder"];
 

@@ -177,7 +177,8 @@ async fn serve(args: ServeArgs, with_workers: bool) -> anyhow::Result<()> {
     if let Some(key) = webhook_key(&args.delivery)? {
         state = state.with_webhook_key(key);
     }
-    let app = samskab_api::router(state);
+    let pages = samskab_dashboard::pages(&state, config::dashboard_config(&args));
+    let app = samskab_api::router(state).merge(pages);
     let stop = shutdown.clone();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move { stop.cancelled().await })

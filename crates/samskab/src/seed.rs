@@ -891,7 +891,8 @@ fn demo_volunteer(
 /// Demo tokens: one per demo municipality and role, and a platform administrator's.
 pub fn print_tokens(keys: &TokenKeys, url: &str) -> anyhow::Result<()> {
     let valid = chrono::Duration::days(30);
-    println!("\nsamskab is at {url}   (OpenAPI: {url}/openapi.json)\n");
+    println!("\nsamskab is at {url}   (OpenAPI: {url}/openapi.json)");
+    println!("Dashboards at {url}/dashboard (sign in with a caseworker's or auditor's token)\n");
     println!("Demo bearer tokens (valid 30 days):");
     let mut first_caseworker = None;
     for m in DEMO {

@@ -11,7 +11,9 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Datelike, Utc};
+use samskab_domain::TenantId;
 use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{csv_response, is_csv};
@@ -119,24 +121,36 @@ pub(super) async fn grant_report(
     }
     let csv = is_csv(query.format.as_deref())?;
     wait_for(&state, REPORTING, query.min_position).await?;
-    let rows: Vec<PoolYearRow> = sqlx::query_as(sqlx::AssertSqlSafe(pools_sql()))
-        .bind(principal.tenant.as_str())
-        .bind(year)
-        .bind(as_of + chrono::Duration::microseconds(1))
-        .bind(today)
-        .fetch_all(&state.pool)
-        .await?;
-    let pools: Vec<GrantReportRow> = rows.into_iter().map(PoolYearRow::into_row).collect();
-    let report = GrantReport {
-        year,
-        as_of,
-        total: total_of(&pools),
-        pools,
-    };
+    let report = load(&state.pool, &principal.tenant, year, as_of).await?;
     Ok(if csv {
         grants_csv(&report)
     } else {
         axum::Json(report).into_response()
+    })
+}
+
+/// The report of `tenant`'s grant pools in budget year `year` (in [`YEARS`]) as they stood at
+/// `as_of`: for this route and for the dashboard.
+pub async fn load(
+    pool: &PgPool,
+    tenant: &TenantId,
+    year: i32,
+    as_of: DateTime<Utc>,
+) -> Result<GrantReport, ApiError> {
+    let today = samskab_domain::calendar::danish_date(as_of);
+    let rows: Vec<PoolYearRow> = sqlx::query_as(sqlx::AssertSqlSafe(pools_sql()))
+        .bind(tenant.as_str())
+        .bind(year)
+        .bind(as_of + chrono::Duration::microseconds(1))
+        .bind(today)
+        .fetch_all(pool)
+        .await?;
+    let pools: Vec<GrantReportRow> = rows.into_iter().map(PoolYearRow::into_row).collect();
+    Ok(GrantReport {
+        year,
+        as_of,
+        total: total_of(&pools),
+        pools,
     })
 }
 

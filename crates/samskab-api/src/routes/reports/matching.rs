@@ -8,8 +8,10 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
-use samskab_domain::calendar::danish_date;
+use samskab_domain::TenantId;
+use samskab_domain::calendar::{Period, danish_date};
 use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{PeriodView, csv_response, cut_of, is_csv, period_of, period_view};
@@ -116,8 +118,24 @@ pub(super) async fn matching_report(
     let period = period_of(query.period.as_deref(), as_of)?;
     let csv = is_csv(query.format.as_deref())?;
     wait_for(&state, REPORTING, query.min_position).await?;
-    let tenant = principal.tenant.as_str();
-    let (start, cut) = (period.start(), cut_of(&period, as_of));
+    let report = load(&state.pool, &principal.tenant, &period, as_of).await?;
+    Ok(if csv {
+        matching_csv(&report).into_response()
+    } else {
+        axum::Json(report).into_response()
+    })
+}
+
+/// The report of `tenant`'s needs and matches in `period` as they stood at `as_of`: for this
+/// route and for the dashboard.
+pub async fn load(
+    pool: &PgPool,
+    tenant: &TenantId,
+    period: &Period,
+    as_of: DateTime<Utc>,
+) -> Result<MatchingReport, ApiError> {
+    let tenant = tenant.as_str();
+    let (start, cut) = (period.start(), cut_of(period, as_of));
     let count = |n: i64| u64::try_from(n).unwrap_or(0);
 
     let (published, closed, open): (i64, i64, i64) =
@@ -125,20 +143,20 @@ pub(super) async fn matching_report(
             .bind(tenant)
             .bind(start)
             .bind(cut)
-            .fetch_one(&state.pool)
+            .fetch_one(pool)
             .await?;
     let m: (i64, i64, i64, i64, i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(matches_sql()))
         .bind(tenant)
         .bind(start)
         .bind(cut)
-        .fetch_one(&state.pool)
+        .fetch_one(pool)
         .await?;
     let (needs_matched, median_days): (i64, Option<f64>) =
         sqlx::query_as(sqlx::AssertSqlSafe(first_match_sql()))
             .bind(tenant)
             .bind(start)
             .bind(cut)
-            .fetch_one(&state.pool)
+            .fetch_one(pool)
             .await?;
     let months = (
         period.first_day.format("%Y-%m").to_string(),
@@ -150,17 +168,17 @@ pub(super) async fn matching_report(
             .bind(&months.0)
             .bind(&months.1)
             .bind(as_of + chrono::Duration::microseconds(1))
-            .fetch_one(&state.pool)
+            .fetch_one(pool)
             .await?;
     let lives: Vec<(NaiveDate, Option<NaiveDate>)> =
         sqlx::query_as(sqlx::AssertSqlSafe(retention_sql()))
             .bind(tenant)
             .bind(cut)
-            .fetch_all(&state.pool)
+            .fetch_all(pool)
             .await?;
     let on = period.last_day.min(danish_date(as_of));
-    let report = MatchingReport {
-        period: period_view(&period),
+    Ok(MatchingReport {
+        period: period_view(period),
         as_of,
         needs: NeedFigures {
             published: count(published),
@@ -184,11 +202,6 @@ pub(super) async fn matching_report(
             matches: count(matches_with_hours),
         },
         retention: retention(on, &lives),
-    };
-    Ok(if csv {
-        matching_csv(&report).into_response()
-    } else {
-        axum::Json(report).into_response()
     })
 }
 

@@ -29,10 +29,19 @@ use crate::problem::ApiError;
 use crate::read::bad_query;
 use crate::state::AppState;
 
-pub use grants::GrantReport;
+pub use grants::{GrantFigures, GrantReport, GrantReportRow};
 pub use matching::MatchingReport;
 pub use national::NationalReport;
-pub use volunteers::VolunteerReport;
+pub use volunteers::{VolunteerFigures, VolunteerReport, VolunteerReportRow};
+
+/// The reports themselves, apart from their routes: what the dashboard (`samskab-dashboard`)
+/// shows is what these routes answer, from the same queries.
+pub mod load {
+    pub use super::grants::load as grants;
+    pub use super::matching::load as matching;
+    pub use super::period_of as period;
+    pub use super::volunteers::{dimension_of as volunteer_dimension, load as volunteers};
+}
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -52,7 +61,7 @@ pub struct PeriodView {
 }
 
 /// The period asked for; absent, the year (in Denmark) that `as_of` falls in.
-pub(super) fn period_of(text: Option<&str>, as_of: DateTime<Utc>) -> Result<Period, ApiError> {
+pub fn period_of(text: Option<&str>, as_of: DateTime<Utc>) -> Result<Period, ApiError> {
     match text {
         Some(text) => Period::parse(text).map_err(|reason| bad_query("period", reason)),
         None => Ok(Period::year_of(samskab_domain::calendar::danish_date(

@@ -4,7 +4,10 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use samskab_domain::TenantId;
+use samskab_domain::calendar::Period;
 use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{PeriodView, csv_response, cut_of, is_csv, one_of, period_of, period_view};
@@ -95,27 +98,40 @@ pub(super) async fn volunteer_report(
 ) -> Result<Response, ApiError> {
     let as_of = as_of_instant(query.as_of)?;
     let period = period_of(query.period.as_deref(), as_of)?;
-    let dimension = match query.by.as_deref() {
-        None => None,
-        Some(by) => Some(dimension_sql(by).ok_or_else(|| one_of("by", &VOLUNTEER_DIMENSIONS))?),
-    };
+    let by = dimension_of(query.by.as_deref())?;
     let csv = is_csv(query.format.as_deref())?;
     wait_for(&state, REPORTING, query.min_position).await?;
-    let cut = cut_of(&period, as_of);
-    let tenant = principal.tenant.as_str();
+    let report = load(&state.pool, &principal.tenant, &period, as_of, by).await?;
+    Ok(if csv {
+        volunteer_csv(&report).into_response()
+    } else {
+        axum::Json(report).into_response()
+    })
+}
+
+/// The report of `tenant`'s volunteers in `period` as they stood at `as_of`, broken down `by`
+/// a dimension from [`dimension_of`] (or not): for this route and for the dashboard.
+pub async fn load(
+    pool: &PgPool,
+    tenant: &TenantId,
+    period: &Period,
+    as_of: DateTime<Utc>,
+    by: Option<&'static str>,
+) -> Result<VolunteerReport, ApiError> {
+    let cut = cut_of(period, as_of);
     let figures = |key: &'static str| {
         sqlx::query_as::<_, FiguresRow>(sqlx::AssertSqlSafe(figures_sql(key)))
-            .bind(tenant)
+            .bind(tenant.as_str())
             .bind(period.start())
             .bind(cut)
-            .fetch_all(&state.pool)
+            .fetch_all(pool)
     };
     let total = figures(TOTAL)
         .await?
         .first()
         .map(figures_of)
         .unwrap_or_default();
-    let rows = match dimension {
+    let rows = match by {
         None => Vec::new(),
         Some(key) => figures(key)
             .await?
@@ -126,17 +142,12 @@ pub(super) async fn volunteer_report(
             })
             .collect(),
     };
-    let report = VolunteerReport {
-        period: period_view(&period),
+    Ok(VolunteerReport {
+        period: period_view(period),
         as_of,
-        by: query.by,
+        by: by.map(str::to_owned),
         total,
         rows,
-    };
-    Ok(if csv {
-        volunteer_csv(&report).into_response()
-    } else {
-        axum::Json(report).into_response()
     })
 }
 
@@ -156,7 +167,13 @@ fn figures_of(
     }
 }
 
-/// The FROM clause's addition and the key of a dimension.
+/// The dimension `by` names, if any: one of [`VOLUNTEER_DIMENSIONS`], or a 422 on `by`.
+pub fn dimension_of(by: Option<&str>) -> Result<Option<&'static str>, ApiError> {
+    by.map(|by| dimension_sql(by).ok_or_else(|| one_of("by", &VOLUNTEER_DIMENSIONS)))
+        .transpose()
+}
+
+/// The key of a dimension, which is also its name in the report.
 fn dimension_sql(by: &str) -> Option<&'static str> {
     match by {
         "skill" => Some(SKILL),

@@ -1,0 +1,162 @@
+//! `/dashboard/grants`: a budget year of the municipality's §18 pools, for the committee (seed
+//! 003): per pool what was applied for and granted, refused, committed against the budget,
+//! paid out and back, and whose final report is overdue.
+
+use axum::extract::{Extension, Query, State};
+use axum::response::Response;
+use chrono::{Datelike, Utc};
+use maud::{Markup, html};
+use samskab_api::problem::ApiError;
+use samskab_api::read::bad_query;
+use samskab_api::routes::grant_pools::YEARS;
+use samskab_api::routes::reports::{GrantFigures, GrantReport, load};
+use samskab_api::{AppState, Principal};
+use serde::Deserialize;
+
+use crate::DashboardConfig;
+use crate::chart::{self, Bar};
+use crate::format;
+use crate::layout::{self, Page, count_figure, figure};
+
+#[derive(Debug, Deserialize)]
+pub struct YearQuery {
+    /// Text, so that a year that is not a number is told as one, on the page.
+    pub year: Option<String>,
+    pub part: Option<String>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    Extension(config): Extension<DashboardConfig>,
+    viewer: Principal,
+    Query(query): Query<YearQuery>,
+) -> Result<Response, ApiError> {
+    let as_of = Utc::now();
+    let year = match query.year.as_deref().map(str::trim) {
+        None | Some("") => samskab_domain::calendar::danish_date(as_of).year(),
+        Some(text) => text
+            .parse::<i32>()
+            .ok()
+            .filter(|y| YEARS.contains(y))
+            .ok_or_else(|| bad_query("year", "must be a year from 2000 to 2100"))?,
+    };
+    let report = load::grants(&state.pool, &viewer.tenant, year, as_of).await?;
+    let figures = html! {
+        p.as-of {
+            "Budgetår " strong { (year) } ", pr. "
+            time datetime=(format::machine_time(as_of)) { (format::moment(as_of)) } "."
+        }
+        (totals(&report.total))
+        (charts(&report))
+        (pool_table(&report))
+    };
+    Ok(Page {
+        path: "/dashboard/grants",
+        title: "§18-puljer",
+        viewer: &viewer,
+        refresh: config.refresh,
+        controls: year_form(year),
+        figures,
+    }
+    .render(layout::figures_only(query.part.as_deref())))
+}
+
+fn year_form(year: i32) -> Markup {
+    html! {
+        form.period method="get" action="/dashboard/grants" {
+            label for="year" { "Budgetår" }
+            input id="year" name="year" type="number" min="2000" max="2100" value=(year);
+            button type="submit" { "Vis" }
+        }
+    }
+}
+
+fn totals(t: &GrantFigures) -> Markup {
+    html! {
+        section aria-labelledby="h-totals" {
+            h2 id="h-totals" { "Alle puljer" }
+            dl.figures {
+                (figure("grants.budget", "Budget", t.budget, &format::kroner(t.budget)))
+                (figure("grants.requested", "Ansøgt", t.requested, &format::kroner(t.requested)))
+                (figure("grants.granted", "Bevilget", t.granted, &format::kroner(t.granted)))
+                (figure("grants.committed", "Disponeret", t.committed, &format::kroner(t.committed)))
+                (figure("grants.available", "Til rådighed", t.available, &format::kroner(t.available)))
+                (figure("grants.paid", "Udbetalt", t.paid, &format::kroner(t.paid)))
+                (figure("grants.repaid", "Tilbagebetalt", t.repaid, &format::kroner(t.repaid)))
+                (count_figure("grants.granted_cases", "Bevillinger", t.granted_cases))
+                (count_figure("grants.refused_cases", "Afslag", t.refused_cases))
+                (count_figure("grants.awaiting_approval_cases", "Venter på godkendelse", t.awaiting_approval_cases))
+                (count_figure("grants.reports_overdue", "Slutrapporter for sent", t.reports_overdue))
+            }
+        }
+    }
+}
+
+fn charts(report: &GrantReport) -> Markup {
+    let money = |pick: fn(&GrantFigures) -> i64| -> Vec<Bar> {
+        report
+            .pools
+            .iter()
+            .map(|pool| {
+                let ore = pick(&pool.figures);
+                Bar {
+                    label: pool.name.clone(),
+                    value: ore,
+                    shown: format::kroner(ore),
+                }
+            })
+            .collect()
+    };
+    html! {
+        section aria-labelledby="h-charts" {
+            h2 id="h-charts" { "Puljerne side om side" }
+            (chart::bars("chart-committed", "Disponeret, efter pulje", &money(|f| f.committed)))
+            (chart::bars("chart-paid", "Udbetalt, efter pulje", &money(|f| f.paid)))
+        }
+    }
+}
+
+fn pool_table(report: &GrantReport) -> Markup {
+    html! {
+        section aria-labelledby="h-pools" {
+            h2 id="h-pools" { "Hver pulje" }
+            @if report.pools.is_empty() {
+                p { "Kommunen har ingen puljer endnu." }
+            } @else {
+                div.table-scroll role="region" aria-labelledby="h-pools" tabindex="0" {
+                    table {
+                        thead {
+                            tr {
+                                th scope="col" { "Pulje" }
+                                th scope="col" { "Budget" }
+                                th scope="col" { "Ansøgt" }
+                                th scope="col" { "Bevilget" }
+                                th scope="col" { "Afslag" }
+                                th scope="col" { "Disponeret" }
+                                th scope="col" { "Andel" }
+                                th scope="col" { "Udbetalt" }
+                                th scope="col" { "Slutrapporter for sent" }
+                            }
+                        }
+                        tbody {
+                            @for pool in &report.pools {
+                                @let f = &pool.figures;
+                                tr {
+                                    th scope="row" { (pool.name) }
+                                    td { (format::kroner(f.budget)) }
+                                    td { (format::kroner(f.requested)) }
+                                    td { (format::kroner(f.granted)) " (" (format::count(f.granted_cases)) ")" }
+                                    td { (format::count(f.refused_cases)) }
+                                    td { (format::kroner(f.committed)) }
+                                    td { (f.share_committed.map(format::percent).unwrap_or_else(|| "–".to_owned())) }
+                                    td { (format::kroner(f.paid)) }
+                                    td { (format::count(f.reports_overdue)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -250,6 +250,10 @@ async fn each_municipality_sees_its_own_figures_and_they_are_the_reports() {
     assert_eq!(status, 200);
     assert_eq!(figures_of(&html)["grants.budget"], BUDGET);
     assert!(html.contains("§18-puljen"));
+    let (status, html) = app_page(&app, "/dashboard/action-plan", &caseworker).await;
+    assert_eq!(status, 200);
+    assert_eq!(figures_of(&html)["plan.initiatives"], 1);
+    assert!(html.contains("Flere frivillige"), "{html}");
     let (_, matching) = app.get("/reports/matching", &caseworker).await;
     let (status, html) = app_page(&app, "/dashboard/matching", &caseworker).await;
     assert_eq!(status, 200);
@@ -324,7 +328,7 @@ async fn in_a_real_browser_the_pages_are_signed_into_by_keyboard_show_the_figure
     let job = json!({
         "base": base.trim_end_matches('/'),
         "token": caseworker,
-        "pages": ["/dashboard", "/dashboard/matching", "/dashboard/grants"],
+        "pages": ["/dashboard", "/dashboard/matching", "/dashboard/grants", "/dashboard/action-plan"],
         "after": {
             "post": "/volunteers",
             "body": volunteer_body("Dan"),
@@ -367,6 +371,7 @@ async fn in_a_real_browser_the_pages_are_signed_into_by_keyboard_show_the_figure
     assert_eq!(overview, expected_overview());
     assert_eq!(result["pages"][1]["figures"]["matches.proposed"], 1);
     assert_eq!(result["pages"][2]["figures"]["grants.budget"], BUDGET);
+    assert_eq!(result["pages"][3]["figures"]["plan.initiatives"], 1);
     assert_eq!(result["after"]["post_status"], 201, "{result}");
     assert_eq!(result["after"]["seen"], true, "the figure moved: {result}");
     assert_eq!(

@@ -742,3 +742,137 @@ async fn how_long_matches_lasted_is_counted_as_the_log_stood() {
         "{then}"
     );
 }
+
+/// Three pools of 2026: a rolling pool and a partnership pool serving the initiative "Flere
+/// frivillige" (under no strategic goal), and one serving "Besøgsven" under the goal "Ingen
+/// skal være alene". By hand: the named goal first; "Flere frivillige" holds both of its pools'
+/// budgets (300.000 + 1.000.000 kr.), a grant of 40.000 kr. and a partnership's 100.000 kr. for
+/// 2026, so 2 grants, 1 of them a partnership; "Besøgsven" its budget only.
+#[tokio::test]
+async fn the_action_plan_counts_each_initiatives_pools_grants_and_partnerships_by_hand() {
+    use crate::grants::{Office, full};
+    let app = spawn_app().await;
+    let rolling = Office::new(&app, "rolling", 30_000_000, 10_000_000).await;
+    let grant = rolling.assessed(&app, "Frivilligcafé", 4_000_000).await;
+    app.accepted(
+        &format!("/grant-applications/{grant}/decision"),
+        &rolling.chair,
+        &full(4_000_000),
+    )
+    .await;
+    let partnership = Office::new(&app, "partnership", 100_000_000, 100_000_000).await;
+    for year in [2027, 2028] {
+        app.accepted(
+            &format!("/grant-pools/{}/budget", partnership.pool),
+            &partnership.admin,
+            &json!({ "year": year, "amount": 15_000_000, "reason": "Partnerskaber" }),
+        )
+        .await;
+    }
+    let agreement = partnership
+        .assessed(&app, "Ressourceperson", 10_000_000)
+        .await;
+    let years = json!([
+        { "year": 2026, "amount": 10_000_000 },
+        { "year": 2027, "amount": 10_000_000 },
+        { "year": 2028, "amount": 10_000_000 },
+    ]);
+    app.accepted(
+        &format!("/grant-applications/{agreement}/decision"),
+        &partnership.chair,
+        &json!({ "outcome": "full", "amount": 30_000_000, "year": 2026, "years": years,
+                 "duties": "En ressourceperson 10-12 timer om ugen" }),
+    )
+    .await;
+    let mut visits = samskab_e2e::pool_body("rolling", 10_000_000);
+    visits["name"] = json!("Besøgsvenner");
+    visits["initiative"] = json!("Besøgsven");
+    visits["strategic_goal"] = json!("Ingen skal være alene");
+    let (status, created) = app.post("/grant-pools", &rolling.admin, &visits).await;
+    assert_eq!(status, 201, "{created}");
+    let last = app
+        .accepted(
+            &format!(
+                "/grant-pools/{}/budget",
+                created["id"].as_str().expect("id")
+            ),
+            &rolling.admin,
+            &json!({ "year": 2026, "amount": 30_000_000, "reason": "Budget 2026" }),
+        )
+        .await;
+
+    let committee = app.token(RODOVRE, Role::CommitteeMember);
+    let plan = report_at(&app, &committee, "/reports/action-plan", "year=2026", last).await;
+    let rows = plan["initiatives"].as_array().expect("initiatives");
+    let summary: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!([
+                r["strategic_goal"],
+                r["initiative"],
+                r["pools"].as_array().map(Vec::len),
+                r["figures"]["budget"],
+                r["figures"]["granted_cases"],
+                r["figures"]["granted"],
+                r["partnerships"],
+                r["partnership_granted"]
+            ])
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            json!([
+                "Ingen skal være alene",
+                "Besøgsven",
+                1,
+                30_000_000,
+                0,
+                0,
+                0,
+                0
+            ]),
+            json!([
+                null,
+                "Flere frivillige",
+                2,
+                130_000_000,
+                2,
+                14_000_000,
+                1,
+                10_000_000
+            ]),
+        ],
+        "{plan}"
+    );
+
+    let (status, csv) = {
+        let response = app
+            .http
+            .get(app.url("/reports/action-plan?year=2026&format=csv"))
+            .bearer_auth(&committee)
+            .send()
+            .await
+            .expect("csv");
+        (
+            response.status().as_u16(),
+            response.text().await.expect("text"),
+        )
+    };
+    assert_eq!(status, 200);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(
+        lines[0].starts_with("year,strategic_goal,initiative,pools,budget"),
+        "{csv}"
+    );
+    assert!(
+        lines[2].contains("Flere frivillige") && lines[2].ends_with(",1,10000000"),
+        "{csv}"
+    );
+
+    // Another municipality's plan holds none of it.
+    let roskilde = app.token("roskilde", Role::CommitteeMember);
+    let theirs = report_at(&app, &roskilde, "/reports/action-plan", "year=2026", last).await;
+    assert_eq!(theirs["initiatives"], json!([]), "{theirs}");
+}

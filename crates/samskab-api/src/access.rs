@@ -199,6 +199,7 @@ pub const ACCESS: &[Access] = &[
     only("GET", "/reports/volunteers", REPORT_READERS),
     only("GET", "/reports/matching", REPORT_READERS),
     only("GET", "/reports/grants", REPORT_READERS),
+    only("GET", "/reports/action-plan", REPORT_READERS),
     only("GET", "/notifications", &[Volunteer, Organisation]),
     only(
         "POST",
@@ -323,6 +324,7 @@ pub const ACCESS: &[Access] = &[
     only("GET", "/dashboard", REPORT_READERS),
     only("GET", "/dashboard/grants", REPORT_READERS),
     only("GET", "/dashboard/matching", REPORT_READERS),
+    only("GET", "/dashboard/action-plan", REPORT_READERS),
 ];
 
 /// The roles that see a person's personal data, børneattest and consent where a route shows

@@ -32,14 +32,7 @@ pub async fn page(
     Query(query): Query<YearQuery>,
 ) -> Result<Response, ApiError> {
     let as_of = Utc::now();
-    let year = match query.year.as_deref().map(str::trim) {
-        None | Some("") => samskab_domain::calendar::danish_date(as_of).year(),
-        Some(text) => text
-            .parse::<i32>()
-            .ok()
-            .filter(|y| YEARS.contains(y))
-            .ok_or_else(|| bad_query("year", "must be a year from 2000 to 2100"))?,
-    };
+    let year = year_of(query.year.as_deref(), as_of)?;
     let report = load::grants(&state.pool, &viewer.tenant, year, as_of).await?;
     let figures = html! {
         p.as-of {
@@ -55,15 +48,28 @@ pub async fn page(
         title: "§18-puljer",
         viewer: &viewer,
         refresh: config.refresh,
-        controls: year_form(year),
+        controls: year_form("/dashboard/grants", year),
         figures,
     }
     .render(layout::figures_only(query.part.as_deref())))
 }
 
-fn year_form(year: i32) -> Markup {
+/// The budget year asked for (a number in 2000 to 2100); absent: this year in Denmark.
+pub fn year_of(text: Option<&str>, as_of: chrono::DateTime<Utc>) -> Result<i32, ApiError> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(samskab_domain::calendar::danish_date(as_of).year()),
+        Some(text) => text
+            .parse::<i32>()
+            .ok()
+            .filter(|y| YEARS.contains(y))
+            .ok_or_else(|| bad_query("year", "must be a year from 2000 to 2100")),
+    }
+}
+
+/// The form that picks a budget year.
+pub fn year_form(action: &str, year: i32) -> Markup {
     html! {
-        form.period method="get" action="/dashboard/grants" {
+        form.period method="get" action=(action) {
             label for="year" { "Budgetår" }
             input id="year" name="year" type="number" min="2000" max="2100" value=(year);
             button type="submit" { "Vis" }

@@ -15,6 +15,7 @@ const NAVIGATION: &[(&str, &str)] = &[
     ("/dashboard", "Overblik"),
     ("/dashboard/matching", "Behov og match"),
     ("/dashboard/grants", "§18-puljer"),
+    ("/dashboard/action-plan", "Handleplan"),
 ];
 
 /// A page of figures: `controls` (the period asked for) stay while `figures` are fetched

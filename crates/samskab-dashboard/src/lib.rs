@@ -16,9 +16,11 @@
 //!   by axe-core in `tests/api/dashboard.rs`.
 //!
 //! A page: `overview.rs` (volunteers, needs and matches, grants), `grants.rs` (each §18 pool),
-//! `matching.rs` (needs, matches, hours and retention). What they share: `layout.rs` (the shell,
+//! `matching.rs` (needs, matches, hours and retention), `action_plan.rs` (the action plan's
+//! initiatives: their pools, grants and partnerships). What they share: `layout.rs` (the shell,
 //! the error pages), `format.rs` (numbers, kroner and times as Danes write them).
 
+mod action_plan;
 mod chart;
 mod format;
 mod grants;
@@ -44,6 +46,7 @@ pub const PAGES: &[(&str, &str)] = &[
     ("GET", "/dashboard"),
     ("GET", "/dashboard/grants"),
     ("GET", "/dashboard/matching"),
+    ("GET", "/dashboard/action-plan"),
 ];
 
 /// Settings of the dashboards.
@@ -73,7 +76,8 @@ pub fn pages(state: &AppState, config: DashboardConfig) -> Router {
         .route("/dashboard/assets/dashboard.js", get(layout::script))
         .route("/dashboard", get(overview::page))
         .route("/dashboard/grants", get(grants::page))
-        .route("/dashboard/matching", get(matching::page));
+        .route("/dashboard/matching", get(matching::page))
+        .route("/dashboard/action-plan", get(action_plan::page));
     samskab_api::guard(routes, state)
         // Outside the access check, so its refusals (problem details) become pages too.
         .layer(axum::middleware::map_response(layout::problems_as_pages))

@@ -19,10 +19,12 @@ use samskab_domain::{GrantOutcome, GrantPoolEvent, PoolDecision};
 use samskab_projection::{ApplyError, EventContext};
 use sqlx::PgConnection;
 
-/// The pool, unless it was created before (a second creation keeps the first).
+/// The pool, with its kind and its place in the action plan, unless it was created before (a
+/// second creation keeps the first).
 const CREATE: &str = "\
-INSERT INTO grant_pool (tenant, pool_id, name, created_at, from_position, from_index)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO grant_pool (tenant, pool_id, name, created_at, from_position, from_index, kind,
+    initiative, strategic_goal)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT DO NOTHING";
 
 /// "The pool ($1, $2) was created before the event at ($3, $4)", for the statements below (a
@@ -130,6 +132,9 @@ pub(crate) async fn apply(
                 .bind(ctx.time)
                 .bind(ctx.position)
                 .bind(index)
+                .bind(details.kind.as_str())
+                .bind(details.initiative.as_ref().map(|t| t.as_str()))
+                .bind(details.strategic_goal.as_ref().map(|t| t.as_str()))
                 .execute(conn)
                 .await?;
         }

@@ -388,3 +388,27 @@ fn a_pools_budgets_cases_and_money_are_its_folded_ledger() -> anyhow::Result<()>
         ledger_of,
     )
 }
+
+#[tokio::test]
+async fn a_pool_keeps_its_kind_and_its_place_in_the_action_plan() -> anyhow::Result<()> {
+    let pool = migrated_database().await?;
+    let mut details = grant_pool_details(grant_pool_id());
+    details.kind = PoolKind::Partnership;
+    details.initiative = Some(GrantTitle::parse("Flere unge frivillige")?);
+    details.strategic_goal = Some(GrantTitle::parse("Et stærkt civilsamfund")?);
+    let created = recorded(1, &GrantPoolEvent::Created(details));
+    REPORTING.apply_all(&pool, &[&created]).await?;
+    let row: (Option<String>, Option<String>, Option<String>) =
+        sqlx::query_as("SELECT kind, initiative, strategic_goal FROM reporting.grant_pool")
+            .fetch_one(&pool)
+            .await?;
+    assert_eq!(
+        row,
+        (
+            Some("partnership".into()),
+            Some("Flere unge frivillige".into()),
+            Some("Et stærkt civilsamfund".into())
+        )
+    );
+    Ok(())
+}

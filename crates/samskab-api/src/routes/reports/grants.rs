@@ -114,11 +114,7 @@ pub(super) async fn grant_report(
     QueryParams(query): QueryParams<GrantReportQuery>,
 ) -> Result<Response, ApiError> {
     let as_of = as_of_instant(query.as_of)?;
-    let today = samskab_domain::calendar::danish_date(as_of);
-    let year = query.year.unwrap_or(today.year());
-    if !YEARS.contains(&year) {
-        return Err(bad_query("year", "must be 2000 to 2100"));
-    }
+    let year = year_of(query.year, as_of)?;
     let csv = is_csv(query.format.as_deref())?;
     wait_for(&state, REPORTING, query.min_position).await?;
     let report = load(&state.pool, &principal.tenant, year, as_of).await?;
@@ -127,6 +123,16 @@ pub(super) async fn grant_report(
     } else {
         axum::Json(report).into_response()
     })
+}
+
+/// The budget year asked for (in [`YEARS`]); absent: the year in Denmark at `as_of`.
+pub(super) fn year_of(year: Option<i32>, as_of: DateTime<Utc>) -> Result<i32, ApiError> {
+    let year = year.unwrap_or(samskab_domain::calendar::danish_date(as_of).year());
+    if YEARS.contains(&year) {
+        Ok(year)
+    } else {
+        Err(bad_query("year", "must be 2000 to 2100"))
+    }
 }
 
 /// The report of `tenant`'s grant pools in budget year `year` (in [`YEARS`]) as they stood at
@@ -212,7 +218,7 @@ fn with_commitment(figures: GrantFigures) -> GrantFigures {
 }
 
 /// Every pool's figures added up.
-fn total_of(pools: &[GrantReportRow]) -> GrantFigures {
+pub(super) fn total_of(pools: &[GrantReportRow]) -> GrantFigures {
     let total = pools
         .iter()
         .map(|p| &p.figures)

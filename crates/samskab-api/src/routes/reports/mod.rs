@@ -9,9 +9,11 @@
 //! `samskab_domain::suppression`: none counts fewer than 5 persons or can be derived from those
 //! shown.
 //!
-//! One module per report: `volunteers.rs`, `matching.rs`, `grants.rs`, `national.rs`; what they share
+//! One module per report: `volunteers.rs`, `matching.rs`, `grants.rs`, `action_plan.rs`,
+//! `national.rs`; what they share
 //! (the period, the instant, the format) is here.
 
+mod action_plan;
 mod grants;
 mod matching;
 mod national;
@@ -29,6 +31,7 @@ use crate::problem::ApiError;
 use crate::read::bad_query;
 use crate::state::AppState;
 
+pub use action_plan::{ActionPlanPool, ActionPlanReport, ActionPlanRow};
 pub use grants::{GrantFigures, GrantReport, GrantReportRow};
 pub use matching::MatchingReport;
 pub use national::NationalReport;
@@ -37,6 +40,7 @@ pub use volunteers::{VolunteerFigures, VolunteerReport, VolunteerReportRow};
 /// The reports themselves, apart from their routes: what the dashboard (`samskab-dashboard`)
 /// shows is what these routes answer, from the same queries.
 pub mod load {
+    pub use super::action_plan::load as action_plan;
     pub use super::grants::load as grants;
     pub use super::matching::load as matching;
     pub use super::period_of as period;
@@ -48,6 +52,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(volunteers::volunteer_report))
         .routes(routes!(matching::matching_report))
         .routes(routes!(grants::grant_report))
+        .routes(routes!(action_plan::action_plan_report))
         .routes(routes!(national::national_volunteer_report))
 }
 
@@ -119,6 +124,7 @@ pub(crate) fn read_sql() -> Vec<(&'static str, String)> {
         volunteers::read_sql(),
         matching::read_sql(),
         grants::read_sql(),
+        action_plan::read_sql(),
         national::read_sql(),
     ]
     .concat()

@@ -321,8 +321,12 @@ fn dashboard_cookie(parts: &Parts) -> Option<&str> {
     {
         return None;
     }
-    parts
-        .headers
+    dashboard_cookie_in(&parts.headers)
+}
+
+/// The dashboards' cookie among `headers`' cookies, if one is set and not empty.
+pub fn dashboard_cookie_in(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())

@@ -9,8 +9,7 @@
 
 use std::fmt::Write as _;
 
-use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
-use samskab_domain::calendar::hours_ahead_of_utc;
+use samskab_domain::calendar::danish_written as danish_time;
 use serde_json::{Value, json};
 
 pub use crate::export::FORMAT;
@@ -237,34 +236,6 @@ pub fn to_html(export: &Export) -> String {
 const ZONE_NOTE: &str =
     "Alle tidspunkter er dansk tid (Europe/Copenhagen: normaltid UTC+1, sommertid UTC+2).";
 
-const MONTHS: [&str; 12] = [
-    "januar",
-    "februar",
-    "marts",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "december",
-];
-
-/// `time` in Danish local time, the Danish way: `1. december 2026 kl. 18.05`.
-fn danish_time(time: DateTime<Utc>) -> String {
-    let local = (time + Duration::hours(hours_ahead_of_utc(time))).naive_utc();
-    format!(
-        "{}. {} {} kl. {:02}.{:02}",
-        local.day(),
-        MONTHS[local.month0() as usize],
-        local.year(),
-        local.hour(),
-        local.minute()
-    )
-}
-
 /// Escapes text for an HTML element or a quoted attribute.
 fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -436,10 +407,10 @@ mod tests {
     use crate::record::GENESIS;
     use uuid::Uuid;
 
-    fn utc(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
+    fn utc(text: &str) -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::parse_from_rfc3339(text)
             .expect("a test time")
-            .with_timezone(&Utc)
+            .with_timezone(&chrono::Utc)
     }
 
     #[test]

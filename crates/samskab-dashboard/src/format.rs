@@ -1,8 +1,7 @@
 //! Figures as they are written in Danish: `12.345` for a count, `1.234.567,50 kr.` for an
 //! amount (kept in øre everywhere else), `45 %` for a share, and times in Copenhagen.
 
-use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
-use samskab_domain::calendar::hours_ahead_of_utc;
+use chrono::{DateTime, Utc};
 
 /// A whole number with `.` between thousands.
 pub fn count(n: impl Into<i128>) -> String {
@@ -45,32 +44,9 @@ pub fn hours(minutes: u64) -> String {
     }
 }
 
-const MONTHS: [&str; 12] = [
-    "januar",
-    "februar",
-    "marts",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "december",
-];
-
 /// An instant as a Dane reads it in Copenhagen: `3. december 2026 kl. 07.05`.
 pub fn moment(at: DateTime<Utc>) -> String {
-    let local = at + Duration::hours(hours_ahead_of_utc(at));
-    format!(
-        "{}. {} {} kl. {:02}.{:02}",
-        local.day(),
-        MONTHS[local.month0() as usize],
-        local.year(),
-        local.hour(),
-        local.minute()
-    )
+    samskab_domain::calendar::danish_written(at)
 }
 
 /// The same instant for a `<time datetime>`: RFC 3339 in UTC.

@@ -8,7 +8,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 use samskab_api::Principal;
-use samskab_api::auth::DASHBOARD_COOKIE;
 
 /// The pages in the navigation, in its order.
 const NAVIGATION: &[(&str, &str)] = &[
@@ -201,7 +200,7 @@ pub async fn problems_as_pages(headers: HeaderMap, response: Response) -> Respon
     match status {
         StatusCode::UNAUTHORIZED => {
             // A first visit has no cookie and needs no reproach.
-            let had_token = cookie_sent(&headers);
+            let had_token = samskab_api::auth::dashboard_cookie_in(&headers).is_some();
             sign_in(
                 status,
                 had_token.then_some("Adgangsnøglen gælder ikke (længere). Log ind igen."),
@@ -244,19 +243,6 @@ fn problem_text(problem: &serde_json::Value) -> String {
     } else {
         reasons.join("; ")
     }
-}
-
-fn cookie_sent(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .any(|pair| {
-            pair.trim()
-                .strip_prefix(DASHBOARD_COOKIE)
-                .is_some_and(|rest| rest.starts_with('=') && rest.len() > 1)
-        })
 }
 
 pub async fn stylesheet() -> Response {

@@ -139,6 +139,36 @@ fn last_sunday_at_one_utc(year: i32, month: u32) -> Option<DateTime<Utc>> {
         .single()
 }
 
+const MONTHS: [&str; 12] = [
+    "januar",
+    "februar",
+    "marts",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "december",
+];
+
+/// `at` in Danish local time, written the Danish way: `1. december 2026 kl. 18.05`. What an
+/// audit case file and a dashboard show a person.
+pub fn danish_written(at: DateTime<Utc>) -> String {
+    use chrono::Timelike;
+    let local = (at + Duration::hours(hours_ahead_of_utc(at))).naive_utc();
+    format!(
+        "{}. {} {} kl. {:02}.{:02}",
+        local.day(),
+        MONTHS[local.month0() as usize],
+        local.year(),
+        local.hour(),
+        local.minute()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

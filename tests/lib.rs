@@ -42,29 +42,40 @@ fn meta(actor: &str) -> samskab_eventlog::CommandMeta {
 }
 
 async fn register_municipalities(log: &EventLog) -> u64 {
+    let mut position = 0;
+    for (slug, code, name) in MUNICIPALITIES {
+        position = register_municipality(log, slug, code, name)
+            .await
+            .expect("register municipality");
+    }
+    position
+}
+
+/// Appends municipality `slug`'s registration to the log, as `POST /municipalities` would:
+/// its log position. Tokens for the tenant hold from then on.
+pub async fn register_municipality(
+    log: &EventLog,
+    slug: &str,
+    code: u16,
+    name: &str,
+) -> anyhow::Result<u64> {
     use samskab_domain::{
         DomainEvent, Kommunekode, MunicipalityEvent, MunicipalityRegistered, Name,
     };
-    let mut position = 0;
-    for (slug, code, name) in MUNICIPALITIES {
-        let tenant = TenantId::parse(slug).expect("tenant");
-        let event = MunicipalityEvent::Registered(MunicipalityRegistered {
-            tenant: tenant.clone(),
-            kommunekode: Kommunekode::parse(code).expect("kommunekode"),
-            name: Name::parse(name).expect("name"),
-        });
-        let entity = samskab_eventlog::EntityRef::new(slug, "municipality", slug).expect("entity");
-        let events = vec![samskab_eventlog::NewEvent {
-            event_type: event.event_type().to_string(),
-            data: event.to_payload(),
-        }];
-        position = log
-            .append(&entity, 0, &meta("user:test-setup"), events)
-            .await
-            .expect("register municipality")
-            .position;
-    }
-    position
+    let event = MunicipalityEvent::Registered(MunicipalityRegistered {
+        tenant: TenantId::parse(slug).map_err(anyhow::Error::msg)?,
+        kommunekode: Kommunekode::parse(code).map_err(|e| anyhow::anyhow!("{e:?}"))?,
+        name: Name::parse(name).map_err(|e| anyhow::anyhow!("{e:?}"))?,
+    });
+    let entity = samskab_eventlog::EntityRef::new(slug, "municipality", slug)?;
+    let events = vec![samskab_eventlog::NewEvent {
+        event_type: event.event_type().to_string(),
+        data: event.to_payload(),
+    }];
+    Ok(log
+        .append(&entity, 0, &meta("user:test-setup"), events)
+        .await?
+        .position)
 }
 
 pub struct Options {
@@ -570,4 +581,28 @@ pub fn http_app(state: AppState) -> axum::Router {
         },
     );
     samskab_api::router(state).merge(pages)
+}
+
+/// Runs one job through the dashboards' browser harness (`tests/dashboard/browse.mjs`, Debian's
+/// chromium; `deploy/local/install-browser.sh` installs it): its one JSON result. Used by
+/// `tests/api/dashboard.rs` and the benchmark's section 12.
+pub fn browse(job: &Value) -> anyhow::Result<Value> {
+    use anyhow::Context;
+    use std::io::Write;
+    let harness = concat!(env!("CARGO_MANIFEST_DIR"), "/dashboard/browse.mjs");
+    let mut child = std::process::Command::new("node")
+        .arg(harness)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .context("node (deploy/local/install-browser.sh installs the harness)")?;
+    child
+        .stdin
+        .take()
+        .context("stdin")?
+        .write_all(job.to_string().as_bytes())?;
+    let output = child.wait_with_output()?;
+    anyhow::ensure!(output.status.success(), "the browser harness could not run");
+    Ok(serde_json::from_slice(&output.stdout)?)
 }

@@ -286,28 +286,6 @@ async fn app_page(app: &TestApp, path: &str, token: &str) -> (u16, String) {
     )
 }
 
-/// Runs one job through the browser harness; its result.
-fn browse(job: &Value) -> Value {
-    use std::io::Write;
-    let harness = concat!(env!("CARGO_MANIFEST_DIR"), "/dashboard/browse.mjs");
-    let mut child = std::process::Command::new("node")
-        .arg(harness)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .expect("node (deploy/local/install-browser.sh installs the harness)");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(job.to_string().as_bytes())
-        .expect("job");
-    let output = child.wait_with_output().expect("harness");
-    assert!(output.status.success(), "the harness could not run");
-    serde_json::from_slice(&output.stdout).expect("one JSON result")
-}
-
 /// Axe's violations that matter: serious and critical.
 fn serious(violations: &Value) -> Vec<&Value> {
     violations
@@ -338,9 +316,10 @@ async fn in_a_real_browser_the_pages_are_signed_into_by_keyboard_show_the_figure
             "timeout_ms": 30_000,
         },
     });
-    let result = tokio::task::spawn_blocking(move || browse(&job))
+    let result = tokio::task::spawn_blocking(move || samskab_e2e::browse(&job))
         .await
-        .expect("browse");
+        .expect("browse")
+        .expect("the browser harness");
     eprintln!("browser: {result}");
 
     assert_eq!(result["sign_in"]["status"], 401, "{result}");

@@ -12,23 +12,21 @@
 //! 3. In Debian's chromium (`tests/dashboard/browse.mjs`): each page's time to its response's
 //!    end, DOMContentLoaded and load, as the browser measures them.
 
-use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use hdrhistogram::Histogram;
 use samskab_api::{ApiConfig, AppState, Role, TokenKeys};
-use samskab_domain::fixtures::{match_details, municipality_registered, need_details};
+use samskab_domain::fixtures::{match_details, need_details};
 use samskab_domain::{
-    Counterpart, DomainEvent, MatchEvent, MatchId, MatchProposed, NeedEvent, NeedId, TenantId,
-    VolunteerId,
+    Counterpart, MatchEvent, MatchId, MatchProposed, NeedEvent, NeedId, TenantId, VolunteerId,
 };
-use samskab_eventlog::{EntityRef, EventLog, LogConfig, NewEvent};
+use samskab_eventlog::{EventLog, LogConfig};
 use samskab_reporting_worker::ReportingProjection;
 use samskab_testkit::NatsServer;
 use samskab_testkit::projection::ReadModelTest;
-use serde_json::{Value, json};
+use serde_json::json;
 use tracing::info;
 
 use crate::Args;
@@ -113,7 +111,7 @@ pub async fn run(args: &Args, report: &mut Report) -> anyhow::Result<()> {
             format!("/dashboard/grants?year={PERIOD}"),
         ],
     });
-    let result = tokio::task::spawn_blocking(move || browse(&job)).await??;
+    let result = tokio::task::spawn_blocking(move || samskab_e2e::browse(&job)).await??;
     for page in result["pages"].as_array().context("pages")? {
         let path = page["path"].as_str().unwrap_or("?");
         if page["status"] != 200 {
@@ -151,14 +149,7 @@ async fn seed(args: &Args, log: &EventLog, pool: &sqlx::PgPool) -> anyhow::Resul
     for i in 0..args.dashboard_municipalities {
         let slug = format!("kommune-{i:03}");
         let code = 101 + u16::try_from(i).context("at most 760 municipalities")?;
-        let registered = municipality_registered(&slug, code, &format!("Kommune {i}"));
-        let entity = EntityRef::new(&slug, "municipality", &slug).context("entity")?;
-        let event = NewEvent {
-            event_type: registered.event_type().to_owned(),
-            data: registered.to_payload(),
-        };
-        log.append(&entity, 0, &crate::fixtures::meta(), vec![event])
-            .await?;
+        samskab_e2e::register_municipality(log, &slug, code, &format!("Kommune {i}")).await?;
 
         let mut events = Vec::new();
         let mut needs = Vec::new();
@@ -253,26 +244,4 @@ async fn measure(
         p99: micros(0.99),
         max: Duration::from_micros(histogram.max()),
     })
-}
-
-/// One job through the browser harness (`tests/dashboard/browse.mjs`); its result.
-fn browse(job: &Value) -> anyhow::Result<Value> {
-    let harness = samskab_testkit::repo_root().join("tests/dashboard/browse.mjs");
-    let mut child = std::process::Command::new("node")
-        .arg(&harness)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .context("node (deploy/local/install-browser.sh installs the harness)")?;
-    child
-        .stdin
-        .take()
-        .context("stdin")?
-        .write_all(job.to_string().as_bytes())?;
-    let output = child.wait_with_output()?;
-    if !output.status.success() {
-        bail!("the browser harness could not run");
-    }
-    Ok(serde_json::from_slice(&output.stdout)?)
 }

@@ -84,44 +84,37 @@ fn overview(report: &ActionPlanReport) -> Markup {
 }
 
 fn initiatives(report: &ActionPlanReport) -> Markup {
-    html! {
-        section aria-labelledby="h-initiatives" {
-            h2 id="h-initiatives" { "Hver indsats" }
-            @if report.initiatives.is_empty() {
-                p { "Ingen puljer tjener handleplanen endnu." }
-            } @else {
-                div.table-scroll role="region" aria-labelledby="h-initiatives" tabindex="0" {
-                    table {
-                        thead {
-                            tr {
-                                th scope="col" { "Strategisk mål" }
-                                th scope="col" { "Indsats" }
-                                th scope="col" { "Puljer" }
-                                th scope="col" { "Budget" }
-                                th scope="col" { "Bevilget" }
-                                th scope="col" { "Udbetalt" }
-                                th scope="col" { "Partnerskaber" }
-                            }
-                        }
-                        tbody {
-                            @for row in &report.initiatives {
-                                @let f = &row.figures;
-                                tr {
-                                    td { (row.strategic_goal.as_deref().unwrap_or("–")) }
-                                    th scope="row" { (initiative_name(row.initiative.as_deref())) }
-                                    td {
-                                        (row.pools.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "))
-                                    }
-                                    td { (format::kroner(f.budget)) }
-                                    td { (format::kroner(f.granted)) " (" (format::count(f.granted_cases)) ")" }
-                                    td { (format::kroner(f.paid)) }
-                                    td { (format::count(row.partnerships)) " (" (format::kroner(row.partnership_granted)) ")" }
-                                }
-                            }
-                        }
-                    }
+    let columns = [
+        "Strategisk mål",
+        "Indsats",
+        "Puljer",
+        "Budget",
+        "Bevilget",
+        "Udbetalt",
+        "Partnerskaber",
+    ];
+    let rows = (!report.initiatives.is_empty()).then(|| {
+        html! {
+            @for row in &report.initiatives {
+                @let f = &row.figures;
+                @let pools = row.pools.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ");
+                tr {
+                    td { (row.strategic_goal.as_deref().unwrap_or("–")) }
+                    th scope="row" { (initiative_name(row.initiative.as_deref())) }
+                    td { (pools) }
+                    td { (format::kroner(f.budget)) }
+                    td { (format::kroner(f.granted)) " (" (format::count(f.granted_cases)) ")" }
+                    td { (format::kroner(f.paid)) }
+                    td { (format::count(row.partnerships)) " (" (format::kroner(row.partnership_granted)) ")" }
                 }
             }
         }
-    }
+    });
+    layout::table_section(
+        "h-initiatives",
+        "Hver indsats",
+        "Ingen puljer tjener handleplanen endnu.",
+        &columns,
+        rows,
+    )
 }

@@ -4,11 +4,10 @@
 
 use axum::extract::{Extension, Query, State};
 use axum::response::Response;
-use chrono::{Datelike, Utc};
+use chrono::Utc;
 use maud::{Markup, html};
 use samskab_api::problem::ApiError;
 use samskab_api::read::bad_query;
-use samskab_api::routes::grant_pools::YEARS;
 use samskab_api::routes::reports::{GrantFigures, GrantReport, load};
 use samskab_api::{AppState, Principal};
 use serde::Deserialize;
@@ -54,16 +53,17 @@ pub async fn page(
     .render(layout::figures_only(query.part.as_deref())))
 }
 
-/// The budget year asked for (a number in 2000 to 2100); absent: this year in Denmark.
+/// The budget year asked for, as `GET /reports/grants` takes it (`load::year`); the query's
+/// text, so that a year that is not a number is told on the page as one out of range is.
 pub fn year_of(text: Option<&str>, as_of: chrono::DateTime<Utc>) -> Result<i32, ApiError> {
-    match text.map(str::trim) {
-        None | Some("") => Ok(samskab_domain::calendar::danish_date(as_of).year()),
-        Some(text) => text
-            .parse::<i32>()
-            .ok()
-            .filter(|y| YEARS.contains(y))
-            .ok_or_else(|| bad_query("year", "must be a year from 2000 to 2100")),
-    }
+    let year = match text.map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(
+            text.parse::<i32>()
+                .map_err(|_| bad_query("year", "must be 2000 to 2100"))?,
+        ),
+    };
+    load::year(year, as_of)
 }
 
 /// The form that picks a budget year.
@@ -123,46 +123,40 @@ fn charts(report: &GrantReport) -> Markup {
 }
 
 fn pool_table(report: &GrantReport) -> Markup {
-    html! {
-        section aria-labelledby="h-pools" {
-            h2 id="h-pools" { "Hver pulje" }
-            @if report.pools.is_empty() {
-                p { "Kommunen har ingen puljer endnu." }
-            } @else {
-                div.table-scroll role="region" aria-labelledby="h-pools" tabindex="0" {
-                    table {
-                        thead {
-                            tr {
-                                th scope="col" { "Pulje" }
-                                th scope="col" { "Budget" }
-                                th scope="col" { "Ansøgt" }
-                                th scope="col" { "Bevilget" }
-                                th scope="col" { "Afslag" }
-                                th scope="col" { "Disponeret" }
-                                th scope="col" { "Andel" }
-                                th scope="col" { "Udbetalt" }
-                                th scope="col" { "Slutrapporter for sent" }
-                            }
-                        }
-                        tbody {
-                            @for pool in &report.pools {
-                                @let f = &pool.figures;
-                                tr {
-                                    th scope="row" { (pool.name) }
-                                    td { (format::kroner(f.budget)) }
-                                    td { (format::kroner(f.requested)) }
-                                    td { (format::kroner(f.granted)) " (" (format::count(f.granted_cases)) ")" }
-                                    td { (format::count(f.refused_cases)) }
-                                    td { (format::kroner(f.committed)) }
-                                    td { (f.share_committed.map(format::percent).unwrap_or_else(|| "–".to_owned())) }
-                                    td { (format::kroner(f.paid)) }
-                                    td { (format::count(f.reports_overdue)) }
-                                }
-                            }
-                        }
-                    }
+    let columns = [
+        "Pulje",
+        "Budget",
+        "Ansøgt",
+        "Bevilget",
+        "Afslag",
+        "Disponeret",
+        "Andel",
+        "Udbetalt",
+        "Slutrapporter for sent",
+    ];
+    let rows = (!report.pools.is_empty()).then(|| {
+        html! {
+            @for pool in &report.pools {
+                @let f = &pool.figures;
+                tr {
+                    th scope="row" { (pool.name) }
+                    td { (format::kroner(f.budget)) }
+                    td { (format::kroner(f.requested)) }
+                    td { (format::kroner(f.granted)) " (" (format::count(f.granted_cases)) ")" }
+                    td { (format::count(f.refused_cases)) }
+                    td { (format::kroner(f.committed)) }
+                    td { (f.share_committed.map(format::percent).unwrap_or_else(|| "–".to_owned())) }
+                    td { (format::kroner(f.paid)) }
+                    td { (format::count(f.reports_overdue)) }
                 }
             }
         }
-    }
+    });
+    layout::table_section(
+        "h-pools",
+        "Hver pulje",
+        "Kommunen har ingen puljer endnu.",
+        &columns,
+        rows,
+    )
 }

@@ -114,6 +114,32 @@ pub fn figure(key: &str, name: &str, value: i64, shown: &str) -> Markup {
     }
 }
 
+/// A section `title` (heading id `id`) holding a table with `columns` and `rows`, or `empty`
+/// when there are no rows; the table scrolls on its own on a narrow screen, and can be reached
+/// with the keyboard to do so.
+pub fn table_section(
+    id: &str,
+    title: &str,
+    empty: &str,
+    columns: &[&str],
+    rows: Option<Markup>,
+) -> Markup {
+    html! {
+        section aria-labelledby=(id) {
+            h2 id=(id) { (title) }
+            @match rows {
+                None => p { (empty) },
+                Some(rows) => div.table-scroll role="region" aria-labelledby=(id) tabindex="0" {
+                    table {
+                        thead { tr { @for column in columns { th scope="col" { (column) } } } }
+                        tbody { (rows) }
+                    }
+                },
+            }
+        }
+    }
+}
+
 /// A figure that is a count.
 pub fn count_figure(key: &str, name: &str, value: u64) -> Markup {
     let value = i64::try_from(value).unwrap_or(i64::MAX);

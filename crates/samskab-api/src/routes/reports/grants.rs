@@ -126,7 +126,7 @@ pub(super) async fn grant_report(
 }
 
 /// The budget year asked for (in [`YEARS`]); absent: the year in Denmark at `as_of`.
-pub(super) fn year_of(year: Option<i32>, as_of: DateTime<Utc>) -> Result<i32, ApiError> {
+pub fn year_of(year: Option<i32>, as_of: DateTime<Utc>) -> Result<i32, ApiError> {
     let year = year.unwrap_or(samskab_domain::calendar::danish_date(as_of).year());
     if YEARS.contains(&year) {
         Ok(year)

@@ -41,7 +41,7 @@ pub use volunteers::{VolunteerFigures, VolunteerReport, VolunteerReportRow};
 /// shows is what these routes answer, from the same queries.
 pub mod load {
     pub use super::action_plan::load as action_plan;
-    pub use super::grants::load as grants;
+    pub use super::grants::{load as grants, year_of as year};
     pub use super::matching::load as matching;
     pub use super::period_of as period;
     pub use super::volunteers::{dimension_of as volunteer_dimension, load as volunteers};

@@ -22,10 +22,24 @@ const BUDGET: i64 = 100_000_000;
 /// in Rødovre. The log position when all is accepted.
 async fn seed(app: &TestApp) -> u64 {
     let caseworker = app.token(RODOVRE, Role::Caseworker);
+    let (status, club) = app
+        .post(
+            "/organisations",
+            &caseworker,
+            &samskab_e2e::organisation_body("Rødovre Rotary", None),
+        )
+        .await;
+    assert_eq!(status, 201, "{club}");
     let mut ids = Vec::new();
-    for (name, born) in [("Anna", 1990), ("Bo", 1958), ("Cecilie", 2000)] {
+    // Anna in the club; Bo and Cecilie on their own ("ny frivillighed").
+    for (name, born, club) in [
+        ("Anna", 1990, &club["id"]),
+        ("Bo", 1958, &json!(null)),
+        ("Cecilie", 2000, &json!(null)),
+    ] {
         let mut body = volunteer_body(name);
         body["birth_year"] = json!(born);
+        body["organisation_id"] = club.clone();
         let (status, accepted) = app.post("/volunteers", &caseworker, &body).await;
         assert_eq!(status, 201, "{accepted}");
         ids.push(accepted["id"].as_str().expect("id").to_owned());
@@ -76,6 +90,7 @@ async fn seed(app: &TestApp) -> u64 {
 fn expected_overview() -> BTreeMap<String, i64> {
     [
         ("volunteers.registered", 3),
+        ("volunteers.registered_own", 2),
         ("volunteers.active", 2),
         ("volunteers.consent_withdrawn", 1),
         ("volunteers.forgotten", 0),

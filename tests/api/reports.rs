@@ -38,6 +38,145 @@ fn figures(registered: u64, active: u64, withdrawn: u64, forgotten: u64) -> Valu
             "forgotten": forgotten })
 }
 
+/// "Ny frivillighed" (seed 004): volunteers on their own, outside the organised associations.
+/// Anna and Bo volunteer in Rødovre Rotary, Cecilie on her own; then Bo leaves the club. By
+/// hand: 2 of the 3 registered in an organisation and 1 on her own; at the month's end 1 active
+/// in an organisation (Anna) and 2 on their own (Bo, Cecilie). An organisation the caller's
+/// municipality does not have, or a deactivated one, is refused naming `organisation_id`, and
+/// appends nothing; the list of volunteers can be asked for an organisation's.
+#[tokio::test]
+async fn ny_frivillighed_counts_the_volunteers_outside_any_organisation() {
+    let app = spawn_app().await;
+    let caseworker = app.token(RODOVRE, Role::Caseworker);
+    let organisation = |name: &str| samskab_e2e::organisation_body(name, None);
+    let (status, club) = app
+        .post(
+            "/organisations",
+            &caseworker,
+            &organisation("Rødovre Rotary"),
+        )
+        .await;
+    assert_eq!(status, 201, "{club}");
+    let club = club["id"].as_str().expect("id").to_string();
+    let in_club = |name: &str| {
+        let mut body = volunteer_body(name);
+        body["organisation_id"] = json!(club);
+        body
+    };
+    let (status, anna) = app.post("/volunteers", &caseworker, &in_club("Anna")).await;
+    assert_eq!(status, 201, "{anna}");
+    let (status, bo) = app.post("/volunteers", &caseworker, &in_club("Bo")).await;
+    assert_eq!(status, 201, "{bo}");
+    let bo = bo["id"].as_str().expect("id").to_string();
+    let (status, cecilie) = app
+        .post("/volunteers", &caseworker, &volunteer_body("Cecilie"))
+        .await;
+    assert_eq!(status, 201, "{cecilie}");
+    let mut on_his_own = volunteer_body("Bo");
+    on_his_own
+        .as_object_mut()
+        .expect("object")
+        .remove("consent");
+    let (status, left) = app
+        .put(&format!("/volunteers/{bo}"), &caseworker, &on_his_own)
+        .await;
+    assert_eq!(status, 202, "{left}");
+    let last = left["position"].as_u64().expect("position");
+
+    let month = samskab_domain::calendar::danish_date(Utc::now())
+        .format("%Y-%m")
+        .to_string();
+    let by = report(
+        &app,
+        &caseworker,
+        &format!("period={month}&by=affiliation"),
+        last,
+    )
+    .await;
+    let row = |value: &str, f: Value| {
+        let mut row = f;
+        row["value"] = json!(value);
+        row
+    };
+    assert_eq!(
+        by["rows"],
+        json!([
+            // Registered in the club: Anna and Bo; in it at the month's end: Anna.
+            row("organisation", figures(2, 1, 0, 0)),
+            // Registered on her own: Cecilie; on their own at the end: Cecilie and Bo.
+            row("own", figures(1, 2, 0, 0)),
+        ]),
+        "{by}"
+    );
+    assert_eq!(by["total"], figures(3, 3, 0, 0), "{by}");
+
+    let (status, members) = app
+        .get(
+            &format!("/volunteers?organisation_id={club}&min_position={last}"),
+            &caseworker,
+        )
+        .await;
+    assert_eq!(status, 200, "{members}");
+    let names: Vec<&str> = members["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|v| v["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Anna"], "{members}");
+    assert_eq!(members["items"][0]["organisation_id"], json!(club));
+
+    // Another municipality's organisation, one that does not exist, a deactivated one.
+    let roskilde = app.token("roskilde", Role::Caseworker);
+    let (status, theirs) = app
+        .post(
+            "/organisations",
+            &roskilde,
+            &organisation("Roskilde Rotary"),
+        )
+        .await;
+    assert_eq!(status, 201, "{theirs}");
+    let theirs = theirs["id"].as_str().expect("id").to_string();
+    let (status, closed) = app
+        .post(
+            "/organisations",
+            &caseworker,
+            &organisation("Lukket Forening"),
+        )
+        .await;
+    assert_eq!(status, 201, "{closed}");
+    let closed = closed["id"].as_str().expect("id").to_string();
+    let (status, _) = app
+        .post(
+            &format!("/organisations/{closed}/deactivate"),
+            &caseworker,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let before = app.log_position().await;
+    for named in [
+        theirs.as_str(),
+        "0195a000-0000-7000-8000-00000000abcd",
+        closed.as_str(),
+    ] {
+        let mut body = volunteer_body("Dorte");
+        body["organisation_id"] = json!(named);
+        let (status, problem) = app.post("/volunteers", &caseworker, &body).await;
+        assert_eq!(status, 422, "{problem}");
+        assert_eq!(
+            problem["errors"][0]["field"],
+            json!("organisation_id"),
+            "{problem}"
+        );
+    }
+    assert_eq!(
+        app.log_position().await,
+        before,
+        "a refusal appends nothing"
+    );
+}
+
 /// Three volunteers this month; Anna moves from 2610 to 2650, Bo withdraws, Cecilie is
 /// forgotten. The month's figures, as computed by hand: 3 registered, Anna alone active at its
 /// end, one withdrawal, one forgetting; by postcode, the registrations under the postcode each

@@ -93,6 +93,14 @@ def _fix_person(body):
             body["organisation_id"] = None
 
 
+def _fix_volunteer(body):
+    """A volunteer in an organisation names one registered and active in the municipality: a
+    generated id is none, so a valid case is a volunteer on their own."""
+    if isinstance(body, dict) and "availability" in body and "postcode" in body:
+        if body.get("organisation_id") is not None:
+            body["organisation_id"] = None
+
+
 def _date(value):
     try:
         return datetime.date.fromisoformat(value) if isinstance(value, str) else None
@@ -437,6 +445,7 @@ def before_call(ctx, case, kwargs):
     _fix_body(case.body)
     _fix_need(case.body)
     _fix_person(case.body)
+    _fix_volunteer(case.body)
     _fix_reopening(case.body)
     _fix_match(case.body)
     _fix_certificate(case.body)

@@ -36,11 +36,13 @@ pub async fn page(
     let tenant = &viewer.tenant;
     let volunteers =
         load::volunteers(&state.pool, tenant, &period, as_of, Some("age_band")).await?;
+    let affiliation =
+        load::volunteers(&state.pool, tenant, &period, as_of, Some("affiliation")).await?;
     let matching = load::matching(&state.pool, tenant, &period, as_of).await?;
     let grants = load::grants(&state.pool, tenant, period.first_day.year(), as_of).await?;
     let figures = html! {
         (as_of_line(&period, as_of))
-        (volunteer_section(&volunteers))
+        (volunteer_section(&volunteers, &affiliation))
         (matching_section(&matching))
         (grant_section(&grants))
     };
@@ -79,8 +81,22 @@ pub fn period_form(action: &str, period: &Period) -> Markup {
     }
 }
 
-fn volunteer_section(report: &VolunteerReport) -> Markup {
+fn volunteer_section(report: &VolunteerReport, affiliation: &VolunteerReport) -> Markup {
     let t = &report.total;
+    // "Ny frivillighed" (seed 004): of the period's new volunteers, those on their own.
+    let own = affiliation
+        .rows
+        .iter()
+        .find(|row| row.value == "own")
+        .map_or(0, |row| row.figures.registered);
+    let own_shown = match t.registered {
+        0 => format::count(own),
+        all => format!(
+            "{} ({})",
+            format::count(own),
+            format::percent(own as f64 / all as f64)
+        ),
+    };
     let ages: Vec<Bar> = report
         .rows
         .iter()
@@ -96,6 +112,8 @@ fn volunteer_section(report: &VolunteerReport) -> Markup {
             dl.figures {
                 (count_figure("volunteers.active", "Aktive ved periodens slutning", t.active))
                 (count_figure("volunteers.registered", "Nye i perioden", t.registered))
+                (figure("volunteers.registered_own", "Heraf ny frivillighed (uden for foreningerne)",
+                    i64::try_from(own).unwrap_or(i64::MAX), &own_shown))
                 (count_figure("volunteers.consent_withdrawn", "Trak samtykket tilbage", t.consent_withdrawn))
                 (count_figure("volunteers.forgotten", "Glemt efter ønske (GDPR)", t.forgotten))
             }

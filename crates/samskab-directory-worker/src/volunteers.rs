@@ -35,7 +35,7 @@ UPDATE volunteer SET
     name = $3, email = $4, phone = $5, birth_year = $6,
     postcode = $7, age_band = $8, skills = $9, resources = $10, languages = $11,
     availability = $12, hours_per_week = $13, target_groups = $14,
-    updated_at = $15, position = $16, max_travel_km = $17
+    updated_at = $15, position = $16, max_travel_km = $17, organisation_id = $18
 WHERE tenant = $1 AND id = $2 AND status = 'active' AND position <= $16";
 
 /// GDPR: the person withdrew consent for us to hold their data, so the personal columns are
@@ -362,6 +362,7 @@ fn bind_profile<'q>(
         .bind(ctx.time)
         .bind(ctx.position)
         .bind(profile.max_travel_km.map(|km| i32::from(km.km())))
+        .bind(profile.organisation.map(|o| o.as_uuid()))
 }
 
 /// Registrations, one or many in one statement: the rows travel as one JSON array and
@@ -377,20 +378,22 @@ INSERT INTO volunteer (tenant, id, name, email, phone, birth_year,
                        child_certificate_assessed_on, child_certificate_valid_until,
                        registered_at, updated_at, position,
                        consent_purpose, consent_given_at, consent_withdrawn_at, status,
-                       max_travel_km)
+                       max_travel_km, organisation_id)
 SELECT r.tenant, r.id, r.name, r.email, r.phone, r.birth_year,
        r.postcode, r.age_band, r.skills, r.resources, r.languages, r.availability,
        r.hours_per_week, r.target_groups, r.child_certificate_status,
        r.child_certificate_assessed_on, r.child_certificate_valid_until,
        r.registered_at, r.registered_at, r.position,
-       r.consent_purpose, r.consent_given_at, NULL, 'active', r.max_travel_km
+       r.consent_purpose, r.consent_given_at, NULL, 'active', r.max_travel_km,
+       r.organisation_id
 FROM jsonb_to_recordset($1) AS r(
     tenant text, id uuid, name text, email text, phone text, birth_year integer,
     postcode text, age_band text, skills text[], resources text[], languages text[],
     availability jsonb, hours_per_week integer, target_groups text[],
     child_certificate_status text, child_certificate_assessed_on date,
     child_certificate_valid_until date, registered_at timestamptz, position bigint,
-    consent_purpose text, consent_given_at timestamptz, max_travel_km integer)
+    consent_purpose text, consent_given_at timestamptz, max_travel_km integer,
+    organisation_id uuid)
 ORDER BY r.position
 ON CONFLICT (tenant, id) DO NOTHING";
 
@@ -420,6 +423,7 @@ struct RegistrationRow<'a> {
     consent_purpose: &'a str,
     consent_given_at: chrono::DateTime<chrono::Utc>,
     max_travel_km: Option<u16>,
+    organisation_id: Option<uuid::Uuid>,
 }
 
 /// PostgreSQL keeps microseconds. A bound timestamp is truncated to them, but a timestamp in
@@ -467,6 +471,7 @@ pub(crate) async fn register_many(
                 consent_purpose: e.consent.purpose.as_str(),
                 consent_given_at: to_micros(e.consent.given_at),
                 max_travel_km: profile.max_travel_km.map(|km| km.km()),
+                organisation_id: profile.organisation.map(|o| o.as_uuid()),
             }
         })
         .collect();

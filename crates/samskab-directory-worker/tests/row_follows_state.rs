@@ -77,6 +77,7 @@ fn volunteer_row(state: &VolunteerState) -> Option<Value> {
                 "availability": profile.availability,
                 "hours_per_week": profile.availability.hours_per_week(),
                 "max_travel_km": profile.max_travel_km.map(|km| km.km()),
+                "organisation_id": profile.organisation.map(|o| o.as_uuid()),
                 "target_groups": profile.target_groups.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
                 "child_certificate_status": certificate.status().as_str(),
                 "child_certificate_assessed_on": certificate.assessed_on(),

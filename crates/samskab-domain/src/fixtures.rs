@@ -223,6 +223,7 @@ pub fn volunteer_profile() -> VolunteerProfile {
         .expect("valid availability"),
         target_groups: vec![TargetGroup::Children, TargetGroup::Refugees],
         max_travel_km: None,
+        organisation: None,
     }
 }
 
@@ -402,6 +403,9 @@ pub fn arb_volunteer_registered() -> impl Strategy<Value = VolunteerRegistered> 
         proptest::option::of(
             (1u16..=TravelKm::MAX).prop_map(|km| TravelKm::parse(km).expect("in range")),
         ),
+        proptest::option::of(
+            (0u128..4).prop_map(|n| OrganisationId::from_uuid(Uuid::from_u128(0x0a5 << 64 | n))),
+        ),
     );
     let consent = (
         "[\\p{L} .,]{3,100}".prop_filter_map("valid purpose", |s| ConsentPurpose::parse(&s).ok()),
@@ -419,6 +423,7 @@ pub fn arb_volunteer_registered() -> impl Strategy<Value = VolunteerRegistered> 
                 availability,
                 target_groups,
                 max_travel_km,
+                organisation,
             ) = profile_parts;
             let year = chrono::Datelike::year(&consent.given_at);
             let birth_year = age.and_then(|age| u16::try_from(year - i32::from(age)).ok());
@@ -441,6 +446,7 @@ pub fn arb_volunteer_registered() -> impl Strategy<Value = VolunteerRegistered> 
                     availability,
                     target_groups,
                     max_travel_km,
+                    organisation,
                 },
                 consent,
             }

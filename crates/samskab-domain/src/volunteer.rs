@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use crate::calendar::danish_date;
 use crate::{
     AgeBand, Availability, ChildCertificate, ChildCertificateStatus, Consent, Contact, Decider,
-    DomainError, EntityKind, LanguageCode, Name, Postcode, PostedBy, Purpose, Tag, TargetGroup,
-    TenantId, TravelKm, VolunteerId,
+    DomainError, EntityKind, LanguageCode, Name, OrganisationId, Postcode, PostedBy, Purpose, Tag,
+    TargetGroup, TenantId, TravelKm, VolunteerId,
 };
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -49,6 +49,13 @@ pub struct VolunteerProfile {
     /// versions stay (see ARCHITECTURE.md, "An event's payload is a contract").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_travel_km: Option<TravelKm>,
+    /// The organisation (an association, a Rotary club, Røde Kors' local branch) they
+    /// volunteer in; `None`: on their own, outside the organised associations ("ny
+    /// frivillighed", seed 004), as every payload from before it meant. Optional and added
+    /// without a new version, as `max_travel_km` was. Not personal data: it says no more than
+    /// the skills do, and it stays for the statistics when the person is forgotten.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<OrganisationId>,
 }
 
 impl VolunteerProfile {
@@ -1011,6 +1018,7 @@ mod tests {
             .expect("valid"),
             target_groups: vec![TargetGroup::Refugees, TargetGroup::Families],
             max_travel_km: None,
+            organisation: None,
         }
     }
 

@@ -17,8 +17,9 @@ use sqlx::PgConnection;
 /// `evolve` does; a redelivery finds its own).
 const REGISTER: &str = "\
 INSERT INTO volunteer_version (tenant, volunteer_id, from_position, from_index, started_by,
-    valid_from, status, registered_at, postcode, age_band, skills, target_groups)
-SELECT $1, $2, $3, $4, 'registered', $5, 'active', $5, $6, $7, $8, $9
+    valid_from, status, registered_at, postcode, age_band, skills, target_groups,
+    organisation_id)
+SELECT $1, $2, $3, $4, 'registered', $5, 'active', $5, $6, $7, $8, $9, $10
 WHERE NOT EXISTS (SELECT 1 FROM volunteer_version WHERE tenant = $1 AND volunteer_id = $2)";
 
 /// A new profile for an active volunteer: the standing version closes, the next begins.
@@ -30,8 +31,9 @@ WITH closed AS (
     RETURNING registered_at
 )
 INSERT INTO volunteer_version (tenant, volunteer_id, from_position, from_index, started_by,
-    valid_from, status, registered_at, postcode, age_band, skills, target_groups)
-SELECT $1, $2, $3, $4, 'profile_updated', $5, 'active', registered_at, $6, $7, $8, $9
+    valid_from, status, registered_at, postcode, age_band, skills, target_groups,
+    organisation_id)
+SELECT $1, $2, $3, $4, 'profile_updated', $5, 'active', registered_at, $6, $7, $8, $9, $10
 FROM closed";
 
 /// A change of status ($6: `consent_withdrawn` from `active`; `forgotten` from either), the
@@ -41,11 +43,13 @@ WITH closed AS (
     UPDATE volunteer_version SET valid_to = $5
     WHERE tenant = $1 AND volunteer_id = $2 AND valid_to IS NULL AND status = ANY($7)
       AND (from_position, from_index) < ($3, $4)
-    RETURNING registered_at, postcode, age_band, skills, target_groups
+    RETURNING registered_at, postcode, age_band, skills, target_groups, organisation_id
 )
 INSERT INTO volunteer_version (tenant, volunteer_id, from_position, from_index, started_by,
-    valid_from, status, registered_at, postcode, age_band, skills, target_groups)
-SELECT $1, $2, $3, $4, $6, $5, $6, registered_at, postcode, age_band, skills, target_groups
+    valid_from, status, registered_at, postcode, age_band, skills, target_groups,
+    organisation_id)
+SELECT $1, $2, $3, $4, $6, $5, $6, registered_at, postcode, age_band, skills, target_groups,
+    organisation_id
 FROM closed";
 
 pub(crate) async fn apply(
@@ -112,6 +116,7 @@ async fn write_profile(
         .bind(profile.age_band.as_str())
         .bind(skills)
         .bind(groups)
+        .bind(profile.organisation.map(|o| o.as_uuid()))
         .execute(conn)
         .await?;
     Ok(())

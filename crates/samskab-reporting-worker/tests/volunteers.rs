@@ -213,6 +213,7 @@ fn standing_of(state: &VolunteerState) -> Option<Value> {
                 "age_band": profile.age_band.as_str(),
                 "skills": profile.skills.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
                 "target_groups": profile.target_groups.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+                "organisation_id": profile.organisation.map(|o| o.as_uuid()),
             }))
         }
         VolunteerState::ConsentWithdrawn { .. } => Some(json!({ "status": "consent_withdrawn" })),

@@ -843,6 +843,18 @@ fn demo_volunteer(
             ][n % 4],
         ]
     };
+    let tenant = TenantId::parse(m.slug).map_err(e)?;
+    let organisation = (!n.is_multiple_of(3) && !m.organisations.is_empty()).then(|| {
+        OrganisationId::from(id_for_key(
+            &tenant,
+            EntityKind::Organisation,
+            &format!(
+                "seed-demo/organisation/{}/{}",
+                m.slug,
+                n % m.organisations.len()
+            ),
+        ))
+    });
     Ok(VolunteerCommand::Register {
         id,
         personal: VolunteerPersonalData {
@@ -879,6 +891,9 @@ fn demo_volunteer(
             max_travel_km: TravelKm::parse(if also_in_rodovre(m, n) { 40 } else { 30 })
                 .ok()
                 .filter(|_| n % 4 == 1 || also_in_rodovre(m, n)),
+            // Two in three volunteer in one of the municipality's organisations (registered
+            // before the volunteers), every third on their own ("ny frivillighed").
+            organisation,
         },
         consent: Consent {
             purpose: ConsentPurpose::parse("Matchning med lokale frivilligopgaver").map_err(e)?,

@@ -6,9 +6,10 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use samskab_domain::calendar::danish_date;
 use samskab_domain::{
     AgeBand, Availability, AvailabilitySlot, Consent, ConsentPurpose, Contact, DayPart, Email,
-    LanguageCode, Municipality, MunicipalityState, Name, Phone, Postcode, Purpose, Tag,
-    TargetGroup, TenantId, TravelKm, Volunteer, VolunteerCommand, VolunteerId,
-    VolunteerPersonalData, VolunteerProfile, VolunteerState, Weekday,
+    LanguageCode, Municipality, MunicipalityState, Name, Organisation, OrganisationId,
+    OrganisationState, Phone, Postcode, Purpose, Tag, TargetGroup, TenantId, TravelKm, Volunteer,
+    VolunteerCommand, VolunteerId, VolunteerPersonalData, VolunteerProfile, VolunteerState,
+    Weekday,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -26,7 +27,7 @@ use crate::read::{
     Consistency, DIRECTORY, Page, QueryParams, check_filter, check_limit, page, wait_for,
 };
 use crate::routes::notifications::{NotificationView, volunteers_inbox};
-use crate::routes::{EntityId, current_in};
+use crate::routes::{EntityId, current, current_in};
 use crate::schema;
 use crate::state::AppState;
 
@@ -82,6 +83,10 @@ pub struct VolunteerInput {
     #[serde(default)]
     #[schema(schema_with = schema::target_groups)]
     pub target_groups: Vec<String>,
+    /// The organisation of the caller's municipality they volunteer in (a club, an
+    /// association); absent or null: on their own, outside the organised associations ("ny
+    /// frivillighed"). It must be active, unless it is the one they already had.
+    pub organisation_id: Option<Uuid>,
     /// Required when registering; cannot be changed by an update (withdraw it instead).
     pub consent: Option<ConsentInput>,
 }
@@ -238,6 +243,8 @@ fn parse_volunteer(input: VolunteerInput, now: DateTime<Utc>) -> Result<ParsedVo
                 availability,
                 target_groups,
                 max_travel_km,
+                // Asked of the log by the handler (`organisation_of`).
+                organisation: None,
             },
             consent,
         }),
@@ -247,14 +254,45 @@ fn parse_volunteer(input: VolunteerInput, now: DateTime<Utc>) -> Result<ParsedVo
     }
 }
 
+/// The organisation a volunteer is said to volunteer in, asked of the log: one registered in
+/// the caller's municipality and active, or the one they already had (`had`; deactivated since,
+/// it does not stop a case worker correcting their phone number).
+async fn organisation_of(
+    state: &AppState,
+    principal: &Principal,
+    named: Option<Uuid>,
+    had: Option<OrganisationId>,
+) -> Result<Option<OrganisationId>, ApiError> {
+    let Some(named) = named else {
+        return Ok(None);
+    };
+    let id = OrganisationId::from(named);
+    if had == Some(id) {
+        return Ok(had);
+    }
+    match current::<Organisation>(state, principal, named).await? {
+        OrganisationState::Active(_) => Ok(Some(id)),
+        OrganisationState::Deactivated(_) => Err(ApiError::invalid(
+            "organisation_id",
+            "the organisation is deactivated: no volunteer joins it",
+        )),
+        OrganisationState::NotRegistered => Err(ApiError::invalid(
+            "organisation_id",
+            "no organisation with this id in your municipality",
+        )),
+    }
+}
+
 /// Register a volunteer in the caller's municipality.
 #[utoipa::path(post, path = "/volunteers", tag = "volunteers", request_body = VolunteerInput,
     responses((status = 201, body = CommandAccepted)), security(("bearer" = [])))]
 async fn register_volunteer(
+    State(state): State<AppState>,
     cmd: CommandRequest,
     body: JsonBody<VolunteerInput>,
 ) -> Result<Response, ApiError> {
     let now = Utc::now();
+    let named = body.value.organisation_id;
     let parsed = parse_volunteer(body.value, now)?;
     let Some(consent) = parsed.consent else {
         return Err(ApiError::invalid(
@@ -262,11 +300,15 @@ async fn register_volunteer(
             "a volunteer is registered only with consent and its purpose",
         ));
     };
+    let organisation = organisation_of(&state, &cmd.principal, named, None).await?;
     let id = VolunteerId::from(cmd.new_id::<Volunteer>());
     let command = VolunteerCommand::Register {
         id,
         personal: parsed.personal,
-        profile: parsed.profile,
+        profile: VolunteerProfile {
+            organisation,
+            ..parsed.profile
+        },
         consent,
         at: now,
     };
@@ -278,10 +320,12 @@ async fn register_volunteer(
     params(("id" = Uuid, Path)), responses((status = 202, body = CommandAccepted)),
     security(("bearer" = [])))]
 async fn update_volunteer(
+    State(state): State<AppState>,
     cmd: CommandRequest,
     EntityId(id): EntityId,
     body: JsonBody<VolunteerInput>,
 ) -> Result<Response, ApiError> {
+    let named = body.value.organisation_id;
     let parsed = parse_volunteer(body.value, Utc::now())?;
     if parsed.consent.is_some() {
         return Err(ApiError::invalid(
@@ -289,9 +333,18 @@ async fn update_volunteer(
             "consent cannot be changed by an update; withdraw it instead",
         ));
     }
+    let had = match current::<Volunteer>(&state, &cmd.principal, id).await? {
+        VolunteerState::Active(details) => details.profile.organisation,
+        // The decider answers for a volunteer not registered, withdrawn or forgotten.
+        _ => None,
+    };
+    let organisation = organisation_of(&state, &cmd.principal, named, had).await?;
     let command = VolunteerCommand::Update {
         personal: parsed.personal,
-        profile: parsed.profile,
+        profile: VolunteerProfile {
+            organisation,
+            ..parsed.profile
+        },
         at: Utc::now(),
     };
     cmd.change::<Volunteer>(VolunteerId::from(id), &body.digest, command)
@@ -509,6 +562,8 @@ pub struct VolunteerView {
     pub hours_per_week: i32,
     /// How far they will travel; null: the default, 15 km.
     pub max_travel_km: Option<i32>,
+    /// The organisation they volunteer in; null: on their own ("ny frivillighed").
+    pub organisation_id: Option<Uuid>,
     pub target_groups: Vec<String>,
     /// Null for a role that sees no persons' data (see the access table).
     pub child_certificate_status: Option<String>,
@@ -564,7 +619,7 @@ impl VolunteerView {
 }
 
 const VOLUNTEER_COLUMNS: &str = "id, name, email, phone, birth_year, postcode, age_band, skills, resources, \
-    languages, availability, hours_per_week, max_travel_km, target_groups, child_certificate_status, \
+    languages, availability, hours_per_week, max_travel_km, organisation_id, target_groups, child_certificate_status, \
     child_certificate_assessed_on, child_certificate_valid_until, child_certificate_consent_for, \
     child_certificate_requested_by, child_certificate_requested_at, consent_purpose, consent_given_at, \
     consent_withdrawn_at, forgotten_at, purposes, other_municipalities, status, registered_at, \
@@ -583,6 +638,8 @@ pub struct VolunteerFilter {
     pub target_group: Option<String>,
     #[param(schema_with = volunteer_status_or_null)]
     pub status: Option<String>,
+    /// Volunteers in this organisation.
+    pub organisation_id: Option<Uuid>,
     /// Page size (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
@@ -634,6 +691,7 @@ async fn list_volunteers(
         .bind(skill)
         .bind(target_group)
         .bind(status)
+        .bind(filter.organisation_id)
         .bind(filter.after)
         .bind(limit + 1)
         .fetch_all(&state.pool)
@@ -681,8 +739,9 @@ fn list_sql() -> String {
        AND ($3::text IS NULL OR skills @> ARRAY[$3])
        AND ($4::text IS NULL OR target_groups @> ARRAY[$4])
        AND ($5::text IS NULL OR status = $5)
-       AND ($6::uuid IS NULL OR id > $6)
-     ORDER BY id LIMIT $7",
+       AND ($6::uuid IS NULL OR organisation_id = $6)
+       AND ($7::uuid IS NULL OR id > $7)
+     ORDER BY id LIMIT $8",
         schema = DIRECTORY.schema
     )
 }

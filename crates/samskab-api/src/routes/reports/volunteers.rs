@@ -20,7 +20,16 @@ use crate::state::AppState;
 
 /// What a volunteer report can be broken down by: one column of the versions, or one item of
 /// a list (a volunteer with two skills is counted under each, once).
-pub const VOLUNTEER_DIMENSIONS: [&str; 4] = ["skill", "target_group", "age_band", "postcode"];
+/// `affiliation` tells volunteers in an organisation (`organisation`) from those on their own
+/// (`own`): "ny frivillighed", the new volunteering outside the organised associations that
+/// Rødovre's action plan follows (seed 004), is the `own` row's share of the total.
+pub const VOLUNTEER_DIMENSIONS: [&str; 5] = [
+    "skill",
+    "target_group",
+    "age_band",
+    "postcode",
+    "affiliation",
+];
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -66,7 +75,8 @@ pub struct VolunteerFigures {
 /// the profile the volunteer had then, the active by the profile at the period's end.
 #[derive(Debug, Serialize, ToSchema, PartialEq)]
 pub struct VolunteerReportRow {
-    /// The skill, target group, age band or postcode.
+    /// The skill, target group, age band or postcode, or the affiliation: `organisation` (in
+    /// one) or `own` (on their own: "ny frivillighed").
     pub value: String,
     #[serde(flatten)]
     pub figures: VolunteerFigures,
@@ -180,6 +190,7 @@ fn dimension_sql(by: &str) -> Option<&'static str> {
         "target_group" => Some(TARGET_GROUP),
         "age_band" => Some("age_band"),
         "postcode" => Some("postcode"),
+        "affiliation" => Some(AFFILIATION),
         _ => None,
     }
 }
@@ -187,6 +198,7 @@ fn dimension_sql(by: &str) -> Option<&'static str> {
 const TOTAL: &str = "NULL::text";
 const SKILL: &str = "skill";
 const TARGET_GROUP: &str = "target_group";
+const AFFILIATION: &str = "affiliation";
 
 /// The figures of municipality $1 for the period from $2 up to $3 (exclusive), grouped by
 /// `key`: a column of the versions, `skill` or `target_group` (an item of the list), or
@@ -195,6 +207,10 @@ fn figures_sql(key: &str) -> String {
     let unnest = match key {
         SKILL => "CROSS JOIN LATERAL unnest(v.skills) AS skill",
         TARGET_GROUP => "CROSS JOIN LATERAL unnest(v.target_groups) AS target_group",
+        AFFILIATION => {
+            "CROSS JOIN LATERAL (SELECT CASE WHEN v.organisation_id IS NULL
+                 THEN 'own' ELSE 'organisation' END) AS a(affiliation)"
+        }
         _ => "",
     };
     format!(
@@ -255,8 +271,15 @@ fn volunteer_csv(report: &VolunteerReport) -> Response {
 }
 
 pub(super) fn read_sql() -> Vec<(&'static str, String)> {
-    [TOTAL, SKILL, TARGET_GROUP, "age_band", "postcode"]
-        .into_iter()
-        .map(|key| ("GET /reports/volunteers", figures_sql(key)))
-        .collect()
+    [
+        TOTAL,
+        SKILL,
+        TARGET_GROUP,
+        "age_band",
+        "postcode",
+        AFFILIATION,
+    ]
+    .into_iter()
+    .map(|key| ("GET /reports/volunteers", figures_sql(key)))
+    .collect()
 }

@@ -46,6 +46,7 @@ async fn every_route_answers_every_role_as_the_access_table_says() {
             let token = match role {
                 Role::Volunteer => app.party_token("rodovre", Party::Volunteer(id)),
                 Role::Organisation => app.party_token("rodovre", Party::Organisation(id)),
+                Role::Umbrella => app.party_token("platform", Party::Umbrella(id)),
                 _ => app.token(tenant_of(role), role),
             };
             let (status, answer) = app

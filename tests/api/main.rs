@@ -20,4 +20,5 @@ mod privacy;
 mod read_models;
 mod reports;
 mod tenancy;
+mod umbrellas;
 mod worker_restart;

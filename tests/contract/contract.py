@@ -5,7 +5,7 @@ data loaded):
 
 1. `openapi-spec-validator`: /openapi.json is valid OpenAPI 3.1;
 2. `schemathesis` with all its checks, once per role (caseworker, auditor, platform admin, and
-   the tokens of the first demo volunteer and organisation):
+   the tokens of the first demo volunteer and organisation, and of Rotary Danmark):
    the document describes the API exactly, both ways; see hooks.py for the rules no JSON
    Schema can state;
 3. `prometheus-client`'s parser reads /metrics after that traffic: a latency histogram whose
@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 SEED = os.environ.get("SAMSKAB_CONTRACT_SEED", "20261123")
 EXAMPLES = os.environ.get("SAMSKAB_CONTRACT_EXAMPLES", "30")
 # The party roles' tokens speak for the first demo volunteer and organisation (`samskab tokens`).
-ALL_ROLES = ("caseworker", "auditor", "committee_member", "pool_administrator", "admin", "volunteer", "organisation")
+ALL_ROLES = ("caseworker", "auditor", "committee_member", "pool_administrator", "admin", "volunteer", "organisation", "umbrella")
 # SAMSKAB_CONTRACT_ROLES=caseworker,organisation: only those (to look at one role's findings).
 ROLES = tuple(r for r in os.environ.get("SAMSKAB_CONTRACT_ROLES", ",".join(ALL_ROLES)).split(",") if r)
 

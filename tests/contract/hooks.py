@@ -101,6 +101,18 @@ def _fix_volunteer(body):
             body["organisation_id"] = None
 
 
+def _fix_umbrellas(body):
+    """An umbrella named (a district's parent, a membership, a municipality's sharing) must be
+    registered: a generated id is none, so a valid case names none."""
+    if not isinstance(body, dict):
+        return
+    if "umbrella_ids" in body and isinstance(body["umbrella_ids"], list):
+        body["umbrella_ids"] = []
+    for field in ("umbrella_id", "parent_id"):
+        if body.get(field) is not None:
+            body[field] = None
+
+
 def _date(value):
     try:
         return datetime.date.fromisoformat(value) if isinstance(value, str) else None
@@ -446,6 +458,7 @@ def before_call(ctx, case, kwargs):
     _fix_need(case.body)
     _fix_person(case.body)
     _fix_volunteer(case.body)
+    _fix_umbrellas(case.body)
     _fix_reopening(case.body)
     _fix_match(case.body)
     _fix_certificate(case.body)

@@ -32,7 +32,7 @@ pub struct Access {
 
 use Role::{
     Auditor, Caseworker, CommitteeMember, Operator, Organisation, PlatformAdmin, PoolAdministrator,
-    Volunteer,
+    Umbrella, Volunteer,
 };
 
 const fn open(method: &'static str, path: &'static str) -> Access {
@@ -128,9 +128,27 @@ pub const ACCESS: &[Access] = &[
         "/municipalities/current/matching-weights",
         &[Caseworker],
     ),
+    only("PUT", "/municipalities/current/umbrellas", &[Caseworker]),
+    only("POST", "/umbrellas", &[PlatformAdmin]),
+    only("PUT", "/umbrellas/{id}", &[PlatformAdmin]),
+    only(
+        "GET",
+        "/umbrellas",
+        &[PlatformAdmin, Caseworker, Auditor, Umbrella],
+    ),
+    only(
+        "GET",
+        "/umbrellas/{id}",
+        &[PlatformAdmin, Caseworker, Auditor, Umbrella],
+    ),
     only("POST", "/organisations", &[Caseworker]),
     only("PUT", "/organisations/{id}", &[Caseworker]),
     only("POST", "/organisations/{id}/deactivate", &[Caseworker]),
+    only(
+        "PUT",
+        "/organisations/{id}/umbrella",
+        CASEWORKER_OR_ORGANISATION,
+    ),
     only("POST", "/organisations/{id}/contact/forget", &[Caseworker]),
     only("GET", "/organisations/{id}/contact/export", &[Caseworker]),
     persons("GET", "/organisations", READERS),
@@ -200,6 +218,7 @@ pub const ACCESS: &[Access] = &[
     only("GET", "/reports/matching", REPORT_READERS),
     only("GET", "/reports/grants", REPORT_READERS),
     only("GET", "/reports/action-plan", REPORT_READERS),
+    only("GET", "/reports/umbrella/volunteers", &[Umbrella]),
     only("GET", "/notifications", &[Volunteer, Organisation]),
     only(
         "POST",

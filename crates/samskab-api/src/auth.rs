@@ -34,10 +34,14 @@ pub enum Role {
     /// One organisation (the token's `acts_for`): its own needs, their candidates (with what
     /// each volunteer consented to share) and matches.
     Organisation,
+    /// One umbrella organisation or district (the token's `acts_for`), of the installation
+    /// (the platform tenant): its members' figures across the municipalities that share them
+    /// with it, suppressed; nothing of any one person or municipality beyond that.
+    Umbrella,
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::PlatformAdmin,
         Role::Operator,
         Role::Caseworker,
@@ -46,6 +50,7 @@ impl Role {
         Role::PoolAdministrator,
         Role::Volunteer,
         Role::Organisation,
+        Role::Umbrella,
     ];
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -57,19 +62,20 @@ impl Role {
             Role::PoolAdministrator => "pool_administrator",
             Role::Volunteer => "volunteer",
             Role::Organisation => "organisation",
+            Role::Umbrella => "umbrella",
         }
     }
 
     /// A role of the installation rather than of a municipality: only valid in a token of the
     /// platform tenant, as a municipality's roles are only valid outside it.
     pub fn is_platform_role(&self) -> bool {
-        matches!(self, Role::PlatformAdmin | Role::Operator)
+        matches!(self, Role::PlatformAdmin | Role::Operator | Role::Umbrella)
     }
 
     /// A role that speaks for one party of the municipality, named by the token's `acts_for`,
     /// and reaches only what is that party's own (see `ownership.rs`).
     pub fn is_party_role(&self) -> bool {
-        matches!(self, Role::Volunteer | Role::Organisation)
+        matches!(self, Role::Volunteer | Role::Organisation | Role::Umbrella)
     }
 }
 
@@ -78,6 +84,8 @@ impl Role {
 pub enum Party {
     Volunteer(Uuid),
     Organisation(Uuid),
+    /// An umbrella organisation of the installation: a party of the platform tenant.
+    Umbrella(Uuid),
 }
 
 impl Party {
@@ -85,12 +93,13 @@ impl Party {
         match self {
             Party::Volunteer(_) => Role::Volunteer,
             Party::Organisation(_) => Role::Organisation,
+            Party::Umbrella(_) => Role::Umbrella,
         }
     }
 
     pub fn id(&self) -> Uuid {
         match self {
-            Party::Volunteer(id) | Party::Organisation(id) => *id,
+            Party::Volunteer(id) | Party::Organisation(id) | Party::Umbrella(id) => *id,
         }
     }
 }
@@ -129,6 +138,14 @@ impl Principal {
     pub fn volunteer(&self) -> Option<Uuid> {
         match self.party {
             Some(Party::Volunteer(id)) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The umbrella organisation this principal speaks for, if it is an umbrella's token.
+    pub fn umbrella(&self) -> Option<Uuid> {
+        match self.party {
+            Some(Party::Umbrella(id)) => Some(id),
             _ => None,
         }
     }
@@ -253,6 +270,7 @@ fn party_of(roles: &[Role], acts_for: Option<Uuid>) -> Result<Option<Party>, Api
         ([], None) => Ok(None),
         ([role], Some(id)) if roles.len() == 1 => Ok(Some(match role {
             Role::Volunteer => Party::Volunteer(id),
+            Role::Umbrella => Party::Umbrella(id),
             _ => Party::Organisation(id),
         })),
         _ => Err(ApiError::Unauthenticated(

@@ -56,6 +56,7 @@ pub fn api() -> (Router<AppState>, serde_json::Value) {
         .merge(routes::municipalities::router())
         .merge(routes::ops::router())
         .merge(routes::deliveries::router())
+        .merge(routes::umbrellas::router())
         .merge(routes::webhook_endpoints::router())
         .merge(routes::notification_preferences::router())
         .split_for_parts();
@@ -77,6 +78,7 @@ pub fn read_model_sql() -> Vec<(&'static str, String)> {
         routes::reports::read_sql(),
         routes::notifications::read_sql(),
         routes::deliveries::read_sql(),
+        routes::umbrellas::read_sql(),
         routes::webhook_endpoints::read_sql(),
         routes::notification_preferences::read_sql(),
         routes::grant_pools::read_sql(),

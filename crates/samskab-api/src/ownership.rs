@@ -16,6 +16,9 @@
 //! | `/notifications/{id}` | a message to them | a message to it |
 //! | `/webhook-endpoints/{id}` | — | an endpoint of its own |
 //!
+//! An umbrella's token (`umbrella`, of the platform tenant) owns `/umbrellas/{id}` of itself
+//! only; its report takes the umbrella from the token, never from the request.
+//!
 //! The path's entity is checked here, by `access::enforce`, before any handler runs, against
 //! the log (through the decision cache, which the command then finds warm). What a body or a
 //! query names (the volunteer and need of a proposal, the side that accepts, the organisation
@@ -82,6 +85,7 @@ pub async fn check_path(
     let own = match (party, room(path)) {
         (Party::Volunteer(me), Some(Room::Volunteers | Room::Certificates)) => id == me,
         (Party::Organisation(me), Some(Room::Organisations)) => id == me,
+        (Party::Umbrella(me), Some(Room::Umbrellas)) => id == me,
         (Party::Organisation(me), Some(Room::Certificates)) => {
             certificate_bodies(state, principal, id)
                 .await?
@@ -203,6 +207,7 @@ enum Room {
     GrantApplications,
     Notifications,
     WebhookEndpoints,
+    Umbrellas,
 }
 
 fn room(path: &str) -> Option<Room> {
@@ -219,6 +224,7 @@ fn room(path: &str) -> Option<Room> {
         "grant-applications" => Some(Room::GrantApplications),
         "notifications" => Some(Room::Notifications),
         "webhook-endpoints" => Some(Room::WebhookEndpoints),
+        "umbrellas" => Some(Room::Umbrellas),
         _ => None,
     }
 }
@@ -333,6 +339,9 @@ pub fn check_proposal(
         Some(Party::Organisation(_)) => Err(ApiError::Forbidden(
             "an organisation's token proposes for its own needs and persons, as proposed_by coordinator",
         )),
+        Some(Party::Umbrella(_)) => {
+            Err(ApiError::Forbidden("an umbrella's token proposes no match"))
+        }
     }
 }
 
@@ -348,6 +357,9 @@ pub fn check_side(principal: &Principal, side: MatchSide) -> Result<(), ApiError
         )),
         (Some(Party::Organisation(_)), MatchSide::Volunteer) => Err(ApiError::Forbidden(
             "an organisation's token speaks for the need's side (counterpart) only",
+        )),
+        (Some(Party::Umbrella(_)), _) => Err(ApiError::Forbidden(
+            "an umbrella's token speaks for no side of a match",
         )),
     }
 }

@@ -1,5 +1,5 @@
-//! The directory read model: who the municipalities, organisations, volunteers and persons
-//! (mentees, families) are, one row
+//! The directory read model: who the municipalities, organisations, volunteers, persons
+//! (mentees, families) and umbrella organisations are, one row
 //! each, keyed by `(tenant, id)`, in the PostgreSQL schema `directory` (DDL in
 //! `migrations/0002_directory.sql`).
 //!
@@ -27,13 +27,15 @@
 mod municipalities;
 mod organisations;
 mod persons;
+mod umbrellas;
 mod volunteers;
 
 use std::future::Future;
 
 use samskab_decode::decode;
 use samskab_domain::{
-    ChildCertificate, EntityKind, MunicipalityEvent, OrganisationEvent, PersonEvent, VolunteerEvent,
+    ChildCertificate, EntityKind, MunicipalityEvent, OrganisationEvent, PersonEvent, UmbrellaEvent,
+    VolunteerEvent,
 };
 use samskab_eventlog::RecordedEvent;
 use samskab_projection::{ApplyError, Projection, ReadModel};
@@ -126,6 +128,9 @@ async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(
     } else if kind == EntityKind::Person.as_str() {
         let decoded = decode::<PersonEvent>(event)?;
         persons::apply(conn, &EventContext::of(event)?, &decoded).await
+    } else if kind == EntityKind::Umbrella.as_str() {
+        let decoded = decode::<UmbrellaEvent>(event)?;
+        umbrellas::apply(conn, &EventContext::of(event)?, &decoded).await
     } else {
         // Other entities (grants, pools, ...) share the stream but are none of the directory's
         // business. Skipping them is not dropping them: other projections read them.

@@ -23,6 +23,11 @@ const SET_WEIGHTS: &str = "\
 UPDATE municipality SET matching_weights = $2, position = $3
 WHERE tenant = $1 AND position <= $3";
 
+/// The umbrellas it shares with, all of them; guarded as [`SET_WEIGHTS`].
+const SHARE: &str = "\
+UPDATE municipality SET shared_with = $2, position = $3
+WHERE tenant = $1 AND position <= $3";
+
 pub(crate) async fn apply(
     conn: &mut PgConnection,
     ctx: &EventContext<'_>,
@@ -63,6 +68,23 @@ pub(crate) async fn apply(
             sqlx::query(SET_WEIGHTS)
                 .bind(ctx.tenant)
                 .bind(Json(e.weights))
+                .bind(ctx.position)
+                .execute(conn)
+                .await?;
+        }
+        MunicipalityEvent::UmbrellasShared(e) => {
+            if e.tenant.as_str() != ctx.tenant || ctx.entity_id != ctx.tenant {
+                return Err(ApplyError::Malformed(format!(
+                    "sharing of municipality {:?} appended under tenant {:?}, entity {:?}",
+                    e.tenant.as_str(),
+                    ctx.tenant,
+                    ctx.entity_id
+                )));
+            }
+            let umbrellas: Vec<uuid::Uuid> = e.umbrellas.iter().map(|u| u.as_uuid()).collect();
+            sqlx::query(SHARE)
+                .bind(ctx.tenant)
+                .bind(umbrellas)
                 .bind(ctx.position)
                 .execute(conn)
                 .await?;

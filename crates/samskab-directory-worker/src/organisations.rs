@@ -12,8 +12,8 @@ use samskab_projection::EventContext;
 const REGISTER: &str = "\
 INSERT INTO organisation (tenant, id, name, cvr, kind, email, phone, contact_person,
                           active, deactivated_at, deactivation_reason,
-                          registered_at, updated_at, position)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, NULL, NULL, $9, $9, $10)
+                          registered_at, updated_at, position, umbrella_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, NULL, NULL, $9, $9, $10, $11)
 ON CONFLICT (tenant, id) DO NOTHING";
 
 /// An update carries the whole record, so (like `evolve`) it is enough to create the row when
@@ -23,8 +23,8 @@ ON CONFLICT (tenant, id) DO NOTHING";
 const UPDATE: &str = "\
 INSERT INTO organisation (tenant, id, name, cvr, kind, email, phone, contact_person,
                           active, deactivated_at, deactivation_reason,
-                          registered_at, updated_at, position)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, NULL, NULL, $9, $9, $10)
+                          registered_at, updated_at, position, umbrella_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, NULL, NULL, $9, $9, $10, $11)
 ON CONFLICT (tenant, id) DO UPDATE SET
     name = EXCLUDED.name,
     cvr = EXCLUDED.cvr,
@@ -32,6 +32,7 @@ ON CONFLICT (tenant, id) DO UPDATE SET
     email = EXCLUDED.email,
     phone = EXCLUDED.phone,
     contact_person = EXCLUDED.contact_person,
+    umbrella_id = EXCLUDED.umbrella_id,
     updated_at = EXCLUDED.updated_at,
     position = EXCLUDED.position
 WHERE organisation.position <= EXCLUDED.position";
@@ -47,6 +48,12 @@ UPDATE organisation SET
     deactivation_reason = $4,
     updated_at = $3,
     position = $5
+WHERE tenant = $1 AND id = $2 AND active AND position < $5";
+
+/// Membership of an umbrella: of an active organisation only, as in `evolve`; the position
+/// guard keeps a stale redelivery from undoing a later change.
+const SET_UMBRELLA: &str = "\
+UPDATE organisation SET umbrella_id = $3, updated_at = $4, position = $5
 WHERE tenant = $1 AND id = $2 AND active AND position < $5";
 
 /// GDPR art. 17 for the contact person: the contact columns are blanked, the organisation
@@ -76,6 +83,16 @@ pub(crate) async fn apply(
             sqlx::query(FORGET_CONTACT)
                 .bind(ctx.tenant)
                 .bind(e.id.as_uuid())
+                .bind(ctx.time)
+                .bind(ctx.position)
+                .execute(conn)
+                .await?;
+        }
+        OrganisationEvent::UmbrellaSet(e) => {
+            sqlx::query(SET_UMBRELLA)
+                .bind(ctx.tenant)
+                .bind(e.id.as_uuid())
+                .bind(e.umbrella.map(|u| u.as_uuid()))
                 .bind(ctx.time)
                 .bind(ctx.position)
                 .execute(conn)
@@ -115,6 +132,7 @@ async fn upsert(
         .bind(contact.and_then(|c| c.person()).map(|n| n.as_str()))
         .bind(ctx.time)
         .bind(ctx.position)
+        .bind(details.umbrella.map(|u| u.as_uuid()))
         .execute(conn)
         .await?;
     Ok(())

@@ -187,6 +187,7 @@ fn organisation_fields(details: &OrganisationDetails, active: bool) -> Value {
         "phone": contact.and_then(|c| c.phone()).map(|p| p.as_str()),
         "contact_person": contact.and_then(|c| c.person()).map(|n| n.as_str()),
         "active": active,
+        "umbrella_id": details.umbrella.map(|u| u.as_uuid()),
     })
 }
 
@@ -267,10 +268,12 @@ fn municipality_row(state: &MunicipalityState) -> Option<Value> {
         MunicipalityState::Registered {
             details: e,
             weights,
+            shared_with,
         } => Some(json!({
             "kommunekode": e.kommunekode.as_u16(),
             "name": e.name.as_str(),
             "matching_weights": weights,
+            "shared_with": shared_with,
         })),
     }
 }
@@ -287,5 +290,34 @@ fn a_municipalitys_row_is_the_row_of_its_folded_state() -> anyhow::Result<()> {
         }),
         |key| arb_municipality_event(key.tenant.clone()).boxed(),
         municipality_row,
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Umbrella
+// ---------------------------------------------------------------------------------------------
+
+fn umbrella_row(state: &samskab_domain::UmbrellaState) -> Option<Value> {
+    match state {
+        samskab_domain::UmbrellaState::NotRegistered => None,
+        samskab_domain::UmbrellaState::Registered(details) => Some(json!({
+            "name": details.name.as_str(),
+            "parent_id": details.parent.map(|p| p.as_uuid()),
+        })),
+    }
+}
+
+#[test]
+fn an_umbrellas_row_is_the_row_of_its_folded_state() -> anyhow::Result<()> {
+    DIRECTORY.rows_follow_state::<samskab_domain::Umbrella>(
+        "umbrella",
+        Key::any_entity("platform"),
+        |key| {
+            samskab_domain::fixtures::arb_umbrella_event(samskab_domain::UmbrellaId::from_uuid(
+                key.id(),
+            ))
+            .boxed()
+        },
+        umbrella_row,
     )
 }

@@ -17,6 +17,7 @@ string_enum! {
         WebhookEndpoint => "webhook-endpoint",
         NotificationPreferences => "notification-preferences",
         Day => "day",
+        Umbrella => "umbrella",
     }
 }
 

@@ -186,6 +186,7 @@ pub fn organisation_details(id: OrganisationId, name_text: &str) -> Organisation
             Some("+45 36 37 70 00"),
             Some("Åse Æbelø"),
         )),
+        umbrella: None,
     }
 }
 
@@ -567,8 +568,9 @@ pub fn arb_organisation_details(id: OrganisationId) -> impl Strategy<Value = Org
         proptest::sample::select(OrganisationKind::ALL),
         // `None` is how a record reads back once its contact was forgotten.
         proptest::option::weighted(0.9, arb_contact()),
+        proptest::option::of(arb_umbrella_id()),
     )
-        .prop_map(move |(name, cvr_text, kind, contact)| {
+        .prop_map(move |(name, cvr_text, kind, contact, umbrella)| {
             let cvr_text = match kind {
                 OrganisationKind::InformalGroup => None,
                 kind if kind.requires_cvr() => cvr_text.or(Some("13748136")),
@@ -580,8 +582,31 @@ pub fn arb_organisation_details(id: OrganisationId) -> impl Strategy<Value = Org
                 cvr: cvr_text.map(cvr),
                 kind,
                 contact,
+                umbrella,
             }
         })
+}
+
+/// Any of an umbrella's events: registered (a national umbrella or a district) or renamed.
+pub fn arb_umbrella_event(id: UmbrellaId) -> impl Strategy<Value = UmbrellaEvent> {
+    (
+        arb_name(),
+        proptest::option::of(arb_umbrella_id()),
+        any::<bool>(),
+    )
+        .prop_map(move |(name, parent, renamed)| {
+            let details = UmbrellaDetails { id, name, parent };
+            if renamed {
+                UmbrellaEvent::Renamed(details)
+            } else {
+                UmbrellaEvent::Registered(details)
+            }
+        })
+}
+
+/// One of a few umbrella ids, so that sequences of events meet the same one again.
+pub fn arb_umbrella_id() -> impl Strategy<Value = UmbrellaId> {
+    (1u128..=3).prop_map(|n| UmbrellaId::from_uuid(Uuid::from_u128(0x0b5 << 64 | n)))
 }
 
 /// Any of an organisation's events, about organisation `id` (see [`arb_volunteer_event`]).
@@ -593,6 +618,9 @@ pub fn arb_organisation_event(id: OrganisationId) -> impl Strategy<Value = Organ
         arb_organisation_details(id).prop_map(OrganisationEvent::UpdatedV1),
         arb_datetime().prop_map(move |at| {
             OrganisationEvent::ContactForgotten(OrganisationContactForgotten { id, at })
+        }),
+        proptest::option::of(arb_umbrella_id()).prop_map(move |umbrella| {
+            OrganisationEvent::UmbrellaSet(OrganisationUmbrellaSet { id, umbrella })
         }),
         proptest::option::of("[\\p{L} .,]{1,60}").prop_map(move |reason| {
             OrganisationEvent::Deactivated(OrganisationDeactivated {
@@ -661,6 +689,7 @@ pub fn arb_notification_preferences_event(
 /// Any of a municipality's events under `tenant_id`: its registration, or weights it set.
 pub fn arb_municipality_event(tenant_id: String) -> impl Strategy<Value = MunicipalityEvent> {
     let registered_under = tenant_id.clone();
+    let shared_under = tenant_id.clone();
     prop_oneof![
         2 => (101u16..=860, arb_name()).prop_map(move |(code, name)| {
             MunicipalityEvent::Registered(MunicipalityRegistered {
@@ -676,6 +705,17 @@ pub fn arb_municipality_event(tenant_id: String) -> impl Strategy<Value = Munici
                 at,
             })
         }),
+        1 => (
+            proptest::collection::btree_set(arb_umbrella_id(), 0..=3),
+            arb_datetime(),
+        )
+            .prop_map(move |(umbrellas, at)| {
+                MunicipalityEvent::UmbrellasShared(MunicipalityUmbrellasShared {
+                    tenant: tenant(&shared_under),
+                    umbrellas: umbrellas.into_iter().collect(),
+                    at,
+                })
+            }),
     ]
 }
 

@@ -35,6 +35,7 @@ pub mod organisation;
 pub mod person;
 pub mod ranking;
 pub mod suppression;
+pub mod umbrella;
 pub mod values;
 pub mod volunteer;
 pub mod webhook_endpoint;
@@ -71,7 +72,7 @@ pub use matches::{
 };
 pub use municipality::{
     Municipality, MunicipalityCommand, MunicipalityEvent, MunicipalityMatchingWeights,
-    MunicipalityRegistered, MunicipalityState,
+    MunicipalityRegistered, MunicipalityState, MunicipalityUmbrellasShared,
 };
 pub use need::{
     Need, NeedClosed, NeedCommand, NeedDetails, NeedEvent, NeedPlace, NeedReopened, NeedSchedule,
@@ -87,12 +88,13 @@ pub use notification_preferences::{
 };
 pub use organisation::{
     Organisation, OrganisationCommand, OrganisationContactForgotten, OrganisationDeactivated,
-    OrganisationDetails, OrganisationEvent, OrganisationState,
+    OrganisationDetails, OrganisationEvent, OrganisationState, OrganisationUmbrellaSet,
 };
 pub use person::{
     Person, PersonCommand, PersonDetails, PersonEvent, PersonForgotten, PersonPersonalData,
     PersonState,
 };
+pub use umbrella::{Umbrella, UmbrellaCommand, UmbrellaDetails, UmbrellaEvent, UmbrellaState};
 pub use values::*;
 pub use volunteer::{
     CertificateCase, CertificateRequest, CertificateRequester, EARLIEST_YEAR, Volunteer,

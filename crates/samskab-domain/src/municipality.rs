@@ -5,7 +5,7 @@
 //! is checked by whoever registers tenants, not here.
 
 use crate::ranking::Weights;
-use crate::{Decider, DomainError, EntityKind, Kommunekode, Name, TenantId};
+use crate::{Decider, DomainError, EntityKind, Kommunekode, Name, TenantId, UmbrellaId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +20,10 @@ pub enum MunicipalityState {
         details: MunicipalityRegistered,
         /// How its candidates are ranked: the installation's default until it sets its own.
         weights: Weights,
+        /// The umbrella organisations it shares its figures with (suppressed aggregates of
+        /// their members' volunteers), sorted, each once; none until it decides to.
+        #[serde(default)]
+        shared_with: Vec<UmbrellaId>,
     },
 }
 
@@ -33,6 +37,13 @@ pub enum MunicipalityCommand {
     /// The points per matching criterion its candidates and suggestions are ranked by
     /// (checked with [`Weights::check`]). The same weights again change nothing.
     SetMatchingWeights { weights: Weights, at: DateTime<Utc> },
+    /// The umbrella organisations it shares its figures with, all of them (an empty list: none
+    /// any more). Sharing with an umbrella shares with its districts too. That each exists is
+    /// the API's to check. The same set again changes nothing.
+    ShareWithUmbrellas {
+        umbrellas: Vec<UmbrellaId>,
+        at: DateTime<Utc>,
+    },
 }
 
 domain_events! {
@@ -40,6 +51,7 @@ domain_events! {
     pub enum MunicipalityEvent for EntityKind::Municipality {
         Registered(MunicipalityRegistered) = REGISTERED_V1 => "dk.samskab.municipality.registered.v1",
         MatchingWeightsSet(MunicipalityMatchingWeights) = MATCHING_WEIGHTS_SET_V1 => "dk.samskab.municipality.matching_weights_set.v1",
+        UmbrellasShared(MunicipalityUmbrellasShared) = UMBRELLAS_SHARED_V1 => "dk.samskab.municipality.umbrellas_shared.v1",
     }
 }
 
@@ -48,6 +60,15 @@ domain_events! {
 pub struct MunicipalityMatchingWeights {
     pub tenant: TenantId,
     pub weights: Weights,
+    pub at: DateTime<Utc>,
+}
+
+/// Payload of `dk.samskab.municipality.umbrellas_shared.v1`: every umbrella it shares with
+/// from now on, sorted, each once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MunicipalityUmbrellasShared {
+    pub tenant: TenantId,
+    pub umbrellas: Vec<UmbrellaId>,
     pub at: DateTime<Utc>,
 }
 
@@ -65,6 +86,7 @@ impl MunicipalityEvent {
         match self {
             MunicipalityEvent::Registered(e) => &e.tenant,
             MunicipalityEvent::MatchingWeightsSet(e) => &e.tenant,
+            MunicipalityEvent::UmbrellasShared(e) => &e.tenant,
         }
     }
 }
@@ -72,7 +94,7 @@ impl MunicipalityEvent {
 impl Decider for Municipality {
     const KIND: EntityKind = EntityKind::Municipality;
     type State = MunicipalityState;
-    const STATE_VERSION: u32 = 2;
+    const STATE_VERSION: u32 = 3;
     type Command = MunicipalityCommand;
     type Event = MunicipalityEvent;
 
@@ -100,13 +122,39 @@ impl Decider for Municipality {
                     kind: EntityKind::Municipality,
                 })
             }
-            (MunicipalityState::NotRegistered, MunicipalityCommand::SetMatchingWeights { .. }) => {
-                Err(DomainError::NotFound {
-                    kind: EntityKind::Municipality,
-                })
+            (
+                MunicipalityState::NotRegistered,
+                MunicipalityCommand::SetMatchingWeights { .. }
+                | MunicipalityCommand::ShareWithUmbrellas { .. },
+            ) => Err(DomainError::NotFound {
+                kind: EntityKind::Municipality,
+            }),
+            (
+                MunicipalityState::Registered {
+                    details,
+                    shared_with,
+                    ..
+                },
+                MunicipalityCommand::ShareWithUmbrellas { umbrellas, at },
+            ) => {
+                let mut wanted = umbrellas.clone();
+                wanted.sort();
+                wanted.dedup();
+                if wanted == *shared_with {
+                    return Ok(vec![]);
+                }
+                Ok(vec![MunicipalityEvent::UmbrellasShared(
+                    MunicipalityUmbrellasShared {
+                        tenant: details.tenant.clone(),
+                        umbrellas: wanted,
+                        at: *at,
+                    },
+                )])
             }
             (
-                MunicipalityState::Registered { details, weights },
+                MunicipalityState::Registered {
+                    details, weights, ..
+                },
                 MunicipalityCommand::SetMatchingWeights {
                     weights: wanted,
                     at,
@@ -135,6 +183,7 @@ impl Decider for Municipality {
                 MunicipalityState::Registered {
                     details: e.clone(),
                     weights: Weights::default(),
+                    shared_with: Vec::new(),
                 }
             }
             // A second registration cannot have been decided; keep the first.
@@ -143,16 +192,32 @@ impl Decider for Municipality {
                 MunicipalityEvent::Registered(_),
             ) => registered,
             (
-                MunicipalityState::Registered { details, .. },
+                MunicipalityState::Registered {
+                    details,
+                    shared_with,
+                    ..
+                },
                 MunicipalityEvent::MatchingWeightsSet(e),
             ) => MunicipalityState::Registered {
                 details,
                 weights: e.weights,
+                shared_with,
             },
-            // Nothing to weigh before the registration.
-            (MunicipalityState::NotRegistered, MunicipalityEvent::MatchingWeightsSet(_)) => {
-                MunicipalityState::NotRegistered
-            }
+            (
+                MunicipalityState::Registered {
+                    details, weights, ..
+                },
+                MunicipalityEvent::UmbrellasShared(e),
+            ) => MunicipalityState::Registered {
+                details,
+                weights,
+                shared_with: e.umbrellas.clone(),
+            },
+            // Nothing to weigh or share before the registration.
+            (
+                MunicipalityState::NotRegistered,
+                MunicipalityEvent::MatchingWeightsSet(_) | MunicipalityEvent::UmbrellasShared(_),
+            ) => MunicipalityState::NotRegistered,
         }
     }
 }
@@ -177,6 +242,45 @@ mod tests {
             kommunekode: Kommunekode::parse(175).expect("valid"),
             name: name("Rødovre Kommune"),
         })
+    }
+
+    #[test]
+    fn sharing_with_umbrellas_keeps_each_once_and_the_same_set_changes_nothing() {
+        let rotary = UmbrellaId::from_uuid(uuid::Uuid::from_u128(2));
+        let red_cross = UmbrellaId::from_uuid(uuid::Uuid::from_u128(1));
+        let at = Utc::now();
+        let share =
+            |umbrellas: Vec<UmbrellaId>| MunicipalityCommand::ShareWithUmbrellas { umbrellas, at };
+        let events = when::<Municipality>(
+            &[rodovre_registered()],
+            &share(vec![rotary, red_cross, rotary]),
+        )
+        .expect("shared");
+        assert_eq!(
+            events,
+            vec![MunicipalityEvent::UmbrellasShared(
+                MunicipalityUmbrellasShared {
+                    tenant: tenant("rodovre"),
+                    umbrellas: vec![red_cross, rotary],
+                    at,
+                }
+            )]
+        );
+        let history = [rodovre_registered(), events[0].clone()];
+        assert_eq!(
+            when::<Municipality>(&history, &share(vec![rotary, red_cross])),
+            Ok(vec![])
+        );
+        let stopped = when::<Municipality>(&history, &share(vec![])).expect("stopped");
+        let state = Municipality::replay(history.iter().chain(&stopped));
+        assert!(
+            matches!(state, MunicipalityState::Registered { ref shared_with, .. } if shared_with.is_empty()),
+            "{state:?}"
+        );
+        assert!(matches!(
+            when::<Municipality>(&[], &share(vec![rotary])),
+            Err(DomainError::NotFound { .. })
+        ));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::{
     Contact, Cvr, DeactivationReason, Decider, DomainError, EntityKind, Name, OrganisationId,
-    OrganisationKind,
+    OrganisationKind, UmbrellaId,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,12 @@ pub struct OrganisationDetails {
     /// events had it, in plain text, under `contact`.
     #[serde(rename = "personal", alias = "contact")]
     pub contact: Option<Contact>,
+    /// The umbrella organisation or district it is a member of (a Rotary club of its
+    /// district, a local branch of Røde Kors); `None`: of none. Set by its own event
+    /// (`umbrella_set`), carried along by `updated`. An optional member added without a new
+    /// version: absent, as in every payload from before it, it means none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub umbrella: Option<UmbrellaId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -62,6 +68,12 @@ pub enum OrganisationCommand {
     ForgetContact {
         at: DateTime<Utc>,
     },
+    /// Become a member of an umbrella organisation or district, or (`None`) of none. That the
+    /// umbrella exists is the API's to check: it is another entity, of the installation. The
+    /// same again changes nothing.
+    SetUmbrella {
+        umbrella: Option<UmbrellaId>,
+    },
 }
 
 domain_events! {
@@ -71,6 +83,7 @@ domain_events! {
         Updated(OrganisationDetails) = UPDATED_V2 => "dk.samskab.organisation.updated.v2",
         Deactivated(OrganisationDeactivated) = DEACTIVATED_V1 => "dk.samskab.organisation.deactivated.v1",
         ContactForgotten(OrganisationContactForgotten) = CONTACT_FORGOTTEN_V1 => "dk.samskab.organisation.contact_forgotten.v1",
+        UmbrellaSet(OrganisationUmbrellaSet) = UMBRELLA_SET_V1 => "dk.samskab.organisation.umbrella_set.v1",
         /// As `Registered`, from before the contact was personal data: read, never decided.
         RegisteredV1(OrganisationDetails) = REGISTERED_V1 => "dk.samskab.organisation.registered.v1",
         /// As `Updated`, from before the contact was personal data: read, never decided.
@@ -83,6 +96,13 @@ domain_events! {
 pub struct OrganisationDeactivated {
     pub id: OrganisationId,
     pub reason: Option<DeactivationReason>,
+}
+
+/// Payload of `dk.samskab.organisation.umbrella_set.v1`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganisationUmbrellaSet {
+    pub id: OrganisationId,
+    pub umbrella: Option<UmbrellaId>,
 }
 
 /// Payload of `dk.samskab.organisation.contact_forgotten.v1`: no personal data, only when.
@@ -102,6 +122,7 @@ impl OrganisationEvent {
             | OrganisationEvent::UpdatedV1(e) => e.id,
             OrganisationEvent::Deactivated(e) => e.id,
             OrganisationEvent::ContactForgotten(e) => e.id,
+            OrganisationEvent::UmbrellaSet(e) => e.id,
         }
     }
 }
@@ -155,6 +176,7 @@ impl Decider for Organisation {
                     cvr: cvr.clone(),
                     kind: *kind,
                     contact: Some(contact.clone()),
+                    umbrella: None,
                 })])
             }
             OrganisationCommand::Update {
@@ -179,6 +201,7 @@ impl Decider for Organisation {
                     cvr: cvr.clone(),
                     kind: *kind,
                     contact: Some(contact.clone()),
+                    umbrella: current.umbrella,
                 };
                 if &updated == current {
                     return Ok(vec![]);
@@ -194,6 +217,19 @@ impl Decider for Organisation {
                     OrganisationDeactivated {
                         id: current.id,
                         reason: reason.clone(),
+                    },
+                )]),
+            },
+            OrganisationCommand::SetUmbrella { umbrella } => match state {
+                OrganisationState::NotRegistered => Err(not_found),
+                OrganisationState::Deactivated(_) => Err(DomainError::conflict(
+                    "the organisation is deactivated and joins no umbrella",
+                )),
+                OrganisationState::Active(current) if current.umbrella == *umbrella => Ok(vec![]),
+                OrganisationState::Active(current) => Ok(vec![OrganisationEvent::UmbrellaSet(
+                    OrganisationUmbrellaSet {
+                        id: current.id,
+                        umbrella: *umbrella,
                     },
                 )]),
             },
@@ -242,6 +278,11 @@ impl Decider for Organisation {
                 ..details
             }),
             (NotRegistered, E::ContactForgotten(_)) => NotRegistered,
+            (Active(details), E::UmbrellaSet(e)) => Active(OrganisationDetails {
+                umbrella: e.umbrella,
+                ..details
+            }),
+            (state, E::UmbrellaSet(_)) => state,
         }
     }
 }
@@ -259,6 +300,7 @@ mod tests {
             cvr: cvr_text.map(cvr),
             kind,
             contact: Some(contact()),
+            umbrella: None,
         }
     }
 
@@ -479,6 +521,45 @@ mod tests {
     }
 
     #[test]
+    fn a_club_joins_its_district_once_and_an_update_keeps_it() {
+        let district = UmbrellaId::from_uuid(uuid::Uuid::from_u128(7));
+        let join = OrganisationCommand::SetUmbrella {
+            umbrella: Some(district),
+        };
+        let joined = when::<Organisation>(&[registered()], &join).expect("joined");
+        assert_eq!(
+            joined,
+            vec![OrganisationEvent::UmbrellaSet(OrganisationUmbrellaSet {
+                id: org_id(),
+                umbrella: Some(district),
+            })]
+        );
+        let history = [registered(), joined[0].clone()];
+        assert_eq!(when::<Organisation>(&history, &join), Ok(vec![]));
+        let update = OrganisationCommand::Update {
+            name: name("Rødovre Rotary"),
+            cvr: None,
+            kind: OrganisationKind::Association,
+            contact: contact(),
+        };
+        let updated = when::<Organisation>(&history, &update).expect("updated");
+        let state = Organisation::replay(history.iter().chain(&updated));
+        let OrganisationState::Active(details) = state else {
+            panic!("active: {state:?}");
+        };
+        assert_eq!(
+            details.umbrella,
+            Some(district),
+            "an update keeps the membership"
+        );
+        let closed = [registered(), deactivated()];
+        assert!(matches!(
+            when::<Organisation>(&closed, &join),
+            Err(DomainError::Conflict { .. })
+        ));
+    }
+
+    #[test]
     fn every_event_round_trips_through_its_payload() {
         let events = [
             registered(),
@@ -487,6 +568,10 @@ mod tests {
             OrganisationEvent::Deactivated(OrganisationDeactivated {
                 id: org_id(),
                 reason: DeactivationReason::parse("Fusioneret med Røde Kors").ok(),
+            }),
+            OrganisationEvent::UmbrellaSet(OrganisationUmbrellaSet {
+                id: org_id(),
+                umbrella: Some(UmbrellaId::from_uuid(uuid::Uuid::from_u128(7))),
             }),
         ];
         for event in events {
@@ -500,6 +585,7 @@ mod tests {
                 "dk.samskab.organisation.updated.v2",
                 "dk.samskab.organisation.deactivated.v1",
                 "dk.samskab.organisation.contact_forgotten.v1",
+                "dk.samskab.organisation.umbrella_set.v1",
                 "dk.samskab.organisation.registered.v1",
                 "dk.samskab.organisation.updated.v1",
             ]

@@ -85,6 +85,17 @@ proptest! {
     }
 
     #[test]
+    fn an_umbrella_resumed_from_a_snapshot_is_the_umbrella_folded_whole(
+        events in vec(arb_umbrella_event(crate::UmbrellaId::from_uuid(uuid::Uuid::from_u128(4))), 0..6),
+        split in 0usize..6,
+    ) {
+        prop_assert_eq!(
+            resumed::<crate::Umbrella>(&events, split),
+            crate::Umbrella::replay(&events)
+        );
+    }
+
+    #[test]
     fn preferences_resumed_from_a_snapshot_are_the_preferences_folded_whole(
         events in vec(arb_notification_preferences_event("volunteer:01950000-0000-7000-8000-000000000003"), 0..8),
         split in 0usize..8,
@@ -182,7 +193,7 @@ fn each_states_snapshot_shape_is_pinned_to_its_version() {
             Municipality::STATE_VERSION,
             shape(serde_json::to_string(&municipality))
         ),
-        (2, PINNED_MUNICIPALITY.to_string())
+        (3, PINNED_MUNICIPALITY.to_string())
     );
     assert_eq!(
         (Need::STATE_VERSION, shape(serde_json::to_string(&need))),
@@ -258,7 +269,22 @@ fn each_states_snapshot_shape_is_pinned_to_its_version() {
         ),
         (1, PINNED_PREFERENCES.to_string())
     );
+    let district =
+        crate::Umbrella::replay(&[crate::UmbrellaEvent::Registered(crate::UmbrellaDetails {
+            id: crate::UmbrellaId::from_uuid(uuid::Uuid::from_u128(2)),
+            name: name("Rotary Distrikt 1470"),
+            parent: Some(crate::UmbrellaId::from_uuid(uuid::Uuid::from_u128(1))),
+        })]);
+    assert_eq!(
+        (
+            crate::Umbrella::STATE_VERSION,
+            shape(serde_json::to_string(&district))
+        ),
+        (1, PINNED_UMBRELLA.to_string())
+    );
 }
+
+const PINNED_UMBRELLA: &str = r#"{"Registered":{"id":"00000000-0000-0000-0000-000000000002","name":"Rotary Distrikt 1470","parent":"00000000-0000-0000-0000-000000000001"}}"#;
 
 const PINNED_PREFERENCES: &str =
     r#"{"set":{"email":false,"language":"en","cadence":"daily_digest"}}"#;
@@ -354,7 +380,7 @@ fn grant_states() -> (
 
 const PINNED_VOLUNTEER: &str = r#"{"Active":{"id":"01950000-0000-7000-8000-000000000002","personal":{"name":"Søren Snedker","contact":{"email":"soren@example.dk","phone":"+4512345678","person":null},"birth_year":1958},"profile":{"postcode":"2610","age_band":"67_plus","skills":["snedker","lektiehjælp"],"resources":["har bil"],"languages":["da","uk"],"availability":{"slots":[{"weekday":"mon","part":"morning"},{"weekday":"tue","part":"evening"}],"hours_per_week":5},"target_groups":["children","refugees"]},"consent":{"purpose":"Formidling af frivilligt arbejde i Rødovre Kommune","given_at":"2025-03-01T10:00:00Z"},"purposes":{"matching":"2025-03-02T10:00:00Z"},"child_certificate":{"status":"not_required","assessed_on":null,"valid_until":null},"certificate_case":{"consent_for":null,"request":null},"other_municipalities":[]}}"#;
 const PINNED_ORGANISATION: &str = r#"{"Active":{"id":"01950000-0000-7000-8000-000000000001","name":"Æblehaven","cvr":"13748136","kind":"association","personal":{"email":"info@aeblehaven.dk","phone":"+4536377000","person":"Åse Æbelø"}}}"#;
-const PINNED_MUNICIPALITY: &str = r#"{"Registered":{"details":{"tenant":"rodovre","kommunekode":175,"name":"Rødovre Kommune"},"weights":{"skills_required":35,"skills_nice_to_have":15,"languages":10,"distance":20,"availability":10,"interests":10}}}"#;
+const PINNED_MUNICIPALITY: &str = r#"{"Registered":{"details":{"tenant":"rodovre","kommunekode":175,"name":"Rødovre Kommune"},"weights":{"skills_required":35,"skills_nice_to_have":15,"languages":10,"distance":20,"availability":10,"interests":10},"shared_with":[]}}"#;
 const PINNED_NEED: &str = r#"{"Closed":{"details":{"id":"01950000-0000-7000-8000-000000000003","posted_by":{"kind":"organisation","organisation_id":"01950000-0000-7000-8000-000000000001"},"title":"Lektiehjælp til ukrainske børn","description":"Røde Kors i Rødovre genstarter Lektiehjælpen. Vi søger to frivillige, der vil hjælpe ukrainske børn i 1.-6. klasse med lektierne tirsdag aften i Rødovre Frivilligcenter.\nDet er en fordel, hvis du taler ukrainsk eller russisk.","target_groups":["children","refugees"],"skills_required":["lektiehjælp"],"skills_nice_to_have":["matematik","dansk som andetsprog"],"languages":["da","uk"],"place":{"kind":"at_postcode","postcode":"2610"},"schedule":{"kind":"weekly","slots":[{"weekday":"tue","part":"evening"}],"hours_per_week":2},"volunteers_wanted":2,"starts_on":"2025-09-02","ends_on":"2026-06-30","children_under_15":true},"closed_at":"2026-01-15T10:00:00Z","reason":"Vi har fundet frivillige nok"}}"#;
 const PINNED_MATCH: &str = r#"{"Paused":{"proposal":{"id":"01950000-0000-7000-8000-000000000004","volunteer_id":"01950000-0000-7000-8000-000000000002","counterpart":{"kind":"need","id":"01950000-0000-7000-8000-000000000003"},"proposed_by":"coordinator","note":"Tirsdag aften passer begge parter, og der er brug for en, der taler ukrainsk.","at":"2025-09-03T10:00:00Z"},"started_on":"2025-09-09","minutes":{"2025-09":480,"2025-11":360},"since":"2025-12-15T10:00:00Z","reason":"Juleferie"}}"#;
 const PINNED_PERSON: &str = r#"{"Registered":{"id":"01950000-0000-7000-8000-000000000005","kind":"family","registered_by":{"kind":"organisation","organisation_id":"01950000-0000-7000-8000-000000000001"},"postcode":"2610","languages":["uk","ru"],"children_under_15":true,"personal":{"name":"Familien Kovalenko","contact":{"email":null,"phone":"+4520304050","person":null}}}}"#;

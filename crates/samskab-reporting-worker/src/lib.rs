@@ -25,12 +25,16 @@
 mod grants;
 mod matches;
 mod needs;
+mod umbrellas;
 mod volunteers;
 
 use std::future::Future;
 
 use samskab_decode::decode;
-use samskab_domain::{EntityKind, GrantPoolEvent, MatchEvent, NeedEvent, VolunteerEvent};
+use samskab_domain::{
+    EntityKind, GrantPoolEvent, MatchEvent, MunicipalityEvent, NeedEvent, OrganisationEvent,
+    UmbrellaEvent, VolunteerEvent,
+};
 use samskab_eventlog::RecordedEvent;
 use samskab_projection::{ApplyError, EventContext, Projection, ReadModel};
 use sqlx::PgConnection;
@@ -80,6 +84,15 @@ async fn apply_event(conn: &mut PgConnection, event: &RecordedEvent) -> Result<(
     } else if kind == EntityKind::GrantPool.as_str() {
         let decoded = decode::<GrantPoolEvent>(event)?;
         grants::apply(conn, &EventContext::of(event)?, index, &decoded).await
+    } else if kind == EntityKind::Umbrella.as_str() {
+        let decoded = decode::<UmbrellaEvent>(event)?;
+        umbrellas::apply_umbrella(conn, &EventContext::of(event)?, &decoded).await
+    } else if kind == EntityKind::Organisation.as_str() {
+        let decoded = decode::<OrganisationEvent>(event)?;
+        umbrellas::apply_organisation(conn, &EventContext::of(event)?, index, &decoded).await
+    } else if kind == EntityKind::Municipality.as_str() {
+        let decoded = decode::<MunicipalityEvent>(event)?;
+        umbrellas::apply_municipality(conn, &EventContext::of(event)?, index, &decoded).await
     } else {
         // The action plan is counted from here as its report comes; skipping is not dropping:
         // a rebuild replays the log.

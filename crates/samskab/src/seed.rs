@@ -366,6 +366,26 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
             .sum::<usize>();
     let mut done = 0;
     let mut last_position = 0;
+    // Rotary Danmark (seed 000): every municipality's first organisation is a member, and every
+    // municipality shares its figures with it.
+    let rotary = demo_umbrella()?;
+    let outcome = execute::<Umbrella>(
+        ctx(&state, &admin, "seed-demo/umbrella/rotary".into()),
+        &EntityRef::new(
+            samskab_api::auth::PLATFORM_TENANT,
+            EntityKind::Umbrella.as_str(),
+            &rotary.to_string(),
+        )?,
+        Creates::New,
+        UmbrellaCommand::Register {
+            id: rotary,
+            name: Name::parse("Rotary Danmark").map_err(anyhow::Error::msg)?,
+            parent: None,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("registering Rotary Danmark: {e}"))?;
+    last_position = last_position.max(outcome.position);
     for m in DEMO {
         let tenant = TenantId::parse(m.slug).map_err(anyhow::Error::msg)?;
         let entity = EntityRef::new(m.slug, EntityKind::Municipality.as_str(), m.slug)?;
@@ -417,7 +437,7 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
                 .map_err(anyhow::Error::msg)?,
             };
             let outcome = execute::<Organisation>(
-                ctx(&state, &caseworker, key),
+                ctx(&state, &caseworker, key.clone()),
                 &entity,
                 Creates::New,
                 command,
@@ -425,8 +445,37 @@ pub async fn seed_demo(connections: &Connections, volunteers: usize) -> anyhow::
             .await
             .map_err(|e| anyhow::anyhow!("registering {name}: {e}"))?;
             last_position = last_position.max(outcome.position);
+            if i == 0 {
+                let outcome = execute::<Organisation>(
+                    ctx(&state, &caseworker, format!("{key}/umbrella")),
+                    &entity,
+                    Creates::Existing,
+                    OrganisationCommand::SetUmbrella {
+                        umbrella: Some(rotary),
+                    },
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{name} joining Rotary Danmark: {e}"))?;
+                last_position = last_position.max(outcome.position);
+            }
             done += 1;
         }
+        let outcome = execute::<Municipality>(
+            ctx(
+                &state,
+                &caseworker,
+                format!("seed-demo/municipality/{}/umbrellas", m.slug),
+            ),
+            &entity,
+            Creates::Existing,
+            MunicipalityCommand::ShareWithUmbrellas {
+                umbrellas: vec![rotary],
+                at: Utc::now(),
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{} sharing with Rotary Danmark: {e}", m.slug))?;
+        last_position = last_position.max(outcome.position);
 
         for (i, need) in m.needs.iter().enumerate() {
             let key = format!("seed-demo/need/{}/{i}", m.slug);
@@ -903,6 +952,17 @@ fn demo_volunteer(
     })
 }
 
+/// Rotary Danmark's id, derived from its seed key (as the API derives ids from keys).
+fn demo_umbrella() -> anyhow::Result<UmbrellaId> {
+    let platform =
+        TenantId::parse(samskab_api::auth::PLATFORM_TENANT).map_err(anyhow::Error::msg)?;
+    Ok(UmbrellaId::from_uuid(id_for_key(
+        &platform,
+        EntityKind::Umbrella,
+        "seed-demo/umbrella/rotary",
+    )))
+}
+
 /// Demo tokens: one per demo municipality and role, and a platform administrator's.
 pub fn print_tokens(keys: &TokenKeys, url: &str) -> anyhow::Result<()> {
     let valid = chrono::Duration::days(30);
@@ -971,6 +1031,18 @@ pub fn print_tokens(keys: &TokenKeys, url: &str) -> anyhow::Result<()> {
         "platform",
         "operator",
         keys.sign(&platform, "demo-operator", &[Role::Operator], valid)?
+    );
+    let rotary = demo_umbrella()?;
+    println!(
+        "  {:<10} {:<12} {}   (Rotary Danmark, {rotary})",
+        "platform",
+        "umbrella",
+        keys.sign_party(
+            &platform,
+            "demo-umbrella",
+            Party::Umbrella(rotary.as_uuid()),
+            valid
+        )?
     );
     if let Some(token) = first_caseworker {
         println!("\nRegister a volunteer in Rødovre:\n");

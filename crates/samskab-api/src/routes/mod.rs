@@ -25,6 +25,7 @@ pub mod organisations;
 pub mod persons;
 pub mod reports;
 pub mod retention;
+pub mod umbrellas;
 pub mod volunteers;
 pub mod webhook_endpoints;
 

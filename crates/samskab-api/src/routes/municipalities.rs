@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
 
 use crate::auth::{Principal, Role};
 use crate::body::{JsonBody, whole};
@@ -24,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(register_municipality, list_municipalities))
         .routes(routes!(current_municipality))
         .routes(routes!(set_matching_weights))
+        .routes(routes!(share_with_umbrellas))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -81,7 +83,48 @@ pub struct MunicipalityView {
     /// The points per criterion its candidates and suggestions are ranked by.
     #[schema(value_type = crate::routes::matching::WeightsView)]
     pub matching_weights: Json<Weights>,
+    /// The umbrella organisations it shares its figures with (and so their districts).
+    pub shared_with: Vec<Uuid>,
     pub position: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SharedUmbrellasInput {
+    /// Every umbrella organisation (`GET /umbrellas`) the municipality shares its figures with
+    /// from now on: their members' volunteers, as suppressed counts (no figure of fewer than 5
+    /// persons, nor one derivable from those shown). Empty: none.
+    #[schema(max_items = 50)]
+    pub umbrella_ids: Vec<Uuid>,
+}
+
+/// Share the caller's municipality's figures with these umbrella organisations (and their
+/// districts), all of them: each sees its members' volunteers here, suppressed. The same set
+/// again changes nothing; an empty one stops sharing.
+#[utoipa::path(put, path = "/municipalities/current/umbrellas", tag = "municipalities",
+    request_body = SharedUmbrellasInput, responses((status = 202, body = CommandAccepted)),
+    security(("bearer" = [])))]
+async fn share_with_umbrellas(
+    State(state): State<AppState>,
+    cmd: CommandRequest,
+    body: JsonBody<SharedUmbrellasInput>,
+) -> Result<Response, ApiError> {
+    if body.value.umbrella_ids.len() > 50 {
+        return Err(ApiError::invalid("umbrella_ids", "at most 50 umbrellas"));
+    }
+    let mut umbrellas = Vec::with_capacity(body.value.umbrella_ids.len());
+    for id in &body.value.umbrella_ids {
+        umbrellas.push(
+            crate::routes::umbrellas::registered_umbrella(&state, *id, "umbrella_ids").await?,
+        );
+    }
+    let command = MunicipalityCommand::ShareWithUmbrellas {
+        umbrellas,
+        at: Utc::now(),
+    };
+    let tenant = cmd.principal.tenant.clone();
+    cmd.change::<Municipality>(tenant, &body.digest, command)
+        .await
 }
 
 /// Points per matching criterion, each 0 to 100; at least one above 0. A candidate's score is
@@ -195,7 +238,7 @@ pub(crate) fn read_sql() -> Vec<(&'static str, String)> {
 fn columns(default: &str) -> String {
     format!(
         "tenant, kommunekode, name, registered_at, \
-         coalesce(matching_weights, {default}::jsonb) AS matching_weights, position"
+         coalesce(matching_weights, {default}::jsonb) AS matching_weights, shared_with, position"
     )
 }
 

@@ -34,7 +34,9 @@ pub(crate) fn recipient_of(principal: &Principal) -> String {
     let recipient = match principal.party {
         Some(Party::Organisation(id)) => Recipient::Organisation(id),
         Some(Party::Volunteer(id)) => Recipient::Volunteer(id),
-        None => Recipient::Staff(principal.actor.clone()),
+        // No inbox of its own (the access table gives it no notification route): a person
+        // at the umbrella, like staff.
+        Some(Party::Umbrella(_)) | None => Recipient::Staff(principal.actor.clone()),
     };
     recipient.to_string()
 }

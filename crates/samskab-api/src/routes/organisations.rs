@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(register_organisation, list_organisations))
         .routes(routes!(get_organisation, update_organisation))
         .routes(routes!(deactivate_organisation))
+        .routes(routes!(set_umbrella))
         .routes(routes!(forget_contact))
         .routes(routes!(export_contact))
 }
@@ -140,6 +141,37 @@ pub struct DeactivateInput {
     pub reason: Option<String>,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UmbrellaMembershipInput {
+    /// The umbrella organisation or district it is a member of (`GET /umbrellas`); null: of
+    /// none.
+    pub umbrella_id: Option<Uuid>,
+}
+
+/// Make an organisation a member of an umbrella organisation or district (a Rotary club of
+/// its district), or (null) of none. Its volunteers then count in the umbrella's figures in
+/// municipalities that share them with it. The same again changes nothing.
+#[utoipa::path(put, path = "/organisations/{id}/umbrella", tag = "organisations",
+    request_body = UmbrellaMembershipInput, params(("id" = Uuid, Path)),
+    responses((status = 202, body = CommandAccepted)), security(("bearer" = [])))]
+async fn set_umbrella(
+    State(state): State<AppState>,
+    cmd: CommandRequest,
+    EntityId(id): EntityId,
+    body: JsonBody<UmbrellaMembershipInput>,
+) -> Result<Response, ApiError> {
+    let umbrella = match body.value.umbrella_id {
+        Some(umbrella) => Some(
+            crate::routes::umbrellas::registered_umbrella(&state, umbrella, "umbrella_id").await?,
+        ),
+        None => None,
+    };
+    let command = OrganisationCommand::SetUmbrella { umbrella };
+    cmd.change::<Organisation>(OrganisationId::from(id), &body.digest, command)
+        .await
+}
+
 /// Deactivate an organisation (it stays in the history and in statistics).
 #[utoipa::path(post, path = "/organisations/{id}/deactivate", tag = "organisations", request_body = DeactivateInput,
     params(("id" = Uuid, Path)), responses((status = 202, body = CommandAccepted)),
@@ -224,6 +256,8 @@ pub struct OrganisationView {
     pub phone: Option<String>,
     pub contact_person: Option<String>,
     pub active: bool,
+    /// The umbrella organisation or district it is a member of; null: none.
+    pub umbrella_id: Option<Uuid>,
     pub deactivated_at: Option<DateTime<Utc>>,
     pub deactivation_reason: Option<String>,
     pub registered_at: DateTime<Utc>,
@@ -243,7 +277,7 @@ impl OrganisationView {
     }
 }
 
-const ORGANISATION_COLUMNS: &str = "id, name, cvr, kind, email, phone, contact_person, active, deactivated_at, \
+const ORGANISATION_COLUMNS: &str = "id, name, cvr, kind, email, phone, contact_person, active, umbrella_id, deactivated_at, \
     deactivation_reason, registered_at, updated_at, position";
 
 #[derive(Debug, Deserialize, IntoParams)]

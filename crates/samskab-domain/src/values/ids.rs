@@ -93,6 +93,11 @@ uuid_id!(
 );
 
 uuid_id!(
+    /// Identifies an umbrella organisation or one of its districts ([`crate::Umbrella`]).
+    UmbrellaId
+);
+
+uuid_id!(
     /// Identifies a municipality's day ([`crate::Day`]): derived from its date.
     DayId
 );

@@ -43,7 +43,8 @@ pub use grant_terms::{
 };
 pub use ids::{
     DayId, GrantApplicationId, GrantPoolId, GrantRoundId, MatchId, NeedId,
-    NotificationPreferencesId, OrganisationId, PersonId, VolunteerId, WebhookEndpointId,
+    NotificationPreferencesId, OrganisationId, PersonId, UmbrellaId, VolunteerId,
+    WebhookEndpointId,
 };
 pub use language_code::LanguageCode;
 pub use match_terms::{MatchEndReason, MatchNote, MatchSide, ProposedBy};

@@ -17,6 +17,7 @@ mod action_plan;
 mod grants;
 mod matching;
 mod national;
+mod umbrella;
 mod volunteers;
 
 use axum::http::header;
@@ -35,6 +36,7 @@ pub use action_plan::{ActionPlanPool, ActionPlanReport, ActionPlanRow};
 pub use grants::{GrantFigures, GrantReport, GrantReportRow};
 pub use matching::MatchingReport;
 pub use national::NationalReport;
+pub use umbrella::UmbrellaReport;
 pub use volunteers::{VolunteerFigures, VolunteerReport, VolunteerReportRow};
 
 /// The reports themselves, apart from their routes: what the dashboard (`samskab-dashboard`)
@@ -54,6 +56,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(grants::grant_report))
         .routes(routes!(action_plan::action_plan_report))
         .routes(routes!(national::national_volunteer_report))
+        .routes(routes!(umbrella::umbrella_volunteer_report))
 }
 
 /// The period a report covers.
@@ -126,6 +129,7 @@ pub(crate) fn read_sql() -> Vec<(&'static str, String)> {
         grants::read_sql(),
         action_plan::read_sql(),
         national::read_sql(),
+        umbrella::read_sql(),
     ]
     .concat()
 }

@@ -87,6 +87,32 @@ pub(super) async fn national_volunteer_report(
     State(state): State<AppState>,
     QueryParams(query): QueryParams<NationalReportQuery>,
 ) -> Result<Response, ApiError> {
+    let asked = asked_of(&query)?;
+    wait_for(&state, REPORTING, query.min_position).await?;
+    let cut = cut_of(&asked.period, asked.as_of);
+    let counts: Vec<(String, String, i64)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(national_sql(asked.figure)))
+            .bind(cut)
+            .bind(asked.period.start())
+            .fetch_all(&state.pool)
+            .await?;
+    let report = publish(&asked, &counts);
+    Ok(if asked.csv {
+        national_csv(&report, "frivillige-landet").into_response()
+    } else {
+        axum::Json(report).into_response()
+    })
+}
+
+/// What a report across municipalities is asked: its period, instant, figure and format.
+pub(super) struct Asked {
+    pub period: samskab_domain::calendar::Period,
+    pub as_of: DateTime<Utc>,
+    pub figure: &'static str,
+    pub csv: bool,
+}
+
+pub(super) fn asked_of(query: &NationalReportQuery) -> Result<Asked, ApiError> {
     let as_of = as_of_instant(query.as_of)?;
     let period = period_of(query.period.as_deref(), as_of)?;
     let figure = match query.figure.as_deref() {
@@ -95,19 +121,24 @@ pub(super) async fn national_volunteer_report(
         Some(_) => return Err(one_of("figure", &NATIONAL_FIGURES)),
     };
     let csv = is_csv(query.format.as_deref())?;
-    wait_for(&state, REPORTING, query.min_position).await?;
-    let cut = cut_of(&period, as_of);
-    let query = sqlx::query_as(sqlx::AssertSqlSafe(national_sql(figure))).bind(cut);
-    let query = match figure {
-        "registered" => query.bind(period.start()),
-        _ => query,
-    };
-    let counts: Vec<(String, String, i64)> = query.fetch_all(&state.pool).await?;
+    Ok(Asked {
+        period,
+        as_of,
+        figure,
+        csv,
+    })
+}
+
+/// Counts of persons per municipality and age band, published: every figure suppressed that
+/// counts fewer than 5 persons or can be derived from those shown.
+pub(super) fn publish(asked: &Asked, counts: &[(String, String, i64)]) -> NationalReport {
+    let (period, as_of, figure) = (&asked.period, asked.as_of, asked.figure);
     let bands: Vec<&str> = AgeBand::ALL.iter().map(AgeBand::as_str).collect();
     let mut municipalities: Vec<String> = counts.iter().map(|(m, _, _)| m.clone()).collect();
+    municipalities.sort();
     municipalities.dedup();
     let mut cells = vec![vec![0u64; bands.len()]; municipalities.len()];
-    for (municipality, band, n) in &counts {
+    for (municipality, band, n) in counts {
         let row = municipalities.iter().position(|m| m == municipality);
         let column = bands.iter().position(|b| b == band);
         if let (Some(i), Some(j)) = (row, column) {
@@ -115,8 +146,8 @@ pub(super) async fn national_volunteer_report(
         }
     }
     let published = suppress(&cells);
-    let report = NationalReport {
-        period: period_view(&period),
+    NationalReport {
+        period: period_view(period),
         as_of,
         figure: figure.to_string(),
         age_bands: bands.iter().map(|b| b.to_string()).collect(),
@@ -132,34 +163,35 @@ pub(super) async fn national_volunteer_report(
         age_band_totals: published.column_totals.iter().map(|f| f.shown()).collect(),
         total: published.total.shown(),
         min_persons: MIN_PERSONS,
-    };
-    Ok(if csv {
-        national_csv(&report).into_response()
-    } else {
-        axum::Json(report).into_response()
-    })
+    }
 }
 
 /// Persons per municipality and age band, of every municipality, up to $1 (exclusive): active
 /// then, or registered from $2 on (by the age band they registered with).
 fn national_sql(figure: &str) -> String {
-    let counted = if figure == "registered" {
-        "started_by = 'registered' AND valid_from >= $2"
-    } else {
-        "status = 'active' AND (valid_to IS NULL OR valid_to >= $1)"
-    };
     format!(
         "SELECT tenant, age_band, count(DISTINCT volunteer_id)
          FROM {schema}.volunteer_version
          WHERE valid_from < $1 AND {counted}
          GROUP BY 1, 2 ORDER BY 1, 2",
-        schema = REPORTING.schema
+        schema = REPORTING.schema,
+        counted = counted(figure),
     )
+}
+
+/// Which versions count, up to $1 (exclusive): active then, or registered from $2 on.
+pub(super) fn counted(figure: &str) -> &'static str {
+    if figure == "registered" {
+        "started_by = 'registered' AND valid_from >= $2"
+    } else {
+        // $2 unused but typed, so that both figures bind the same parameters.
+        "status = 'active' AND (valid_to IS NULL OR valid_to >= $1) AND $2::timestamptz IS NOT NULL"
+    }
 }
 
 /// The national report as CSV: a row per municipality and age band, suppressed figures empty,
 /// then each age band's total (`municipality` `all`) and the grand total.
-fn national_csv(report: &NationalReport) -> Response {
+pub(super) fn national_csv(report: &NationalReport, file: &str) -> Response {
     let mut out = String::new();
     write_row(
         &mut out,
@@ -188,10 +220,7 @@ fn national_csv(report: &NationalReport) -> Response {
         line("all", band, *figure);
     }
     line("all", "all", report.total);
-    csv_response(
-        out,
-        &format!("frivillige-landet-{}.csv", report.period.label),
-    )
+    csv_response(out, &format!("{file}-{}.csv", report.period.label))
 }
 
 pub(super) fn read_sql() -> Vec<(&'static str, String)> {

@@ -35,6 +35,8 @@ CREATE TABLE reporting.organisation_umbrella_version (
     valid_to        timestamptz,
     -- NULL: a member of none.
     umbrella_id     uuid,
+    -- A deactivated organisation is a member of nothing any more (its history stays).
+    active          boolean NOT NULL,
     PRIMARY KEY (tenant, organisation_id, from_position, from_index),
     CHECK (valid_to IS NULL OR valid_to >= valid_from)
 );
@@ -54,3 +56,17 @@ CREATE TABLE reporting.umbrella_share_version (
 );
 CREATE UNIQUE INDEX umbrella_share_standing
     ON reporting.umbrella_share_version (tenant) WHERE valid_to IS NULL;
+
+-- What was there before this migration: every organisation a member of none, every
+-- municipality sharing with no one, as of its registration, from the directory (which has
+-- them all). Without these rows a membership or a sharing decided after an upgrade would find
+-- no version to follow (the projection begins versions only at a registration, as `evolve`
+-- does). Keyed at the directory row's position, so that replaying older events changes
+-- nothing; a rebuild replays the log and makes the same versions from the events.
+INSERT INTO reporting.organisation_umbrella_version
+    (tenant, organisation_id, from_position, from_index, valid_from, umbrella_id, active)
+SELECT tenant, id, position, 0, registered_at, NULL, active FROM directory.organisation;
+
+INSERT INTO reporting.umbrella_share_version
+    (tenant, from_position, from_index, valid_from, umbrellas)
+SELECT tenant, position, 0, registered_at, '{}' FROM directory.municipality;

@@ -2,7 +2,9 @@
 //! districts (`umbrella`), each organisation's membership (`organisation_umbrella_version`) and
 //! the umbrellas each municipality shares its figures with (`umbrella_share_version`), the last
 //! two as versions, so that a report as of a past instant counts the members and the
-//! municipalities of then. The volunteers counted are `volunteer_version`'s, by the
+//! municipalities of then. Each mirrors `evolve`: no membership before a registration, none
+//! set on a deactivated organisation (nor counted from it), no sharing before the
+//! municipality's registration. The volunteers counted are `volunteer_version`'s, by the
 //! organisation each version names.
 
 use samskab_domain::{MunicipalityEvent, OrganisationEvent, UmbrellaEvent, UmbrellaId};
@@ -21,30 +23,61 @@ UPDATE umbrella SET name = $2, position = $3 WHERE id = $1 AND position < $3";
 /// keeps the first, as `evolve` does; a redelivery finds its own).
 const FIRST_MEMBERSHIP: &str = "\
 INSERT INTO organisation_umbrella_version (tenant, organisation_id, from_position, from_index,
-    valid_from, umbrella_id)
-SELECT $1, $2, $3, $4, $5, $6
+    valid_from, umbrella_id, active)
+SELECT $1, $2, $3, $4, $5, $6, true
 WHERE NOT EXISTS (
     SELECT 1 FROM organisation_umbrella_version WHERE tenant = $1 AND organisation_id = $2)";
 
-/// A membership from now on: the standing version closes, the next begins; an organisation
-/// with no version yet (an update whose registration is not here, which `evolve` takes as the
-/// record) begins one. The guard on the standing version makes a redelivery, or a stale
-/// event, change nothing.
-const NEXT_MEMBERSHIP: &str = "\
+/// An update's record, umbrella included: the standing version closes and the next begins,
+/// active or not as it was; an organisation with no version yet (an update whose registration
+/// is not here, which `evolve` takes as the record) begins one. The guard on the standing
+/// version makes a redelivery, or a stale event, change nothing.
+const UPDATED_MEMBERSHIP: &str = "\
 WITH closed AS (
     UPDATE organisation_umbrella_version SET valid_to = $5
     WHERE tenant = $1 AND organisation_id = $2 AND valid_to IS NULL
       AND (from_position, from_index) < ($3, $4)
-    RETURNING 1
+    RETURNING active
 )
 INSERT INTO organisation_umbrella_version (tenant, organisation_id, from_position, from_index,
-    valid_from, umbrella_id)
-SELECT $1, $2, $3, $4, $5, $6
+    valid_from, umbrella_id, active)
+SELECT $1, $2, $3, $4, $5, $6, coalesce((SELECT active FROM closed), true)
 WHERE EXISTS (SELECT 1 FROM closed)
    OR NOT EXISTS (
        SELECT 1 FROM organisation_umbrella_version WHERE tenant = $1 AND organisation_id = $2)";
 
-/// A municipality's sharing from now on, as [`NEXT_MEMBERSHIP`].
+/// A new membership, of an active organisation only (as in `evolve`).
+const SET_MEMBERSHIP: &str = "\
+WITH closed AS (
+    UPDATE organisation_umbrella_version SET valid_to = $5
+    WHERE tenant = $1 AND organisation_id = $2 AND valid_to IS NULL AND active
+      AND (from_position, from_index) < ($3, $4)
+    RETURNING 1
+)
+INSERT INTO organisation_umbrella_version (tenant, organisation_id, from_position, from_index,
+    valid_from, umbrella_id, active)
+SELECT $1, $2, $3, $4, $5, $6, true FROM closed";
+
+/// A deactivation: the membership stays on record, inactive, so it no longer counts.
+const DEACTIVATED_MEMBERSHIP: &str = "\
+WITH closed AS (
+    UPDATE organisation_umbrella_version SET valid_to = $5
+    WHERE tenant = $1 AND organisation_id = $2 AND valid_to IS NULL AND active
+      AND (from_position, from_index) < ($3, $4)
+    RETURNING umbrella_id
+)
+INSERT INTO organisation_umbrella_version (tenant, organisation_id, from_position, from_index,
+    valid_from, umbrella_id, active)
+SELECT $1, $2, $3, $4, $5, umbrella_id, false FROM closed";
+
+/// A municipality shares with no one from its registration on (as `evolve` has it).
+const FIRST_SHARING: &str = "\
+INSERT INTO umbrella_share_version (tenant, from_position, from_index, valid_from, umbrellas)
+SELECT $1, $2, $3, $4, '{}'
+WHERE NOT EXISTS (SELECT 1 FROM umbrella_share_version WHERE tenant = $1)";
+
+/// Its sharing from now on: the standing version closes, the next begins (none before the
+/// registration, as in `evolve`).
 const NEXT_SHARING: &str = "\
 WITH closed AS (
     UPDATE umbrella_share_version SET valid_to = $4
@@ -52,9 +85,7 @@ WITH closed AS (
     RETURNING 1
 )
 INSERT INTO umbrella_share_version (tenant, from_position, from_index, valid_from, umbrellas)
-SELECT $1, $2, $3, $4, $5
-WHERE EXISTS (SELECT 1 FROM closed)
-   OR NOT EXISTS (SELECT 1 FROM umbrella_share_version WHERE tenant = $1)";
+SELECT $1, $2, $3, $4, $5 FROM closed";
 
 pub(crate) async fn apply_umbrella(
     conn: &mut PgConnection,
@@ -89,27 +120,29 @@ pub(crate) async fn apply_organisation(
 ) -> Result<(), ApplyError> {
     let id = event.id().as_uuid();
     ctx.check_entity(id)?;
-    let (statement, umbrella): (&str, Option<UmbrellaId>) = match event {
+    // `None`: the statement keeps the standing version's umbrella (a deactivation).
+    let (statement, umbrella): (&str, Option<Option<UmbrellaId>>) = match event {
         OrganisationEvent::Registered(d) | OrganisationEvent::RegisteredV1(d) => {
-            (FIRST_MEMBERSHIP, d.umbrella)
+            (FIRST_MEMBERSHIP, Some(d.umbrella))
         }
         OrganisationEvent::Updated(d) | OrganisationEvent::UpdatedV1(d) => {
-            (NEXT_MEMBERSHIP, d.umbrella)
+            (UPDATED_MEMBERSHIP, Some(d.umbrella))
         }
-        OrganisationEvent::UmbrellaSet(e) => (NEXT_MEMBERSHIP, e.umbrella),
-        OrganisationEvent::Deactivated(_) | OrganisationEvent::ContactForgotten(_) => {
-            return Ok(());
-        }
+        OrganisationEvent::UmbrellaSet(e) => (SET_MEMBERSHIP, Some(e.umbrella)),
+        OrganisationEvent::Deactivated(_) => (DEACTIVATED_MEMBERSHIP, None),
+        OrganisationEvent::ContactForgotten(_) => return Ok(()),
     };
-    sqlx::query(statement)
+    let query = sqlx::query(statement)
         .bind(ctx.tenant)
         .bind(id)
         .bind(ctx.position)
         .bind(index)
-        .bind(ctx.time)
-        .bind(umbrella.map(|u| u.as_uuid()))
-        .execute(conn)
-        .await?;
+        .bind(ctx.time);
+    let query = match umbrella {
+        Some(umbrella) => query.bind(umbrella.map(|u| u.as_uuid())),
+        None => query,
+    };
+    query.execute(conn).await?;
     Ok(())
 }
 
@@ -119,8 +152,19 @@ pub(crate) async fn apply_municipality(
     index: i32,
     event: &MunicipalityEvent,
 ) -> Result<(), ApplyError> {
-    let MunicipalityEvent::UmbrellasShared(e) = event else {
-        return Ok(());
+    let e = match event {
+        MunicipalityEvent::Registered(_) => {
+            sqlx::query(FIRST_SHARING)
+                .bind(ctx.tenant)
+                .bind(ctx.position)
+                .bind(index)
+                .bind(ctx.time)
+                .execute(conn)
+                .await?;
+            return Ok(());
+        }
+        MunicipalityEvent::MatchingWeightsSet(_) => return Ok(()),
+        MunicipalityEvent::UmbrellasShared(e) => e,
     };
     if e.tenant.as_str() != ctx.tenant {
         return Err(ApplyError::Malformed(format!(

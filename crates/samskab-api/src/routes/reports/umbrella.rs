@@ -95,7 +95,7 @@ fn umbrella_sql(figure: &str) -> String {
                AND umbrellas && ARRAY(SELECT id FROM above)
          ), members AS (
              SELECT tenant, organisation_id FROM {schema}.organisation_umbrella_version
-             WHERE valid_from < $1 AND (valid_to IS NULL OR valid_to >= $1)
+             WHERE valid_from < $1 AND (valid_to IS NULL OR valid_to >= $1) AND active
                AND umbrella_id IN (SELECT id FROM below)
          )
          SELECT v.tenant, v.age_band, count(DISTINCT v.volunteer_id)

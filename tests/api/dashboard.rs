@@ -373,3 +373,92 @@ async fn in_a_real_browser_the_pages_are_signed_into_by_keyboard_show_the_figure
         "without a reload: {result}"
     );
 }
+
+/// Rotary Danmark's page: Rødovre's 6 and Roskilde's 2 members' volunteers, both sharing with
+/// it. Signing in with its token lands there; the figures are the report's, Roskilde's 2 shown
+/// as "–"; it opens no municipality's pages, and no municipality's staff open it; in chromium
+/// it passes axe like the others.
+#[tokio::test]
+async fn an_umbrella_signs_in_to_its_own_page_of_suppressed_figures() {
+    let app = spawn_app().await;
+    let admin = app.token("platform", Role::PlatformAdmin);
+    let (status, rotary) = app
+        .post("/umbrellas", &admin, &json!({ "name": "Rotary Danmark" }))
+        .await;
+    assert_eq!(status, 201, "{rotary}");
+    let rotary = rotary["id"].as_str().expect("id").to_owned();
+    crate::umbrellas::club_with_volunteers(&app, RODOVRE, &rotary, 6).await;
+    crate::umbrellas::club_with_volunteers(&app, ROSKILDE, &rotary, 2).await;
+    crate::umbrellas::share(&app, RODOVRE, &[&rotary]).await;
+    let position = crate::umbrellas::share(&app, ROSKILDE, &[&rotary]).await;
+    app.projected(position).await;
+    let token = app.party_token(
+        "platform",
+        samskab_api::Party::Umbrella(rotary.parse().expect("uuid")),
+    );
+
+    let response = plain_client()
+        .post(app.url("/dashboard/sign-in"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={token}"))
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(response.headers()["location"], "/dashboard/umbrella");
+
+    let (status, html) = app_page(&app, "/dashboard/umbrella", &token).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Rotary Danmark"), "{html}");
+    assert!(html.contains("Paraplyorganisation"));
+    assert!(
+        !html.contains(r#"href="/dashboard/grants""#),
+        "no municipality's pages"
+    );
+    let figures = figures_of(&html);
+    assert_eq!(figures["umbrella.municipalities"], 2, "{html}");
+    assert_eq!(figures["umbrella.active"], 8, "{html}");
+    let (_, report) = app
+        .get(
+            &format!("/reports/umbrella/volunteers?min_position={position}"),
+            &token,
+        )
+        .await;
+    assert_eq!(report["total"], json!(8), "{report}");
+    let roskilde_row = html
+        .split("<th scope=\"row\">roskilde</th>")
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .expect("Roskilde's row");
+    assert!(
+        !roskilde_row.contains(">2<"),
+        "Roskilde's 2 is not shown: {roskilde_row}"
+    );
+    assert!(roskilde_row.contains("–"), "{roskilde_row}");
+
+    let (status, _) = app_page(&app, "/dashboard", &token).await;
+    assert_eq!(status, 403, "an umbrella sees no municipality's overview");
+    let caseworker = app.token(RODOVRE, Role::Caseworker);
+    let (status, _) = app_page(&app, "/dashboard/umbrella", &caseworker).await;
+    assert_eq!(
+        status, 403,
+        "a municipality's staff do not open an umbrella's page"
+    );
+
+    let job = json!({
+        "base": app.url("").trim_end_matches('/'),
+        "token": token,
+        "pages": ["/dashboard/umbrella"],
+        "home": "/dashboard/umbrella",
+    });
+    let result = tokio::task::spawn_blocking(move || samskab_e2e::browse(&job))
+        .await
+        .expect("browse")
+        .expect("the browser harness");
+    assert_eq!(result["signed_in"], true, "{result}");
+    let page = &result["pages"][0];
+    assert_eq!(page["status"], 200, "{page}");
+    assert!(serious(&page["violations"]).is_empty(), "axe: {page}");
+    assert_eq!(page["charts"], page["charts_named"], "{page}");
+    assert_eq!(page["figures"]["umbrella.active"], 8, "{page}");
+}

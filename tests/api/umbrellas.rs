@@ -11,7 +11,12 @@ use serde_json::{Value, json};
 
 /// Registers an organisation of `tenant` in umbrella `umbrella` and `n` volunteers in it, born
 /// in 1990; the organisation's id.
-async fn club_with_volunteers(app: &TestApp, tenant: &str, umbrella: &str, n: usize) -> String {
+pub(crate) async fn club_with_volunteers(
+    app: &TestApp,
+    tenant: &str,
+    umbrella: &str,
+    n: usize,
+) -> String {
     let caseworker = app.token(tenant, Role::Caseworker);
     let (status, club) = app
         .post(
@@ -40,7 +45,7 @@ async fn club_with_volunteers(app: &TestApp, tenant: &str, umbrella: &str, n: us
     club
 }
 
-async fn share(app: &TestApp, tenant: &str, umbrellas: &[&str]) -> u64 {
+pub(crate) async fn share(app: &TestApp, tenant: &str, umbrellas: &[&str]) -> u64 {
     let caseworker = app.token(tenant, Role::Caseworker);
     let (status, accepted) = app
         .put(

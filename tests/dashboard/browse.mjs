@@ -6,6 +6,7 @@
 // (bad job, browser would not start, server unreachable).
 //
 // Job:    {"base": "http://127.0.0.1:PORT", "token": "<JWT>", "pages": ["/dashboard", ...],
+//          "home": "/dashboard/umbrella" (where signing in lands; default /dashboard),
 //          "after": {"post": "/volunteers", "body": {...}, "page": "/dashboard",
 //                    "figure": "volunteers.registered", "equals": 4, "timeout_ms": 30000}}
 // Result: {"sign_in": {"status", "violations", "tabs"}, "signed_in",
@@ -62,7 +63,9 @@ async function signIn(page, job) {
     page.waitForEvent('load')]);
   await page.keyboard.press('Enter');
   const [resp] = await landed.catch((e) => { log('no page after Enter:', e.message); return [null]; });
-  const signed_in = !!resp && resp.status() === 200 && pathOf(page.url()) === '/dashboard';
+  // Signing in lands on the viewer's first page: the overview, or `home` when the job says.
+  const home = job.home ?? '/dashboard';
+  const signed_in = !!resp && resp.status() === 200 && pathOf(page.url()) === home;
   if (!signed_in) log('not signed in; ended at', page.url(), 'status', resp?.status());
   return { sign_in, signed_in };
 }

@@ -344,6 +344,7 @@ pub const ACCESS: &[Access] = &[
     only("GET", "/dashboard/grants", REPORT_READERS),
     only("GET", "/dashboard/matching", REPORT_READERS),
     only("GET", "/dashboard/action-plan", REPORT_READERS),
+    only("GET", "/dashboard/umbrella", &[Umbrella]),
 ];
 
 /// The roles that see a person's personal data, børneattest and consent where a route shows

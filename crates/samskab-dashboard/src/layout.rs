@@ -9,13 +9,25 @@ use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 use samskab_api::Principal;
 
-/// The pages in the navigation, in its order.
+/// A municipality's pages in the navigation, in its order.
 const NAVIGATION: &[(&str, &str)] = &[
     ("/dashboard", "Overblik"),
     ("/dashboard/matching", "Behov og match"),
     ("/dashboard/grants", "§18-puljer"),
     ("/dashboard/action-plan", "Handleplan"),
 ];
+
+/// An umbrella organisation's page: it sees no municipality's own.
+const UMBRELLA_NAVIGATION: &[(&str, &str)] = &[("/dashboard/umbrella", "Paraplyorganisation")];
+
+/// Where a viewer lands after signing in: their first page.
+pub fn home_of(viewer: &Principal) -> &'static str {
+    if viewer.umbrella().is_some() {
+        UMBRELLA_NAVIGATION[0].0
+    } else {
+        NAVIGATION[0].0
+    }
+}
 
 /// A page of figures: `controls` (the period asked for) stay while `figures` are fetched
 /// again every `refresh` (`assets/dashboard.js` asks for `?part=figures`).
@@ -81,10 +93,14 @@ fn header_of(current: &str, viewer: Option<&Principal>) -> Markup {
         header.top {
             p.brand { "Samskab" }
             @if let Some(viewer) = viewer {
-                p.tenant { "Kommune: " strong { (viewer.tenant.as_str()) } }
+                @if viewer.umbrella().is_some() {
+                    p.tenant { "Paraplyorganisation" }
+                } @else {
+                    p.tenant { "Kommune: " strong { (viewer.tenant.as_str()) } }
+                }
                 nav aria-label="Oversigter" {
                     ul {
-                        @for (path, name) in NAVIGATION {
+                        @for (path, name) in navigation_of(viewer) {
                             li {
                                 @if *path == current {
                                     a href=(path) aria-current="page" { (name) }
@@ -100,6 +116,14 @@ fn header_of(current: &str, viewer: Option<&Principal>) -> Markup {
                 }
             }
         }
+    }
+}
+
+fn navigation_of(viewer: &Principal) -> &'static [(&'static str, &'static str)] {
+    if viewer.umbrella().is_some() {
+        UMBRELLA_NAVIGATION
+    } else {
+        NAVIGATION
     }
 }
 

@@ -17,7 +17,9 @@
 //!
 //! A page: `overview.rs` (volunteers, needs and matches, grants), `grants.rs` (each §18 pool),
 //! `matching.rs` (needs, matches, hours and retention), `action_plan.rs` (the action plan's
-//! initiatives: their pools, grants and partnerships). What they share: `layout.rs` (the shell,
+//! initiatives: their pools, grants and partnerships), and for an umbrella organisation's token
+//! `umbrella.rs` (its members' volunteers in the municipalities that share, suppressed). What
+//! they share: `layout.rs` (the shell,
 //! the error pages), `format.rs` (numbers, kroner and times as Danes write them).
 
 mod action_plan;
@@ -28,6 +30,7 @@ mod layout;
 mod matching;
 mod overview;
 mod session;
+mod umbrella;
 
 use std::time::Duration;
 
@@ -47,6 +50,7 @@ pub const PAGES: &[(&str, &str)] = &[
     ("GET", "/dashboard/grants"),
     ("GET", "/dashboard/matching"),
     ("GET", "/dashboard/action-plan"),
+    ("GET", "/dashboard/umbrella"),
 ];
 
 /// Settings of the dashboards.
@@ -77,7 +81,8 @@ pub fn pages(state: &AppState, config: DashboardConfig) -> Router {
         .route("/dashboard", get(overview::page))
         .route("/dashboard/grants", get(grants::page))
         .route("/dashboard/matching", get(matching::page))
-        .route("/dashboard/action-plan", get(action_plan::page));
+        .route("/dashboard/action-plan", get(action_plan::page))
+        .route("/dashboard/umbrella", get(umbrella::page));
     samskab_api::guard(routes, state)
         // Outside the access check, so its refusals (problem details) become pages too.
         .layer(axum::middleware::map_response(layout::problems_as_pages))

@@ -123,7 +123,7 @@ fn volunteer_section(report: &VolunteerReport, affiliation: &VolunteerReport) ->
 }
 
 /// An age band as it reads: `30_49` → `30-49 år`.
-fn age_band_name(band: &str) -> String {
+pub fn age_band_name(band: &str) -> String {
     match band {
         "" => "Alder ikke oplyst".to_owned(),
         "under_18" => "Under 18 år".to_owned(),

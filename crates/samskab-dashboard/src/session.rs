@@ -51,7 +51,8 @@ pub async fn sign_in(
             );
         }
     };
-    let may_see = access::lookup("GET", "/dashboard")
+    let home = layout::home_of(&principal);
+    let may_see = access::lookup("GET", home)
         .and_then(|row| row.roles)
         .is_some_and(|roles| principal.roles.iter().any(|r| roles.contains(r)));
     if !may_see {
@@ -59,7 +60,8 @@ pub async fn sign_in(
             StatusCode::FORBIDDEN,
             "Ikke for din rolle",
             "Adgangsnøglen gælder, men din rolle kan ikke se oversigterne. De er for kommunens \
-             sagsbehandlere, revisorer, udvalgsmedlemmer og puljeadministratorer.",
+             sagsbehandlere, revisorer, udvalgsmedlemmer og puljeadministratorer, og for \
+             paraplyorganisationer.",
         );
     }
     let attributes = cookie_attributes(&headers);
@@ -72,7 +74,7 @@ pub async fn sign_in(
         );
     };
     tracing::info!(tenant = %principal.tenant.as_str(), actor = %principal.actor, "dashboard sign-in");
-    redirect_with(cookie, "/dashboard")
+    redirect_with(cookie, home)
 }
 
 /// Forgets the cookie, back to the sign-in page.

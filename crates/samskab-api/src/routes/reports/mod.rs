@@ -46,6 +46,7 @@ pub mod load {
     pub use super::grants::{load as grants, year_of as year};
     pub use super::matching::load as matching;
     pub use super::period_of as period;
+    pub use super::umbrella::load as umbrella;
     pub use super::volunteers::{dimension_of as volunteer_dimension, load as volunteers};
 }
 

@@ -11,13 +11,15 @@ use utoipa::ToSchema;
 
 use super::cut_of;
 use super::national::{
-    NationalReport, NationalReportQuery, asked_of, counted, national_csv, publish,
+    Asked, NationalReport, NationalReportQuery, asked_of, counted, national_csv, publish,
 };
 use crate::auth::{PLATFORM_TENANT, Principal};
 use crate::problem::ApiError;
 use crate::read::{QueryParams, REPORTING, wait_for};
 use crate::routes::current_in;
 use crate::state::AppState;
+use chrono::{DateTime, Utc};
+use samskab_domain::calendar::Period;
 use samskab_domain::{Umbrella, UmbrellaState};
 
 /// An umbrella's members' volunteers, per sharing municipality and age band.
@@ -45,34 +47,51 @@ pub(super) async fn umbrella_volunteer_report(
     QueryParams(query): QueryParams<NationalReportQuery>,
 ) -> Result<Response, ApiError> {
     let asked = asked_of(&query)?;
-    let umbrella = principal.umbrella().ok_or(ApiError::Forbidden(
+    wait_for(&state, REPORTING, query.min_position).await?;
+    let report = load(&state, &principal, &asked.period, asked.as_of, asked.figure).await?;
+    Ok(if asked.csv {
+        national_csv(&report.figures, "frivillige-paraply").into_response()
+    } else {
+        axum::Json(report).into_response()
+    })
+}
+
+/// The report of the umbrella `viewer`'s token speaks for, of `period` as it stood at `as_of`,
+/// counting `figure` (`active` or `registered`): for this route and for the dashboard.
+pub async fn load(
+    state: &AppState,
+    viewer: &Principal,
+    period: &Period,
+    as_of: DateTime<Utc>,
+    figure: &'static str,
+) -> Result<UmbrellaReport, ApiError> {
+    let umbrella = viewer.umbrella().ok_or(ApiError::Forbidden(
         "only an umbrella organisation's token reads its report",
     ))?;
     let UmbrellaState::Registered(details) =
-        current_in::<Umbrella>(&state, PLATFORM_TENANT, &umbrella).await?
+        current_in::<Umbrella>(state, PLATFORM_TENANT, &umbrella).await?
     else {
         // The token speaks for an umbrella the installation does not have.
         return Err(ApiError::NotFound);
     };
-    wait_for(&state, REPORTING, query.min_position).await?;
-    let cut = cut_of(&asked.period, asked.as_of);
+    let cut = cut_of(period, as_of);
     let counts: Vec<(String, String, i64)> =
-        sqlx::query_as(sqlx::AssertSqlSafe(umbrella_sql(asked.figure)))
+        sqlx::query_as(sqlx::AssertSqlSafe(umbrella_sql(figure)))
             .bind(cut)
-            .bind(asked.period.start())
+            .bind(period.start())
             .bind(umbrella)
             .fetch_all(&state.pool)
             .await?;
-    let figures = publish(&asked, &counts);
-    Ok(if asked.csv {
-        national_csv(&figures, "frivillige-paraply").into_response()
-    } else {
-        axum::Json(UmbrellaReport {
-            umbrella,
-            umbrella_name: details.name.as_str().to_owned(),
-            figures,
-        })
-        .into_response()
+    let asked = Asked {
+        period: period.clone(),
+        as_of,
+        figure,
+        csv: false,
+    };
+    Ok(UmbrellaReport {
+        umbrella,
+        umbrella_name: details.name.as_str().to_owned(),
+        figures: publish(&asked, &counts),
     })
 }
 

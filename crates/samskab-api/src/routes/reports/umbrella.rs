@@ -83,7 +83,7 @@ pub async fn load(
             .fetch_all(&state.pool)
             .await?;
     let asked = Asked {
-        period: period.clone(),
+        period: *period,
         as_of,
         figure,
         csv: false,

@@ -135,16 +135,21 @@ fn plain_client() -> reqwest::Client {
         .expect("client")
 }
 
-/// Signs in with `token`; the answer's status and the cookie it sets (`name=value`).
-async fn sign_in(app: &TestApp, token: &str) -> (u16, Option<String>, String) {
-    let response = plain_client()
+/// The sign-in form posted with `token`, its answer as it comes.
+async fn post_sign_in(app: &TestApp, token: &str) -> reqwest::Response {
+    plain_client()
         .post(app.url("/dashboard/sign-in"))
         // A JWT is base64url and dots: nothing in it to encode.
         .header("content-type", "application/x-www-form-urlencoded")
         .body(format!("token={token}"))
         .send()
         .await
-        .expect("sign in");
+        .expect("sign in")
+}
+
+/// Signs in with `token`; the answer's status and the cookie it sets (`name=value`).
+async fn sign_in(app: &TestApp, token: &str) -> (u16, Option<String>, String) {
+    let response = post_sign_in(app, token).await;
     let status = response.status().as_u16();
     let cookie = response
         .headers()
@@ -397,13 +402,7 @@ async fn an_umbrella_signs_in_to_its_own_page_of_suppressed_figures() {
         samskab_api::Party::Umbrella(rotary.parse().expect("uuid")),
     );
 
-    let response = plain_client()
-        .post(app.url("/dashboard/sign-in"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("token={token}"))
-        .send()
-        .await
-        .expect("sign in");
+    let response = post_sign_in(&app, &token).await;
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(response.headers()["location"], "/dashboard/umbrella");
 

@@ -6,10 +6,9 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use samskab_domain::calendar::danish_date;
 use samskab_domain::{
     AgeBand, Availability, AvailabilitySlot, Consent, ConsentPurpose, Contact, DayPart, Email,
-    LanguageCode, Municipality, MunicipalityState, Name, Organisation, OrganisationId,
-    OrganisationState, Phone, Postcode, Purpose, Tag, TargetGroup, TenantId, TravelKm, Volunteer,
-    VolunteerCommand, VolunteerId, VolunteerPersonalData, VolunteerProfile, VolunteerState,
-    Weekday,
+    LanguageCode, Municipality, MunicipalityState, Name, OrganisationId, Phone, Postcode, PostedBy,
+    Purpose, Tag, TargetGroup, TenantId, TravelKm, Volunteer, VolunteerCommand, VolunteerId,
+    VolunteerPersonalData, VolunteerProfile, VolunteerState, Weekday,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -27,7 +26,7 @@ use crate::read::{
     Consistency, DIRECTORY, Page, QueryParams, check_filter, check_limit, page, wait_for,
 };
 use crate::routes::notifications::{NotificationView, volunteers_inbox};
-use crate::routes::{EntityId, current, current_in};
+use crate::routes::{EntityId, current, current_in, municipality_or_organisation};
 use crate::schema;
 use crate::state::AppState;
 
@@ -266,20 +265,21 @@ async fn organisation_of(
     let Some(named) = named else {
         return Ok(None);
     };
-    let id = OrganisationId::from(named);
-    if had == Some(id) {
+    if had == Some(OrganisationId::from(named)) {
         return Ok(had);
     }
-    match current::<Organisation>(state, principal, named).await? {
-        OrganisationState::Active(_) => Ok(Some(id)),
-        OrganisationState::Deactivated(_) => Err(ApiError::invalid(
-            "organisation_id",
-            "the organisation is deactivated: no volunteer joins it",
-        )),
-        OrganisationState::NotRegistered => Err(ApiError::invalid(
-            "organisation_id",
-            "no organisation with this id in your municipality",
-        )),
+    match municipality_or_organisation(
+        state,
+        principal,
+        Some(named),
+        "the organisation is deactivated: no volunteer joins it",
+    )
+    .await?
+    {
+        PostedBy::Organisation(id) => Ok(Some(id)),
+        PostedBy::Municipality => Err(ApiError::Internal(anyhow::anyhow!(
+            "an organisation's id resolved to the municipality"
+        ))),
     }
 }
 
@@ -333,10 +333,14 @@ async fn update_volunteer(
             "consent cannot be changed by an update; withdraw it instead",
         ));
     }
-    let had = match current::<Volunteer>(&state, &cmd.principal, id).await? {
-        VolunteerState::Active(details) => details.profile.organisation,
-        // The decider answers for a volunteer not registered, withdrawn or forgotten.
-        _ => None,
+    // Only an update naming an organisation needs the one the volunteer had.
+    let had = match named {
+        None => None,
+        Some(_) => match current::<Volunteer>(&state, &cmd.principal, id).await? {
+            VolunteerState::Active(details) => details.profile.organisation,
+            // The decider answers for a volunteer not registered, withdrawn or forgotten.
+            _ => None,
+        },
     };
     let organisation = organisation_of(&state, &cmd.principal, named, had).await?;
     let command = VolunteerCommand::Update {
